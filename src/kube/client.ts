@@ -1,0 +1,144 @@
+// The Kubernetes edge: loads a kubeconfig with errors that name the cause, builds the typed API
+// clients once, and turns API failures into messages an operator can act on.
+import { readFileSync } from 'node:fs';
+import * as k8s from '@kubernetes/client-node';
+
+export class UserError extends Error {
+  override readonly name = 'UserError';
+}
+
+export interface KubeAccess {
+  kubeconfig?: string | undefined;
+  context?: string | undefined;
+}
+
+export interface KubeClients {
+  kc: k8s.KubeConfig;
+  core: k8s.CoreV1Api;
+  apps: k8s.AppsV1Api;
+  policy: k8s.PolicyV1Api;
+  coordination: k8s.CoordinationV1Api;
+  /** The API server URL of the current context (never the credentials). */
+  server: string;
+  context: string;
+}
+
+/**
+ * Loads a kubeconfig from a file (or KUBECONFIG / ~/.kube/config when none is given) and
+ * selects a context. Every failure is a UserError naming the file or context; no
+ * credentials are ever part of a message.
+ */
+export function loadKubeConfig(access: KubeAccess): k8s.KubeConfig {
+  const kc = new k8s.KubeConfig();
+  const file = access.kubeconfig;
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new UserError(`cannot read kubeconfig ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code ?? e)}`);
+    }
+    try {
+      kc.loadFromString(text);
+    } catch (e) {
+      throw new UserError(`kubeconfig ${file} is not a valid kubeconfig: ${firstLine(e)}`);
+    }
+  } else {
+    try {
+      kc.loadFromDefault();
+    } catch (e) {
+      throw new UserError(`cannot load the default kubeconfig (KUBECONFIG or ~/.kube/config): ${firstLine(e)}`);
+    }
+  }
+  if (access.context) {
+    if (!kc.getContextObject(access.context)) {
+      const known = kc.getContexts().map((c) => c.name);
+      throw new UserError(`unknown context "${access.context}" in ${file ?? 'the kubeconfig'} (contexts: ${known.join(', ') || 'none'})`);
+    }
+    kc.setCurrentContext(access.context);
+  }
+  const ctx = kc.getContextObject(kc.getCurrentContext());
+  if (!ctx) throw new UserError(`${file ?? 'the kubeconfig'} has no current context; pass --context`);
+  const cluster = kc.getCluster(ctx.cluster);
+  if (!cluster?.server) throw new UserError(`context "${ctx.name}" names cluster "${ctx.cluster}", which has no server in ${file ?? 'the kubeconfig'}`);
+  try {
+    new URL(cluster.server);
+  } catch {
+    throw new UserError(`cluster "${ctx.cluster}" has an invalid server URL in ${file ?? 'the kubeconfig'}`);
+  }
+  if (!kc.getUser(ctx.user)) throw new UserError(`context "${ctx.name}" names user "${ctx.user}", which is not in ${file ?? 'the kubeconfig'}`);
+  return kc;
+}
+
+export function makeClients(kc: k8s.KubeConfig): KubeClients {
+  return {
+    kc,
+    core: kc.makeApiClient(k8s.CoreV1Api),
+    apps: kc.makeApiClient(k8s.AppsV1Api),
+    policy: kc.makeApiClient(k8s.PolicyV1Api),
+    coordination: kc.makeApiClient(k8s.CoordinationV1Api),
+    server: kc.getCurrentCluster()?.server ?? '',
+    context: kc.getCurrentContext(),
+  };
+}
+
+function firstLine(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  return m.split('\n')[0]!.slice(0, 300);
+}
+
+/**
+ * Explains a failed API call: RBAC denials name the verb and resource, network failures the
+ * server, anything else the status code and the API server's own message.
+ */
+export function explainApiError(e: unknown, verb: string, resource: string, server?: string): Error {
+  if (e instanceof UserError) return e;
+  if (e instanceof k8s.ApiException) {
+    const body = parseBody(e.body);
+    const msg = body?.message ?? '';
+    if (e.code === 401) return new UserError(`the API server rejected the credentials (401 Unauthorized) while trying to ${verb} ${resource}`);
+    if (e.code === 403) {
+      return new UserError(
+        `RBAC denied: the identity may not "${verb}" ${resource} (403 Forbidden${msg ? `: ${msg}` : ''}). Grant it with the RBAC manifest in deploy/rbac.yaml.`,
+      );
+    }
+    return new Error(`${verb} ${resource} failed: HTTP ${e.code}${msg ? `: ${msg}` : ''}`);
+  }
+  const cause = networkCause(e);
+  if (cause) return new UserError(`cannot reach the API server${server ? ` at ${server}` : ''} (${cause}) while trying to ${verb} ${resource}`);
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+function parseBody(body: unknown): { message?: string; reason?: string } | undefined {
+  if (typeof body === 'string') {
+    try {
+      return JSON.parse(body) as { message?: string };
+    } catch {
+      return { message: body.slice(0, 300) };
+    }
+  }
+  return body && typeof body === 'object' ? (body as { message?: string }) : undefined;
+}
+
+function networkCause(e: unknown): string | undefined {
+  for (let cur: unknown = e, depth = 0; cur && depth < 5; depth++) {
+    const err = cur as { code?: string; message?: string; cause?: unknown; errors?: unknown[] };
+    const code = err.code ?? (err.errors?.[0] as { code?: string } | undefined)?.code;
+    if (code && /^(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|ECONNRESET|EAI_AGAIN|UND_ERR_CONNECT_TIMEOUT|UND_ERR_SOCKET|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS)/.test(code)) {
+      return code;
+    }
+    if (err.message && /fetch failed|request to .* failed|ECONNREFUSED/.test(err.message) && !err.cause) return err.message.slice(0, 200);
+    cur = err.cause;
+  }
+  return undefined;
+}
+
+/** Runs one API call, converting failures with explainApiError. */
+export async function call<T>(verb: string, resource: string, server: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw explainApiError(e, verb, resource, server);
+  }
+}
