@@ -1,52 +1,59 @@
-// Bundles the action and the CLI with esbuild into action/, the files action.yml and
-// package.json "bin" run. `--check` rebuilds in memory and fails when the committed files differ,
-// so a stale bundle can never ship.
+// Bundles the action and the CLI with esbuild into action/ (action.yml runs action/index.js,
+// package.json "bin" runs action/cli.js; shared code sits in action/chunks/). `--check` rebuilds
+// in memory and fails when the committed files differ, so a stale bundle never ships.
 import { build } from 'esbuild';
-import { readFile, writeFile, mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile, writeFile, mkdir, readdir, rm } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const outdir = join(root, 'action');
 const check = process.argv.includes('--check');
 
-// Some CommonJS dependencies call require() on Node built-ins; an ESM bundle needs a real require.
-const banner = [
-  "import { createRequire as __rpCreateRequire } from 'node:module';",
-  'const require = __rpCreateRequire(import.meta.url);',
-].join('\n');
+const result = await build({
+  entryPoints: { index: join(root, 'src/index.ts'), cli: join(root, 'src/cli.ts') },
+  bundle: true,
+  splitting: true,
+  platform: 'node',
+  target: 'node24',
+  format: 'esm',
+  outdir,
+  chunkNames: 'chunks/[name]-[hash]',
+  write: false,
+  minify: true,
+  keepNames: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  absWorkingDir: root,
+  // Some CommonJS dependencies call require() on Node built-ins; an ESM bundle needs a real one.
+  banner: { js: "import { createRequire as __rpCreateRequire } from 'node:module';const require = __rpCreateRequire(import.meta.url);" },
+});
 
-const entries = [
-  { in: 'src/index.ts', out: 'action/index.js' },
-  { in: 'src/cli.ts', out: 'action/cli.js', shebang: true },
-];
+const want = new Map<string, string>();
+for (const f of result.outputFiles) {
+  const rel = relative(outdir, f.path);
+  want.set(rel, rel === 'cli.js' ? `#!/usr/bin/env node\n${f.text}` : f.text);
+}
 
-let stale = 0;
-for (const e of entries) {
-  const result = await build({
-    entryPoints: [join(root, e.in)],
-    bundle: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'esm',
-    write: false,
-    legalComments: 'none',
-    logLevel: 'warning',
-    banner: { js: (e.shebang ? '#!/usr/bin/env node\n' : '') + banner },
-    absWorkingDir: root,
-  });
-  const text = result.outputFiles[0]!.text;
-  const target = join(root, e.out);
-  if (check) {
-    const committed = await readFile(target, 'utf8').catch(() => '');
-    if (committed !== text) {
-      console.error(`${e.out} does not match ${e.in}: run \`npm run bundle\` and commit the result`);
-      stale++;
-    }
-  } else {
-    await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, text, { mode: e.shebang ? 0o755 : 0o644 });
-    console.log(`${e.out}: ${(text.length / 1024).toFixed(0)} KiB`);
+async function committed(): Promise<string[]> {
+  const entries = await readdir(outdir, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isFile()).map((e) => relative(outdir, join(e.parentPath, e.name)));
+}
+
+if (check) {
+  const stale: string[] = [];
+  for (const [rel, text] of want) if ((await readFile(join(outdir, rel), 'utf8').catch(() => '')) !== text) stale.push(rel);
+  for (const rel of await committed()) if (!want.has(rel)) stale.push(`${rel} (not produced by the source any more)`);
+  if (stale.length) {
+    console.error(`action/ does not match src/: ${stale.join(', ')}. Run \`npm run bundle\` and commit the result.`);
+    process.exit(1);
+  }
+  console.log('bundle matches source');
+} else {
+  await rm(outdir, { recursive: true, force: true });
+  for (const [rel, text] of want) {
+    await mkdir(dirname(join(outdir, rel)), { recursive: true });
+    await writeFile(join(outdir, rel), text, { mode: rel === 'cli.js' ? 0o755 : 0o644 });
+    console.log(`action/${rel}: ${(text.length / 1024).toFixed(0)} KiB`);
   }
 }
-if (stale) process.exit(1);
-if (check) console.log('bundle matches source');

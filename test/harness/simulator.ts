@@ -87,6 +87,7 @@ export class NodeSimulator {
     const workers = Array.from({ length: Math.min(16, queue.length) }, async () => {
       for (let s = queue.shift(); s; s = queue.shift()) {
         const obj = toNodeObject(s);
+        this.writeBootFiles(s.name, obj.status!.nodeInfo!.bootID, Math.floor(Date.now() / 1000) - 86_400);
         await this.core.createNode({ body: obj });
         // Status sent on create is not trusted by every version; set it explicitly.
         await this.core.patchNodeStatus({ name: s.name, body: { status: obj.status } }, MERGE);
@@ -147,6 +148,14 @@ export class NodeSimulator {
     return newestKernel(readdirSync(boot).filter((f) => f.startsWith('vmlinuz-')).map((f) => f.slice('vmlinuz-'.length)));
   }
 
+  /** What the node's kernel shows in /proc: its boot ID and boot time. */
+  writeBootFiles(node: string, bootID: string, btime: number): void {
+    this.writeHostFiles(node, {
+      'proc/sys/kernel/random/boot_id': `${bootID}\n`,
+      'proc/stat': `cpu  0 0 0 0 0 0 0 0 0 0\nbtime ${btime}\nprocesses 1\n`,
+    });
+  }
+
   async powerOff(name: string): Promise<void> {
     await this.core.patchNode({ name, body: { metadata: { labels: { [SIM_POWER_LABEL]: 'off' } } } }, MERGE);
     await waitUntil(`${name} NotReady`, async () => !isReady(await this.node(name)), 30_000);
@@ -177,7 +186,7 @@ export class NodeSimulator {
     rmSync(join(host, 'run'), { recursive: true, force: true });
     const kernelAfter = opts.kernelVersion ?? this.newestInstalledKernel(name) ?? kernelBefore;
     const bootIDAfter = randomUUID();
-    this.writeHostFiles(name, { 'proc/sys/kernel/random/boot_id': `${bootIDAfter}\n` });
+    this.writeBootFiles(name, bootIDAfter, Math.floor(Date.now() / 1000));
     if (opts.downMs) await new Promise((r) => setTimeout(r, opts.downMs));
     if (!opts.neverReturn) await this.powerOn(name, { bootID: bootIDAfter, kernelVersion: kernelAfter });
     return { node: name, bootIDBefore, bootIDAfter, kernelBefore, kernelAfter };
@@ -261,15 +270,21 @@ export class NodeSimulator {
     writeFileSync(terminationFile, '');
     const mounts = (c.volumeMounts ?? []).flatMap((m) => {
       const v = pod.spec!.volumes?.find((vol) => vol.name === m.name);
-      return v?.hostPath ? [{ mountPath: m.mountPath, local: join(host, v.hostPath.path) }] : [];
+      return v?.hostPath ? [{ mountPath: m.mountPath, hostPath: v.hostPath.path, local: join(host, v.hostPath.path) }] : [];
     });
     const remap = (value: string): string => {
       if (value === terminationPath) return terminationFile;
+      // The container shares the node's kernel: /proc shows the node's boot_id and boot time.
+      if (value === '/proc' || value.startsWith('/proc/')) return join(host, value);
       for (const m of mounts) {
         if (value === m.mountPath) return m.local;
         const rel = relative(m.mountPath, value);
         if (!rel.startsWith('..') && !isAbsolute(rel)) return join(m.local, rel);
       }
+      // A directory under which every hostPath sits at its own host path (/host + /var/run
+      // -> /host/var/run) stands for the node's root.
+      const under = mounts.filter((m) => m.mountPath.startsWith(value + '/'));
+      if (under.length && under.every((m) => m.mountPath === value + m.hostPath)) return host;
       return value;
     };
     const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: work };

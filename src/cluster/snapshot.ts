@@ -1,0 +1,64 @@
+// One consistent read of what planning needs: nodes, pods, PDBs and the cluster's identity.
+// Every collection is a paginated list (requests grow with pages, never with nodes).
+import type * as k8s from '@kubernetes/client-node';
+import { call, type KubeClients } from '../kube/client.ts';
+
+export interface ClusterIdentity {
+  uid: string;
+  name: string;
+  server: string;
+  provider: 'aks' | 'generic';
+}
+
+export interface ClusterSnapshot {
+  identity: ClusterIdentity;
+  nodes: k8s.V1Node[];
+  pods: k8s.V1Pod[];
+  pdbs: k8s.V1PodDisruptionBudget[];
+}
+
+export const PAGE_SIZE = 500;
+
+interface Page<T> {
+  items: T[];
+  metadata?: { _continue?: string };
+}
+
+/** Follows `continue` tokens until the list is complete. */
+export async function listAll<T>(fetchPage: (cont: string | undefined) => Promise<Page<T>>): Promise<T[]> {
+  const items: T[] = [];
+  let cont: string | undefined;
+  do {
+    const page = await fetchPage(cont);
+    items.push(...page.items);
+    cont = page.metadata?._continue || undefined;
+  } while (cont);
+  return items;
+}
+
+export function isAksNode(n: k8s.V1Node): boolean {
+  return (n.spec?.providerID ?? '').startsWith('azure://') || n.metadata?.labels?.['kubernetes.azure.com/cluster'] !== undefined;
+}
+
+export async function readSnapshot(c: KubeClients, clusterName: string): Promise<ClusterSnapshot> {
+  const page = (cont: string | undefined) => ({ limit: PAGE_SIZE, ...(cont ? { _continue: cont } : {}) });
+  const [kubeSystem, nodes, pods, pdbs] = await Promise.all([
+    call('get', 'namespaces (kube-system, for the cluster identity)', c.server, () => c.core.readNamespace({ name: 'kube-system' })),
+    call('list', 'nodes', c.server, () => listAll((cont) => c.core.listNode(page(cont)))),
+    call('list', 'pods (all namespaces)', c.server, () => listAll((cont) => c.core.listPodForAllNamespaces(page(cont)))),
+    call('list', 'poddisruptionbudgets.policy (all namespaces)', c.server, () =>
+      listAll((cont) => c.policy.listPodDisruptionBudgetForAllNamespaces(page(cont))),
+    ),
+  ]);
+  return {
+    identity: {
+      uid: kubeSystem.metadata?.uid ?? '',
+      name: clusterName,
+      server: c.server,
+      provider: nodes.some(isAksNode) ? 'aks' : 'generic',
+    },
+    nodes,
+    pods,
+    pdbs,
+  };
+}

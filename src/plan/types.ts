@@ -1,0 +1,105 @@
+// The plan: what people approve. Its canonical JSON is hashed into the plan ID, so it holds
+// only facts that are stable while the cluster is unchanged (no "now", no pod names that churn).
+import { z } from 'zod';
+
+export const PLAN_VERSION = 1;
+
+export const RebootMethod = z.enum(['reboot', 'node-image-upgrade']);
+export type RebootMethod = z.infer<typeof RebootMethod>;
+
+export const RiskKind = z.enum([
+  'pdb-blocks-eviction',
+  'blocking-pod',
+  'unreplicated-pod',
+  'emptydir-data-loss',
+  'insufficient-capacity',
+  'already-cordoned',
+  'node-not-ready',
+  'reimage-data-loss',
+  'kernel-unchanged',
+]);
+export type RiskKind = z.infer<typeof RiskKind>;
+
+export const Risk = z.object({
+  kind: RiskKind,
+  /** Blocks the node's step under the current options (vs. a warning). */
+  blocking: z.boolean(),
+  detail: z.string(),
+});
+export type Risk = z.infer<typeof Risk>;
+
+export const Evidence = z.object({
+  source: z.enum(['sentinel', 'sentinel-command', 'installed-kernel', 'kured', 'windows']),
+  detail: z.string(),
+});
+export type Evidence = z.infer<typeof Evidence>;
+
+export const Eviction = z.object({
+  namespace: z.string(),
+  /** The workload that owns the pods: Deployment, StatefulSet, Job, ReplicaSet, or Pod for bare pods. */
+  kind: z.string(),
+  name: z.string(),
+  pods: z.number().int().positive(),
+});
+export type Eviction = z.infer<typeof Eviction>;
+
+export const PackageChange = z.object({
+  action: z.enum(['upgrade', 'install']),
+  name: z.string(),
+  from: z.string().optional(),
+  to: z.string().optional(),
+});
+
+export const PlanNode = z.object({
+  name: z.string(),
+  providerID: z.string(),
+  pool: z.string(),
+  os: z.enum(['linux', 'windows']),
+  bootID: z.string(),
+  nodeImageVersion: z.string(),
+  osImage: z.string(),
+  kernel: z.object({
+    running: z.string(),
+    /** The kernel the next boot should run; equal to running when the reboot does not change it. */
+    next: z.string(),
+  }),
+  method: RebootMethod,
+  order: z.number().int().positive(),
+  evidence: z.array(Evidence),
+  /** RFC 3339 time the sentinel appeared (stable across runs), when known. */
+  pendingSince: z.string().optional(),
+  packages: z.object({
+    requiringReboot: z.array(z.string()),
+    requiringRebootTotal: z.number().int().nonnegative(),
+    sinceBoot: z.array(PackageChange),
+    sinceBootTotal: z.number().int().nonnegative(),
+  }),
+  evictions: z.array(Eviction),
+  risks: z.array(Risk),
+});
+export type PlanNode = z.infer<typeof PlanNode>;
+
+export const UnknownNode = z.object({ name: z.string(), pool: z.string(), reason: z.string() });
+
+export const Plan = z.object({
+  version: z.literal(PLAN_VERSION),
+  cluster: z.object({
+    /** UID of the kube-system namespace: survives renames of contexts and servers. */
+    uid: z.string(),
+    name: z.string(),
+    server: z.string(),
+    provider: z.enum(['aks', 'generic']),
+  }),
+  options: z.object({
+    order: z.enum(['pool', 'risk', 'name']),
+    deleteEmptyDirData: z.boolean(),
+    force: z.boolean(),
+    blockingPodSelector: z.string(),
+  }),
+  nodes: z.array(PlanNode),
+  /** Linux nodes that do not need a reboot (names only, sorted). */
+  upToDate: z.array(z.string()),
+  /** Nodes whose state could not be determined (probe failed or timed out). */
+  unknown: z.array(UnknownNode),
+});
+export type Plan = z.infer<typeof Plan>;
