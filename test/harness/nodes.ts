@@ -14,6 +14,8 @@ export interface NodeSpec {
   osImage: string;
   operatingSystem?: 'linux' | 'windows';
   bootID?: string;
+  /** Boot time (Unix seconds) the simulated /proc/stat shows; default a day ago. */
+  bootTime?: number;
   cpu?: string;
   memory?: string;
   pods?: string;

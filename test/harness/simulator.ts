@@ -87,7 +87,7 @@ export class NodeSimulator {
     const workers = Array.from({ length: Math.min(16, queue.length) }, async () => {
       for (let s = queue.shift(); s; s = queue.shift()) {
         const obj = toNodeObject(s);
-        this.writeBootFiles(s.name, obj.status!.nodeInfo!.bootID, Math.floor(Date.now() / 1000) - 86_400);
+        this.writeBootFiles(s.name, obj.status!.nodeInfo!.bootID, s.bootTime ?? Math.floor(Date.now() / 1000) - 86_400);
         await this.core.createNode({ body: obj });
         // Status sent on create is not trusted by every version; set it explicitly.
         await this.core.patchNodeStatus({ name: s.name, body: { status: obj.status } }, MERGE);
