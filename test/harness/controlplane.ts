@@ -26,6 +26,12 @@ export interface ClusterOptions {
   users?: TestUser[];
   /** Print component logs on stop (also when REBOOT_PILOT_KEEP_LOGS is set). */
   verbose?: boolean;
+  /** Users whose requests the API server writes to its audit log (one JSON line per request). */
+  auditUsers?: string[];
+  /** Node lease duration KWOK sets (renewed every quarter of it); large clusters want it long. */
+  nodeLeaseDurationSeconds?: number;
+  /** kube-controller-manager --node-monitor-grace-period, to go with a long lease. */
+  nodeMonitorGracePeriod?: string;
 }
 
 export interface Cluster {
@@ -39,6 +45,8 @@ export interface Cluster {
   readonly startedInMs: number;
   /** Process IDs of etcd, apiserver, controller-manager, scheduler and kwok (and nothing else). */
   readonly pids: number[];
+  /** The audit log (only with auditUsers). */
+  readonly auditLogPath: string;
   /** Kubeconfig YAML for one of the extra users. */
   kubeconfigFor(user: string): string;
   stop(): Promise<void>;
@@ -257,10 +265,20 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       return r.ok;
     }, 30_000);
 
+    const auditArgs: string[] = [];
+    if (opts.auditUsers?.length) {
+      // Metadata level, completed requests only, for the named users: a request count by verb.
+      writeFileSync(
+        join(dir, 'audit-policy.yaml'),
+        `apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived, ResponseStarted]\nrules:\n- level: Metadata\n  users: ${JSON.stringify(opts.auditUsers)}\n- level: None\n`,
+      );
+      auditArgs.push(`--audit-policy-file=${join(dir, 'audit-policy.yaml')}`, `--audit-log-path=${join(dir, 'audit.log')}`, '--audit-log-mode=blocking', '--audit-log-format=json');
+    }
     const apiserver = startProc(
       'kube-apiserver',
       join(bin, 'kube-apiserver'),
       [
+        ...auditArgs,
         `--etcd-servers=http://127.0.0.1:${etcdPort}`,
         '--bind-address=127.0.0.1',
         '--advertise-address=127.0.0.1',
@@ -315,6 +333,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         `--root-ca-file=${join(dir, 'pki', 'apiserver.crt')}`,
         '--use-service-account-credentials=false',
         '--profiling=false',
+        ...(opts.nodeMonitorGracePeriod ? [`--node-monitor-grace-period=${opts.nodeMonitorGracePeriod}`] : []),
       ],
       dir,
     );
@@ -335,7 +354,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       dir,
     );
     procs.push(sched);
-    writeFileSync(join(dir, 'kwok.yaml'), kwokConfigYaml());
+    writeFileSync(join(dir, 'kwok.yaml'), kwokConfigYaml(opts.nodeLeaseDurationSeconds ?? 40));
     const kwok = startProc(
       'kwok',
       join(bin, 'kwok'),
@@ -372,6 +391,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       server,
       caPem,
       kubeconfigPath,
+      auditLogPath: join(dir, 'audit.log'),
       kc,
       binDir: bin,
       startedInMs: Date.now() - t0,

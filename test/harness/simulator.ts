@@ -62,7 +62,7 @@ export class NodeSimulator {
   private watchAbort: AbortController | undefined;
   private pending = new Set<Promise<void>>();
   /** Every pod the simulated kubelet ran, for assertions. */
-  readonly ran: { role: string; pod: string; node: string; exitCode: number }[] = [];
+  readonly ran: { role: string; pod: string; node: string; exitCode: number; scriptMs: number; totalMs: number }[] = [];
 
   readonly cluster: Cluster;
 
@@ -296,11 +296,13 @@ export class NodeSimulator {
     const argv = [...(c.command ?? []), ...(c.args ?? [])];
     if (!argv.length) throw new Error('probe pod without a command');
     const startedAt = new Date();
+    const created = new Date(pod.metadata!.creationTimestamp ?? startedAt).getTime();
     await this.patchPodStatus(pod, {
       phase: 'Running',
       startTime: startedAt,
       containerStatuses: [{ name: c.name, image: c.image!, imageID: '', ready: true, restartCount: 0, started: true, state: { running: { startedAt } } }],
     });
+    const scriptStart = performance.now();
     const { code, output } = await new Promise<{ code: number; output: string }>((resolve) => {
       const child = spawn(argv[0]!, argv.slice(1), { env, cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
@@ -320,7 +322,7 @@ export class NodeSimulator {
     message = Buffer.from(message).subarray(0, TERMINATION_MESSAGE_LIMIT).toString('utf8');
     rmSync(work, { recursive: true, force: true });
     const finishedAt = new Date();
-    this.ran.push({ role: 'probe', pod: pod.metadata!.name!, node, exitCode: code });
+    this.ran.push({ role: 'probe', pod: pod.metadata!.name!, node, exitCode: code, scriptMs: performance.now() - scriptStart, totalMs: Date.now() - created });
     await this.patchPodStatus(pod, {
       phase: code === 0 ? 'Succeeded' : 'Failed',
       containerStatuses: [

@@ -74,12 +74,12 @@ const nodeInfoAndAddresses = `
         systemUUID: {{ or $nodeInfo.systemUUID \`""\` }}
       phase: Running`;
 
-export function kwokConfigYaml(): string {
+export function kwokConfigYaml(nodeLeaseDurationSeconds: number): string {
   return `apiVersion: config.kwok.x-k8s.io/v1alpha1
 kind: KwokConfiguration
 options:
   enableCNI: false
-  nodeLeaseDurationSeconds: 40
+  nodeLeaseDurationSeconds: ${nodeLeaseDurationSeconds}
   # A configuration file replaces kwok's defaults wholesale, so they are restated here.
   podPlayStageParallelism: 8
   nodePlayStageParallelism: 8
