@@ -1,22 +1,38 @@
 // reboot-pilot CLI: the same code path as the action, for operators and tests.
 //   reboot-pilot plan [--kubeconfig F] [--context C] [--output md|json|text] [settings...]
+//   reboot-pilot run --plan plan.json [--kubeconfig F] [--context C] [--output text|json] [settings...]
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadKubeConfig, makeClients, UserError } from './kube/client.ts';
-import { PLAN_SETTINGS, parsePlanSettings } from './settings.ts';
+import { EXECUTE_SETTINGS, PLAN_SETTINGS, parseExecuteSettings, parsePlanSettings } from './settings.ts';
+import { readPlanFile, runPlan } from './execute/run.ts';
+import { renderResultText } from './report/result.ts';
 import { inspectCluster } from './plan/inspect.ts';
 import { canonicalJson } from './plan/canonical.ts';
 import { renderMarkdown } from './report/markdown.ts';
 import { renderTerminal } from './report/terminal.ts';
 
-const USAGE = `usage: reboot-pilot plan [--kubeconfig FILE] [--context NAME] [--output text|md|json] [--SETTING VALUE ...]
+const flags = (spec: Record<string, readonly [unknown, string, string]>) =>
+  Object.entries(spec)
+    .map(([k, [, def, doc]]) => `  --${k.padEnd(24)} ${doc}${def ? ` (default: ${def})` : ''}`)
+    .join('\n');
 
-Inspects a cluster and prints a reboot plan (nothing is changed; probe pods are removed).
-Settings (same names as the action's inputs):
-${Object.entries(PLAN_SETTINGS)
-  .map(([k, [, def, doc]]) => `  --${k.padEnd(24)} ${doc}${def ? ` (default: ${def})` : ''}`)
-  .join('\n')}
-  --output                   text (default), md (GitHub Markdown) or json ({ planId, plan })
+const USAGE = `usage:
+  reboot-pilot plan [--kubeconfig FILE] [--context NAME] [--output text|md|json] [--SETTING VALUE ...]
+      Inspects a cluster and prints a reboot plan (nothing is changed; probe pods are removed).
+  reboot-pilot run --plan plan.json [--kubeconfig FILE] [--context NAME] [--output text|json] [--SETTING VALUE ...]
+      Executes a plan (as printed by plan --output json): one node at a time, resumable.
+      Exit 0 completed, 1 failed or stale, 3 paused by a gate (run again later).
+
+Plan settings (the same names as the action's inputs):
+${flags(PLAN_SETTINGS)}
+
+Execution settings (run):
+${flags(EXECUTE_SETTINGS)}
 `;
+
+/** Progress lines on stderr, timed, so waits show how long they took. */
+const progress = (err: NodeJS.WritableStream) => (line: string) => err.write(`reboot-pilot ${new Date().toISOString().slice(11, 19)} ${line}\n`);
 
 /** Exit codes: 0 ok, 1 failure, 2 bad usage or settings. */
 export async function cli(argv: string[], io = { out: process.stdout, err: process.stderr }): Promise<number> {
@@ -25,28 +41,30 @@ export async function cli(argv: string[], io = { out: process.stdout, err: proce
     io.out.write(USAGE);
     return command ? 0 : 2;
   }
-  if (command !== 'plan') {
+  if (command !== 'plan' && command !== 'run') {
     io.err.write(`reboot-pilot: unknown command "${command}"\n${USAGE}`);
     return 2;
   }
   let values: Record<string, string | undefined>;
   try {
-    const options = Object.fromEntries([...Object.keys(PLAN_SETTINGS), 'output'].map((k) => [k, { type: 'string' as const }]));
+    const names = [...Object.keys(PLAN_SETTINGS), 'output', ...(command === 'run' ? [...Object.keys(EXECUTE_SETTINGS), 'plan'] : [])];
+    const options = Object.fromEntries(names.map((k) => [k, { type: 'string' as const }]));
     values = parseArgs({ args: rest, options, strict: true, allowPositionals: false }).values as Record<string, string | undefined>;
   } catch (e) {
     io.err.write(`reboot-pilot: ${(e as Error).message}\n`);
     return 2;
   }
   const output = values.output ?? 'text';
-  if (!['text', 'md', 'json'].includes(output)) {
-    io.err.write(`reboot-pilot: --output must be text, md or json, not "${output}"\n`);
+  if (!(command === 'run' ? ['text', 'json'] : ['text', 'md', 'json']).includes(output)) {
+    io.err.write(`reboot-pilot: --output must be ${command === 'run' ? 'text or json' : 'text, md or json'}, not "${output}"\n`);
     return 2;
   }
+  if (command === 'run') return run(values, output, io);
   try {
     const settings = parsePlanSettings(values);
     const kc = loadKubeConfig({ kubeconfig: settings.kubeconfig || undefined, context: settings.context || undefined });
     const clients = makeClients(kc);
-    const { plan, id } = await inspectCluster(clients, settings, (l) => io.err.write(`reboot-pilot: ${l}\n`));
+    const { plan, id } = await inspectCluster(clients, settings, progress(io.err));
     const now = new Date();
     if (output === 'json') io.out.write(JSON.stringify({ planId: id, plan: JSON.parse(canonicalJson(plan)) }, null, 2) + '\n');
     else if (output === 'md') io.out.write(renderMarkdown(plan, id, { now }));
@@ -59,6 +77,31 @@ export async function cli(argv: string[], io = { out: process.stdout, err: proce
     }
     io.err.write(`reboot-pilot: failed: ${(e as Error).stack ?? String(e)}\n`);
     return 1;
+  }
+}
+
+async function run(values: Record<string, string | undefined>, output: string, io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream }): Promise<number> {
+  if (!values.plan) {
+    io.err.write('reboot-pilot: run needs --plan FILE (the JSON that plan --output json prints)\n');
+    return 2;
+  }
+  try {
+    const plan = parsePlanSettings(values);
+    const execute = parseExecuteSettings(values);
+    let text: string;
+    try {
+      text = readFileSync(values.plan, 'utf8');
+    } catch (e) {
+      throw new UserError(`cannot read the plan file ${values.plan}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+    const pf = readPlanFile(text, values.plan);
+    const clients = makeClients(loadKubeConfig({ kubeconfig: plan.kubeconfig || undefined, context: plan.context || undefined }));
+    const result = await runPlan(clients, pf, { plan, execute, log: progress(io.err) });
+    io.out.write(output === 'json' ? JSON.stringify(result, null, 2) + '\n' : renderResultText(result));
+    return result.state === 'completed' ? 0 : result.state === 'paused' ? 3 : 1;
+  } catch (e) {
+    io.err.write(e instanceof UserError ? `reboot-pilot: error: ${e.message}\n` : `reboot-pilot: failed: ${(e as Error).stack ?? String(e)}\n`);
+    return e instanceof UserError && e.message.startsWith('invalid settings') ? 2 : 1;
   }
 }
 

@@ -63,8 +63,8 @@ export const PLAN_SETTINGS = {
     "File whose presence means a reboot is required (kured's --reboot-sentinel); <sentinel>.pkgs lists the packages.",
   ],
   'sentinel-command': [z.string(), '', 'Shell command run in the probe pod instead of the file check; exit 0 means a reboot is required. The node\'s files are under $HOST_ROOT.'],
-  'probe-image': [z.string().min(1), 'mcr.microsoft.com/azurelinux/busybox:1.36', 'Image for probe pods (needs sh, awk, sed, tr, ls, date, stat).'],
-  'probe-namespace': [z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'probe-namespace must be a namespace name'), 'kube-system', 'Namespace for probe pods; must allow hostPath volumes (Pod Security "privileged").'],
+  image: [z.string().min(1), 'mcr.microsoft.com/azurelinux/busybox:1.36', 'Image for probe and reboot pods (needs sh, awk, sed, tr, ls, date, stat; nsenter for the default reboot command).'],
+  namespace: [z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'namespace must be a namespace name'), 'kube-system', 'Namespace for probe and reboot pods and the run lock; must allow privileged pods and hostPath volumes.'],
   'probe-parallelism': [int('probe-parallelism', 1, 200), '10', 'Probe pods running at once.'],
   'probe-timeout': [int('probe-timeout', 5, 3600), '120', 'Seconds one probe may take, image pull included.'],
   'node-selector': [selector('node-selector'), '', 'Label selector: only matching nodes are considered.'],
@@ -75,19 +75,45 @@ export const PLAN_SETTINGS = {
   'reboot-on-newer-kernel': [bool('reboot-on-newer-kernel'), 'false', 'A newer installed kernel than the running one counts as needing a reboot even without a sentinel (Azure Linux, RHEL family).'],
 } as const;
 
-type Spec = typeof PLAN_SETTINGS;
-export type PlanSettings = { [K in keyof Spec]: z.output<Spec[K][0]> };
+/** Settings that only execution reads. */
+export const EXECUTE_SETTINGS = {
+  'drain-timeout': [int('drain-timeout', 10, 86_400), '900', 'Seconds a node\'s drain may take before the run stops (PDB-blocked evictions are retried until then).'],
+  'drain-grace-period': [int('drain-grace-period', -1, 86_400), '-1', 'Grace period for evicted pods in seconds; -1 uses each pod\'s own.'],
+  'drain-pod-selector': [selector('drain-pod-selector'), '', 'Label selector: only matching pods are evicted (kubectl drain --pod-selector).'],
+  'drain-retry-delay': [int('drain-retry-delay', 0, 300), '5', 'Seconds before retrying an eviction refused with 429; doubles per refusal up to 30.'],
+  'reboot-method': [z.enum(['pod', 'signal']), 'pod', 'pod: a privileged pod runs reboot-command on the node; signal: SIGRTMIN+5 to PID 1 (needs only CAP_KILL).'],
+  'reboot-command': [z.string().min(1), 'nsenter -m/proc/1/ns/mnt -- /bin/systemctl reboot', 'Command the reboot pod runs (reboot-method pod).'],
+  'reboot-timeout': [int('reboot-timeout', 10, 86_400), '900', 'Seconds for a node to come back Ready with a new boot ID.'],
+  'reboot-delay': [int('reboot-delay', 0, 86_400), '0', 'Seconds to wait between the drain and the reboot.'],
+  'workload-timeout': [int('workload-timeout', 0, 86_400), '600', 'Seconds to wait after uncordon for the evicted workloads to be available again.'],
+  soak: [int('soak', 0, 86_400), '60', 'Seconds to wait after a node is back and its workloads are available, before the next node.'],
+  'lock-ttl': [int('lock-ttl', 5, 3600), '120', 'Seconds after its last renewal that a dead run\'s lock may be taken over.'],
+  'kured-daemonset': [z.string().regex(/^[a-z0-9-]+\/[a-z0-9.-]+$/, 'kured-daemonset must be namespace/name'), 'kube-system/kured', 'kured\'s DaemonSet (namespace/name): no run starts while kured holds its lock.'],
+  'take-kured-lock': [bool('take-kured-lock'), 'false', 'Hold kured\'s lock for the run, so kured cannot reboot a node meanwhile.'],
+  'max-nodes': [int('max-nodes', 0, 100_000), '0', 'Nodes to patch in one run at most; 0 means all.'],
+  'reboot-days': [z.string().regex(/^\s*[a-zA-Z]{3}[a-zA-Z]*(\s*,\s*[a-zA-Z]{3}[a-zA-Z]*)*\s*$/, 'reboot-days must list days like mon,tue,...,sun'), 'mon,tue,wed,thu,fri,sat,sun', 'Days a node may start (kured\'s --reboot-days).'],
+  'start-time': [z.string().regex(/^\d{1,2}:\d{2}(:\d{2})?$/, 'start-time must be a time of day like 22:00'), '0:00', 'Time of day from which a node may start (kured\'s --start-time).'],
+  'end-time': [z.string().regex(/^\d{1,2}:\d{2}(:\d{2})?$/, 'end-time must be a time of day like 06:00'), '23:59:59', 'Time of day until which a node may start; before start-time means the window spans midnight.'],
+  'time-zone': [z.string().min(1), 'UTC', 'IANA time zone of reboot-days, start-time and end-time.'],
+} as const;
 
-/** Validates raw string settings (missing ones take their defaults); throws one UserError listing every problem. */
-export function parsePlanSettings(raw: Partial<Record<keyof Spec, string | undefined>>): PlanSettings {
+type Spec = Record<string, readonly [z.ZodType, string, string]>;
+type Parsed<S extends Spec> = { -readonly [K in keyof S]: z.output<S[K][0]> };
+export type PlanSettings = Parsed<typeof PLAN_SETTINGS>;
+export type ExecuteSettings = Parsed<typeof EXECUTE_SETTINGS>;
+
+function parse<S extends Spec>(spec: S, raw: Partial<Record<string, string | undefined>>): Parsed<S> {
   const out: Record<string, unknown> = {};
   const problems: string[] = [];
-  for (const [name, [schema, def]] of Object.entries(PLAN_SETTINGS) as [keyof Spec, Spec[keyof Spec]][]) {
-    const value = raw[name] ?? def;
-    const r = (schema as z.ZodType).safeParse(value);
+  for (const [name, [schema, def]] of Object.entries(spec)) {
+    const r = schema.safeParse(raw[name] ?? def);
     if (r.success) out[name] = r.data;
     else problems.push(...r.error.issues.map((i) => (i.message.includes(name) ? i.message : `${name}: ${i.message}`)));
   }
   if (problems.length) throw new UserError(`invalid settings: ${problems.join('; ')}`);
-  return out as PlanSettings;
+  return out as Parsed<S>;
 }
+
+/** Validates raw string settings (missing ones take their defaults); throws one UserError listing every problem. */
+export const parsePlanSettings = (raw: Partial<Record<string, string | undefined>>): PlanSettings => parse(PLAN_SETTINGS, raw);
+export const parseExecuteSettings = (raw: Partial<Record<string, string | undefined>>): ExecuteSettings => parse(EXECUTE_SETTINGS, raw);

@@ -34,13 +34,13 @@ export async function inspectCluster(c: KubeClients, s: PlanSettings, log: Log):
   log(`${snapshot.nodes.length} nodes, ${considered.length} considered, ${snapshot.pods.length} pods, ${snapshot.pdbs.length} PDBs`);
   let probes = new Map();
   if (opts.probeEnabled && probe.length) {
-    log(`probing ${probe.length} Linux nodes (${s['probe-parallelism']} at a time, ${s['probe-timeout']}s each, image ${s['probe-image']})`);
+    log(`probing ${probe.length} Linux nodes (${s['probe-parallelism']} at a time, ${s['probe-timeout']}s each, image ${s.image})`);
     probes = await runProbes(
       c,
       probe,
       {
-        image: s['probe-image'],
-        namespace: s['probe-namespace'],
+        image: s.image,
+        namespace: s.namespace,
         parallelism: s['probe-parallelism'],
         timeoutSeconds: s['probe-timeout'],
         sentinel: s.sentinel,

@@ -71,7 +71,15 @@ export class NodeSimulator {
     this.core = cluster.kc.makeApiClient(k8s.CoreV1Api);
     this.hostsRoot = mkdtempSync(join(tmpdir(), 'rp-hosts-'));
     this.handlers.set('probe', (pod) => this.runProbePod(pod));
+    this.handlers.set('reboot', (pod) => this.runRebootPod(pod));
   }
+
+  /** Nodes whose next reboot never comes back (the machine stays down). */
+  readonly neverReturn = new Set<string>();
+  /** How long a simulated reboot keeps the node down. */
+  rebootDownMs = 1500;
+  /** Every reboot a reboot pod caused, in order: the executor must cause one per node. */
+  readonly reboots: { node: string; at: number; bootIDBefore: string; bootIDAfter: string }[] = [];
 
   onPod(role: string, handler: PodHandler): void {
     this.handlers.set(role, handler);
@@ -168,6 +176,9 @@ export class NodeSimulator {
       const n = await this.node(name);
       return isReady(n) && n.status?.nodeInfo?.bootID === boot.bootID;
     }, 30_000);
+    // Pods that waited for this machine start now.
+    const waiting = await this.core.listPodForAllNamespaces({ labelSelector: PRODUCT_ROLE_LABEL, fieldSelector: `spec.nodeName=${name}` });
+    for (const p of waiting.items) this.consider(p);
   }
 
   isPoweredOff(node: k8s.V1Node): boolean {
@@ -337,6 +348,46 @@ export class NodeSimulator {
         },
       ],
     });
+  }
+
+  /**
+   * A reboot pod does what its command would do on a real node, if it could: without hostPID
+   * neither nsenter into PID 1's namespaces nor a signal to PID 1 reaches the host, and the
+   * command needs privilege (or CAP_KILL for the signal); then the container fails and nothing
+   * reboots, as on a real node.
+   */
+  private async runRebootPod(pod: k8s.V1Pod): Promise<void> {
+    const node = pod.spec!.nodeName!;
+    const c = pod.spec!.containers[0]!;
+    const script = [...(c.command ?? []), ...(c.args ?? [])].join(' ');
+    const sc = c.securityContext ?? {};
+    const signal = /kill -(39|RTMIN\+5|SIGRTMIN\+5) 1\b/.test(script);
+    const nsenter = /nsenter .*-m\s*\/proc\/1\/ns\/mnt|nsenter .*--mount=\/proc\/1\/ns\/mnt/.test(script) && /systemctl reboot|\breboot\b/.test(script);
+    const allowed = pod.spec!.hostPID === true && (signal ? sc.privileged === true || (sc.capabilities?.add ?? []).includes('KILL') : sc.privileged === true);
+    const startedAt = new Date();
+    if (!allowed || !(signal || nsenter)) {
+      await this.patchPodStatus(pod, {
+        phase: 'Failed',
+        containerStatuses: [{ name: c.name, image: c.image!, imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 1, reason: 'Error', message: 'simulated: this pod cannot reach the host (hostPID, privilege or command missing)', startedAt, finishedAt: new Date() } } }],
+      });
+      this.ran.push({ role: 'reboot', pod: pod.metadata!.name!, node, exitCode: 1, scriptMs: 0, totalMs: 0 });
+      return;
+    }
+    await this.patchPodStatus(pod, {
+      phase: 'Running',
+      startTime: startedAt,
+      containerStatuses: [{ name: c.name, image: c.image!, imageID: '', ready: true, restartCount: 0, started: true, state: { running: { startedAt } } }],
+    });
+    const r = await this.reboot(node, { downMs: this.rebootDownMs, neverReturn: this.neverReturn.has(node) });
+    this.reboots.push({ node, at: Date.now(), bootIDBefore: r.bootIDBefore, bootIDAfter: r.bootIDAfter });
+    this.ran.push({ role: 'reboot', pod: pod.metadata!.name!, node, exitCode: 0, scriptMs: 0, totalMs: Date.now() - startedAt.getTime() });
+    // The reboot ended the container; after boot the kubelet reports it terminated.
+    if (!this.neverReturn.has(node)) {
+      await this.patchPodStatus(pod, {
+        phase: 'Succeeded',
+        containerStatuses: [{ name: c.name, image: c.image!, imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed', startedAt, finishedAt: new Date() } } }],
+      });
+    }
   }
 
   async patchPodStatus(pod: k8s.V1Pod, status: k8s.V1PodStatus): Promise<void> {

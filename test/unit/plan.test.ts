@@ -43,12 +43,12 @@ test('settings: defaults, validation naming every bad setting', () => {
   assert.equal(d.force, false);
   assert.equal(parsePlanSettings({ force: 'TRUE' }).force, true);
   assert.throws(
-    () => parsePlanSettings({ force: 'maybe', detectors: 'probe,smoke', sentinel: 'relative/path', 'probe-namespace': 'Bad_NS' }),
+    () => parsePlanSettings({ force: 'maybe', detectors: 'probe,smoke', sentinel: 'relative/path', namespace: 'Bad_NS' }),
     (e: Error) =>
       /force must be true or false, not "maybe"/.test(e.message) &&
       /unknown: smoke/.test(e.message) &&
       /sentinel must be an absolute path/.test(e.message) &&
-      /probe-namespace must be a namespace name/.test(e.message),
+      /namespace must be a namespace name/.test(e.message),
   );
 });
 

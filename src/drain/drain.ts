@@ -1,0 +1,145 @@
+// Cordon and drain with kubectl drain's semantics, and without kured's hang: every round
+// re-lists the node's pods, so a pod recreated or finished meanwhile is seen. Evictions go
+// through the Eviction API (policy/v1) in parallel; 429 (a PDB at its limit, or API throttling)
+// is retried per pod with exponential back-off; refusals (emptyDir, no controller) stop the
+// drain before anything is evicted; the whole drain has a deadline.
+import * as k8s from '@kubernetes/client-node';
+import { UserError, explainApiError, type KubeClients } from '../kube/client.ts';
+import { matches, parseSelector } from '../kube/selector.ts';
+import { classifyPod, type DrainOptions } from './filters.ts';
+import { listAll, PAGE_SIZE } from '../cluster/snapshot.ts';
+
+const MERGE = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+
+export interface DrainSettings extends DrainOptions {
+  /** Whole-drain deadline. */
+  timeoutSeconds: number;
+  /** Eviction grace period; -1 uses each pod's own terminationGracePeriodSeconds. */
+  gracePeriodSeconds: number;
+  /** Only pods matching this selector are evicted (kubectl drain --pod-selector). */
+  podSelector: string;
+  /** First back-off after a 429; doubles per refusal of the same pod, up to 30 s. */
+  retryDelayMs: number;
+  /** Evictions in flight at once. */
+  concurrency: number;
+}
+
+export interface EvictedPod {
+  namespace: string;
+  name: string;
+  uid: string;
+  owner?: { kind: string; name: string };
+}
+
+export class DrainError extends UserError {
+  readonly remaining: string[];
+  constructor(message: string, remaining: string[]) {
+    super(message);
+    this.remaining = remaining;
+  }
+}
+
+export type Log = (line: string) => void;
+const ref = (p: k8s.V1Pod) => `${p.metadata?.namespace}/${p.metadata?.name}`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function setUnschedulable(c: KubeClients, node: string, value: boolean, annotations: Record<string, string | null> = {}): Promise<void> {
+  try {
+    await c.core.patchNode({ name: node, body: { spec: { unschedulable: value }, metadata: { annotations } } }, MERGE);
+  } catch (e) {
+    throw explainApiError(e, 'patch', `nodes/${node}`, c.server);
+  }
+}
+
+export async function podsOnNode(c: KubeClients, node: string): Promise<k8s.V1Pod[]> {
+  try {
+    return await listAll((cont) => c.core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${node}`, limit: PAGE_SIZE, ...(cont ? { _continue: cont } : {}) }));
+  } catch (e) {
+    throw explainApiError(e, 'list', `pods on node ${node}`, c.server);
+  }
+}
+
+/** Evicts every evictable pod from a (cordoned) node; returns what it evicted. */
+export async function drainNode(c: KubeClients, node: string, s: DrainSettings, log: Log, abort?: AbortSignal): Promise<EvictedPod[]> {
+  const selector = parseSelector(s.podSelector, 'pod selector');
+  const deadline = Date.now() + s.timeoutSeconds * 1000;
+  const evicted = new Map<string, EvictedPod>();
+  const nextTry = new Map<string, { at: number; delay: number; why: string }>();
+  let first = true;
+  for (;;) {
+    if (abort?.aborted) throw new DrainError(`drain of ${node} interrupted`, []);
+    const pods = (await podsOnNode(c, node)).filter((p) => matches(selector, p.metadata?.labels));
+    const pending: k8s.V1Pod[] = [];
+    const refused: string[] = [];
+    for (const p of pods) {
+      const v = classifyPod(p, s);
+      if (v.action === 'skip') continue;
+      if (v.action === 'refuse') refused.push(`${ref(p)} (${v.reason === 'emptydir' ? 'uses emptyDir: set delete-emptydir-data' : 'has no controller: set force'})`);
+      else pending.push(p);
+    }
+    if (refused.length) {
+      throw new DrainError(`cannot drain ${node}${first ? '' : ' (a pod appeared during the drain)'}: ${refused.join('; ')}`, refused);
+    }
+    first = false;
+    if (!pending.length) return [...evicted.values()];
+    if (Date.now() > deadline) {
+      const why = pending.map((p) => `${ref(p)}${nextTry.get(p.metadata!.uid!)?.why ? ` (${nextTry.get(p.metadata!.uid!)!.why})` : p.metadata?.deletionTimestamp ? ' (terminating)' : ''}`);
+      throw new DrainError(`drain of ${node} timed out after ${s.timeoutSeconds}s; still on the node: ${why.join('; ')}`, pending.map(ref));
+    }
+    const now = Date.now();
+    const due = pending.filter((p) => !p.metadata?.deletionTimestamp && (nextTry.get(p.metadata!.uid!)?.at ?? 0) <= now);
+    // Bounded parallel evictions.
+    for (let i = 0; i < due.length; i += s.concurrency) {
+      await Promise.all(due.slice(i, i + s.concurrency).map((p) => evictOne(c, p, s, evicted, nextTry, log)));
+    }
+    const soonest = Math.min(...pending.map((p) => nextTry.get(p.metadata!.uid!)?.at ?? now + 1000), now + 1000);
+    await sleep(Math.max(100, Math.min(1000, soonest - Date.now())));
+  }
+}
+
+async function evictOne(
+  c: KubeClients,
+  p: k8s.V1Pod,
+  s: DrainSettings,
+  evicted: Map<string, EvictedPod>,
+  nextTry: Map<string, { at: number; delay: number; why: string }>,
+  log: Log,
+): Promise<void> {
+  const uid = p.metadata!.uid!;
+  const body: k8s.V1Eviction = {
+    apiVersion: 'policy/v1',
+    kind: 'Eviction',
+    metadata: { name: p.metadata!.name!, namespace: p.metadata!.namespace! },
+    // The UID precondition: never evict a same-named successor by accident.
+    deleteOptions: { preconditions: { uid }, ...(s.gracePeriodSeconds >= 0 ? { gracePeriodSeconds: s.gracePeriodSeconds } : {}) },
+  };
+  try {
+    await c.core.createNamespacedPodEviction({ name: p.metadata!.name!, namespace: p.metadata!.namespace!, body });
+    const owner = p.metadata?.ownerReferences?.find((o) => o.controller);
+    evicted.set(uid, { namespace: p.metadata!.namespace!, name: p.metadata!.name!, uid, ...(owner ? { owner: { kind: owner.kind, name: owner.name } } : {}) });
+    nextTry.delete(uid);
+    log(`evicted ${ref(p)}`);
+  } catch (e) {
+    if (e instanceof k8s.ApiException) {
+      if (e.code === 404 || e.code === 409) return; // gone, or a new pod with that name: re-listed next round
+      if (e.code === 429 || (e.code === 403 && String(e.body).includes('terminating'))) {
+        const prev = nextTry.get(uid);
+        const delay = prev ? Math.min(prev.delay * 2, 30_000) : s.retryDelayMs;
+        const why = e.code === 429 ? `eviction refused: ${messageOf(e.body) || 'a PodDisruptionBudget allows no more disruptions'}` : 'namespace terminating';
+        if (!prev) log(`${ref(p)}: ${why}; retrying with back-off`);
+        nextTry.set(uid, { at: Date.now() + delay, delay, why });
+        return;
+      }
+    }
+    throw explainApiError(e, 'create', `pods/eviction ${ref(p)}`, c.server);
+  }
+}
+
+function messageOf(body: unknown): string {
+  try {
+    const b = typeof body === 'string' ? (JSON.parse(body) as { message?: string }) : (body as { message?: string });
+    return b?.message ?? '';
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,318 @@
+// Executes an approved plan: one node at a time, each step recorded on the node before the
+// next starts, so a killed run started again continues where it stopped and reboots every
+// node exactly once. Per node: re-verify against the plan -> gates -> cordon -> drain ->
+// reboot -> wait for a new boot ID and Ready (and the planned kernel) -> uncordon (only if we
+// cordoned) -> evicted workloads available -> soak. The first failure stops the run; no
+// second node is touched after it, and any node left cordoned by us is named.
+import * as k8s from '@kubernetes/client-node';
+import { explainApiError, type KubeClients } from '../kube/client.ts';
+import { listAll, PAGE_SIZE } from '../cluster/snapshot.ts';
+import type { Plan, PlanNode } from '../plan/types.ts';
+import { drainNode, DrainError, type DrainSettings } from '../drain/drain.ts';
+import type { Rebooter } from '../reboot/types.ts';
+import type { Gate } from '../gates/types.ts';
+import { runProbes, type ProbeOptions } from '../detect/probe.ts';
+import { ANN, SCALE_DOWN_DISABLED, clearProgress, patchNode, readProgress, stepPatch, type Workload } from './progress.ts';
+import { waitForBoot, waitForWorkloads } from './wait.ts';
+
+export type NodeOutcome = 'rebooted' | 'already-done' | 'skipped' | 'failed' | 'not-started';
+export type RunState = 'completed' | 'paused' | 'stale' | 'failed';
+
+export interface NodeReport {
+  name: string;
+  outcome: NodeOutcome;
+  kernelBefore: string;
+  kernelAfter?: string;
+  bootIdBefore: string;
+  bootIdAfter?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  /** Milliseconds per phase: drain, reboot (request to Ready), workloads, soak. */
+  timings: Partial<Record<'drain' | 'reboot' | 'workloads' | 'soak' | 'total', number>>;
+  detail?: string;
+}
+
+export interface ExecutionResult {
+  planId: string;
+  state: RunState;
+  message: string;
+  nodes: NodeReport[];
+  /** Nodes this run (or an earlier run of the plan) cordoned and left cordoned. */
+  leftCordoned: string[];
+}
+
+export interface ExecuteSettings {
+  drain: DrainSettings;
+  rebootTimeoutSeconds: number;
+  rebootDelaySeconds: number;
+  workloadTimeoutSeconds: number;
+  soakSeconds: number;
+  maxNodes: number;
+  /** Re-probe each node before touching it (is the reboot still needed?). */
+  reprobe?: ProbeOptions;
+}
+
+/** Progress events for live reporting (GitHub body, terminal, chat). */
+export type ExecEvent =
+  | { type: 'node-start'; node: string; order: number }
+  | { type: 'step'; node: string; step: string; detail?: string }
+  | { type: 'node-end'; report: NodeReport }
+  | { type: 'waiting'; node: string; what: string; sinceMs: number };
+
+export interface ExecuteDeps {
+  clients: KubeClients;
+  rebooter: Rebooter;
+  gates: Gate[];
+  /** Called for node-image-upgrade nodes and as the fallback when an in-place reboot fails. */
+  fallback?: (node: PlanNode, reason: string) => Promise<'handled' | 'unavailable'>;
+  onEvent?: (e: ExecEvent) => void;
+  log?: (line: string) => void;
+  /** Checked before every step: throws when the run lock was lost. */
+  checkLock?: () => void;
+  now?: () => Date;
+}
+
+class Stop extends Error {
+  readonly state: RunState;
+  constructor(state: RunState, message: string) {
+    super(message);
+    this.state = state;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function executePlan(plan: Plan, planId: string, s: ExecuteSettings, d: ExecuteDeps): Promise<ExecutionResult> {
+  const c = d.clients;
+  const log = d.log ?? (() => undefined);
+  const emit = d.onEvent ?? (() => undefined);
+  const now = d.now ?? (() => new Date());
+  const reports: NodeReport[] = plan.nodes.map((n) => ({ name: n.name, outcome: 'not-started', kernelBefore: n.kernel.running, bootIdBefore: n.bootID, timings: {} }));
+  let state: RunState = 'completed';
+  let message = `all ${plan.nodes.length} planned node(s) handled`;
+  let done = 0;
+
+  for (const [i, n] of plan.nodes.entries()) {
+    const report = reports[i]!;
+    try {
+      d.checkLock?.();
+      const node = await readNode(c, n.name);
+      if (!node) throw new Stop('stale', `plan is stale: node ${n.name} no longer exists`);
+      const p = readProgress(node);
+      const resuming = p.planId === planId && p.step !== undefined;
+      if (resuming && p.step === 'done') {
+        report.outcome = 'already-done';
+        report.detail = 'done by an earlier run of this plan';
+        continue;
+      }
+      if (n.method === 'node-image-upgrade') {
+        const r = d.fallback ? await d.fallback(n, 'planned node image upgrade') : 'unavailable';
+        report.outcome = r === 'handled' ? 'rebooted' : 'skipped';
+        report.detail = r === 'handled' ? 'node image upgraded' : 'node image upgrade needs the AKS integration, which is not configured';
+        emit({ type: 'node-end', report });
+        continue;
+      }
+      if (!resuming) {
+        if (s.maxNodes > 0 && done >= s.maxNodes) throw new Stop('paused', `max-nodes reached: ${done} node(s) patched in this run; the next run continues`);
+        const stale = staleness(n, node);
+        if (stale) throw new Stop('stale', `plan is stale: ${stale}`);
+        if (s.reprobe) {
+          const outcome = (await runProbes(c, [n.name], s.reprobe, log)).get(n.name);
+          if (!outcome?.ok) throw new Stop('failed', `cannot confirm ${n.name} still needs a reboot: ${outcome && !outcome.ok ? outcome.reason : 'no probe result'}`);
+          const r = outcome.result;
+          if (!r.sentinel.present && n.evidence.some((e) => e.source === 'sentinel' || e.source === 'sentinel-command')) {
+            report.outcome = 'skipped';
+            report.detail = 'no longer needs a reboot (the sentinel is gone)';
+            emit({ type: 'node-end', report });
+            continue;
+          }
+        }
+        for (const g of d.gates) {
+          const r = await g.check({ node, now: now(), done });
+          if (!r.open) throw new Stop('paused', `${g.name}: ${r.reason}`);
+        }
+      }
+      emit({ type: 'node-start', node: n.name, order: n.order });
+      await processNode(c, n, node, planId, s, d, report, log, emit);
+      done++;
+    } catch (e) {
+      if (e instanceof Stop) {
+        state = e.state;
+        message = e.message;
+      } else {
+        state = 'failed';
+        message = `${n.name}: ${e instanceof Error ? e.message : String(e)}`;
+        report.outcome = 'failed';
+        report.detail = message;
+        await patchNode(c, n.name, { [ANN.error]: message.slice(0, 1000) }).catch(() => undefined);
+        emit({ type: 'node-end', report });
+      }
+      log(`run stops: ${message}`);
+      break;
+    }
+  }
+  const leftCordoned = await cordonedByUs(c, plan);
+  return { planId, state, message, nodes: reports, leftCordoned };
+}
+
+async function readNode(c: KubeClients, name: string): Promise<k8s.V1Node | undefined> {
+  try {
+    return await c.core.readNode({ name });
+  } catch (e) {
+    if (e instanceof k8s.ApiException && e.code === 404) return undefined;
+    throw explainApiError(e, 'get', `nodes/${name}`, c.server);
+  }
+}
+
+/** Why the live node no longer matches what was approved, or undefined. */
+export function staleness(n: PlanNode, node: k8s.V1Node): string | undefined {
+  const info = node.status?.nodeInfo;
+  if ((node.spec?.providerID ?? '') !== n.providerID) return `${n.name} has provider ID ${node.spec?.providerID || '(none)'}, the plan has ${n.providerID || '(none)'} (the machine was replaced)`;
+  if (info?.bootID !== n.bootID) return `${n.name} booted since the plan was made (boot ID ${info?.bootID} is not ${n.bootID})`;
+  if (info?.kernelVersion !== n.kernel.running) return `${n.name} runs kernel ${info?.kernelVersion}, the plan expected ${n.kernel.running}`;
+  return undefined;
+}
+
+async function processNode(
+  c: KubeClients,
+  n: PlanNode,
+  node: k8s.V1Node,
+  planId: string,
+  s: ExecuteSettings,
+  d: ExecuteDeps,
+  report: NodeReport,
+  log: (l: string) => void,
+  emit: (e: ExecEvent) => void,
+): Promise<void> {
+  const t0 = Date.now();
+  report.startedAt = new Date().toISOString();
+  let p = readProgress(node);
+  const fresh = p.planId !== planId || !p.step;
+  const step = (name: string, detail?: string) => {
+    d.checkLock?.();
+    log(`${n.name}: ${name}${detail ? ` (${detail})` : ''}`);
+    emit({ type: 'step', node: n.name, step: name, ...(detail ? { detail } : {}) });
+  };
+
+  if (fresh) {
+    // Record first, then act: a crash between the two leaves a record that says "maybe".
+    const wasUnschedulable = node.spec?.unschedulable === true;
+    const scaleDownBefore = node.metadata?.annotations?.[SCALE_DOWN_DISABLED];
+    step('cordon', wasUnschedulable ? 'already cordoned before this run: it stays cordoned' : undefined);
+    node = await patchNode(
+      c,
+      n.name,
+      stepPatch('cordoned', {
+        [ANN.planId]: planId,
+        [ANN.cordonedByUs]: String(!wasUnschedulable),
+        [ANN.bootIdBefore]: n.bootID,
+        [ANN.kernelBefore]: n.kernel.running,
+        [ANN.scaleDownBefore]: scaleDownBefore ?? '',
+        [ANN.error]: null,
+        [SCALE_DOWN_DISABLED]: 'true',
+      }),
+      true,
+    );
+    p = readProgress(node);
+  }
+  const bootBefore = p.bootIdBefore ?? n.bootID;
+  const rebootedAlready = () => node.status?.nodeInfo?.bootID !== bootBefore;
+
+  if (p.step === 'cordoned' && !rebootedAlready()) {
+    step('drain');
+    const t = Date.now();
+    let pods;
+    try {
+      pods = await drainNode(c, n.name, s.drain, log);
+    } catch (e) {
+      throw e instanceof DrainError ? new Error(e.message) : e;
+    }
+    // The controllers of what was evicted, waited for after the reboot.
+    const evicted = new Map<string, Workload>();
+    for (const e of pods) if (e.owner) evicted.set(`${e.namespace}/${e.owner.kind}/${e.owner.name}`, { namespace: e.namespace, kind: e.owner.kind, name: e.owner.name });
+    report.timings.drain = Date.now() - t;
+    node = await patchNode(c, n.name, stepPatch('drained', { [ANN.evicted]: JSON.stringify([...evicted.values()].slice(0, 100)) }));
+    p = readProgress(node);
+  }
+
+  if ((p.step === 'cordoned' || p.step === 'drained' || p.step === 'rebooting') && !rebootedAlready()) {
+    if (p.step !== 'rebooting') {
+      if (s.rebootDelaySeconds > 0) {
+        step('reboot delay', `${s.rebootDelaySeconds}s`);
+        await sleep(s.rebootDelaySeconds * 1000);
+      }
+      node = await patchNode(c, n.name, stepPatch('rebooting', { [ANN.rebootRequestedAt]: new Date().toISOString() }));
+      p = readProgress(node);
+    }
+    // Requesting is idempotent (one pod per plan and node): after a crash between recording
+    // "rebooting" and the request, this makes the request; after one past it, it finds it.
+    const r = await d.rebooter.reboot({ node, planId });
+    step('reboot', `${d.rebooter.method}${r === 'already-issued' ? ', requested by an earlier run' : ''}`);
+  }
+
+  if (p.step === 'cordoned' || p.step === 'drained' || p.step === 'rebooting') {
+    const since = p.rebootRequestedAt ?? new Date();
+    const deadline = since.getTime() + s.rebootTimeoutSeconds * 1000;
+    step('wait for the node to come back', `new boot ID, Ready; timeout ${s.rebootTimeoutSeconds}s`);
+    const t = Date.now();
+    const back = await waitForBoot(c, n.name, bootBefore, deadline, (what, sinceMs) => emit({ type: 'waiting', node: n.name, what, sinceMs }));
+    if (!back.ok) {
+      const reason = `${n.name} did not come back: ${back.reason}`;
+      if (d.fallback && (await d.fallback(n, reason)) === 'handled') {
+        report.detail = `in-place reboot failed (${back.reason}); fell back to a node image upgrade`;
+      } else {
+        throw new Error(`${reason}; it stays cordoned`);
+      }
+    }
+    report.timings.reboot = Date.now() - t;
+    const after = back.ok ? back.node : await c.core.readNode({ name: n.name });
+    report.bootIdAfter = after.status?.nodeInfo?.bootID ?? '';
+    report.kernelAfter = after.status?.nodeInfo?.kernelVersion ?? '';
+    await d.rebooter.cleanup({ node: after, planId });
+    if (n.kernel.next !== n.kernel.running && report.kernelAfter !== n.kernel.next) {
+      throw new Error(`${n.name} rebooted (boot ID ${report.bootIdAfter}) but runs kernel ${report.kernelAfter}, not the planned ${n.kernel.next}; it stays cordoned for a look`);
+    }
+    node = await patchNode(c, n.name, stepPatch('rebooted'));
+    p = readProgress(node);
+  }
+
+  if (p.step === 'rebooted') {
+    const scaleDownBefore = node.metadata?.annotations?.[ANN.scaleDownBefore];
+    step('uncordon', p.cordonedByUs ? undefined : 'it was cordoned before the run: left cordoned');
+    node = await patchNode(c, n.name, stepPatch('uncordoned', { [SCALE_DOWN_DISABLED]: scaleDownBefore ? scaleDownBefore : null }), p.cordonedByUs ? false : undefined);
+    p = readProgress(node);
+  }
+
+  if (p.step === 'uncordoned') {
+    if (p.evicted.length && s.workloadTimeoutSeconds > 0) {
+      step('wait for evicted workloads', p.evicted.map((w) => `${w.namespace}/${w.name}`).join(', '));
+      const t = Date.now();
+      const ok = await waitForWorkloads(c, p.evicted, Date.now() + s.workloadTimeoutSeconds * 1000, (what, sinceMs) => emit({ type: 'waiting', node: n.name, what, sinceMs }));
+      report.timings.workloads = Date.now() - t;
+      if (!ok.ok) throw new Error(`after ${n.name}: ${ok.reason}; not starting another node while they are unavailable`);
+    }
+    if (s.soakSeconds > 0) {
+      step('soak', `${s.soakSeconds}s`);
+      const t = Date.now();
+      await sleep(s.soakSeconds * 1000);
+      report.timings.soak = Date.now() - t;
+    }
+    node = await patchNode(c, n.name, clearProgress({ planId }));
+  }
+  report.outcome = 'rebooted';
+  if (!report.kernelAfter) report.kernelAfter = node.status?.nodeInfo?.kernelVersion ?? '';
+  if (!report.bootIdAfter) report.bootIdAfter = node.status?.nodeInfo?.bootID ?? '';
+  report.finishedAt = new Date().toISOString();
+  report.timings.total = Date.now() - t0;
+  emit({ type: 'node-end', report });
+}
+
+/** Nodes of this plan that we cordoned and that are still cordoned. */
+export async function cordonedByUs(c: KubeClients, plan: Plan): Promise<string[]> {
+  const names = new Set(plan.nodes.map((n) => n.name));
+  const nodes = await listAll((cont) => c.core.listNode({ limit: PAGE_SIZE, ...(cont ? { _continue: cont } : {}) })).catch(() => [] as k8s.V1Node[]);
+  return nodes
+    .filter((n) => names.has(n.metadata!.name!) && n.spec?.unschedulable && n.metadata?.annotations?.[ANN.cordonedByUs] === 'true')
+    .map((n) => n.metadata!.name!)
+    .sort();
+}

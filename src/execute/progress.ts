@@ -1,0 +1,98 @@
+// Per-node progress, durable in the node's own annotations: a run killed at any moment and
+// started again reads where it stopped, and the invariant watcher (and people) can tell a node
+// made unavailable by Reboot Pilot from anything else.
+import * as k8s from '@kubernetes/client-node';
+import { explainApiError, type KubeClients } from '../kube/client.ts';
+
+export const P = 'reboot-pilot.io/';
+export const ANN = {
+  planId: `${P}plan-id`,
+  step: `${P}step`,
+  /** "true" when this run cordoned the node; "false" when it was cordoned before (it stays so). */
+  cordonedByUs: `${P}cordoned-by-us`,
+  bootIdBefore: `${P}boot-id-before`,
+  kernelBefore: `${P}kernel-before`,
+  rebootRequestedAt: `${P}reboot-requested-at`,
+  stepAt: `${P}step-at`,
+  evicted: `${P}evicted-workloads`,
+  error: `${P}error`,
+  scaleDownBefore: `${P}scale-down-disabled-before`,
+} as const;
+export const SCALE_DOWN_DISABLED = 'cluster-autoscaler.kubernetes.io/scale-down-disabled';
+
+/** The steps of one node, in order. "done" nodes are never touched again for that plan. */
+export const STEPS = ['cordoned', 'drained', 'rebooting', 'rebooted', 'uncordoned', 'done'] as const;
+export type Step = (typeof STEPS)[number];
+
+/** Steps during which the node is unavailable because of us. */
+export const UNAVAILABLE_STEPS: readonly Step[] = ['cordoned', 'drained', 'rebooting', 'rebooted'];
+
+export interface Workload {
+  namespace: string;
+  kind: string;
+  name: string;
+}
+
+export interface NodeProgress {
+  planId?: string;
+  step?: Step;
+  cordonedByUs: boolean;
+  bootIdBefore?: string;
+  kernelBefore?: string;
+  rebootRequestedAt?: Date;
+  evicted: Workload[];
+  error?: string;
+}
+
+export function readProgress(node: k8s.V1Node): NodeProgress {
+  const a = node.metadata?.annotations ?? {};
+  let evicted: Workload[] = [];
+  const ev = a[ANN.evicted];
+  try {
+    evicted = ev ? (JSON.parse(ev) as Workload[]) : [];
+  } catch {
+    evicted = [];
+  }
+  const step = a[ANN.step] as Step | undefined;
+  return {
+    ...(a[ANN.planId] ? { planId: a[ANN.planId] } : {}),
+    ...(step && (STEPS as readonly string[]).includes(step) ? { step } : {}),
+    cordonedByUs: a[ANN.cordonedByUs] === 'true',
+    ...(a[ANN.bootIdBefore] ? { bootIdBefore: a[ANN.bootIdBefore] } : {}),
+    ...(a[ANN.kernelBefore] ? { kernelBefore: a[ANN.kernelBefore] } : {}),
+    ...(a[ANN.rebootRequestedAt] ? { rebootRequestedAt: new Date(a[ANN.rebootRequestedAt]!) } : {}),
+    evicted,
+    ...(a[ANN.error] ? { error: a[ANN.error] } : {}),
+  };
+}
+
+const MERGE = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+
+/** One merge patch: annotations (null deletes) and optionally spec.unschedulable. */
+export async function patchNode(c: KubeClients, node: string, annotations: Record<string, string | null>, unschedulable?: boolean): Promise<k8s.V1Node> {
+  try {
+    return await c.core.patchNode({ name: node, body: { metadata: { annotations }, ...(unschedulable === undefined ? {} : { spec: { unschedulable } }) } }, MERGE);
+  } catch (e) {
+    throw explainApiError(e, 'patch', `nodes/${node}`, c.server);
+  }
+}
+
+export function stepPatch(step: Step, extra: Record<string, string | null> = {}): Record<string, string | null> {
+  return { [ANN.step]: step, [ANN.stepAt]: new Date().toISOString(), ...extra };
+}
+
+/** Every annotation of ours, removed once a node is done and available again. */
+export function clearProgress(keepDone: { planId: string }): Record<string, string | null> {
+  return {
+    [ANN.step]: 'done',
+    [ANN.planId]: keepDone.planId,
+    [ANN.stepAt]: new Date().toISOString(),
+    [ANN.cordonedByUs]: null,
+    [ANN.bootIdBefore]: null,
+    [ANN.kernelBefore]: null,
+    [ANN.rebootRequestedAt]: null,
+    [ANN.evicted]: null,
+    [ANN.error]: null,
+    [ANN.scaleDownBefore]: null,
+  };
+}

@@ -1,0 +1,81 @@
+// Waiting, with a report of what is awaited and for how long.
+import * as k8s from '@kubernetes/client-node';
+import type { KubeClients } from '../kube/client.ts';
+import type { Workload } from './progress.ts';
+
+export type Waiting = (what: string, sinceMs: number) => void;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const ready = (n: k8s.V1Node) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+/** Until the node reports a boot ID other than `before` and is Ready, or the deadline. */
+export async function waitForBoot(c: KubeClients, name: string, before: string, deadline: number, waiting: Waiting): Promise<{ ok: true; node: k8s.V1Node } | { ok: false; reason: string }> {
+  const start = Date.now();
+  let last = 'no answer from the API server yet';
+  let lastReport = 0;
+  while (Date.now() < deadline) {
+    try {
+      const n = await c.core.readNode({ name });
+      const boot = n.status?.nodeInfo?.bootID;
+      if (boot && boot !== before && ready(n)) return { ok: true, node: n };
+      last = boot === before ? (ready(n) ? 'still running the old boot (Ready)' : 'going down (NotReady, old boot ID)') : 'booted (new boot ID), not Ready yet';
+    } catch (e) {
+      last = e instanceof k8s.ApiException && e.code === 404 ? 'the node object is gone' : `cannot read the node (${(e as Error).message.split('\n')[0]})`;
+    }
+    if (Date.now() - lastReport >= 10_000) {
+      waiting(`${name}: ${last}`, Date.now() - start);
+      lastReport = Date.now();
+    }
+    await sleep(500);
+  }
+  return { ok: false, reason: `no new boot ID and Ready within the reboot timeout (last seen: ${last})` };
+}
+
+async function availability(c: KubeClients, w: Workload): Promise<{ ok: boolean; text: string }> {
+  const { namespace, name } = w;
+  try {
+    if (w.kind === 'ReplicaSet') {
+      const rs = await c.apps.readNamespacedReplicaSet({ name, namespace });
+      const dep = rs.metadata?.ownerReferences?.find((o) => o.controller && o.kind === 'Deployment');
+      if (dep) return availability(c, { namespace, kind: 'Deployment', name: dep.name });
+      const want = rs.spec?.replicas ?? 1;
+      const have = rs.status?.availableReplicas ?? 0;
+      return { ok: have >= want, text: `ReplicaSet ${namespace}/${name} ${have}/${want} available` };
+    }
+    if (w.kind === 'Deployment') {
+      const d = await c.apps.readNamespacedDeployment({ name, namespace });
+      const want = d.spec?.replicas ?? 1;
+      const have = d.status?.availableReplicas ?? 0;
+      return { ok: have >= want, text: `Deployment ${namespace}/${name} ${have}/${want} available` };
+    }
+    if (w.kind === 'StatefulSet') {
+      const st = await c.apps.readNamespacedStatefulSet({ name, namespace });
+      const want = st.spec?.replicas ?? 1;
+      const have = st.status?.availableReplicas ?? 0;
+      return { ok: have >= want, text: `StatefulSet ${namespace}/${name} ${have}/${want} available` };
+    }
+  } catch (e) {
+    // Deleted meanwhile: nothing to wait for.
+    if (e instanceof k8s.ApiException && e.code === 404) return { ok: true, text: `${w.kind} ${namespace}/${name} is gone` };
+    return { ok: false, text: `${w.kind} ${namespace}/${name}: ${(e as Error).message.split('\n')[0]}` };
+  }
+  // Jobs and other controllers: their pods finish or are recreated on their own terms.
+  return { ok: true, text: `${w.kind} ${namespace}/${name}` };
+}
+
+/** Until every evicted workload is fully available again, or the deadline. */
+export async function waitForWorkloads(c: KubeClients, ws: Workload[], deadline: number, waiting: Waiting): Promise<{ ok: true } | { ok: false; reason: string }> {
+  const start = Date.now();
+  let lastReport = 0;
+  let pending: string[] = [];
+  while (Date.now() < deadline) {
+    const states = await Promise.all(ws.map((w) => availability(c, w)));
+    pending = states.filter((s) => !s.ok).map((s) => s.text);
+    if (!pending.length) return { ok: true };
+    if (Date.now() - lastReport >= 10_000) {
+      waiting(pending.join(', '), Date.now() - start);
+      lastReport = Date.now();
+    }
+    await sleep(1000);
+  }
+  return { ok: false, reason: `evicted workloads not available again in time: ${pending.join(', ')}` };
+}

@@ -1,0 +1,17 @@
+// A way to reboot one node. Issuing is idempotent per (plan, node): a rerun after a crash finds
+// the reboot already requested instead of requesting a second one. Whether the reboot happened
+// is decided by the node's boot ID (see verify.ts), the same for every method.
+import type * as k8s from '@kubernetes/client-node';
+
+export interface RebootRequest {
+  node: k8s.V1Node;
+  planId: string;
+}
+
+export interface Rebooter {
+  readonly method: string;
+  /** Requests the reboot. Returns 'issued', or 'already-issued' when an earlier run did. */
+  reboot(r: RebootRequest): Promise<'issued' | 'already-issued'>;
+  /** Removes whatever the request left behind (pods); safe to call more than once. */
+  cleanup(r: RebootRequest): Promise<void>;
+}

@@ -1,0 +1,18 @@
+// An execution's result for terminals: per node the outcome, kernel before and after, timings;
+// and, always, the nodes left cordoned by us.
+import type { ExecutionResult } from '../execute/executor.ts';
+import { shortId } from '../plan/canonical.ts';
+import { term } from './escape.ts';
+
+const s = (ms: number | undefined) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)}s`);
+
+export function renderResultText(r: ExecutionResult): string {
+  const out = [`Plan ${shortId(r.planId)}: ${r.state} — ${term(r.message)}`];
+  for (const n of r.nodes) {
+    const kernel = n.kernelAfter ? `${term(n.kernelBefore)} -> ${term(n.kernelAfter)}` : term(n.kernelBefore);
+    const t = n.timings;
+    out.push(`  ${term(n.name)}: ${n.outcome}  ${kernel}${t.total !== undefined ? `  drain ${s(t.drain)}, reboot ${s(t.reboot)}, workloads ${s(t.workloads)}, soak ${s(t.soak)}, total ${s(t.total)}` : ''}${n.detail ? `  (${term(n.detail)})` : ''}`);
+  }
+  if (r.leftCordoned.length) out.push(`  LEFT CORDONED BY REBOOT PILOT: ${r.leftCordoned.map(term).join(', ')} (uncordon with kubectl uncordon after a look, or run the plan again)`);
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,390 @@
+// Executing plans on the real control plane, with the invariant watcher running throughout:
+// kured's e2e scenarios, kill -9 at every step boundary, concurrent executors, kured's lock, a
+// node that never returns, and a drain that PDBs hold until its timeout.
+import { test, before, after, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as k8s from '@kubernetes/client-node';
+import { startCluster, type Cluster } from '../harness/controlplane.ts';
+import { NodeSimulator, waitUntil } from '../harness/simulator.ts';
+import { InvariantWatcher } from '../harness/invariants.ts';
+import { aksNode, isReady } from '../harness/nodes.ts';
+import { BOOT_TIME, ubuntuUpToDate } from '../fixtures/hosts.ts';
+import { inspectCluster } from '../../src/plan/inspect.ts';
+import { parseExecuteSettings, parsePlanSettings } from '../../src/settings.ts';
+import { loadKubeConfig, makeClients, type KubeClients } from '../../src/kube/client.ts';
+import { runPlan, readPlanFile } from '../../src/execute/run.ts';
+import { ANN } from '../../src/execute/progress.ts';
+import { KURED_LOCK_ANNOTATION } from '../../src/lock/kured.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CLI = join(root, 'action', 'cli.js');
+const MERGE = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+
+let cluster: Cluster;
+let sim: NodeSimulator;
+let core: k8s.CoreV1Api;
+let apps: k8s.AppsV1Api;
+let policy: k8s.PolicyV1Api;
+let clients: KubeClients;
+let dir: string;
+let watcher: InvariantWatcher;
+
+const nodes = [0, 1, 2, 3].map((i) => `aks-nodepool1-12345678-vmss00000${i}`);
+let kernelSerial = 1081;
+
+const EXEC: Record<string, string> = { soak: '0', 'drain-retry-delay': '1', 'lock-ttl': '5', 'reboot-timeout': '30', 'workload-timeout': '60' };
+const planSettings = (extra: Record<string, string> = {}) => parsePlanSettings({ kubeconfig: cluster.kubeconfigPath, 'cluster-name': 'exec', 'probe-timeout': '20', ...extra });
+
+/** A newer kernel and the sentinel on these nodes, as unattended-upgrades leaves them. */
+function pend(...names: string[]): string {
+  const k = `5.15.0-${++kernelSerial}-azure`;
+  for (const n of names) sim.writeHostFiles(n, { [`boot/vmlinuz-${k}`]: 'kernel', 'var/run/reboot-required': '*** System restart required ***\n', 'var/run/reboot-required.pkgs': `linux-image-${k}\n` });
+  return k;
+}
+
+async function makePlan(extra: Record<string, string> = {}) {
+  const r = await inspectCluster(clients, planSettings(extra), () => undefined);
+  const file = join(dir, `plan-${r.id.slice(0, 12)}.json`);
+  writeFileSync(file, JSON.stringify({ planId: r.id, plan: r.plan }));
+  return { ...r, file };
+}
+
+async function run(file: string, extra: Record<string, string> = {}, planExtra: Record<string, string> = {}) {
+  const { readFileSync } = await import('node:fs');
+  return runPlan(clients, readPlanFile(readFileSync(file, 'utf8')), { plan: planSettings(planExtra), execute: parseExecuteSettings({ ...EXEC, ...extra }), log: () => undefined });
+}
+
+function runCli(args: string[], onStderr?: (text: string, kill: (sig: NodeJS.Signals) => void) => void) {
+  return new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [CLI, 'run', '--kubeconfig', cluster.kubeconfigPath, ...Object.entries(EXEC).flatMap(([k, v]) => [`--${k}`, v]), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      onStderr?.(stderr, (s) => child.kill(s));
+    });
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+const rebootsOf = (n: string) => sim.reboots.filter((r) => r.node === n).length;
+async function cordoned(): Promise<string[]> {
+  return (await core.listNode()).items.filter((n) => n.spec?.unschedulable).map((n) => n.metadata!.name!);
+}
+
+before(async () => {
+  cluster = await startCluster();
+  sim = new NodeSimulator(cluster);
+  sim.rebootDownMs = 1000;
+  await sim.start();
+  core = cluster.kc.makeApiClient(k8s.CoreV1Api);
+  apps = cluster.kc.makeApiClient(k8s.AppsV1Api);
+  policy = cluster.kc.makeApiClient(k8s.PolicyV1Api);
+  clients = makeClients(loadKubeConfig({ kubeconfig: cluster.kubeconfigPath }));
+  dir = mkdtempSync(join(tmpdir(), 'rp-exec-'));
+  await sim.createNodes(nodes.map((_, i) => ({ ...aksNode({ pool: 'nodepool1', index: i }), bootTime: BOOT_TIME })));
+  for (const n of nodes) sim.writeHostFiles(n, { ...ubuntuUpToDate, 'boot/vmlinuz-5.15.0-1079-azure': 'kernel' });
+  await core.createNamespace({ body: { metadata: { name: 'shop' } } });
+  await apps.createNamespacedDeployment({
+    namespace: 'shop',
+    body: {
+      metadata: { name: 'web' },
+      spec: { replicas: 4, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx', resources: { requests: { cpu: '100m' } } }] } } },
+    },
+  });
+  await policy.createNamespacedPodDisruptionBudget({ namespace: 'shop', body: { metadata: { name: 'web' }, spec: { minAvailable: 3, selector: { matchLabels: { app: 'web' } } } } });
+  await waitUntil('web available and its PDB computed', async () => (await policy.readNamespacedPodDisruptionBudget({ name: 'web', namespace: 'shop' })).status?.currentHealthy === 4, 60_000);
+});
+
+after(async () => {
+  await sim?.stop();
+  await cluster?.stop();
+});
+
+beforeEach(async () => {
+  watcher = new InvariantWatcher(cluster);
+  await watcher.start();
+});
+
+afterEach(async () => {
+  const v = watcher.stop();
+  // Each test starts from patched, schedulable, powered nodes, whatever the last one left.
+  sim.neverReturn.clear();
+  for (const n of nodes) {
+    const node = await sim.node(n);
+    if (sim.isPoweredOff(node)) await sim.powerOn(n, { bootID: `recovered-${Date.now()}`, kernelVersion: node.status!.nodeInfo!.kernelVersion! });
+    sim.writeHostFiles(n, { 'var/run/reboot-required': null, 'var/run/reboot-required.pkgs': null });
+    const clear = Object.fromEntries(Object.values(ANN).map((k) => [k, null]));
+    await core.patchNode({ name: n, body: { spec: { unschedulable: false }, metadata: { annotations: clear } } }, MERGE);
+  }
+  await core.deleteCollectionNamespacedPod({ namespace: 'kube-system', labelSelector: 'reboot-pilot.io/role' });
+  assert.deepEqual(v, [], 'invariants held throughout');
+  assert.ok(watcher.maxUnavailable <= 1);
+});
+
+test('two nodes are rebooted strictly one after the other, each exactly once, into the planned kernel', async () => {
+  const kernel = pend(nodes[0]!, nodes[1]!);
+  const p = await makePlan();
+  const order = p.plan.nodes.map((n) => n.name);
+  assert.deepEqual([...order].sort(), [nodes[0], nodes[1]]);
+  const before = sim.reboots.length;
+  const r = await run(p.file);
+  assert.equal(r.state, 'completed', r.message);
+  const mine = sim.reboots.slice(before);
+  assert.deepEqual(mine.map((x) => x.node), order, 'in plan order');
+  for (const n of r.nodes) {
+    assert.equal(n.outcome, 'rebooted');
+    assert.equal(n.kernelAfter, kernel);
+    assert.notEqual(n.bootIdAfter, n.bootIdBefore);
+  }
+  // The second node was touched only after the first was back and uncordoned.
+  assert.ok(Date.parse(r.nodes[1]!.startedAt!) >= Date.parse(r.nodes[0]!.finishedAt!));
+  assert.equal(watcher.maxUnavailable, 1);
+  assert.deepEqual(await cordoned(), []);
+  assert.deepEqual(r.leftCordoned, []);
+  for (const n of order) {
+    const node = await sim.node(n);
+    assert.equal(node.metadata?.annotations?.[ANN.step], 'done');
+    assert.equal(node.metadata?.annotations?.['cluster-autoscaler.kubernetes.io/scale-down-disabled'], undefined);
+  }
+  // Running the same plan again changes nothing: every node is already done.
+  const again = await run(p.file);
+  assert.equal(again.state, 'completed');
+  assert.deepEqual(again.nodes.map((n) => n.outcome), ['already-done', 'already-done']);
+  assert.equal(sim.reboots.length, before + 2);
+});
+
+test('a node cordoned before the run is rebooted and stays cordoned', async () => {
+  const n = nodes[2]!;
+  await core.patchNode({ name: n, body: { spec: { unschedulable: true } } }, MERGE);
+  pend(n);
+  const p = await makePlan();
+  const r = await run(p.file);
+  assert.equal(r.state, 'completed', r.message);
+  assert.equal(rebootsOf(n), 1);
+  const node = await sim.node(n);
+  assert.equal(node.spec?.unschedulable, true, 'still cordoned');
+  assert.deepEqual(r.leftCordoned, [], 'not cordoned by us');
+  await core.patchNode({ name: n, body: { spec: { unschedulable: false } } }, MERGE);
+});
+
+test('a blocking pod holds the reboot; the run pauses without touching the node, and finishes once the pod is gone', async () => {
+  const n = nodes[3]!;
+  pend(n);
+  await core.createNamespacedPod({ namespace: 'shop', body: { metadata: { name: 'batch', labels: { workload: 'batch' } }, spec: { nodeName: n, containers: [{ name: 'c', image: 'busybox' }] } } });
+  const p = await makePlan({ 'blocking-pod-selector': 'workload=batch', force: 'true' });
+  const r = await run(p.file);
+  assert.equal(r.state, 'paused');
+  assert.match(r.message, /blocking pods: shop\/batch on .* match the blocking pod selector workload=batch/);
+  assert.equal(rebootsOf(n), 0);
+  assert.equal((await sim.node(n)).spec?.unschedulable, undefined);
+  await core.deleteNamespacedPod({ name: 'batch', namespace: 'shop' });
+  await waitUntil('batch pod gone', async () => !(await core.listNamespacedPod({ namespace: 'shop', fieldSelector: 'metadata.name=batch' })).items.length);
+  const r2 = await run(p.file);
+  assert.equal(r2.state, 'completed', r2.message);
+  assert.equal(rebootsOf(n), 1);
+});
+
+test('a PDB-limited drain waits, then proceeds when capacity appears', async () => {
+  const n = nodes[0]!;
+  // Both replicas of "api" on one node, a PDB that allows no disruption.
+  for (const other of nodes.filter((x) => x !== n)) await core.patchNode({ name: other, body: { spec: { unschedulable: true } } }, MERGE);
+  await apps.createNamespacedDeployment({
+    namespace: 'shop',
+    body: { metadata: { name: 'api' }, spec: { replicas: 2, selector: { matchLabels: { app: 'api' } }, template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } } },
+  });
+  await policy.createNamespacedPodDisruptionBudget({ namespace: 'shop', body: { metadata: { name: 'api' }, spec: { minAvailable: 2, selector: { matchLabels: { app: 'api' } } } } });
+  await waitUntil('api PDB at 2 healthy', async () => (await policy.readNamespacedPodDisruptionBudget({ name: 'api', namespace: 'shop' })).status?.currentHealthy === 2);
+  for (const other of nodes.filter((x) => x !== n)) await core.patchNode({ name: other, body: { spec: { unschedulable: false } } }, MERGE);
+  pend(n);
+  const p = await makePlan();
+  assert.ok(p.plan.nodes[0]!.risks.some((r) => r.kind === 'pdb-blocks-eviction'));
+  const before = rebootsOf(n);
+  const running = run(p.file);
+  // The drain is refused (429) and keeps retrying...
+  await waitUntil('drain under way', async () => (await sim.node(n)).metadata?.annotations?.[ANN.step] === 'cordoned');
+  await new Promise((r) => setTimeout(r, 4000));
+  assert.equal((await sim.node(n)).metadata?.annotations?.[ANN.step], 'cordoned', 'still draining while the PDB allows nothing');
+  // ...until a third replica gives the budget room.
+  await apps.patchNamespacedDeploymentScale({ name: 'api', namespace: 'shop', body: { spec: { replicas: 3 } } }, MERGE);
+  const r = await running;
+  assert.equal(r.state, 'completed', r.message);
+  assert.ok(r.nodes[0]!.timings.drain! >= 4000, `drain took ${r.nodes[0]!.timings.drain} ms`);
+  assert.equal(rebootsOf(n), before + 1);
+  // The budget goes first: deleting its pods under it would be a disruption of our own making.
+  await policy.deleteNamespacedPodDisruptionBudget({ name: 'api', namespace: 'shop' });
+  await apps.deleteNamespacedDeployment({ name: 'api', namespace: 'shop' });
+});
+
+// kill -9 at each step boundary, then a rerun: it converges every time.
+const boundaries: [string, (n: k8s.V1Node) => boolean][] = [
+  ['after cordon', (n) => n.metadata?.annotations?.[ANN.step] === 'cordoned'],
+  ['after the reboot was requested', (n) => n.metadata?.annotations?.[ANN.step] === 'rebooting'],
+  ['while waiting for Ready', (n) => n.metadata?.annotations?.[ANN.step] === 'rebooting' && !isReady(n)],
+  ['after uncordon', (n) => n.metadata?.annotations?.[ANN.step] === 'uncordoned'],
+];
+for (const [when, at] of boundaries) {
+  test(`kill -9 of the executor ${when}, then a rerun: the node is rebooted exactly once and nothing stays cordoned`, async () => {
+    const n = nodes[1]!;
+    const kernel = pend(n);
+    const p = await makePlan({ 'delete-emptydir-data': 'true' });
+    assert.deepEqual(p.plan.nodes.map((x) => x.name), [n]);
+    const before = rebootsOf(n);
+    let killed = false;
+    const w = new k8s.Watch(cluster.kc);
+    let kill: ((s: NodeJS.Signals) => void) | undefined;
+    const ctl = await w.watch(`/api/v1/nodes`, { fieldSelector: `metadata.name=${n}` }, (_t: string, node: k8s.V1Node) => {
+      if (!killed && kill && at(node)) {
+        killed = true;
+        kill('SIGKILL');
+      }
+    }, () => undefined);
+    const first = await runCli(['--plan', p.file, '--workload-timeout', '60', '--soak', '2'], (_t, k) => (kill = k));
+    ctl.abort();
+    assert.ok(killed, `the executor was killed ${when} (stderr: ${first.stderr})`);
+    assert.equal(first.signal, 'SIGKILL');
+    // The dead run's lease expires after its TTL; the rerun takes it over then.
+    let second = await runCli(['--plan', p.file]);
+    for (let i = 0; i < 10 && /holds the lock/.test(second.stderr); i++) {
+      await new Promise((r) => setTimeout(r, 1500));
+      second = await runCli(['--plan', p.file]);
+    }
+    assert.equal(second.code, 0, second.stdout + second.stderr);
+    assert.equal(rebootsOf(n), before + 1, 'rebooted exactly once');
+    const node = await sim.node(n);
+    assert.equal(node.status?.nodeInfo?.kernelVersion, kernel);
+    assert.equal(node.spec?.unschedulable, undefined);
+    assert.equal(node.metadata?.annotations?.[ANN.step], 'done');
+    assert.deepEqual(await cordoned(), []);
+    assert.equal((await core.listPodForAllNamespaces({ labelSelector: 'reboot-pilot.io/role' })).items.length, 0, 'no reboot or probe pods left');
+  });
+}
+
+// Killed while the drain retries an eviction a PDB refuses. (Killing a client in the middle of
+// a *successful* eviction can leave the pod in the PDB's disruptedPods: the disruption
+// controller then counts it as disrupted for its 2-minute DeletionTimeout, and the drain waits
+// that long. Real Kubernetes behaviour; the drain handles it, the test avoids the wait.)
+test('mid-drain kill -9 (evictions held by a PDB), then a rerun once capacity appears: converges', async () => {
+  const n = nodes[2]!;
+  for (const other of nodes.filter((x) => x !== n)) await core.patchNode({ name: other, body: { spec: { unschedulable: true } } }, MERGE);
+  await apps.createNamespacedDeployment({
+    namespace: 'shop',
+    body: { metadata: { name: 'queue' }, spec: { replicas: 2, selector: { matchLabels: { app: 'queue' } }, template: { metadata: { labels: { app: 'queue' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } } },
+  });
+  await policy.createNamespacedPodDisruptionBudget({ namespace: 'shop', body: { metadata: { name: 'queue' }, spec: { minAvailable: 2, selector: { matchLabels: { app: 'queue' } } } } });
+  await waitUntil('queue PDB computed', async () => (await policy.readNamespacedPodDisruptionBudget({ name: 'queue', namespace: 'shop' })).status?.currentHealthy === 2);
+  for (const other of nodes.filter((x) => x !== n)) await core.patchNode({ name: other, body: { spec: { unschedulable: false } } }, MERGE);
+  pend(n);
+  const p = await makePlan();
+  const before = rebootsOf(n);
+  const first = await runCli(['--plan', p.file], (text, kill) => {
+    if (/eviction refused/.test(text)) kill('SIGKILL');
+  });
+  assert.equal(first.signal, 'SIGKILL');
+  assert.equal((await sim.node(n)).metadata?.annotations?.[ANN.step], 'cordoned', 'killed in the middle of the drain');
+  assert.equal((await sim.node(n)).spec?.unschedulable, true);
+  await apps.patchNamespacedDeploymentScale({ name: 'queue', namespace: 'shop', body: { spec: { replicas: 3 } } }, MERGE);
+  let second = await runCli(['--plan', p.file]);
+  for (let i = 0; i < 10 && /holds the lock/.test(second.stderr); i++) {
+    await new Promise((r) => setTimeout(r, 1500));
+    second = await runCli(['--plan', p.file]);
+  }
+  assert.equal(second.code, 0, second.stderr);
+  assert.equal(rebootsOf(n), before + 1);
+  assert.deepEqual(await cordoned(), []);
+  // The budget goes first: deleting its pods under it would be a disruption of our own making.
+  await policy.deleteNamespacedPodDisruptionBudget({ name: 'queue', namespace: 'shop' });
+  await apps.deleteNamespacedDeployment({ name: 'queue', namespace: 'shop' });
+});
+
+test('two concurrent executors: exactly one proceeds, the other names the holder', async () => {
+  const n = nodes[3]!;
+  pend(n);
+  const p = await makePlan();
+  const before = rebootsOf(n);
+  const [a, b] = await Promise.all([runCli(['--plan', p.file]), runCli(['--plan', p.file])]);
+  const winners = [a, b].filter((r) => r.code === 0);
+  const losers = [a, b].filter((r) => r.code !== 0);
+  assert.equal(winners.length, 1, a.stderr + b.stderr);
+  assert.match(losers[0]!.stderr, /(holds|took) the lock kube-system\/reboot-pilot.*: \S+\/pid-\d+#[0-9a-f]+/);
+  assert.equal(rebootsOf(n), before + 1);
+});
+
+test("kured holding its lock stops the run before anything is touched; take-kured-lock holds it for the run", async () => {
+  const n = nodes[0]!;
+  pend(n);
+  const p = await makePlan();
+  const ds = await apps.createNamespacedDaemonSet({
+    namespace: 'kube-system',
+    body: {
+      metadata: { name: 'kured', annotations: { [KURED_LOCK_ANNOTATION]: JSON.stringify({ nodeID: 'aks-other-node', metadata: { unschedulable: false }, created: new Date().toISOString(), TTL: 0 }) } },
+      spec: { selector: { matchLabels: { app: 'kured' } }, template: { metadata: { labels: { app: 'kured' } }, spec: { nodeSelector: { none: 'none' }, containers: [{ name: 'kured', image: 'kured' }] } } },
+    },
+  });
+  assert.ok(ds);
+  const before = rebootsOf(n);
+  await assert.rejects(run(p.file), /kured holds its reboot lock \(weave\.works\/kured-node-lock on daemonsets\.apps kube-system\/kured\): aks-other-node/);
+  assert.equal(rebootsOf(n), before);
+  assert.equal((await sim.node(n)).spec?.unschedulable, undefined);
+  // kured releases; we take its lock for the run and give it back.
+  await apps.patchNamespacedDaemonSet({ name: 'kured', namespace: 'kube-system', body: { metadata: { annotations: { [KURED_LOCK_ANNOTATION]: null } } } }, MERGE);
+  const seen: string[] = [];
+  const w = new k8s.Watch(cluster.kc);
+  const ctl = await w.watch('/apis/apps/v1/namespaces/kube-system/daemonsets', { fieldSelector: 'metadata.name=kured' }, (_t: string, d: k8s.V1DaemonSet) => {
+    const v = d.metadata?.annotations?.[KURED_LOCK_ANNOTATION];
+    if (v) seen.push(v);
+  }, () => undefined);
+  const r = await run(p.file, { 'take-kured-lock': 'true' });
+  ctl.abort();
+  assert.equal(r.state, 'completed', r.message);
+  assert.ok(seen.some((v) => /"nodeID":"reboot-pilot:/.test(v)), 'kured saw its lock held by Reboot Pilot');
+  const after = await apps.readNamespacedDaemonSet({ name: 'kured', namespace: 'kube-system' });
+  assert.equal(after.metadata?.annotations?.[KURED_LOCK_ANNOTATION], undefined, 'and released');
+  await apps.deleteNamespacedDaemonSet({ name: 'kured', namespace: 'kube-system' });
+});
+
+test('a node that never comes back stops the run: it is named as left cordoned and no second node is touched', async () => {
+  pend(nodes[1]!, nodes[2]!);
+  const p = await makePlan();
+  const [a, b] = p.plan.nodes.map((x) => x.name) as [string, string];
+  assert.deepEqual([a, b].sort(), [nodes[1], nodes[2]]);
+  sim.neverReturn.add(a);
+  const beforeB = rebootsOf(b);
+  const r = await run(p.file, { 'reboot-timeout': '10' });
+  assert.equal(r.state, 'failed');
+  assert.match(r.message, new RegExp(`${a} did not come back: no new boot ID and Ready within the reboot timeout .*it stays cordoned`));
+  assert.deepEqual(r.leftCordoned, [a]);
+  assert.deepEqual(r.nodes.map((x) => x.outcome), ['failed', 'not-started']);
+  assert.equal(rebootsOf(b), beforeB);
+  assert.equal((await sim.node(b)).spec?.unschedulable, undefined);
+});
+
+test('an eviction refused with 429 until the drain timeout fails the run with a clear report', async () => {
+  const n = nodes[3]!;
+  for (const other of nodes.filter((x) => x !== n)) await core.patchNode({ name: other, body: { spec: { unschedulable: true } } }, MERGE);
+  await apps.createNamespacedDeployment({
+    namespace: 'shop',
+    body: { metadata: { name: 'db' }, spec: { replicas: 1, selector: { matchLabels: { app: 'db' } }, template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'c', image: 'postgres' }] } } } },
+  });
+  await policy.createNamespacedPodDisruptionBudget({ namespace: 'shop', body: { metadata: { name: 'db' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'db' } } } } });
+  await waitUntil('db PDB computed', async () => (await policy.readNamespacedPodDisruptionBudget({ name: 'db', namespace: 'shop' })).status?.currentHealthy === 1);
+  for (const other of nodes.filter((x) => x !== n)) await core.patchNode({ name: other, body: { spec: { unschedulable: false } } }, MERGE);
+  pend(n);
+  const p = await makePlan();
+  const before = rebootsOf(n);
+  const r = await run(p.file, { 'drain-timeout': '10' });
+  assert.equal(r.state, 'failed');
+  assert.match(r.message, /drain of .* timed out after 10s; still on the node: shop\/db-[a-z0-9-]+ \(eviction refused: Cannot evict pod as it would violate the pod's disruption budget/);
+  assert.deepEqual(r.leftCordoned, [n]);
+  assert.equal(rebootsOf(n), before, 'never rebooted');
+  assert.match((await sim.node(n)).metadata?.annotations?.[ANN.error] ?? '', /timed out/);
+  // The budget goes first: deleting its pods under it would be a disruption of our own making.
+  await policy.deleteNamespacedPodDisruptionBudget({ name: 'db', namespace: 'shop' });
+  await apps.deleteNamespacedDeployment({ name: 'db', namespace: 'shop' });
+});
