@@ -37,6 +37,34 @@ const selector = (name: string) =>
     }
   });
 
+const labels = (name: string) =>
+  z.string().transform((v, ctx) => {
+    const out: Record<string, string> = {};
+    for (const part of v.split(',').map((x) => x.trim()).filter(Boolean)) {
+      const m = part.match(/^([A-Za-z0-9][-A-Za-z0-9_./]*)=([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/);
+      if (!m) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be key=value pairs separated by commas, not "${part}"` });
+        return z.NEVER;
+      }
+      out[m[1]!] = m[2] ?? '';
+    }
+    return out;
+  });
+
+const regexp = (name: string) =>
+  z.string().transform((v, ctx) => {
+    if (!v) return undefined;
+    try {
+      return new RegExp(v);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: `${name} is not a valid regular expression: ${(e as Error).message}` });
+      return z.NEVER;
+    }
+  });
+
+const url = (name: string) =>
+  z.string().refine((v) => v === '' || /^https?:\/\/[^\s]+$/.test(v), `${name} must be an http(s) URL`);
+
 export const DETECTORS = ['probe', 'kured'] as const;
 
 /** Every plan setting: name -> [schema, default, description]. README and action.yml list the same. */
@@ -95,6 +123,18 @@ export const EXECUTE_SETTINGS = {
   'start-time': [z.string().regex(/^\d{1,2}:\d{2}(:\d{2})?$/, 'start-time must be a time of day like 22:00'), '0:00', 'Time of day from which a node may start (kured\'s --start-time).'],
   'end-time': [z.string().regex(/^\d{1,2}:\d{2}(:\d{2})?$/, 'end-time must be a time of day like 06:00'), '23:59:59', 'Time of day until which a node may start; before start-time means the window spans midnight.'],
   'time-zone': [z.string().min(1), 'UTC', 'IANA time zone of reboot-days, start-time and end-time.'],
+  'alerts-url': [url('alerts-url'), '', 'Prometheus or Alertmanager URL: while matching alerts are active, no node starts (unreachable counts as active).'],
+  'alerts-include': [regexp('alerts-include'), '', 'Regular expression: only alerts whose name matches hold reboots (empty: all).'],
+  'alerts-exclude': [regexp('alerts-exclude'), '', 'Regular expression: alerts whose name matches never hold reboots.'],
+  'alerts-firing-only': [bool('alerts-firing-only'), 'true', 'Only firing alerts hold reboots (pending ones do not).'],
+  'pre-reboot-node-labels': [labels('pre-reboot-node-labels'), '', 'Labels (k=v,...) set on a node before it is cordoned.'],
+  'post-reboot-node-labels': [labels('post-reboot-node-labels'), '', 'Labels (k=v,...) set on a node after it is back and uncordoned.'],
+  'force-reboot': [bool('force-reboot'), 'false', 'Reboot a node whose drain timed out anyway (evicting what remains is then up to the reboot).'],
+  'notify-url': [url('notify-url'), '', 'Slack or Microsoft Teams webhook for drain, reboot and uncordon messages (keep it in a secret).'],
+  'notify-format': [z.enum(['auto', 'slack', 'teams']), 'auto', 'Message format for notify-url; auto decides by the URL\'s host.'],
+  'notify-template-drain': [z.string().min(1), 'Draining node %s', 'Message at drain: %s or {{node}} is the node, {{plan}} the plan ID, {{cluster}} the cluster.'],
+  'notify-template-reboot': [z.string().min(1), 'Rebooting node %s', 'Message at reboot (same placeholders).'],
+  'notify-template-uncordon': [z.string().min(1), 'Node %s rebooted and uncordoned', 'Message at uncordon (same placeholders).'],
 } as const;
 
 type Spec = Record<string, readonly [z.ZodType, string, string]>;

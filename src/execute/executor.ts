@@ -48,6 +48,10 @@ export interface ExecuteSettings {
   workloadTimeoutSeconds: number;
   soakSeconds: number;
   maxNodes: number;
+  preRebootLabels?: Record<string, string>;
+  postRebootLabels?: Record<string, string>;
+  /** Reboot even when the drain timed out (kured's --force-reboot). */
+  forceReboot?: boolean;
   /** Re-probe each node before touching it (is the reboot still needed?). */
   reprobe?: ProbeOptions;
 }
@@ -214,6 +218,7 @@ async function processNode(
       true,
     );
     p = readProgress(node);
+    if (s.preRebootLabels && Object.keys(s.preRebootLabels).length) await labelNode(c, n.name, s.preRebootLabels);
   }
   const bootBefore = p.bootIdBefore ?? n.bootID;
   const rebootedAlready = () => node.status?.nodeInfo?.bootID !== bootBefore;
@@ -221,11 +226,13 @@ async function processNode(
   if (p.step === 'cordoned' && !rebootedAlready()) {
     step('drain');
     const t = Date.now();
-    let pods;
+    let pods: Awaited<ReturnType<typeof drainNode>> = [];
     try {
       pods = await drainNode(c, n.name, s.drain, log);
     } catch (e) {
-      throw e instanceof DrainError ? new Error(e.message) : e;
+      if (!(e instanceof DrainError)) throw e;
+      if (!(s.forceReboot && /timed out/.test(e.message))) throw new Error(e.message);
+      log(`${e.message}; force-reboot is on: rebooting anyway`);
     }
     // The controllers of what was evicted, waited for after the reboot.
     const evicted = new Map<string, Workload>();
@@ -281,6 +288,8 @@ async function processNode(
     step('uncordon', p.cordonedByUs ? undefined : 'it was cordoned before the run: left cordoned');
     node = await patchNode(c, n.name, stepPatch('uncordoned', { [SCALE_DOWN_DISABLED]: scaleDownBefore ? scaleDownBefore : null }), p.cordonedByUs ? false : undefined);
     p = readProgress(node);
+    // kured sets post-reboot labels only after its own successful uncordon; so do we.
+    if (p.cordonedByUs && s.postRebootLabels && Object.keys(s.postRebootLabels).length) await labelNode(c, n.name, s.postRebootLabels);
   }
 
   if (p.step === 'uncordoned') {
@@ -305,6 +314,14 @@ async function processNode(
   report.finishedAt = new Date().toISOString();
   report.timings.total = Date.now() - t0;
   emit({ type: 'node-end', report });
+}
+
+async function labelNode(c: KubeClients, node: string, labels: Record<string, string>): Promise<void> {
+  try {
+    await c.core.patchNode({ name: node, body: { metadata: { labels } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+  } catch (e) {
+    throw explainApiError(e, 'patch', `nodes/${node} (labels)`, c.server);
+  }
 }
 
 /** Nodes of this plan that we cordoned and that are still cordoned. */

@@ -12,6 +12,8 @@ import { KuredLock } from '../lock/kured.ts';
 import { PodRebooter } from '../reboot/pod.ts';
 import { WindowGate, parseWindow } from '../gates/window.ts';
 import { BlockingPodGate } from '../gates/blocking-pods.ts';
+import { AlertGate } from '../gates/alerts.ts';
+import { chatNotifier, formatFor } from '../notify/webhook.ts';
 import type { Gate } from '../gates/types.ts';
 import { executePlan, type ExecEvent, type ExecuteDeps, type ExecutionResult } from './executor.ts';
 
@@ -68,6 +70,23 @@ export async function runPlan(c: KubeClients, pf: PlanFile, o: RunOptions): Prom
     await kured.acquire();
     const gates: Gate[] = [new WindowGate(window, `${s['reboot-days']} ${s['start-time']}–${s['end-time']} ${s['time-zone']}`)];
     if (plan.options.blockingPodSelector) gates.push(new BlockingPodGate(c, plan.options.blockingPodSelector));
+    if (s['alerts-url']) gates.push(new AlertGate(s['alerts-url'], { ...(s['alerts-include'] ? { include: s['alerts-include'] } : {}), ...(s['alerts-exclude'] ? { exclude: s['alerts-exclude'] } : {}), firingOnly: s['alerts-firing-only'] }));
+    const listeners = [o.onEvent];
+    if (s['notify-url']) {
+      listeners.push(
+        chatNotifier(
+          {
+            url: s['notify-url'],
+            format: s['notify-format'] === 'auto' ? formatFor(s['notify-url']) : s['notify-format'],
+            templates: { drain: s['notify-template-drain'], reboot: s['notify-template-reboot'], uncordon: s['notify-template-uncordon'] },
+            cluster: plan.cluster.name,
+            planId,
+          },
+          o.log,
+        ),
+      );
+    }
+    const onEvent = (e: ExecEvent) => listeners.forEach((l) => l?.(e));
     const rebooter = new PodRebooter(c, { namespace: o.plan.namespace, image: o.plan.image, mode: s['reboot-method'] === 'signal' ? 'signal' : 'command', command: s['reboot-command'] });
     return await executePlan(
       plan,
@@ -88,6 +107,9 @@ export async function runPlan(c: KubeClients, pf: PlanFile, o: RunOptions): Prom
         workloadTimeoutSeconds: s['workload-timeout'],
         soakSeconds: s.soak,
         maxNodes: s['max-nodes'],
+        preRebootLabels: s['pre-reboot-node-labels'],
+        postRebootLabels: s['post-reboot-node-labels'],
+        forceReboot: s['force-reboot'],
         ...(o.plan.detectors.includes('probe')
           ? {
               reprobe: {
@@ -101,7 +123,7 @@ export async function runPlan(c: KubeClients, pf: PlanFile, o: RunOptions): Prom
             }
           : {}),
       },
-      { clients: c, rebooter, gates, log: o.log, checkLock: () => lease.check(), ...(o.onEvent ? { onEvent: o.onEvent } : {}), ...(o.fallback ? { fallback: o.fallback } : {}) },
+      { clients: c, rebooter, gates, log: o.log, checkLock: () => lease.check(), onEvent, ...(o.fallback ? { fallback: o.fallback } : {}) },
     );
   } finally {
     clearInterval(renewKured);

@@ -20,6 +20,8 @@ import { loadKubeConfig, makeClients, type KubeClients } from '../../src/kube/cl
 import { runPlan, readPlanFile } from '../../src/execute/run.ts';
 import { ANN } from '../../src/execute/progress.ts';
 import { KURED_LOCK_ANNOTATION } from '../../src/lock/kured.ts';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = join(root, 'action', 'cli.js');
@@ -387,4 +389,46 @@ test('an eviction refused with 429 until the drain timeout fails the run with a 
   // The budget goes first: deleting its pods under it would be a disruption of our own making.
   await policy.deleteNamespacedPodDisruptionBudget({ name: 'db', namespace: 'shop' });
   await apps.deleteNamespacedDeployment({ name: 'db', namespace: 'shop' });
+});
+
+test('a firing alert pauses the run between nodes; once it clears, nodes get pre- and post-reboot labels and chat messages go out', async () => {
+  let firing = true;
+  const messages: { text: string }[] = [];
+  const srv = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      if (req.url === '/api/v1/alerts') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ status: 'success', data: { alerts: firing ? [{ labels: { alertname: 'HighErrorRate' }, state: 'firing' }, { labels: { alertname: 'Watchdog' }, state: 'firing' }] : [{ labels: { alertname: 'Watchdog' }, state: 'firing' }] } }));
+      } else if (req.url === '/hook') {
+        messages.push(JSON.parse(body) as { text: string });
+        res.writeHead(200).end('ok');
+      } else res.writeHead(404).end();
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+  try {
+    const n = nodes[0]!;
+    pend(n);
+    const p = await makePlan();
+    const opts = { 'alerts-url': base, 'alerts-exclude': '^Watchdog$', 'pre-reboot-node-labels': 'reboot-pilot.io/rebooting=true', 'post-reboot-node-labels': 'reboot-pilot.io/rebooting=false,reboot-pilot.io/patched=yes', 'notify-url': `${base}/hook`, 'notify-format': 'slack' };
+    const before = rebootsOf(n);
+    const paused = await run(p.file, opts);
+    assert.equal(paused.state, 'paused');
+    assert.equal(paused.message, 'alerts: active alerts: HighErrorRate');
+    assert.equal(rebootsOf(n), before);
+    assert.equal(messages.length, 0);
+    firing = false;
+    const r = await run(p.file, opts);
+    assert.equal(r.state, 'completed', r.message);
+    const labels = (await sim.node(n)).metadata?.labels ?? {};
+    assert.equal(labels['reboot-pilot.io/rebooting'], 'false');
+    assert.equal(labels['reboot-pilot.io/patched'], 'yes');
+    await waitUntil('three chat messages', async () => messages.length === 3);
+    assert.deepEqual(messages.map((m) => m.text), [`Draining node ${n}`, `Rebooting node ${n}`, `Node ${n} rebooted and uncordoned`]);
+  } finally {
+    srv.close();
+  }
 });
