@@ -1,11 +1,14 @@
 // Cordon and drain with kubectl drain's semantics, and without kured's hang: every round
 // re-lists the node's pods, so a pod recreated or finished meanwhile is seen. Evictions go
-// through the Eviction API (policy/v1) in parallel; 429 (a PDB at its limit, or API throttling)
-// is retried per pod with exponential back-off; refusals (emptyDir, no controller) stop the
-// drain before anything is evicted; the whole drain has a deadline.
+// through the Eviction API (policy/v1) in parallel. Each round also reads the
+// PodDisruptionBudgets, so a pod whose budget allows no disruption now is not sent a doomed
+// eviction, and is evicted in the first round its budget allows one (kubectl retries blindly
+// every 5 s). A 429 anyway (a stale budget, API throttling) is retried per pod with back-off.
+// Refusals (emptyDir, no controller) stop the drain before anything is evicted; the whole drain
+// has a deadline.
 import * as k8s from '@kubernetes/client-node';
 import { UserError, explainApiError, type KubeClients } from '../kube/client.ts';
-import { matches, parseSelector } from '../kube/selector.ts';
+import { fromLabelSelector, matches, parseSelector } from '../kube/selector.ts';
 import { classifyPod, type DrainOptions } from './filters.ts';
 import { listAll, PAGE_SIZE } from '../cluster/snapshot.ts';
 
@@ -22,6 +25,8 @@ export interface DrainSettings extends DrainOptions {
   retryDelayMs: number;
   /** Evictions in flight at once. */
   concurrency: number;
+  /** Read PodDisruptionBudgets each round and hold evictions they would refuse (default true). */
+  budgetAware?: boolean;
 }
 
 export interface EvictedPod {
@@ -65,6 +70,7 @@ export async function drainNode(c: KubeClients, node: string, s: DrainSettings, 
   const deadline = Date.now() + s.timeoutSeconds * 1000;
   const evicted = new Map<string, EvictedPod>();
   const nextTry = new Map<string, { at: number; delay: number; why: string }>();
+  const waitingOn = new Map<string, string>();
   let first = true;
   for (;;) {
     if (abort?.aborted) throw new DrainError(`drain of ${node} interrupted`, []);
@@ -83,18 +89,57 @@ export async function drainNode(c: KubeClients, node: string, s: DrainSettings, 
     first = false;
     if (!pending.length) return [...evicted.values()];
     if (Date.now() > deadline) {
-      const why = pending.map((p) => `${ref(p)}${nextTry.get(p.metadata!.uid!)?.why ? ` (${nextTry.get(p.metadata!.uid!)!.why})` : p.metadata?.deletionTimestamp ? ' (terminating)' : ''}`);
+      const reason = (p: k8s.V1Pod) => nextTry.get(p.metadata!.uid!)?.why ?? waitingOn.get(p.metadata!.uid!) ?? (p.metadata?.deletionTimestamp ? 'terminating' : '');
+      const why = pending.map((p) => `${ref(p)}${reason(p) ? ` (${reason(p)})` : ''}`);
       throw new DrainError(`drain of ${node} timed out after ${s.timeoutSeconds}s; still on the node: ${why.join('; ')}`, pending.map(ref));
     }
     const now = Date.now();
-    const due = pending.filter((p) => !p.metadata?.deletionTimestamp && (nextTry.get(p.metadata!.uid!)?.at ?? 0) <= now);
+    const candidates = pending.filter((p) => !p.metadata?.deletionTimestamp && (nextTry.get(p.metadata!.uid!)?.at ?? 0) <= now);
+    const budgets = candidates.length && s.budgetAware !== false ? await readBudgets(c) : [];
+    const due: k8s.V1Pod[] = [];
+    for (const p of candidates) {
+      const mine = budgets.filter((b) => b.namespace === p.metadata?.namespace && matches(b.selector, p.metadata?.labels));
+      const closed = mine.find((b) => b.allowed <= 0);
+      if (closed) {
+        const why = `PodDisruptionBudget ${closed.namespace}/${closed.name} allows no disruption now`;
+        if (!waitingOn.has(p.metadata!.uid!)) log(`${ref(p)}: waiting, ${why}`);
+        waitingOn.set(p.metadata!.uid!, why);
+        continue;
+      }
+      for (const b of mine) b.allowed--;
+      due.push(p);
+    }
     // Bounded parallel evictions.
     for (let i = 0; i < due.length; i += s.concurrency) {
       await Promise.all(due.slice(i, i + s.concurrency).map((p) => evictOne(c, p, s, evicted, nextTry, log)));
     }
+    // Soon after progress (replacements become healthy quickly), otherwise once a second.
     const soonest = Math.min(...pending.map((p) => nextTry.get(p.metadata!.uid!)?.at ?? now + 1000), now + 1000);
-    await sleep(Math.max(100, Math.min(1000, soonest - Date.now())));
+    await sleep(due.length ? 250 : Math.max(100, Math.min(1000, soonest - Date.now())));
   }
+}
+
+interface Budget {
+  namespace: string;
+  name: string;
+  selector: ReturnType<typeof fromLabelSelector>;
+  allowed: number;
+}
+
+/** Current budgets; one whose status is not yet computed for its spec allows nothing. */
+async function readBudgets(c: KubeClients): Promise<Budget[]> {
+  let pdbs: k8s.V1PodDisruptionBudget[];
+  try {
+    pdbs = await listAll((cont) => c.policy.listPodDisruptionBudgetForAllNamespaces({ limit: PAGE_SIZE, ...(cont ? { _continue: cont } : {}) }));
+  } catch (e) {
+    throw explainApiError(e, 'list', 'poddisruptionbudgets.policy', c.server);
+  }
+  return pdbs.map((p) => ({
+    namespace: p.metadata?.namespace ?? '',
+    name: p.metadata?.name ?? '',
+    selector: fromLabelSelector(p.spec?.selector),
+    allowed: p.status?.observedGeneration === p.metadata?.generation ? (p.status?.disruptionsAllowed ?? 0) : 0,
+  }));
 }
 
 async function evictOne(

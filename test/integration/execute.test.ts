@@ -19,6 +19,7 @@ import { parseExecuteSettings, parsePlanSettings } from '../../src/settings.ts';
 import { loadKubeConfig, makeClients, type KubeClients } from '../../src/kube/client.ts';
 import { runPlan, readPlanFile } from '../../src/execute/run.ts';
 import { ANN } from '../../src/execute/progress.ts';
+import { drainNode } from '../../src/drain/drain.ts';
 import { KURED_LOCK_ANNOTATION } from '../../src/lock/kured.ts';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -286,7 +287,7 @@ test('mid-drain kill -9 (evictions held by a PDB), then a rerun once capacity ap
   const p = await makePlan();
   const before = rebootsOf(n);
   const first = await runCli(['--plan', p.file], (text, kill) => {
-    if (/eviction refused/.test(text)) kill('SIGKILL');
+    if (/waiting, PodDisruptionBudget shop\/queue allows no disruption now/.test(text)) kill('SIGKILL');
   });
   assert.equal(first.signal, 'SIGKILL');
   assert.equal((await sim.node(n)).metadata?.annotations?.[ANN.step], 'cordoned', 'killed in the middle of the drain');
@@ -367,7 +368,7 @@ test('a node that never comes back stops the run: it is named as left cordoned a
   assert.equal((await sim.node(b)).spec?.unschedulable, undefined);
 });
 
-test('an eviction refused with 429 until the drain timeout fails the run with a clear report', async () => {
+test('a PDB that allows no disruption until the drain timeout fails the run with a clear report; blind evictions get real 429s', async () => {
   const n = nodes[3]!;
   for (const other of nodes.filter((x) => x !== n)) await core.patchNode({ name: other, body: { spec: { unschedulable: true } } }, MERGE);
   await apps.createNamespacedDeployment({
@@ -382,10 +383,17 @@ test('an eviction refused with 429 until the drain timeout fails the run with a 
   const before = rebootsOf(n);
   const r = await run(p.file, { 'drain-timeout': '10' });
   assert.equal(r.state, 'failed');
-  assert.match(r.message, /drain of .* timed out after 10s; still on the node: shop\/db-[a-z0-9-]+ \(eviction refused: Cannot evict pod as it would violate the pod's disruption budget/);
+  assert.match(r.message, /drain of .* timed out after 10s; still on the node: shop\/db-[a-z0-9-]+ \(PodDisruptionBudget shop\/db allows no disruption now\)/);
   assert.deepEqual(r.leftCordoned, [n]);
   assert.equal(rebootsOf(n), before, 'never rebooted');
   assert.match((await sim.node(n)).metadata?.annotations?.[ANN.error] ?? '', /timed out/);
+  // Without reading budgets first, every eviction is sent and the API server answers 429 each time.
+  const lines: string[] = [];
+  await assert.rejects(
+    drainNode(clients, n, { deleteEmptyDirData: false, force: false, timeoutSeconds: 5, gracePeriodSeconds: -1, podSelector: '', retryDelayMs: 500, concurrency: 10, budgetAware: false }, (l) => lines.push(l)),
+    /timed out after 5s; still on the node: shop\/db-[a-z0-9-]+ \(eviction refused: Cannot evict pod as it would violate the pod's disruption budget/,
+  );
+  assert.ok(lines.some((l) => /eviction refused: .*retrying with back-off/.test(l)));
   // The budget goes first: deleting its pods under it would be a disruption of our own making.
   await policy.deleteNamespacedPodDisruptionBudget({ name: 'db', namespace: 'shop' });
   await apps.deleteNamespacedDeployment({ name: 'db', namespace: 'shop' });
