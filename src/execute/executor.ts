@@ -27,7 +27,7 @@ export interface NodeReport {
   bootIdAfter?: string;
   startedAt?: string;
   finishedAt?: string;
-  /** Milliseconds per phase: drain, reboot (request to Ready), workloads, soak. */
+  /** Milliseconds per phase: drain, reboot (request to Ready), workloads, soak; total from re-verification to done. */
   timings: Partial<Record<'drain' | 'reboot' | 'workloads' | 'soak' | 'total', number>>;
   detail?: string;
 }
@@ -98,6 +98,8 @@ export async function executePlan(plan: Plan, planId: string, s: ExecuteSettings
 
   for (const [i, n] of plan.nodes.entries()) {
     const report = reports[i]!;
+    // A node's time starts with its re-verification, so the total includes all of our own work.
+    const nodeStart = Date.now();
     try {
       d.checkLock?.();
       const node = await readNode(c, n.name);
@@ -137,7 +139,7 @@ export async function executePlan(plan: Plan, planId: string, s: ExecuteSettings
         }
       }
       emit({ type: 'node-start', node: n.name, order: n.order });
-      await processNode(c, n, node, planId, s, d, report, log, emit);
+      await processNode(c, n, node, planId, s, d, report, log, emit, nodeStart);
       done++;
     } catch (e) {
       if (e instanceof Stop) {
@@ -187,8 +189,8 @@ async function processNode(
   report: NodeReport,
   log: (l: string) => void,
   emit: (e: ExecEvent) => void,
+  t0: number,
 ): Promise<void> {
-  const t0 = Date.now();
   report.startedAt = new Date().toISOString();
   let p = readProgress(node);
   const fresh = p.planId !== planId || !p.step;

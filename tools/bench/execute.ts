@@ -4,7 +4,6 @@
 //  - a 10-node rollout: the executor's own latency per node (total minus the physical steps:
 //    drain, reboot request to Ready with a new boot ID, workloads available, soak).
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { startCluster, type Cluster } from '../../test/harness/controlplane.ts';
@@ -141,11 +140,4 @@ export async function benchRollout(downMs: number): Promise<RolloutNode[]> {
     await sim.stop();
     await cluster.stop();
   }
-}
-
-if (process.argv[1]?.endsWith('execute.ts')) {
-  const d = await benchDrain(1);
-  const r = await benchRollout(2000);
-  writeFileSync('/tmp/bench-exec.json', JSON.stringify({ d, r }, null, 2));
-  process.exit(0);
 }
