@@ -4,7 +4,8 @@
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +37,7 @@ let policy: k8s.PolicyV1Api;
 let clients: KubeClients;
 let dir: string;
 let watcher: InvariantWatcher;
+let rbacKubeconfig: string;
 
 const nodes = [0, 1, 2, 3].map((i) => `aks-nodepool1-12345678-vmss00000${i}`);
 let kernelSerial = 1081;
@@ -58,13 +60,12 @@ async function makePlan(extra: Record<string, string> = {}) {
 }
 
 async function run(file: string, extra: Record<string, string> = {}, planExtra: Record<string, string> = {}) {
-  const { readFileSync } = await import('node:fs');
   return runPlan(clients, readPlanFile(readFileSync(file, 'utf8')), { plan: planSettings(planExtra), execute: parseExecuteSettings({ ...EXEC, ...extra }), log: () => undefined });
 }
 
 function runCli(args: string[], onStderr?: (text: string, kill: (sig: NodeJS.Signals) => void) => void) {
   return new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'run', '--kubeconfig', cluster.kubeconfigPath, ...Object.entries(EXEC).flatMap(([k, v]) => [`--${k}`, v]), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'run', '--kubeconfig', rbacKubeconfig, ...Object.entries(EXEC).flatMap(([k, v]) => [`--${k}`, v]), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -82,7 +83,7 @@ async function cordoned(): Promise<string[]> {
 }
 
 before(async () => {
-  cluster = await startCluster();
+  cluster = await startCluster({ users: [{ name: 'reboot-pilot' }] });
   sim = new NodeSimulator(cluster);
   sim.rebootDownMs = 1000;
   await sim.start();
@@ -91,6 +92,11 @@ before(async () => {
   policy = cluster.kc.makeApiClient(k8s.PolicyV1Api);
   clients = makeClients(loadKubeConfig({ kubeconfig: cluster.kubeconfigPath }));
   dir = mkdtempSync(join(tmpdir(), 'rp-exec-'));
+  // The CLI runs below use exactly the permissions of deploy/rbac.yaml.
+  const objects = k8s.KubernetesObjectApi.makeApiClient(cluster.kc);
+  for (const doc of parseAllDocuments(readFileSync(join(root, 'deploy', 'rbac.yaml'), 'utf8'))) await objects.create(doc.toJSON() as k8s.KubernetesObject);
+  rbacKubeconfig = join(dir, 'reboot-pilot.kubeconfig');
+  writeFileSync(rbacKubeconfig, cluster.kubeconfigFor('reboot-pilot'));
   await sim.createNodes(nodes.map((_, i) => ({ ...aksNode({ pool: 'nodepool1', index: i }), bootTime: BOOT_TIME })));
   for (const n of nodes) sim.writeHostFiles(n, { ...ubuntuUpToDate, 'boot/vmlinuz-5.15.0-1079-azure': 'kernel' });
   await core.createNamespace({ body: { metadata: { name: 'shop' } } });
