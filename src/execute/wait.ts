@@ -2,10 +2,10 @@
 import * as k8s from '@kubernetes/client-node';
 import type { KubeClients } from '../kube/client.ts';
 import type { Workload } from './progress.ts';
+import { isReady } from '../plan/build.ts';
 
 export type Waiting = (what: string, sinceMs: number) => void;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const ready = (n: k8s.V1Node) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 /** Until the node reports a boot ID other than `before` and is Ready, or the deadline. */
 export async function waitForBoot(c: KubeClients, name: string, before: string, deadline: number, waiting: Waiting): Promise<{ ok: true; node: k8s.V1Node } | { ok: false; reason: string }> {
@@ -16,8 +16,8 @@ export async function waitForBoot(c: KubeClients, name: string, before: string, 
     try {
       const n = await c.core.readNode({ name });
       const boot = n.status?.nodeInfo?.bootID;
-      if (boot && boot !== before && ready(n)) return { ok: true, node: n };
-      last = boot === before ? (ready(n) ? 'still running the old boot (Ready)' : 'going down (NotReady, old boot ID)') : 'booted (new boot ID), not Ready yet';
+      if (boot && boot !== before && isReady(n)) return { ok: true, node: n };
+      last = boot === before ? (isReady(n) ? 'still running the old boot (Ready)' : 'going down (NotReady, old boot ID)') : 'booted (new boot ID), not Ready yet';
     } catch (e) {
       last = e instanceof k8s.ApiException && e.code === 404 ? 'the node object is gone' : `cannot read the node (${(e as Error).message.split('\n')[0]})`;
     }

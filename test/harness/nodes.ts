@@ -132,6 +132,4 @@ function nodeInfo(s: NodeSpec): k8s.V1NodeSystemInfo {
   };
 }
 
-export function isReady(n: k8s.V1Node): boolean {
-  return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-}
+export { isReady } from '../../src/plan/build.ts';

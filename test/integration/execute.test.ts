@@ -77,6 +77,23 @@ function runCli(args: string[], onStderr?: (text: string, kill: (sig: NodeJS.Sig
   });
 }
 
+/** A Deployment whose replicas all run on `node`, guarded by a PDB (the others are cordoned meanwhile). */
+async function guardedOnNode(node: string, name: string, replicas: number, budget: Pick<k8s.V1PodDisruptionBudgetSpec, 'minAvailable' | 'maxUnavailable'>) {
+  const others = nodes.filter((x) => x !== node);
+  for (const o of others) await core.patchNode({ name: o, body: { spec: { unschedulable: true } } }, MERGE);
+  const labels = { app: name };
+  await apps.createNamespacedDeployment({ namespace: 'shop', body: { metadata: { name }, spec: { replicas, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } } } });
+  await policy.createNamespacedPodDisruptionBudget({ namespace: 'shop', body: { metadata: { name }, spec: { ...budget, selector: { matchLabels: labels } } } });
+  await waitUntil(`${name} PDB computed`, async () => (await policy.readNamespacedPodDisruptionBudget({ name, namespace: 'shop' })).status?.currentHealthy === replicas);
+  for (const o of others) await core.patchNode({ name: o, body: { spec: { unschedulable: false } } }, MERGE);
+}
+
+/** The budget goes first: deleting its pods under it would be a disruption of our own making. */
+async function removeGuarded(name: string) {
+  await policy.deleteNamespacedPodDisruptionBudget({ name, namespace: 'shop' });
+  await apps.deleteNamespacedDeployment({ name, namespace: 'shop' });
+}
+
 const rebootsOf = (n: string) => sim.reboots.filter((r) => r.node === n).length;
 async function cordoned(): Promise<string[]> {
   return (await core.listNode()).items.filter((n) => n.spec?.unschedulable).map((n) => n.metadata!.name!);
@@ -203,14 +220,7 @@ test('a blocking pod holds the reboot; the run pauses without touching the node,
 test('a PDB-limited drain waits, then proceeds when capacity appears', async () => {
   const n = nodes[0]!;
   // Both replicas of "api" on one node, a PDB that allows no disruption.
-  for (const other of nodes.filter((x) => x !== n)) await core.patchNode({ name: other, body: { spec: { unschedulable: true } } }, MERGE);
-  await apps.createNamespacedDeployment({
-    namespace: 'shop',
-    body: { metadata: { name: 'api' }, spec: { replicas: 2, selector: { matchLabels: { app: 'api' } }, template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } } },
-  });
-  await policy.createNamespacedPodDisruptionBudget({ namespace: 'shop', body: { metadata: { name: 'api' }, spec: { minAvailable: 2, selector: { matchLabels: { app: 'api' } } } } });
-  await waitUntil('api PDB at 2 healthy', async () => (await policy.readNamespacedPodDisruptionBudget({ name: 'api', namespace: 'shop' })).status?.currentHealthy === 2);
-  for (const other of nodes.filter((x) => x !== n)) await core.patchNode({ name: other, body: { spec: { unschedulable: false } } }, MERGE);
+  await guardedOnNode(n, 'api', 2, { minAvailable: 2 });
   pend(n);
   const p = await makePlan();
   assert.ok(p.plan.nodes[0]!.risks.some((r) => r.kind === 'pdb-blocks-eviction'));
@@ -226,9 +236,7 @@ test('a PDB-limited drain waits, then proceeds when capacity appears', async () 
   assert.equal(r.state, 'completed', r.message);
   assert.ok(r.nodes[0]!.timings.drain! >= 4000, `drain took ${r.nodes[0]!.timings.drain} ms`);
   assert.equal(rebootsOf(n), before + 1);
-  // The budget goes first: deleting its pods under it would be a disruption of our own making.
-  await policy.deleteNamespacedPodDisruptionBudget({ name: 'api', namespace: 'shop' });
-  await apps.deleteNamespacedDeployment({ name: 'api', namespace: 'shop' });
+  await removeGuarded('api');
 });
 
 // kill -9 at each step boundary, then a rerun: it converges every time.
@@ -281,14 +289,7 @@ for (const [when, at] of boundaries) {
 // that long. Real Kubernetes behaviour; the drain handles it, the test avoids the wait.)
 test('mid-drain kill -9 (evictions held by a PDB), then a rerun once capacity appears: converges', async () => {
   const n = nodes[2]!;
-  for (const other of nodes.filter((x) => x !== n)) await core.patchNode({ name: other, body: { spec: { unschedulable: true } } }, MERGE);
-  await apps.createNamespacedDeployment({
-    namespace: 'shop',
-    body: { metadata: { name: 'queue' }, spec: { replicas: 2, selector: { matchLabels: { app: 'queue' } }, template: { metadata: { labels: { app: 'queue' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } } },
-  });
-  await policy.createNamespacedPodDisruptionBudget({ namespace: 'shop', body: { metadata: { name: 'queue' }, spec: { minAvailable: 2, selector: { matchLabels: { app: 'queue' } } } } });
-  await waitUntil('queue PDB computed', async () => (await policy.readNamespacedPodDisruptionBudget({ name: 'queue', namespace: 'shop' })).status?.currentHealthy === 2);
-  for (const other of nodes.filter((x) => x !== n)) await core.patchNode({ name: other, body: { spec: { unschedulable: false } } }, MERGE);
+  await guardedOnNode(n, 'queue', 2, { minAvailable: 2 });
   pend(n);
   const p = await makePlan();
   const before = rebootsOf(n);
@@ -307,9 +308,7 @@ test('mid-drain kill -9 (evictions held by a PDB), then a rerun once capacity ap
   assert.equal(second.code, 0, second.stderr);
   assert.equal(rebootsOf(n), before + 1);
   assert.deepEqual(await cordoned(), []);
-  // The budget goes first: deleting its pods under it would be a disruption of our own making.
-  await policy.deleteNamespacedPodDisruptionBudget({ name: 'queue', namespace: 'shop' });
-  await apps.deleteNamespacedDeployment({ name: 'queue', namespace: 'shop' });
+  await removeGuarded('queue');
 });
 
 test('two concurrent executors: exactly one proceeds, the other names the holder', async () => {
@@ -376,14 +375,7 @@ test('a node that never comes back stops the run: it is named as left cordoned a
 
 test('a PDB that allows no disruption until the drain timeout fails the run with a clear report; blind evictions get real 429s', async () => {
   const n = nodes[3]!;
-  for (const other of nodes.filter((x) => x !== n)) await core.patchNode({ name: other, body: { spec: { unschedulable: true } } }, MERGE);
-  await apps.createNamespacedDeployment({
-    namespace: 'shop',
-    body: { metadata: { name: 'db' }, spec: { replicas: 1, selector: { matchLabels: { app: 'db' } }, template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'c', image: 'postgres' }] } } } },
-  });
-  await policy.createNamespacedPodDisruptionBudget({ namespace: 'shop', body: { metadata: { name: 'db' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'db' } } } } });
-  await waitUntil('db PDB computed', async () => (await policy.readNamespacedPodDisruptionBudget({ name: 'db', namespace: 'shop' })).status?.currentHealthy === 1);
-  for (const other of nodes.filter((x) => x !== n)) await core.patchNode({ name: other, body: { spec: { unschedulable: false } } }, MERGE);
+  await guardedOnNode(n, 'db', 1, { minAvailable: 1 });
   pend(n);
   const p = await makePlan();
   const before = rebootsOf(n);
@@ -400,9 +392,7 @@ test('a PDB that allows no disruption until the drain timeout fails the run with
     /timed out after 5s; still on the node: shop\/db-[a-z0-9-]+ \(eviction refused: Cannot evict pod as it would violate the pod's disruption budget/,
   );
   assert.ok(lines.some((l) => /eviction refused: .*retrying with back-off/.test(l)));
-  // The budget goes first: deleting its pods under it would be a disruption of our own making.
-  await policy.deleteNamespacedPodDisruptionBudget({ name: 'db', namespace: 'shop' });
-  await apps.deleteNamespacedDeployment({ name: 'db', namespace: 'shop' });
+  await removeGuarded('db');
 });
 
 test('a firing alert pauses the run between nodes; once it clears, nodes get pre- and post-reboot labels and chat messages go out', async () => {
