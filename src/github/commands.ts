@@ -1,0 +1,73 @@
+// Comment commands: the first line of a newly created comment, strict grammar, case-insensitive
+// command word. Anything that merely mentions a command elsewhere is not one (and is answered, so
+// nobody believes it worked).
+export type Command =
+  | { kind: 'approve'; planIdPrefix: string }
+  | { kind: 'reject'; reason: string }
+  | { kind: 'cancel' }
+  | { kind: 'pause' }
+  | { kind: 'resume' }
+  | { kind: 'replan' }
+  | { kind: 'skip'; node: string }
+  | { kind: 'status' };
+
+export type Parsed =
+  /** Not addressed to us: plain discussion. */
+  | { kind: 'none' }
+  | { kind: 'command'; command: Command }
+  /** Looks like a command but is not a valid one: answered with why. */
+  | { kind: 'invalid'; reason: string };
+
+export const COMMANDS = ['approve', 'reject', 'cancel', 'pause', 'resume', 'replan', 'skip', 'status'] as const;
+/** Approvals must name at least this many hex digits of the plan ID (what the report shows). */
+export const MIN_PREFIX = 12;
+
+const NODE_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+export function parseComment(body: string): Parsed {
+  const lines = body.replace(/\r\n?/g, '\n').split('\n');
+  const first = (lines[0] ?? '').trim();
+  if (!first.startsWith('/')) {
+    const buried = lines.slice(1).find((l) => new RegExp(`^\\s*/(${COMMANDS.join('|')})\\b`, 'i').test(l));
+    return buried ? { kind: 'invalid', reason: `commands must be on the first line of a comment; "${buried.trim().slice(0, 40)}" on a later line is ignored` } : { kind: 'none' };
+  }
+  const [word = '', ...args] = first.slice(1).split(/\s+/);
+  const cmd = word.toLowerCase();
+  const arg = args.join(' ');
+  switch (cmd) {
+    case 'approve': {
+      if (args.length !== 1) return { kind: 'invalid', reason: `usage: /approve <plan-id> (at least the first ${MIN_PREFIX} characters of the plan ID)` };
+      const id = args[0]!.toLowerCase().replace(/^`|`$/g, '');
+      if (!/^[0-9a-f]+$/.test(id) || id.length < MIN_PREFIX || id.length > 64) return { kind: 'invalid', reason: `/approve needs the plan ID: ${MIN_PREFIX} to 64 hexadecimal characters, not "${args[0]!.slice(0, 70)}"` };
+      return { kind: 'command', command: { kind: 'approve', planIdPrefix: id } };
+    }
+    case 'reject':
+      return { kind: 'command', command: { kind: 'reject', reason: [arg, ...lines.slice(1)].join('\n').trim().slice(0, 500) } };
+    case 'skip':
+      if (args.length !== 1 || !NODE_NAME.test(args[0]!)) return { kind: 'invalid', reason: 'usage: /skip <node-name>' };
+      return { kind: 'command', command: { kind: 'skip', node: args[0]! } };
+    case 'cancel':
+    case 'pause':
+    case 'resume':
+    case 'replan':
+    case 'status':
+      if (args.length) return { kind: 'invalid', reason: `/${cmd} takes no arguments` };
+      return { kind: 'command', command: { kind: cmd } };
+    default:
+      // Near-misses (/aprove, /approv) are answered, so nobody believes a typo worked.
+      return COMMANDS.some((c) => distance(cmd, c) <= 2)
+        ? { kind: 'invalid', reason: `unknown command /${cmd.slice(0, 30)}; the commands are ${COMMANDS.map((c) => `/${c}`).join(', ')}` }
+        : { kind: 'none' };
+  }
+}
+
+/** Levenshtein distance, for short command words. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
