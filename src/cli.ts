@@ -104,11 +104,3 @@ async function run(values: Record<string, string | undefined>, output: string, i
     return e instanceof UserError && e.message.startsWith('invalid settings') ? 2 : 1;
   }
 }
-
-// Run when executed directly (the bundle's bin), not when imported by tests.
-const invoked = process.argv[1] ?? '';
-if (/(?:^|[/\\])(cli\.(?:ts|js)|reboot-pilot)$/.test(invoked)) {
-  const code = await cli(process.argv.slice(2));
-  // Exit once stdout is flushed: keep-alive sockets must not hold the process open.
-  process.stdout.write('', () => process.exit(code));
-}

@@ -11,7 +11,7 @@ const outdir = join(root, 'action');
 const check = process.argv.includes('--check');
 
 const result = await build({
-  entryPoints: { index: join(root, 'src/index.ts'), cli: join(root, 'src/cli.ts') },
+  entryPoints: { index: join(root, 'src/index.ts'), cli: join(root, 'src/bin.ts') },
   bundle: true,
   splitting: true,
   platform: 'node',

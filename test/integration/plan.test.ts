@@ -4,7 +4,7 @@
 // stable and changes with the cluster; the CLI fails clearly and leaves nothing behind.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -345,6 +345,21 @@ describe('reboot-pilot plan (the bundled CLI)', () => {
     const r = await runCli([], { script: join(root, 'action', 'index.js'), env: { GITHUB_EVENT_NAME: 'schedule', INPUT_KUBECONFIG: cluster.kubeconfigPath, INPUT_ORDER: 'random' } });
     assert.equal(r.code, 1);
     assert.match(r.stdout, /::error::invalid settings: order/);
+  });
+
+  // The machine's own Node (Debian's) is older than 24 on the project machines: the bin says so plainly.
+  const systemNode = (() => {
+    try {
+      const v = execFileSync('/usr/bin/node', ['--version'], { encoding: 'utf8' }).trim();
+      return Number(v.slice(1).split('.')[0]) < 24 ? v : undefined;
+    } catch {
+      return undefined;
+    }
+  })();
+  test('the bin refuses an old Node.js with a clear message', { skip: systemNode ? false : 'no Node.js older than 24 on this machine' }, () => {
+    const r = spawnSync('/usr/bin/node', [CLI, 'plan'], { encoding: 'utf8' });
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr, `reboot-pilot: error: needs Node.js 24 or newer, this is ${systemNode}. In a clone, \`npm ci\` installs Node 24 and \`npx reboot-pilot\` uses it.\n`);
   });
 
   let deadPort = 0;
