@@ -58,7 +58,8 @@ const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const mib = (kib: number) => `${(kib / 1024).toFixed(0)} MiB`;
 
 function auditCounts(cluster: Cluster, fromByte: number): Map<string, number> {
-  const text = readFileSync(cluster.auditLogPath, 'utf8').slice(fromByte);
+  // Offsets are bytes: slice the buffer, not the decoded string.
+  const text = readFileSync(cluster.auditLogPath).subarray(fromByte).toString('utf8');
   const counts = new Map<string, number>();
   for (const line of text.split('\n')) {
     if (!line) continue;
