@@ -202,7 +202,9 @@ async function processNode(
 
   if (fresh) {
     // Record first, then act: a crash between the two leaves a record that says "maybe".
-    const wasUnschedulable = node.spec?.unschedulable === true;
+    // Cordoned by an earlier, unfinished run of ours (another plan) is not "cordoned before".
+    const oursBefore = node.metadata?.annotations?.[ANN.cordonedByUs] === 'true';
+    const wasUnschedulable = node.spec?.unschedulable === true && !oursBefore;
     const scaleDownBefore = node.metadata?.annotations?.[SCALE_DOWN_DISABLED];
     step('cordon', wasUnschedulable ? 'already cordoned before this run: it stays cordoned' : undefined);
     node = await patchNode(

@@ -12,7 +12,8 @@ export async function waitForBoot(c: KubeClients, name: string, before: string, 
   const start = Date.now();
   let last = 'no answer from the API server yet';
   let lastReport = 0;
-  while (Date.now() < deadline) {
+  // Looked at least once: a run resumed after the deadline may find the node long back.
+  for (let first = true; first || Date.now() < deadline; first = false) {
     try {
       const n = await c.core.readNode({ name });
       const boot = n.status?.nodeInfo?.bootID;

@@ -5,6 +5,7 @@ import type * as k8s from '@kubernetes/client-node';
 import { classifyPod, controllerOf, isFinished, type DrainOptions } from '../drain/filters.ts';
 import { fromLabelSelector, matches, type Selector } from '../kube/selector.ts';
 import type { Eviction, Risk } from './types.ts';
+import { ANN } from '../execute/progress.ts';
 
 export interface PreflightInput {
   node: k8s.V1Node;
@@ -148,7 +149,14 @@ export function preflight(i: PreflightInput): PreflightResult {
   }
 
   if (i.node.spec?.unschedulable) {
-    risks.push({ kind: 'already-cordoned', blocking: false, detail: 'the node was cordoned before this plan; it stays cordoned after its reboot' });
+    const ours = i.node.metadata?.annotations?.[ANN.cordonedByUs] === 'true';
+    risks.push({
+      kind: 'already-cordoned',
+      blocking: false,
+      detail: ours
+        ? `the node is still cordoned by an unfinished Reboot Pilot run (${i.node.metadata?.annotations?.[ANN.error] ?? 'no error recorded'}); it is uncordoned after its reboot`
+        : 'the node was cordoned before this plan; it stays cordoned after its reboot',
+    });
   }
   if (!i.node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) {
     risks.push({ kind: 'node-not-ready', blocking: false, detail: 'the node is not Ready now' });
