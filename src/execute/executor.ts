@@ -247,7 +247,8 @@ async function processNode(
   }
 
   if ((p.step === 'cordoned' || p.step === 'drained' || p.step === 'rebooting') && !rebootedAlready()) {
-    if (p.step !== 'rebooting') {
+    const resumedAtRequest = p.step === 'rebooting';
+    if (!resumedAtRequest) {
       if (s.rebootDelaySeconds > 0) {
         step('reboot delay', `${s.rebootDelaySeconds}s`);
         await sleep(s.rebootDelaySeconds * 1000);
@@ -258,6 +259,12 @@ async function processNode(
     // Requesting is idempotent (one pod per plan and node): after a crash between recording
     // "rebooting" and the request, this makes the request; after one past it, it finds it.
     const r = await d.rebooter.reboot({ node, planId });
+    if (r === 'issued' && resumedAtRequest) {
+      // An earlier run recorded the step but died before requesting: the reboot timeout
+      // starts now, with the actual request.
+      node = await patchNode(c, n.name, { [ANN.rebootRequestedAt]: new Date().toISOString() });
+      p = readProgress(node);
+    }
     step('reboot', `${d.rebooter.method}${r === 'already-issued' ? ', requested by an earlier run' : ''}`);
   }
 
