@@ -93,7 +93,7 @@ export async function executePlan(plan: Plan, planId: string, s: ExecuteSettings
   const now = d.now ?? (() => new Date());
   const reports: NodeReport[] = plan.nodes.map((n) => ({ name: n.name, outcome: 'not-started', kernelBefore: n.kernel.running, bootIdBefore: n.bootID, timings: {} }));
   let state: RunState = 'completed';
-  let message = `all ${plan.nodes.length} planned node(s) handled`;
+  let message = '';
   let done = 0;
 
   for (const [i, n] of plan.nodes.entries()) {
@@ -156,6 +156,10 @@ export async function executePlan(plan: Plan, planId: string, s: ExecuteSettings
       log(`run stops: ${message}`);
       break;
     }
+  }
+  if (state === 'completed') {
+    const count = (o: NodeOutcome) => reports.filter((r) => r.outcome === o).length;
+    message = `${count('rebooted')} rebooted, ${count('already-done')} done earlier, ${count('skipped')} skipped, of ${plan.nodes.length} planned`;
   }
   const leftCordoned = await cordonedByUs(c, plan);
   return { planId, state, message, nodes: reports, leftCordoned };

@@ -172,6 +172,7 @@ test('two nodes are rebooted strictly one after the other, each exactly once, in
   const before = sim.reboots.length;
   const r = await run(p.file);
   assert.equal(r.state, 'completed', r.message);
+  assert.equal(r.message, '2 rebooted, 0 done earlier, 0 skipped, of 2 planned');
   const mine = sim.reboots.slice(before);
   assert.deepEqual(mine.map((x) => x.node), order, 'in plan order');
   for (const n of r.nodes) {
@@ -193,6 +194,7 @@ test('two nodes are rebooted strictly one after the other, each exactly once, in
   const again = await run(p.file);
   assert.equal(again.state, 'completed');
   assert.deepEqual(again.nodes.map((n) => n.outcome), ['already-done', 'already-done']);
+  assert.equal(again.message, '0 rebooted, 2 done earlier, 0 skipped, of 2 planned');
   assert.equal(sim.reboots.length, before + 2);
 });
 
