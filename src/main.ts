@@ -8,6 +8,7 @@ import { PLAN_SETTINGS, parsePlanSettings, type PlanSettings } from './settings.
 import { inspectCluster } from './plan/inspect.ts';
 import { canonicalJson, shortId } from './plan/canonical.ts';
 import { renderMarkdown } from './report/markdown.ts';
+import { LABEL, makeOctokit, syncTrackingIssue } from './github/tracking.ts';
 
 export type Mode = 'plan' | 'decide' | 'execute';
 
@@ -50,6 +51,26 @@ async function plan(settings: PlanSettings): Promise<void> {
   writeFileSync(planFile, JSON.stringify({ planId: id, plan: JSON.parse(canonicalJson(plan)) }, null, 2) + '\n');
   writeFileSync(reportFile, renderMarkdown(plan, id, { now, limit: Number.MAX_SAFE_INTEGER }));
   await core.summary.addRaw(renderMarkdown(plan, id, { now, fullReportRef: 'report.md in the reboot-pilot artifact' })).write();
+  // The tracking issue, when the workflow gives the action a token (issues: write).
+  const token = core.getInput('github-token');
+  const repository = process.env.GITHUB_REPOSITORY ?? '';
+  if (token && repository.includes('/')) {
+    core.setSecret(token);
+    const [owner, repo] = repository.split('/') as [string, string];
+    const ttl = Number(core.getInput('plan-ttl-hours') || '48');
+    if (!Number.isFinite(ttl) || ttl <= 0) throw new UserError(`plan-ttl-hours must be a positive number, not "${core.getInput('plan-ttl-hours')}"`);
+    const r = await syncTrackingIssue(makeOctokit(token, (l) => core.warning(l)), { owner, repo }, {
+      cluster: plan.cluster.name,
+      plan,
+      planId: id,
+      report: (preamble) => renderMarkdown(plan, id, { now, preamble, fullReportRef: 'report.md in the reboot-pilot artifact' }),
+      now,
+      ttlHours: ttl,
+      ...(process.env.GITHUB_EVENT_NAME === 'workflow_dispatch' && process.env.GITHUB_ACTOR ? { requestedBy: process.env.GITHUB_ACTOR } : {}),
+    });
+    if (r.issueNumber) core.setOutput('issue-number', String(r.issueNumber));
+    core.info(`tracking issue (label ${LABEL}): ${r.outcome}${r.issueNumber ? ` #${r.issueNumber}` : ''}`);
+  }
   core.setOutput('plan-id', id);
   core.setOutput('state', plan.nodes.length ? 'planned' : 'up-to-date');
   core.setOutput('nodes-pending', String(plan.nodes.length));

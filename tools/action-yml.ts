@@ -24,6 +24,14 @@ inputs:
     description: "auto (from the event: schedule and workflow_dispatch plan; issue_comment decides), or plan, decide, execute. This version implements plan."
     required: false
     default: "auto"
+  github-token:
+    description: "Token for the tracking issue (needs issues: write). Empty: no tracking issue, only the job summary and outputs."
+    required: false
+    default: "\${{ github.token }}"
+  plan-ttl-hours:
+    description: "Hours a plan can be approved before it expires and needs /replan."
+    required: false
+    default: "48"
 ${inputs}
 
 outputs:
@@ -37,6 +45,8 @@ outputs:
     description: Path of plan.json (the plan and its ID) written under RUNNER_TEMP.
   report-file:
     description: Path of the full, untruncated Markdown report written under RUNNER_TEMP.
+  issue-number:
+    description: Number of the cluster's tracking issue (when github-token is set and the plan has nodes or closed one).
 
 runs:
   using: node24

@@ -20,6 +20,7 @@ import { parsePlanSettings } from '../../src/settings.ts';
 import { loadKubeConfig, makeClients } from '../../src/kube/client.ts';
 import { renderMarkdown, GITHUB_BODY_LIMIT } from '../../src/report/markdown.ts';
 import { renderTerminal } from '../../src/report/terminal.ts';
+import { FakeGitHub } from '../harness/github.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = join(root, 'action', 'cli.js');
@@ -339,6 +340,62 @@ describe('reboot-pilot plan (the bundled CLI)', () => {
     const planFile = outputs.match(/plan-file<<ghadelimiter_[0-9a-f-]+\n(.*)\n/)![1]!;
     assert.equal((JSON.parse(readFileSync(planFile, 'utf8')) as { planId: string }).planId, lib.id);
     assert.doesNotMatch(r.stdout, /BEGIN CERTIFICATE|Bearer/);
+  });
+
+  test('the bundled action keeps one tracking issue per cluster on a fake GitHub: opened, refreshed, revised, closed', async () => {
+    const gh = new FakeGitHub({ users: [{ login: 'alice', role: 'admin' }] });
+    const api = await gh.start();
+    try {
+      const action = (extra: Record<string, string> = {}) =>
+        runCli([], {
+          script: join(root, 'action', 'index.js'),
+          env: {
+            GITHUB_EVENT_NAME: 'schedule',
+            GITHUB_API_URL: api,
+            GITHUB_REPOSITORY: 'contoso/platform',
+            GITHUB_OUTPUT: join(dir, 'gh-output'),
+            GITHUB_STEP_SUMMARY: join(dir, 'gh-summary'),
+            RUNNER_TEMP: dir,
+            INPUT_KUBECONFIG: cluster.kubeconfigPath,
+            'INPUT_CLUSTER-NAME': 'aks-prod',
+            'INPUT_GITHUB-TOKEN': 'ghs_not-a-real-token',
+            ...extra,
+          },
+        });
+      writeFileSync(join(dir, 'gh-output'), '');
+      writeFileSync(join(dir, 'gh-summary'), '');
+      const first = await action();
+      assert.equal(first.code, 0, first.stdout + first.stderr);
+      assert.match(first.stdout, /tracking issue \(label reboot-pilot\): opened #1/);
+      // The token is only ever named in the runner's masking command, which the runner consumes.
+      assert.doesNotMatch(first.stdout.replace(/^::add-mask::.*$/m, ''), /ghs_not-a-real-token/);
+      const issue = gh.issues.get(1)!;
+      assert.match(issue.body as string, /^<!-- reboot-pilot:tracking cluster=aks-prod -->/);
+      assert.match(issue.body as string, /To approve, comment `\/approve [0-9a-f]{12}` \(revision 1/);
+      assert.match(issue.body as string, /### Progress\n\n- \[ \] worker\\-1: reboot/);
+      assert.equal((issue.labels as { name: string }[])[0]!.name, 'reboot-pilot');
+      assert.match(readFileSync(join(dir, 'gh-output'), 'utf8'), /issue-number<<ghadelimiter_[0-9a-f-]+\n1\n/);
+
+      const second = await action();
+      assert.match(second.stdout, /tracking issue \(label reboot-pilot\): refreshed #1/);
+      assert.equal(gh.issues.size, 1, 'no second issue');
+      assert.equal(gh.comments.size, 0);
+
+      sim.writeHostFiles(N.np0, { 'boot/vmlinuz-5.15.0-1090-azure': 'kernel' });
+      const third = await action();
+      assert.match(third.stdout, /tracking issue \(label reboot-pilot\): revised #1/);
+      assert.match([...gh.comments.values()][0]!.body as string, /plan `[0-9a-f]{12}` \(revision 2\) replaces `[0-9a-f]{12}`\. Earlier approvals are discarded\./);
+      sim.writeHostFiles(N.np0, { 'boot/vmlinuz-5.15.0-1090-azure': null });
+
+      // Only the up-to-date node is considered: nothing to do, the issue closes with a note.
+      const fourth = await action({ 'INPUT_NODE-SELECTOR': `kubernetes.io/hostname=${N.np1}` });
+      assert.match(fourth.stdout, /tracking issue \(label reboot-pilot\): closed #1/);
+      assert.equal(gh.issues.get(1)!.state, 'closed');
+      assert.match([...gh.comments.values()].pop()!.body as string, /Nothing needs a reboot any more: all 1 inspected node\(s\) are up to date/);
+      assert.deepEqual(gh.violations, [], 'every request and response matched GitHub\'s description');
+    } finally {
+      await gh.stop();
+    }
   });
 
   test('the bundled action fails clearly on a bad input, before touching the cluster', async () => {

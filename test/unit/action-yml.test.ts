@@ -21,7 +21,7 @@ test('action.yml runs the bundle on node24', () => {
 
 test('every setting is an input with the same default and description, and nothing else is', () => {
   const names = Object.keys(PLAN_SETTINGS);
-  assert.deepEqual(Object.keys(action.inputs).sort(), [...names, 'mode'].sort());
+  assert.deepEqual(Object.keys(action.inputs).sort(), [...names, 'mode', 'github-token', 'plan-ttl-hours'].sort());
   for (const [name, [, def, doc]] of Object.entries(PLAN_SETTINGS)) {
     assert.equal(action.inputs[name]!.default, def, `default of ${name}`);
     assert.equal(action.inputs[name]!.description, doc, `description of ${name}`);
@@ -31,5 +31,5 @@ test('every setting is an input with the same default and description, and nothi
 
 test('outputs are documented', () => {
   for (const [name, o] of Object.entries(action.outputs)) assert.ok(o.description.length > 10, name);
-  assert.deepEqual(Object.keys(action.outputs), ['plan-id', 'state', 'nodes-pending', 'plan-file', 'report-file']);
+  assert.deepEqual(Object.keys(action.outputs), ['plan-id', 'state', 'nodes-pending', 'plan-file', 'report-file', 'issue-number']);
 });
