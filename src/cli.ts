@@ -3,7 +3,7 @@
 //   reboot-pilot run --plan plan.json [--kubeconfig F] [--context C] [--output text|json] [settings...]
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadKubeConfig, makeClients, UserError } from './kube/client.ts';
+import { connect, UserError } from './kube/client.ts';
 import { EXECUTE_SETTINGS, PLAN_SETTINGS, parseExecuteSettings, parsePlanSettings } from './settings.ts';
 import { readPlanFile, runPlan } from './execute/run.ts';
 import { renderResultText } from './report/result.ts';
@@ -62,22 +62,25 @@ export async function cli(argv: string[], io = { out: process.stdout, err: proce
   if (command === 'run') return run(values, output, io);
   try {
     const settings = parsePlanSettings(values);
-    const kc = loadKubeConfig({ kubeconfig: settings.kubeconfig || undefined, context: settings.context || undefined });
-    const clients = makeClients(kc);
-    const { plan, id } = await inspectCluster(clients, settings, progress(io.err));
+    const { plan, id } = await inspectCluster(connect(settings), settings, progress(io.err));
     const now = new Date();
     if (output === 'json') io.out.write(JSON.stringify({ planId: id, plan: JSON.parse(canonicalJson(plan)) }, null, 2) + '\n');
     else if (output === 'md') io.out.write(renderMarkdown(plan, id, { now }));
     else io.out.write(renderTerminal(plan, id, now));
     return 0;
   } catch (e) {
-    if (e instanceof UserError) {
-      io.err.write(`reboot-pilot: error: ${e.message}\n`);
-      return e.message.startsWith('invalid settings') ? 2 : 1;
-    }
-    io.err.write(`reboot-pilot: failed: ${(e as Error).stack ?? String(e)}\n`);
-    return 1;
+    return failed(e, io.err);
   }
+}
+
+/** Reports a failure; the exit code: 2 for bad settings, 1 otherwise. */
+function failed(e: unknown, err: NodeJS.WritableStream): number {
+  if (e instanceof UserError) {
+    err.write(`reboot-pilot: error: ${e.message}\n`);
+    return e.message.startsWith('invalid settings') ? 2 : 1;
+  }
+  err.write(`reboot-pilot: failed: ${(e as Error).stack ?? String(e)}\n`);
+  return 1;
 }
 
 async function run(values: Record<string, string | undefined>, output: string, io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream }): Promise<number> {
@@ -95,12 +98,10 @@ async function run(values: Record<string, string | undefined>, output: string, i
       throw new UserError(`cannot read the plan file ${values.plan}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
     }
     const pf = readPlanFile(text, values.plan);
-    const clients = makeClients(loadKubeConfig({ kubeconfig: plan.kubeconfig || undefined, context: plan.context || undefined }));
-    const result = await runPlan(clients, pf, { plan, execute, log: progress(io.err) });
+    const result = await runPlan(connect(plan), pf, { plan, execute, log: progress(io.err) });
     io.out.write(output === 'json' ? JSON.stringify(result, null, 2) + '\n' : renderResultText(result));
     return result.state === 'completed' ? 0 : result.state === 'paused' ? 3 : 1;
   } catch (e) {
-    io.err.write(e instanceof UserError ? `reboot-pilot: error: ${e.message}\n` : `reboot-pilot: failed: ${(e as Error).stack ?? String(e)}\n`);
-    return e instanceof UserError && e.message.startsWith('invalid settings') ? 2 : 1;
+    return failed(e, io.err);
   }
 }

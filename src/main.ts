@@ -3,7 +3,7 @@ import * as core from '@actions/core';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { loadKubeConfig, makeClients, UserError } from './kube/client.ts';
+import { connect, UserError } from './kube/client.ts';
 import { PLAN_SETTINGS, parsePlanSettings, type PlanSettings } from './settings.ts';
 import { inspectCluster } from './plan/inspect.ts';
 import { canonicalJson, shortId } from './plan/canonical.ts';
@@ -39,7 +39,7 @@ function readSettings(): PlanSettings {
 }
 
 async function plan(settings: PlanSettings): Promise<void> {
-  const clients = makeClients(loadKubeConfig({ kubeconfig: settings.kubeconfig || undefined, context: settings.context || undefined }));
+  const clients = connect(settings);
   const { plan, id } = await inspectCluster(clients, settings, (l) => core.info(l));
   const now = new Date();
   // The full report and the plan go to files (uploaded as an artifact or committed in PR mode);

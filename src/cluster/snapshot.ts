@@ -24,12 +24,12 @@ interface Page<T> {
   metadata?: { _continue?: string };
 }
 
-/** Follows `continue` tokens until the list is complete. */
-export async function listAll<T>(fetchPage: (cont: string | undefined) => Promise<Page<T>>): Promise<T[]> {
+/** Follows `continue` tokens until the list is complete; fetchPage gets limit and _continue. */
+export async function listAll<T>(fetchPage: (page: { limit: number; _continue?: string }) => Promise<Page<T>>): Promise<T[]> {
   const items: T[] = [];
   let cont: string | undefined;
   do {
-    const page = await fetchPage(cont);
+    const page = await fetchPage({ limit: PAGE_SIZE, ...(cont ? { _continue: cont } : {}) });
     items.push(...page.items);
     cont = page.metadata?._continue || undefined;
   } while (cont);
@@ -41,13 +41,12 @@ export function isAksNode(n: k8s.V1Node): boolean {
 }
 
 export async function readSnapshot(c: KubeClients, clusterName: string): Promise<ClusterSnapshot> {
-  const page = (cont: string | undefined) => ({ limit: PAGE_SIZE, ...(cont ? { _continue: cont } : {}) });
   const [kubeSystem, nodes, pods, pdbs] = await Promise.all([
     call('get', 'namespaces (kube-system, for the cluster identity)', c.server, () => c.core.readNamespace({ name: 'kube-system' })),
-    call('list', 'nodes', c.server, () => listAll((cont) => c.core.listNode(page(cont)))),
-    call('list', 'pods (all namespaces)', c.server, () => listAll((cont) => c.core.listPodForAllNamespaces(page(cont)))),
+    call('list', 'nodes', c.server, () => listAll((page) => c.core.listNode(page))),
+    call('list', 'pods (all namespaces)', c.server, () => listAll((page) => c.core.listPodForAllNamespaces(page))),
     call('list', 'poddisruptionbudgets.policy (all namespaces)', c.server, () =>
-      listAll((cont) => c.policy.listPodDisruptionBudgetForAllNamespaces(page(cont))),
+      listAll((page) => c.policy.listPodDisruptionBudgetForAllNamespaces(page)),
     ),
   ]);
   return {

@@ -6,13 +6,12 @@
 // every 5 s). A 429 anyway (a stale budget, API throttling) is retried per pod with back-off.
 // Refusals (emptyDir, no controller) stop the drain before anything is evicted; the whole drain
 // has a deadline.
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
 import { UserError, explainApiError, type KubeClients } from '../kube/client.ts';
 import { fromLabelSelector, matches, parseSelector } from '../kube/selector.ts';
 import { classifyPod, type DrainOptions } from './filters.ts';
-import { listAll, PAGE_SIZE } from '../cluster/snapshot.ts';
-
-const MERGE = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+import { listAll } from '../cluster/snapshot.ts';
 
 export interface DrainSettings extends DrainOptions {
   /** Whole-drain deadline. */
@@ -46,19 +45,10 @@ export class DrainError extends UserError {
 
 export type Log = (line: string) => void;
 const ref = (p: k8s.V1Pod) => `${p.metadata?.namespace}/${p.metadata?.name}`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export async function setUnschedulable(c: KubeClients, node: string, value: boolean, annotations: Record<string, string | null> = {}): Promise<void> {
-  try {
-    await c.core.patchNode({ name: node, body: { spec: { unschedulable: value }, metadata: { annotations } } }, MERGE);
-  } catch (e) {
-    throw explainApiError(e, 'patch', `nodes/${node}`, c.server);
-  }
-}
 
 export async function podsOnNode(c: KubeClients, node: string): Promise<k8s.V1Pod[]> {
   try {
-    return await listAll((cont) => c.core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${node}`, limit: PAGE_SIZE, ...(cont ? { _continue: cont } : {}) }));
+    return await listAll((page) => c.core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${node}`, ...page }));
   } catch (e) {
     throw explainApiError(e, 'list', `pods on node ${node}`, c.server);
   }
@@ -130,7 +120,7 @@ interface Budget {
 async function readBudgets(c: KubeClients): Promise<Budget[]> {
   let pdbs: k8s.V1PodDisruptionBudget[];
   try {
-    pdbs = await listAll((cont) => c.policy.listPodDisruptionBudgetForAllNamespaces({ limit: PAGE_SIZE, ...(cont ? { _continue: cont } : {}) }));
+    pdbs = await listAll((page) => c.policy.listPodDisruptionBudgetForAllNamespaces(page));
   } catch (e) {
     throw explainApiError(e, 'list', 'poddisruptionbudgets.policy', c.server);
   }

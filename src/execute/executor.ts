@@ -5,8 +5,9 @@
 // cordoned) -> evicted workloads available -> soak. The first failure stops the run; no
 // second node is touched after it, and any node left cordoned by us is named.
 import * as k8s from '@kubernetes/client-node';
-import { explainApiError, type KubeClients } from '../kube/client.ts';
-import { listAll, PAGE_SIZE } from '../cluster/snapshot.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MERGE_PATCH, explainApiError, type KubeClients } from '../kube/client.ts';
+import { listAll } from '../cluster/snapshot.ts';
 import type { Plan, PlanNode } from '../plan/types.ts';
 import { drainNode, DrainError, type DrainSettings } from '../drain/drain.ts';
 import type { Rebooter } from '../reboot/types.ts';
@@ -84,7 +85,6 @@ class Stop extends Error {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function executePlan(plan: Plan, planId: string, s: ExecuteSettings, d: ExecuteDeps): Promise<ExecutionResult> {
   const c = d.clients;
@@ -333,7 +333,7 @@ async function processNode(
 
 async function labelNode(c: KubeClients, node: string, labels: Record<string, string>): Promise<void> {
   try {
-    await c.core.patchNode({ name: node, body: { metadata: { labels } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+    await c.core.patchNode({ name: node, body: { metadata: { labels } } }, MERGE_PATCH);
   } catch (e) {
     throw explainApiError(e, 'patch', `nodes/${node} (labels)`, c.server);
   }
@@ -342,7 +342,7 @@ async function labelNode(c: KubeClients, node: string, labels: Record<string, st
 /** Nodes of this plan that we cordoned and that are still cordoned. */
 export async function cordonedByUs(c: KubeClients, plan: Plan): Promise<string[]> {
   const names = new Set(plan.nodes.map((n) => n.name));
-  const nodes = await listAll((cont) => c.core.listNode({ limit: PAGE_SIZE, ...(cont ? { _continue: cont } : {}) })).catch(() => [] as k8s.V1Node[]);
+  const nodes = await listAll((page) => c.core.listNode(page)).catch(() => [] as k8s.V1Node[]);
   return nodes
     .filter((n) => names.has(n.metadata!.name!) && n.spec?.unschedulable && n.metadata?.annotations?.[ANN.cordonedByUs] === 'true')
     .map((n) => n.metadata!.name!)

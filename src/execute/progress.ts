@@ -2,7 +2,7 @@
 // started again reads where it stopped, and the invariant watcher (and people) can tell a node
 // made unavailable by Reboot Pilot from anything else.
 import * as k8s from '@kubernetes/client-node';
-import { explainApiError, type KubeClients } from '../kube/client.ts';
+import { MERGE_PATCH, explainApiError, type KubeClients } from '../kube/client.ts';
 
 export const P = 'reboot-pilot.io/';
 export const ANN = {
@@ -66,12 +66,10 @@ export function readProgress(node: k8s.V1Node): NodeProgress {
   };
 }
 
-const MERGE = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
-
 /** One merge patch: annotations (null deletes) and optionally spec.unschedulable. */
 export async function patchNode(c: KubeClients, node: string, annotations: Record<string, string | null>, unschedulable?: boolean): Promise<k8s.V1Node> {
   try {
-    return await c.core.patchNode({ name: node, body: { metadata: { annotations }, ...(unschedulable === undefined ? {} : { spec: { unschedulable } }) } }, MERGE);
+    return await c.core.patchNode({ name: node, body: { metadata: { annotations }, ...(unschedulable === undefined ? {} : { spec: { unschedulable } }) } }, MERGE_PATCH);
   } catch (e) {
     throw explainApiError(e, 'patch', `nodes/${node}`, c.server);
   }

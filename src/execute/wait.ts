@@ -1,11 +1,11 @@
 // Waiting, with a report of what is awaited and for how long.
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
 import type { KubeClients } from '../kube/client.ts';
 import type { Workload } from './progress.ts';
 import { isReady } from '../plan/build.ts';
 
 export type Waiting = (what: string, sinceMs: number) => void;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Until the node reports a boot ID other than `before` and is Ready, or the deadline. */
 export async function waitForBoot(c: KubeClients, name: string, before: string, deadline: number, waiting: Waiting): Promise<{ ok: true; node: k8s.V1Node } | { ok: false; reason: string }> {

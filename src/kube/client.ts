@@ -3,6 +3,14 @@
 import { readFileSync } from 'node:fs';
 import * as k8s from '@kubernetes/client-node';
 
+/** Content-Type for JSON merge patches (client-node's patch methods default to JSON Patch). */
+export const MERGE_PATCH = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+
+/** The kubeconfig an operator named with the kubeconfig and context settings, as API clients. */
+export function connect(s: { kubeconfig: string; context: string }): KubeClients {
+  return makeClients(loadKubeConfig({ kubeconfig: s.kubeconfig || undefined, context: s.context || undefined }));
+}
+
 export class UserError extends Error {
   override readonly name = 'UserError';
 }

@@ -3,11 +3,10 @@
 // takes the same lock for its run, so kured cannot reboot a node at the same time; it writes a
 // TTL and refreshes `created`, so a run that dies leaves a lock kured ignores after the TTL.
 import * as k8s from '@kubernetes/client-node';
-import { explainApiError, type KubeClients } from '../kube/client.ts';
+import { MERGE_PATCH as MERGE, explainApiError, type KubeClients } from '../kube/client.ts';
 import { LockHeldError } from './lease.ts';
 
 export const KURED_LOCK_ANNOTATION = 'weave.works/kured-node-lock';
-const MERGE = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 
 interface KuredLockEntry {
   nodeID?: string;

@@ -11,12 +11,13 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { dirname, join, relative, isAbsolute } from 'node:path';
 import { tmpdir } from 'node:os';
 import * as k8s from '@kubernetes/client-node';
+import { MERGE_PATCH as MERGE } from '../../src/kube/client.ts';
 import type { Cluster } from './controlplane.ts';
 import { toNodeObject, isReady, type NodeSpec } from './nodes.ts';
 import { SIM_POWER_LABEL, PRODUCT_ROLE_LABEL } from './stages.ts';
 import { newestKernel } from '../../src/detect/kernel.ts';
+import { listAll } from '../../src/cluster/snapshot.ts';
 
-const MERGE = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 /** The kubelet keeps at most this many bytes of a container's termination message. */
 export const TERMINATION_MESSAGE_LIMIT = 4096;
 
@@ -114,15 +115,8 @@ export class NodeSimulator {
     return out;
   }
 
-  async listAllNodes(): Promise<k8s.V1Node[]> {
-    const items: k8s.V1Node[] = [];
-    let cont: string | undefined;
-    do {
-      const page = await this.core.listNode({ limit: 500, ...(cont ? { _continue: cont } : {}) });
-      items.push(...page.items);
-      cont = page.metadata?._continue || undefined;
-    } while (cont);
-    return items;
+  listAllNodes(): Promise<k8s.V1Node[]> {
+    return listAll((page) => this.core.listNode(page));
   }
 
   async node(name: string): Promise<k8s.V1Node> {

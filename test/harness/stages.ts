@@ -8,7 +8,9 @@
 //    plays their kubelet, running probe scripts over the node's simulated host files.
 //  - pod-delete honours the pod's grace period (capped) so drains see pods that take time to go.
 export const SIM_POWER_LABEL = 'sim.reboot-pilot.io/power';
-export const PRODUCT_ROLE_LABEL = 'reboot-pilot.io/role';
+// The label Reboot Pilot puts on its own pods (probe, reboot).
+export { ROLE_LABEL as PRODUCT_ROLE_LABEL } from '../../src/detect/probe.ts';
+import { ROLE_LABEL as PRODUCT_ROLE_LABEL } from '../../src/detect/probe.ts';
 
 const conditions = (readyOverride: boolean) => `
       {{ $now := Now }}

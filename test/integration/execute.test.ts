@@ -17,7 +17,7 @@ import { aksNode, isReady } from '../harness/nodes.ts';
 import { BOOT_TIME, ubuntuUpToDate } from '../fixtures/hosts.ts';
 import { inspectCluster } from '../../src/plan/inspect.ts';
 import { parseExecuteSettings, parsePlanSettings } from '../../src/settings.ts';
-import { loadKubeConfig, makeClients, type KubeClients } from '../../src/kube/client.ts';
+import { MERGE_PATCH as MERGE, loadKubeConfig, makeClients, type KubeClients } from '../../src/kube/client.ts';
 import { runPlan, readPlanFile } from '../../src/execute/run.ts';
 import { ANN } from '../../src/execute/progress.ts';
 import { drainNode } from '../../src/drain/drain.ts';
@@ -27,7 +27,6 @@ import type { AddressInfo } from 'node:net';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = join(root, 'action', 'cli.js');
-const MERGE = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 
 let cluster: Cluster;
 let sim: NodeSimulator;

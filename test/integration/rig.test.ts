@@ -8,11 +8,11 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
+import { MERGE_PATCH as MERGE } from '../../src/kube/client.ts';
 import { startCluster, type Cluster } from '../harness/controlplane.ts';
 import { NodeSimulator, waitUntil } from '../harness/simulator.ts';
 import { aksNode, kubeadmNode, isReady } from '../harness/nodes.ts';
 
-const MERGE = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 let cluster: Cluster;
 let sim: NodeSimulator;
 let core: k8s.CoreV1Api;

@@ -10,13 +10,13 @@ import { startCluster, type Cluster } from '../../test/harness/controlplane.ts';
 import { NodeSimulator, waitUntil } from '../../test/harness/simulator.ts';
 import { aksNode } from '../../test/harness/nodes.ts';
 import { BOOT_TIME, ubuntuUpToDate } from '../../test/fixtures/hosts.ts';
-import { loadKubeConfig, makeClients, type KubeClients } from '../../src/kube/client.ts';
-import { drainNode, setUnschedulable } from '../../src/drain/drain.ts';
+import { MERGE_PATCH as MERGE, loadKubeConfig, makeClients, type KubeClients } from '../../src/kube/client.ts';
+import { drainNode } from '../../src/drain/drain.ts';
+import { patchNode } from '../../src/execute/progress.ts';
 import { inspectCluster } from '../../src/plan/inspect.ts';
 import { parseExecuteSettings, parsePlanSettings } from '../../src/settings.ts';
 import { runPlan } from '../../src/execute/run.ts';
 
-const MERGE = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 const log = (s: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 
 async function cordonAllBut(core: k8s.CoreV1Api, names: string[], keep: string[]) {
@@ -51,7 +51,7 @@ function kubectlDrain(bin: string, kubeconfig: string, node: string): Promise<nu
 
 async function ourDrain(c: KubeClients, node: string): Promise<number> {
   const t = performance.now();
-  await setUnschedulable(c, node, true);
+  await patchNode(c, node, {}, true);
   const s = parseExecuteSettings({});
   await drainNode(c, node, { deleteEmptyDirData: true, force: false, timeoutSeconds: 900, gracePeriodSeconds: s['drain-grace-period'], podSelector: '', retryDelayMs: s['drain-retry-delay'] * 1000, concurrency: 10 }, () => undefined);
   return performance.now() - t;
