@@ -17,7 +17,7 @@ import { ANN, SCALE_DOWN_DISABLED, clearProgress, patchNode, readProgress, stepP
 import { waitForBoot, waitForWorkloads } from './wait.ts';
 
 export type NodeOutcome = 'rebooted' | 'already-done' | 'skipped' | 'failed' | 'not-started';
-export type RunState = 'completed' | 'paused' | 'stale' | 'failed';
+export type RunState = 'completed' | 'paused' | 'cancelled' | 'stale' | 'failed';
 
 export interface NodeReport {
   name: string;
@@ -64,6 +64,8 @@ export type ExecEvent =
   | { type: 'node-end'; report: NodeReport }
   | { type: 'waiting'; node: string; what: string; sinceMs: number };
 
+export type Interruption = { action: 'pause' | 'cancel' | 'skip'; reason: string };
+
 export interface ExecuteDeps {
   clients: KubeClients;
   rebooter: Rebooter;
@@ -74,6 +76,8 @@ export interface ExecuteDeps {
   log?: (line: string) => void;
   /** Checked before every step: throws when the run lock was lost. */
   checkLock?: () => void;
+  /** Asked before each node is started: a pause, cancel or skip requested meanwhile (GitHub comments). */
+  interrupt?: (node: string) => Promise<Interruption | undefined>;
   now?: () => Date;
 }
 
@@ -110,6 +114,16 @@ export async function executePlan(plan: Plan, planId: string, s: ExecuteSettings
         report.outcome = 'already-done';
         report.detail = 'done by an earlier run of this plan';
         continue;
+      }
+      if (!resuming) {
+        const stop = await d.interrupt?.(n.name);
+        if (stop?.action === 'skip') {
+          report.outcome = 'skipped';
+          report.detail = stop.reason;
+          emit({ type: 'node-end', report });
+          continue;
+        }
+        if (stop) throw new Stop(stop.action === 'pause' ? 'paused' : 'cancelled', stop.reason);
       }
       if (n.method === 'node-image-upgrade') {
         const r = d.fallback ? await d.fallback(n, 'planned node image upgrade') : 'unavailable';

@@ -10,6 +10,7 @@ import type { ExecuteSettings as RawExecuteSettings, PlanSettings } from '../set
 import { LeaseLock } from '../lock/lease.ts';
 import { KuredLock } from '../lock/kured.ts';
 import { PodRebooter } from '../reboot/pod.ts';
+import type { Rebooter } from '../reboot/types.ts';
 import { WindowGate, parseWindow } from '../gates/window.ts';
 import { BlockingPodGate } from '../gates/blocking-pods.ts';
 import { AlertGate } from '../gates/alerts.ts';
@@ -48,6 +49,12 @@ export interface RunOptions {
   log: (line: string) => void;
   onEvent?: (e: ExecEvent) => void;
   fallback?: ExecuteDeps['fallback'];
+  /** Replaces the pod rebooter (the Azure integration's azure-vmss method). */
+  rebooter?: Rebooter;
+  /** Gates beyond the settings' own (the AKS planned maintenance window). */
+  gates?: Gate[];
+  /** Asked between nodes: a pause or cancel requested meanwhile (GitHub comments) stops the run there. */
+  interrupt?: ExecuteDeps['interrupt'];
 }
 
 export async function runPlan(c: KubeClients, pf: PlanFile, o: RunOptions): Promise<ExecutionResult> {
@@ -70,6 +77,7 @@ export async function runPlan(c: KubeClients, pf: PlanFile, o: RunOptions): Prom
     await kured.acquire();
     const gates: Gate[] = [new WindowGate(window, `${s['reboot-days']} ${s['start-time']}–${s['end-time']} ${s['time-zone']}`)];
     if (plan.options.blockingPodSelector) gates.push(new BlockingPodGate(c, plan.options.blockingPodSelector));
+    gates.push(...(o.gates ?? []));
     if (s['alerts-url']) gates.push(new AlertGate(s['alerts-url'], { ...(s['alerts-include'] ? { include: s['alerts-include'] } : {}), ...(s['alerts-exclude'] ? { exclude: s['alerts-exclude'] } : {}), firingOnly: s['alerts-firing-only'] }));
     const listeners = [o.onEvent];
     if (s['notify-url']) {
@@ -87,7 +95,7 @@ export async function runPlan(c: KubeClients, pf: PlanFile, o: RunOptions): Prom
       );
     }
     const onEvent = (e: ExecEvent) => listeners.forEach((l) => l?.(e));
-    const rebooter = new PodRebooter(c, { namespace: o.plan.namespace, image: o.plan.image, mode: s['reboot-method'] === 'signal' ? 'signal' : 'command', command: s['reboot-command'] });
+    const rebooter = o.rebooter ?? new PodRebooter(c, { namespace: o.plan.namespace, image: o.plan.image, mode: s['reboot-method'] === 'signal' ? 'signal' : 'command', command: s['reboot-command'] });
     return await executePlan(
       plan,
       planId,
@@ -123,7 +131,7 @@ export async function runPlan(c: KubeClients, pf: PlanFile, o: RunOptions): Prom
             }
           : {}),
       },
-      { clients: c, rebooter, gates, log: o.log, checkLock: () => lease.check(), onEvent, ...(o.fallback ? { fallback: o.fallback } : {}) },
+      { clients: c, rebooter, gates, log: o.log, checkLock: () => lease.check(), onEvent, ...(o.fallback ? { fallback: o.fallback } : {}), ...(o.interrupt ? { interrupt: o.interrupt } : {}) },
     );
   } finally {
     clearInterval(renewKured);
