@@ -109,7 +109,7 @@ export const EXECUTE_SETTINGS = {
   'drain-grace-period': [int('drain-grace-period', -1, 86_400), '-1', 'Grace period for evicted pods in seconds; -1 uses each pod\'s own.'],
   'drain-pod-selector': [selector('drain-pod-selector'), '', 'Label selector: only matching pods are evicted (kubectl drain --pod-selector).'],
   'drain-retry-delay': [int('drain-retry-delay', 0, 300), '5', 'Seconds before retrying an eviction refused with 429; doubles per refusal up to 30.'],
-  'reboot-method': [z.enum(['pod', 'signal']), 'pod', 'pod: a privileged pod runs reboot-command on the node; signal: SIGRTMIN+5 to PID 1 (needs only CAP_KILL).'],
+  'reboot-method': [z.enum(['pod', 'signal', 'azure-vmss']), 'pod', 'pod: a privileged pod runs reboot-command on the node; signal: SIGRTMIN+5 to PID 1 (needs only CAP_KILL); azure-vmss: restart the Azure VMSS instance (or VM) named by the node\'s providerID (needs the Azure settings).'],
   'reboot-command': [z.string().min(1), 'nsenter -m/proc/1/ns/mnt -- /bin/systemctl reboot', 'Command the reboot pod runs (reboot-method pod).'],
   'reboot-timeout': [int('reboot-timeout', 10, 86_400), '900', 'Seconds for a node to come back Ready with a new boot ID.'],
   'reboot-delay': [int('reboot-delay', 0, 86_400), '0', 'Seconds to wait between the drain and the reboot.'],

@@ -66,12 +66,29 @@ export type ExecEvent =
 
 export type Interruption = { action: 'pause' | 'cancel' | 'skip'; reason: string };
 
+/**
+ * What a fallback did: 'handled' (the node's pool got a new node image), 'up-to-date' (nothing
+ * newer to install: nothing done), 'unavailable' (cannot be done here); with a line for the report.
+ */
+export type FallbackResult = 'handled' | 'unavailable' | { result: 'handled' | 'unavailable' | 'up-to-date'; detail: string };
+
+export interface FallbackContext {
+  /** True when called because the node's in-place reboot failed (it did not come back). */
+  failedReboot: boolean;
+  /** Throws when the run lock was lost; long waits call it between polls. */
+  checkLock?: () => void;
+}
+
+function fallbackOutcome(r: FallbackResult): { result: 'handled' | 'unavailable' | 'up-to-date'; detail?: string } {
+  return typeof r === 'string' ? { result: r } : r;
+}
+
 export interface ExecuteDeps {
   clients: KubeClients;
   rebooter: Rebooter;
   gates: Gate[];
   /** Called for node-image-upgrade nodes and as the fallback when an in-place reboot fails. */
-  fallback?: (node: PlanNode, reason: string) => Promise<'handled' | 'unavailable'>;
+  fallback?: (node: PlanNode, reason: string, ctx?: FallbackContext) => Promise<FallbackResult>;
   onEvent?: (e: ExecEvent) => void;
   log?: (line: string) => void;
   /** Checked before every step: throws when the run lock was lost. */
@@ -99,6 +116,10 @@ export async function executePlan(plan: Plan, planId: string, s: ExecuteSettings
   let state: RunState = 'completed';
   let message = '';
   let done = 0;
+  // Pools whose node image this run upgraded (the fallback of a failed reboot): their other
+  // nodes were reimaged with it and are not rebooted again.
+  const upgradedPools = new Map<string, string>();
+  const ctx = { upgradedPools };
 
   for (const [i, n] of plan.nodes.entries()) {
     const report = reports[i]!;
@@ -125,10 +146,36 @@ export async function executePlan(plan: Plan, planId: string, s: ExecuteSettings
         }
         if (stop) throw new Stop(stop.action === 'pause' ? 'paused' : 'cancelled', stop.reason);
       }
+      const upgradedFor = upgradedPools.get(n.pool);
+      if (upgradedFor !== undefined && !resuming) {
+        const live = node.status?.nodeInfo;
+        if (live?.bootID !== n.bootID && isReadyNode(node)) {
+          report.outcome = 'rebooted';
+          report.bootIdAfter = live?.bootID ?? '';
+          report.kernelAfter = live?.kernelVersion ?? '';
+          report.detail = `reimaged by the node image upgrade of pool ${n.pool} in this run (the fallback for ${upgradedFor}); not rebooted again`;
+          emit({ type: 'node-end', report });
+          continue;
+        }
+      }
       if (n.method === 'node-image-upgrade') {
-        const r = d.fallback ? await d.fallback(n, 'planned node image upgrade') : 'unavailable';
-        report.outcome = r === 'handled' ? 'rebooted' : 'skipped';
-        report.detail = r === 'handled' ? 'node image upgraded' : 'node image upgrade needs the AKS integration, which is not configured';
+        if (!resuming) {
+          for (const g of d.gates) {
+            const r = await g.check({ node, now: now(), done });
+            if (!r.open) throw new Stop('paused', `${g.name}: ${r.reason}`);
+          }
+        }
+        const t = Date.now();
+        const r = fallbackOutcome(d.fallback ? await d.fallback(n, 'planned node image upgrade', { failedReboot: false, ...(d.checkLock ? { checkLock: d.checkLock } : {}) }) : 'unavailable');
+        report.outcome = r.result === 'handled' ? 'rebooted' : 'skipped';
+        report.detail = r.detail ?? (r.result === 'handled' ? 'node image upgraded' : 'node image upgrade needs the AKS integration, which is not configured');
+        if (r.result === 'handled') {
+          const after = await readNode(c, n.name);
+          report.bootIdAfter = after?.status?.nodeInfo?.bootID ?? '';
+          report.kernelAfter = after?.status?.nodeInfo?.kernelVersion ?? '';
+          report.timings = { reboot: Date.now() - t, total: Date.now() - nodeStart };
+          done++;
+        }
         emit({ type: 'node-end', report });
         continue;
       }
@@ -151,9 +198,11 @@ export async function executePlan(plan: Plan, planId: string, s: ExecuteSettings
           const r = await g.check({ node, now: now(), done });
           if (!r.open) throw new Stop('paused', `${g.name}: ${r.reason}`);
         }
+        // A method that cannot reboot this node at all fails before the node is touched.
+        await d.rebooter.preflight?.(node);
       }
       emit({ type: 'node-start', node: n.name, order: n.order });
-      await processNode(c, n, node, planId, s, d, report, log, emit, nodeStart);
+      await processNode(c, n, node, planId, s, d, report, log, emit, nodeStart, ctx);
       done++;
     } catch (e) {
       if (e instanceof Stop) {
@@ -177,6 +226,10 @@ export async function executePlan(plan: Plan, planId: string, s: ExecuteSettings
   }
   const leftCordoned = await cordonedByUs(c, plan);
   return { planId, state, message, nodes: reports, leftCordoned };
+}
+
+function isReadyNode(n: k8s.V1Node): boolean {
+  return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
 
 async function readNode(c: KubeClients, name: string): Promise<k8s.V1Node | undefined> {
@@ -208,6 +261,7 @@ async function processNode(
   log: (l: string) => void,
   emit: (e: ExecEvent) => void,
   t0: number,
+  ctx: { upgradedPools: Map<string, string> },
 ): Promise<void> {
   report.startedAt = new Date().toISOString();
   let p = readProgress(node);
@@ -292,20 +346,29 @@ async function processNode(
     step('wait for the node to come back', `new boot ID, Ready; timeout ${s.rebootTimeoutSeconds}s`);
     const t = Date.now();
     const back = await waitForBoot(c, n.name, bootBefore, deadline, (what, sinceMs) => emit({ type: 'waiting', node: n.name, what, sinceMs }));
+    let fellBack = false;
     if (!back.ok) {
       const reason = `${n.name} did not come back: ${back.reason}`;
-      if (d.fallback && (await d.fallback(n, reason)) === 'handled') {
-        report.detail = `in-place reboot failed (${back.reason}); fell back to a node image upgrade`;
-      } else {
-        throw new Error(`${reason}; it stays cordoned`);
+      if (!d.fallback) throw new Error(`${reason}; it stays cordoned`);
+      step('fallback', `in-place reboot failed: ${back.reason}`);
+      let r: ReturnType<typeof fallbackOutcome>;
+      try {
+        r = fallbackOutcome(await d.fallback(n, reason, { failedReboot: true, ...(d.checkLock ? { checkLock: d.checkLock } : {}) }));
+      } catch (e) {
+        throw new Error(`${reason}; the node image upgrade fallback failed: ${e instanceof Error ? e.message : String(e)}; it stays cordoned`);
       }
+      if (r.result !== 'handled') throw new Error(`${reason}; no fallback: ${r.detail ?? 'node image upgrade unavailable'}; it stays cordoned`);
+      fellBack = true;
+      ctx.upgradedPools.set(n.pool, n.name);
+      report.detail = `in-place reboot failed (${back.reason}); fell back to ${r.detail ?? 'a node image upgrade of its pool'}`;
     }
     report.timings.reboot = Date.now() - t;
     const after = back.ok ? back.node : await c.core.readNode({ name: n.name });
     report.bootIdAfter = after.status?.nodeInfo?.bootID ?? '';
     report.kernelAfter = after.status?.nodeInfo?.kernelVersion ?? '';
     await d.rebooter.cleanup({ node: after, planId });
-    if (n.kernel.next !== n.kernel.running && report.kernelAfter !== n.kernel.next) {
+    // After a fallback the node runs the new node image's kernel (the fallback verified the image).
+    if (!fellBack && n.kernel.next !== n.kernel.running && report.kernelAfter !== n.kernel.next) {
       throw new Error(`${n.name} rebooted (boot ID ${report.bootIdAfter}) but runs kernel ${report.kernelAfter}, not the planned ${n.kernel.next}; it stays cordoned for a look`);
     }
     node = await patchNode(c, n.name, stepPatch('rebooted'));

@@ -9,7 +9,7 @@ import { compareKernelVersions, newestKernel } from '../detect/kernel.ts';
 import type { DrainOptions } from '../drain/filters.ts';
 import { parseSelector, matches } from '../kube/selector.ts';
 import { preflight, cmp } from './preflight.ts';
-import { PLAN_VERSION, type Evidence, type Plan, type PlanNode, type Risk } from './types.ts';
+import { PLAN_VERSION, type AksFacts, type AksPoolFacts, type Evidence, type Plan, type PlanNode, type Risk } from './types.ts';
 
 export type PlanOrder = 'pool' | 'risk' | 'name';
 
@@ -58,7 +58,22 @@ function kernelFromPackage(pkg: string): string | undefined {
   return m?.[1];
 }
 
-export function buildPlan(s: ClusterSnapshot, probes: Map<string, ProbeOutcome>, o: PlanOptions): Plan {
+/** AKS node OS upgrade channels on which AKS patches by reimaging: no reboot sentinel ever appears. */
+export const REIMAGE_CHANNELS = ['SecurityPatch', 'NodeImage'];
+
+function upgradeSettingsText(u: AksPoolFacts['upgradeSettings']): string {
+  return `max surge ${u.maxSurge ?? 'AKS default'}${u.maxUnavailable ? `, max unavailable ${u.maxUnavailable}` : ''}, drain timeout ${u.drainTimeoutInMinutes ?? 30} min, soak ${u.nodeSoakDurationInMinutes ?? 0} min`;
+}
+
+function reimageRisk(pool: string, facts: AksPoolFacts | undefined): Risk {
+  return {
+    kind: 'reimage-data-loss',
+    blocking: false,
+    detail: `a node image upgrade is pool-wide: every node of pool ${pool} is reimaged (local disk data is lost), following the pool's upgradeSettings (${facts ? upgradeSettingsText(facts.upgradeSettings) : 'max surge, drain timeout, soak'})`,
+  };
+}
+
+export function buildPlan(s: ClusterSnapshot, probes: Map<string, ProbeOutcome>, o: PlanOptions, aks?: AksFacts): Plan {
   const blocking = parseSelector(o.blockingPodSelector, 'blocking pod selector');
   const { considered } = candidateNodes(s, o);
   const podsByNode = new Map<string, k8s.V1Pod[]>();
@@ -89,24 +104,55 @@ export function buildPlan(s: ClusterSnapshot, probes: Map<string, ProbeOutcome>,
     };
     const others = s.nodes.filter((x) => x !== n && osOf(x) === 'linux');
     const pf = () => preflight({ node: n, podsByNode, pdbs: s.pdbs, otherNodes: others, drain: o.drain, blockingPodSelector: blocking });
+    // AKS: the pool's node image against the latest AKS offers (only when the integration is on).
+    const poolFacts = aks?.pools[pool];
+    const image = base.nodeImageVersion || poolFacts?.nodeImageVersion || '';
+    const latest = poolFacts?.latestNodeImageVersion ?? '';
+    const imageBehind = poolFacts !== undefined && latest !== '' && image !== latest;
 
     if (osOf(n) === 'windows') {
       if (!isAksNode(n)) {
         unknown.push({ name, pool, reason: 'Windows node outside AKS: it has no sentinel to read and no node image upgrade to fall back on' });
         continue;
       }
+      if (poolFacts && latest && !imageBehind) {
+        upToDate.push(name);
+        continue;
+      }
       const { evictions, risks } = pf();
-      risks.push({
-        kind: 'reimage-data-loss',
-        blocking: false,
-        detail: `a node image upgrade is pool-wide: every node of pool ${pool} is reimaged (local disk data is lost), following the pool's upgradeSettings (max surge, drain timeout, soak)`,
-      });
+      risks.push(reimageRisk(pool, poolFacts));
       nodes.push({
         ...base,
         os: 'windows',
         kernel: { running, next: running },
         method: 'node-image-upgrade',
-        evidence: [{ source: 'windows', detail: `Windows nodes are never rebooted in place; patches arrive with a new node image (current ${base.nodeImageVersion || 'unknown'})` }],
+        evidence: [
+          {
+            source: 'windows',
+            detail: `Windows nodes are never rebooted in place; patches arrive with a new node image (current ${base.nodeImageVersion || 'unknown'}${latest ? `, latest ${latest}` : ''})`,
+          },
+        ],
+        packages: { requiringReboot: [], requiringRebootTotal: 0, sinceBoot: [], sinceBootTotal: 0 },
+        evictions,
+        risks: sortRisks(risks),
+      });
+      continue;
+    }
+
+    if (aks && REIMAGE_CHANNELS.includes(aks.nodeOSUpgradeChannel) && imageBehind && isAksNode(n)) {
+      const { evictions, risks } = pf();
+      risks.push(reimageRisk(pool, poolFacts));
+      nodes.push({
+        ...base,
+        os: 'linux',
+        kernel: { running, next: running },
+        method: 'node-image-upgrade',
+        evidence: [
+          {
+            source: 'node-image',
+            detail: `pool ${pool} runs node image ${image || 'unknown'}, AKS's latest is ${latest}; on the ${aks.nodeOSUpgradeChannel} channel AKS patches by reimaging and no reboot sentinel appears`,
+          },
+        ],
         packages: { requiringReboot: [], requiringRebootTotal: 0, sinceBoot: [], sinceBootTotal: 0 },
         evictions,
         risks: sortRisks(risks),
@@ -175,6 +221,7 @@ export function buildPlan(s: ClusterSnapshot, probes: Map<string, ProbeOutcome>,
   return {
     version: PLAN_VERSION,
     cluster: s.identity,
+    ...(aks ? { aks: { nodeOSUpgradeChannel: aks.nodeOSUpgradeChannel, ...(aks.maintenance ? { maintenance: aks.maintenance } : {}) } } : {}),
     options: { order: o.order, deleteEmptyDirData: o.drain.deleteEmptyDirData, force: o.drain.force, blockingPodSelector: o.blockingPodSelector },
     nodes: order(nodes, o.order),
     upToDate: upToDate.sort(cmp),

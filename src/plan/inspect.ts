@@ -6,7 +6,7 @@ import { runProbes, type Log } from '../detect/probe.ts';
 import type { PlanSettings } from '../settings.ts';
 import { buildPlan, candidateNodes, type PlanOptions } from './build.ts';
 import { planId } from './canonical.ts';
-import type { Plan } from './types.ts';
+import type { AksFacts, Plan } from './types.ts';
 
 export interface Inspection {
   plan: Plan;
@@ -25,7 +25,8 @@ export function planOptions(s: PlanSettings): PlanOptions {
   };
 }
 
-export async function inspectCluster(c: KubeClients, s: PlanSettings, log: Log): Promise<Inspection> {
+/** `aks`: AKS facts read at the edge (src/azure/facts.ts) when the Azure integration is on. */
+export async function inspectCluster(c: KubeClients, s: PlanSettings, log: Log, aks?: AksFacts): Promise<Inspection> {
   const clusterName = s['cluster-name'] || c.kc.getCurrentCluster()?.name || c.context;
   log(`reading cluster ${clusterName} (${c.server})`);
   const snapshot = await readSnapshot(c, clusterName);
@@ -49,6 +50,6 @@ export async function inspectCluster(c: KubeClients, s: PlanSettings, log: Log):
       log,
     );
   }
-  const plan = buildPlan(snapshot, probes, opts);
+  const plan = buildPlan(snapshot, probes, opts, aks);
   return { plan, id: planId(plan), probed: probes.size };
 }

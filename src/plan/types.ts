@@ -29,7 +29,7 @@ export const Risk = z.object({
 export type Risk = z.infer<typeof Risk>;
 
 export const Evidence = z.object({
-  source: z.enum(['sentinel', 'sentinel-command', 'installed-kernel', 'kured', 'windows']),
+  source: z.enum(['sentinel', 'sentinel-command', 'installed-kernel', 'kured', 'windows', 'node-image']),
   detail: z.string(),
 });
 export type Evidence = z.infer<typeof Evidence>;
@@ -96,6 +96,14 @@ export const Plan = z.object({
     force: z.boolean(),
     blockingPodSelector: z.string(),
   }),
+  /** AKS facts the plan was made with (only when the Azure integration is configured). */
+  aks: z
+    .object({
+      nodeOSUpgradeChannel: z.string(),
+      /** The planned maintenance window honoured as a gate, described. */
+      maintenance: z.string().optional(),
+    })
+    .optional(),
   nodes: z.array(PlanNode),
   /** Linux nodes that do not need a reboot (names only, sorted). */
   upToDate: z.array(z.string()),
@@ -103,3 +111,22 @@ export const Plan = z.object({
   unknown: z.array(UnknownNode),
 });
 export type Plan = z.infer<typeof Plan>;
+
+/** What AKS says about one agent pool (read at the edge, src/azure/facts.ts). */
+export interface AksPoolFacts {
+  nodeImageVersion: string;
+  latestNodeImageVersion: string;
+  osType: string;
+  /** VirtualMachineScaleSets, VirtualMachines, ... */
+  type: string;
+  upgradeSettings: { maxSurge?: string; maxUnavailable?: string; drainTimeoutInMinutes?: number; nodeSoakDurationInMinutes?: number };
+}
+
+/** AKS facts for the planner: the node OS upgrade channel and the pools. */
+export interface AksFacts {
+  /** None, Unmanaged, SecurityPatch or NodeImage. */
+  nodeOSUpgradeChannel: string;
+  pools: Record<string, AksPoolFacts>;
+  /** Description of the maintenance window the run honours, if any. */
+  maintenance?: string;
+}

@@ -14,4 +14,6 @@ export interface Rebooter {
   reboot(r: RebootRequest): Promise<'issued' | 'already-issued'>;
   /** Removes whatever the request left behind (pods); safe to call more than once. */
   cleanup(r: RebootRequest): Promise<void>;
+  /** Throws when this method cannot reboot the node at all (checked before the node is cordoned). */
+  preflight?(node: k8s.V1Node): Promise<void>;
 }
