@@ -197,6 +197,25 @@ export class NodeSimulator {
     return { node: name, bootIDBefore, bootIDAfter, kernelBefore, kernelAfter };
   }
 
+  /** Node image upgrades that reimaged a node, in order. */
+  readonly reimages: { node: string; at: number; image: string; bootIDBefore: string; bootIDAfter: string }[] = [];
+
+  /**
+   * An AKS node image upgrade of one node, as the API server sees it: the machine goes down
+   * (it may be down already: a reboot that never came back), its OS disk is replaced — the node
+   * image label changes, the host's files are the image's, nothing pending survives — and it
+   * boots with a new boot ID. The node object keeps its name, as with a VMSS reimage.
+   */
+  async reimage(name: string, o: { nodeImageVersion: string; kernelVersion?: string; downMs?: number }): Promise<RebootResult> {
+    this.neverReturn.delete(name);
+    const host = this.hostDir(name);
+    rmSync(join(host, 'var/run'), { recursive: true, force: true });
+    await this.core.patchNode({ name, body: { metadata: { labels: { 'kubernetes.azure.com/node-image-version': o.nodeImageVersion } } } }, MERGE);
+    const r = await this.reboot(name, { ...(o.kernelVersion ? { kernelVersion: o.kernelVersion } : {}), ...(o.downMs ? { downMs: o.downMs } : {}) });
+    this.reimages.push({ node: name, at: Date.now(), image: o.nodeImageVersion, bootIDBefore: r.bootIDBefore, bootIDAfter: r.bootIDAfter });
+    return r;
+  }
+
   // ---------- the simulated kubelet for Reboot Pilot's pods ----------
 
   async start(): Promise<void> {
