@@ -1,95 +1,123 @@
 // The action, as the workflow reads: inputs -> event -> mode -> one call.
 import * as core from '@actions/core';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { connect, UserError } from './kube/client.ts';
-import { PLAN_SETTINGS, parsePlanSettings, type PlanSettings } from './settings.ts';
+import { EXECUTE_SETTINGS, PLAN_SETTINGS, parseExecuteSettings, parsePlanSettings } from './settings.ts';
+import { GITHUB_SETTINGS, parseGitHubSettings, type GitHubSettings } from './github/options.ts';
+import { makeOctokit } from './github/octokit.ts';
+import { IssueTracker, PullRequestTracker, type Tracker } from './github/tracker.ts';
+import { runSession, type SessionEvent, type SessionMode, type SessionResult } from './github/session.ts';
 import { inspectCluster } from './plan/inspect.ts';
 import { canonicalJson, shortId } from './plan/canonical.ts';
 import { renderMarkdown } from './report/markdown.ts';
-import { LABEL, makeOctokit, syncTrackingIssue } from './github/tracking.ts';
-
-export type Mode = 'plan' | 'decide' | 'execute';
+import { mkdirSync, writeFileSync } from 'node:fs';
 
 /** The mode an event implies; the `mode` input overrides it. */
-export function modeFor(eventName: string, override: string): Mode {
-  if (override && override !== 'auto') {
-    if (override === 'plan' || override === 'decide' || override === 'execute') return override;
-    throw new UserError(`mode must be auto, plan, decide or execute, not "${override}"`);
-  }
+export function modeFor(eventName: string, override: GitHubSettings['mode']): SessionMode {
+  if (override !== 'auto') return override;
   switch (eventName) {
     case 'schedule':
     case 'workflow_dispatch':
       return 'plan';
     case 'issue_comment':
-      return 'decide';
+      return 'execute';
     default:
       throw new UserError(`the ${eventName || 'unknown'} event does not imply a mode: run on schedule, workflow_dispatch or issue_comment, or set the mode input`);
   }
 }
 
-function readSettings(): PlanSettings {
+function inputs(names: string[]): Record<string, string> {
   const raw: Record<string, string> = {};
-  for (const name of Object.keys(PLAN_SETTINGS)) {
+  for (const name of names) {
     const v = core.getInput(name);
     if (v !== '') raw[name] = v;
   }
-  return parsePlanSettings(raw);
+  return raw;
 }
 
-async function plan(settings: PlanSettings): Promise<void> {
-  const clients = connect(settings);
-  const { plan, id } = await inspectCluster(clients, settings, (l) => core.info(l));
+/** What the event says: who asked, and which issue or PR a comment is on. Deleted comments are no one's command. */
+function readEvent(name: string): SessionEvent | undefined {
+  const event: SessionEvent = { name, ...(process.env.GITHUB_ACTOR ? { actor: process.env.GITHUB_ACTOR } : {}) };
+  if (name !== 'issue_comment') return event;
+  const path = process.env.GITHUB_EVENT_PATH;
+  if (!path) throw new UserError('GITHUB_EVENT_PATH is not set: the issue_comment event payload is needed to know which issue was commented on');
+  const payload = JSON.parse(readFileSync(path, 'utf8')) as { action?: string; issue?: { number?: number } };
+  if (payload.action === 'deleted') return undefined;
+  if (typeof payload.issue?.number !== 'number') throw new UserError(`the event payload at ${path} has no issue number`);
+  return { ...event, issueNumber: payload.issue.number };
+}
+
+function setOutputs(r: SessionResult, kind: Tracker['kind'] | undefined): void {
+  if (r.planId) core.setOutput('plan-id', r.planId);
+  core.setOutput('state', r.state);
+  core.setOutput('nodes-pending', String(r.nodesPending));
+  core.setOutput('nodes-rebooted', String(r.nodesRebooted));
+  core.setOutput('nodes-failed', String(r.nodesFailed));
+  if (r.planFile) core.setOutput('plan-file', r.planFile);
+  if (r.reportFile) core.setOutput('report-file', r.reportFile);
+  if (r.number) core.setOutput(kind === 'pull-request' ? 'pr-number' : 'issue-number', String(r.number));
+}
+
+/** Without a token: inspect and report only (job summary, files, outputs). */
+async function planOnly(settings: ReturnType<typeof parsePlanSettings>, outDir: string): Promise<SessionResult> {
+  const { plan, id } = await inspectCluster(connect(settings), settings, (l) => core.info(l));
   const now = new Date();
-  // The full report and the plan go to files (uploaded as an artifact or committed in PR mode);
-  // bodies and summaries get the size-capped rendering that points at them.
-  const dir = join(process.env.RUNNER_TEMP || tmpdir(), 'reboot-pilot', shortId(id));
+  const dir = join(outDir, shortId(id));
   mkdirSync(dir, { recursive: true });
   const planFile = join(dir, 'plan.json');
   const reportFile = join(dir, 'report.md');
   writeFileSync(planFile, JSON.stringify({ planId: id, plan: JSON.parse(canonicalJson(plan)) }, null, 2) + '\n');
   writeFileSync(reportFile, renderMarkdown(plan, id, { now, limit: Number.MAX_SAFE_INTEGER }));
-  await core.summary.addRaw(renderMarkdown(plan, id, { now, fullReportRef: 'report.md in the reboot-pilot artifact' })).write();
-  // The tracking issue, when the workflow gives the action a token (issues: write).
-  const token = core.getInput('github-token');
-  const repository = process.env.GITHUB_REPOSITORY ?? '';
-  if (token && repository.includes('/')) {
-    core.setSecret(token);
-    const [owner, repo] = repository.split('/') as [string, string];
-    const ttl = Number(core.getInput('plan-ttl-hours') || '48');
-    if (!Number.isFinite(ttl) || ttl <= 0) throw new UserError(`plan-ttl-hours must be a positive number, not "${core.getInput('plan-ttl-hours')}"`);
-    const r = await syncTrackingIssue(makeOctokit(token, (l) => core.warning(l)), { owner, repo }, {
-      cluster: plan.cluster.name,
-      plan,
-      planId: id,
-      report: (preamble) => renderMarkdown(plan, id, { now, preamble, fullReportRef: 'report.md in the reboot-pilot artifact' }),
-      now,
-      ttlHours: ttl,
-      ...(process.env.GITHUB_EVENT_NAME === 'workflow_dispatch' && process.env.GITHUB_ACTOR ? { requestedBy: process.env.GITHUB_ACTOR } : {}),
-    });
-    if (r.issueNumber) core.setOutput('issue-number', String(r.issueNumber));
-    core.info(`tracking issue (label ${LABEL}): ${r.outcome}${r.issueNumber ? ` #${r.issueNumber}` : ''}`);
-  }
-  core.setOutput('plan-id', id);
-  core.setOutput('state', plan.nodes.length ? 'planned' : 'up-to-date');
-  core.setOutput('nodes-pending', String(plan.nodes.length));
-  core.setOutput('plan-file', planFile);
-  core.setOutput('report-file', reportFile);
-  core.info(`plan ${shortId(id)}: ${plan.nodes.length} node(s) to patch, ${plan.upToDate.length} up to date, ${plan.unknown.length} not inspected`);
+  const summary = renderMarkdown(plan, id, { now, fullReportRef: 'report.md in the reboot-pilot artifact' });
+  return { outcome: 'none', state: plan.nodes.length ? 'planned' : 'up-to-date', planId: id, nodesPending: plan.nodes.length, nodesRebooted: 0, nodesFailed: 0, planFile, reportFile, summary };
 }
 
 export async function run(): Promise<void> {
   try {
-    const settings = readSettings();
-    const mode = modeFor(process.env.GITHUB_EVENT_NAME ?? '', core.getInput('mode'));
-    switch (mode) {
-      case 'plan':
-        return await plan(settings);
-      case 'decide':
-      case 'execute':
-        throw new UserError(`mode ${mode} is not available in this version of Reboot Pilot; only plan is`);
+    const plan = parsePlanSettings(inputs(Object.keys(PLAN_SETTINGS)));
+    const execute = parseExecuteSettings(inputs(Object.keys(EXECUTE_SETTINGS)));
+    const github = parseGitHubSettings(inputs(Object.keys(GITHUB_SETTINGS)));
+    const eventName = process.env.GITHUB_EVENT_NAME ?? '';
+    const mode = modeFor(eventName, github.mode);
+    const event = readEvent(eventName);
+    const outDir = join(process.env.RUNNER_TEMP || tmpdir(), 'reboot-pilot');
+    const token = github['github-token'];
+    const repository = process.env.GITHUB_REPOSITORY ?? '';
+    if (!event) return core.info('a deleted comment: nothing to do');
+    let result: SessionResult;
+    let kind: Tracker['kind'] | undefined;
+    if (!token || !repository.includes('/')) {
+      if (mode !== 'plan') throw new UserError(`mode ${mode} needs github-token and GITHUB_REPOSITORY: commands and approvals live on the tracking issue or pull request`);
+      result = await planOnly(plan, outDir);
+    } else {
+      core.setSecret(token);
+      const [owner, repo] = repository.split('/') as [string, string];
+      const octokit = makeOctokit(token, (l) => core.warning(l));
+      const tracker: Tracker =
+        github.tracking === 'pull-request'
+          ? new PullRequestTracker(octokit, { owner, repo }, { base: github['pr-base'], branchPrefix: github['pr-branch-prefix'], directory: github['pr-directory'], onComplete: github['pr-on-complete'], log: (l) => core.warning(l) })
+          : new IssueTracker(octokit, { owner, repo });
+      kind = tracker.kind;
+      const runUrl = process.env.GITHUB_RUN_ID ? `${process.env.GITHUB_SERVER_URL ?? 'https://github.com'}/${repository}/actions/runs/${process.env.GITHUB_RUN_ID}` : undefined;
+      result = await runSession(mode, {
+        tracker,
+        octokit,
+        repo: { owner, repo },
+        clients: connect(plan),
+        settings: { plan, execute, github },
+        event,
+        outDir,
+        log: (l) => core.info(l),
+        ...(runUrl ? { runUrl } : {}),
+      });
+      core.info(`tracking ${tracker.kind}: ${result.outcome}${result.number ? ` #${result.number}` : ''}`);
     }
+    await core.summary.addRaw(result.summary).write();
+    setOutputs(result, kind);
+    core.info(`plan ${result.planId ? shortId(result.planId) : '-'}: ${result.state}; ${result.nodesPending} pending, ${result.nodesRebooted} rebooted, ${result.nodesFailed} failed`);
+    if (result.state === 'failed' || result.state === 'stale') core.setFailed(`plan ${result.planId ? shortId(result.planId) : ''} ${result.state}: see the tracking ${kind ?? 'issue'} and the job summary`);
   } catch (e) {
     core.setFailed(e instanceof UserError ? e.message : ((e as Error).stack ?? String(e)));
   }

@@ -3,13 +3,19 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PLAN_SETTINGS } from '../src/settings.ts';
+import { EXECUTE_SETTINGS, PLAN_SETTINGS } from '../src/settings.ts';
+import { GITHUB_SETTINGS } from '../src/github/options.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const q = (s: string) => JSON.stringify(s);
-const inputs = Object.entries(PLAN_SETTINGS)
-  .map(([name, [, def, doc]]) => `  ${name}:\n    description: ${q(doc)}\n    required: false\n    default: ${q(def)}`)
-  .join('\n');
+// In a workflow the token defaults to the job's GITHUB_TOKEN; the CLI has none.
+const ACTION_DEFAULTS: Record<string, string> = { 'github-token': '${{ github.token }}' };
+const group = (title: string, settings: Record<string, readonly [unknown, string, string]>) =>
+  `  # ${title}\n` +
+  Object.entries(settings)
+    .map(([name, [, def, doc]]) => `  ${name}:\n    description: ${q(doc)}\n    required: false\n    default: ${q(ACTION_DEFAULTS[name] ?? def)}`)
+    .join('\n');
+const inputs = [group('GitHub: tracking and approvals', GITHUB_SETTINGS), group('Planning (also the CLI\'s plan flags)', PLAN_SETTINGS), group('Execution (also the CLI\'s run flags)', EXECUTE_SETTINGS)].join('\n');
 
 const text = `# Generated from src/settings.ts by \`node tools/action-yml.ts\`; edit the settings, not this file.
 name: Reboot Pilot
@@ -20,33 +26,27 @@ branding:
   color: blue
 
 inputs:
-  mode:
-    description: "auto (from the event: schedule and workflow_dispatch plan; issue_comment decides), or plan, decide, execute. This version implements plan."
-    required: false
-    default: "auto"
-  github-token:
-    description: "Token for the tracking issue (needs issues: write). Empty: no tracking issue, only the job summary and outputs."
-    required: false
-    default: "\${{ github.token }}"
-  plan-ttl-hours:
-    description: "Hours a plan can be approved before it expires and needs /replan."
-    required: false
-    default: "48"
 ${inputs}
 
 outputs:
   plan-id:
     description: SHA-256 of the plan's canonical JSON; approvals name it (a prefix of at least 12 digits).
   state:
-    description: "planned (some node needs patching) or up-to-date."
+    description: "planned (no tracking), up-to-date, awaiting-approval, approved, paused, rejected, cancelled, completed, failed, stale (the plan no longer matches the cluster), or ignored (a comment on another issue)."
   nodes-pending:
-    description: Number of nodes in the plan (reboots and node image upgrades).
+    description: Nodes of the plan not yet rebooted, failed or skipped.
+  nodes-rebooted:
+    description: Nodes of the plan rebooted (or upgraded) so far, over all runs of the plan.
+  nodes-failed:
+    description: Nodes of the plan whose step failed.
   plan-file:
     description: Path of plan.json (the plan and its ID) written under RUNNER_TEMP.
   report-file:
     description: Path of the full, untruncated Markdown report written under RUNNER_TEMP.
   issue-number:
-    description: Number of the cluster's tracking issue (when github-token is set and the plan has nodes or closed one).
+    description: Number of the cluster's tracking issue (tracking issue).
+  pr-number:
+    description: Number of the cluster's tracking pull request (tracking pull-request).
 
 runs:
   using: node24

@@ -2,6 +2,7 @@
 // the report, a progress checklist, and a hidden state naming the plan under review. The state
 // holds no approvals: anyone who can edit the body could forge them, so approvals are always
 // recomputed from the comments themselves (see foldComments).
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { md } from '../report/escape.ts';
 import { GITHUB_BODY_LIMIT } from '../report/markdown.ts';
@@ -27,8 +28,38 @@ export const TrackedPlan = z.object({
   expiresAt: z.string().datetime(),
   requestedBy: z.string().optional(),
   nodes: z.array(z.string()),
+  /** Issue mode: the plan file ({ planId, plan }) itself, so the approved plan is what executes. */
+  planFile: z.string().optional(),
+  /** PR mode: where the plan file is committed on the plan branch. */
+  planPath: z.string().optional(),
+  /** The execution, once one started. */
+  run: z
+    .object({
+      state: z.enum(['executing', 'completed', 'paused', 'cancelled', 'stale', 'failed']),
+      at: z.string(),
+      message: z.string(),
+      /** Per node, merged over the runs of this plan (a paused plan resumes in a later job). */
+      nodes: z.array(
+        z.object({
+          name: z.string(),
+          outcome: z.string(),
+          kernelBefore: z.string(),
+          kernelAfter: z.string().optional(),
+          startedAt: z.string().optional(),
+          finishedAt: z.string().optional(),
+          timings: z.record(z.string(), z.number()),
+          detail: z.string().optional(),
+        }),
+      ),
+      leftCordoned: z.array(z.string()),
+    })
+    .optional(),
 });
 export type TrackedPlan = z.infer<typeof TrackedPlan>;
+export type TrackedRun = NonNullable<TrackedPlan['run']>;
+/** Run states after which the plan never executes again. */
+export const FINISHED = ['completed', 'cancelled', 'stale', 'failed'] as const;
+export const isFinished = (r: TrackedPlan['run']) => !!r && (FINISHED as readonly string[]).includes(r.state);
 
 export type ProgressMark = 'pending' | 'running' | 'done' | 'skipped' | 'failed';
 export interface ProgressLine {
@@ -39,14 +70,30 @@ export interface ProgressLine {
 
 const BOX: Record<ProgressMark, string> = { pending: '- [ ]', running: '- [ ] ⏳', done: '- [x]', skipped: '- [x] ⏭️', failed: '- [ ] ❌' };
 
+const PROGRESS_START = '<!-- reboot-pilot:progress -->';
+const PROGRESS_END = '<!-- reboot-pilot:/progress -->';
+
+/** The hidden state: gzip, so a plan of a few hundred nodes still fits next to the report. */
+export const encodeState = (plan: TrackedPlan) => `${STATE_PREFIX}${gzipSync(JSON.stringify(plan)).toString('base64url')} -->`;
+
+/** Whether the state leaves room for a useful report in one body. */
+export const stateFits = (plan: TrackedPlan) => encodeState(plan).length < GITHUB_BODY_LIMIT - 8000;
+
 export function renderBody(cluster: string, plan: TrackedPlan, report: string, progress: ProgressLine[], footer = ''): string {
-  const state = `${STATE_PREFIX}${Buffer.from(JSON.stringify(plan)).toString('base64url')} -->`;
+  const state = encodeState(plan);
   const checklist = progress.length ? ['### Progress', '', ...progress.map((p) => `${BOX[p.mark]} ${md(p.node)}: ${md(p.text)}`), ''].join('\n') : '';
-  const fixed = `${marker(cluster)}\n\n\n${checklist}\n${footer}\n${state}\n`;
+  const tail = `${PROGRESS_START}\n${checklist}${PROGRESS_END}\n${footer}\n${state}\n`;
   // The report yields to the parts that must survive; it is size-capped already, this is the last guard.
-  const room = GITHUB_BODY_LIMIT - 1000 - fixed.length;
-  const body = report.length > room ? `${report.slice(0, room)}\n\n_(report cut to fit GitHub's body limit; the full report is in the run's artifact)_\n` : report;
-  return `${marker(cluster)}\n\n${body}\n${checklist}\n${footer}\n${state}\n`;
+  const room = GITHUB_BODY_LIMIT - 1000 - marker(cluster).length - tail.length;
+  const body = report.length > room ? `${report.slice(0, Math.max(0, room))}\n\n_(report cut to fit GitHub's body limit; the full report is in the run's artifact)_\n` : report;
+  return `${marker(cluster)}\n\n${body}\n${tail}`;
+}
+
+/** The report part of a tracking body, to re-render the body around it (progress updates). */
+export function reportOf(body: string): string {
+  const start = body.indexOf('\n\n');
+  const end = body.indexOf(PROGRESS_START);
+  return start < 0 || end < 0 ? '' : body.slice(start + 2, end).replace(/\n$/, '');
 }
 
 /** The plan named in a tracking body, or undefined when there is none or it does not parse. */
@@ -56,7 +103,7 @@ export function readTrackedPlan(body: string | null | undefined): TrackedPlan | 
   if (at < 0) return undefined;
   const end = text.indexOf(' -->', at);
   try {
-    const json = Buffer.from(text.slice(at + STATE_PREFIX.length, end), 'base64url').toString('utf8');
+    const json = gunzipSync(Buffer.from(text.slice(at + STATE_PREFIX.length, end), 'base64url'), { maxOutputLength: 32 << 20 }).toString('utf8');
     const r = TrackedPlan.safeParse(JSON.parse(json));
     return r.success ? r.data : undefined;
   } catch {
@@ -64,10 +111,28 @@ export function readTrackedPlan(body: string | null | undefined): TrackedPlan | 
   }
 }
 
+const REPLY_PREFIX = '<!-- reboot-pilot:reply-to ';
+
+/** The key under which a comment's decision is announced: an edit is a new thing to answer. */
+export const answerKey = (c: { id: number; createdAt: string; updatedAt: string }) => (Date.parse(c.updatedAt) > Date.parse(c.createdAt) ? `${c.id}e` : `${c.id}`);
+
+/** Hidden in each reply, so a re-run answers nothing twice. */
+export const replyMarker = (key: string) => `${REPLY_PREFIX}${key} -->`;
+
+/** Keys already answered: markers in comments by the action itself (a bot or the token's user). */
+export function answeredKeys(comments: { body: string; login: string; userType: string }[], selfLogin: string): Set<string> {
+  const out = new Set<string>();
+  for (const c of comments) {
+    if (c.userType !== 'Bot' && c.login.toLowerCase() !== selfLogin.toLowerCase()) continue;
+    for (const m of c.body.matchAll(/<!-- reboot-pilot:reply-to (\d+e?) -->/g)) out.add(m[1]!);
+  }
+  return out;
+}
+
 export interface FoldResult {
   record: PlanRecord;
   /** Decisions for comments not answered yet (by id), in order. */
-  decisions: { commentId: number; decision: NonNullable<ReturnType<typeof decide>> }[];
+  decisions: { commentId: number; key: string; decision: NonNullable<ReturnType<typeof decide>> }[];
 }
 
 /**
@@ -80,7 +145,7 @@ export function foldComments(
   comments: (Omit<IncomingComment, 'action'> & { updatedAt: string })[],
   authOf: (login: string) => Authorization,
   o: Omit<DecideOptions, 'nodes'>,
-  answered: Set<number>,
+  answered: Set<string>,
 ): FoldResult {
   let record: PlanRecord = {
     planId: plan.planId,
@@ -97,11 +162,11 @@ export function foldComments(
   for (const c of [...comments].sort((a, b) => a.id - b.id)) {
     // Comments are listed as they are now: an edited one is not the text anyone decided on, so it
     // counts for nothing (an approval edited later is withdrawn, never rewritten).
-    const edited = Date.parse(c.updatedAt) > Date.parse(c.createdAt);
-    const d = decide(record, { ...c, action: edited ? 'edited' : 'created' }, () => authOf(c.login), { ...o, nodes: plan.nodes });
+    const key = answerKey(c);
+    const d = decide(record, { ...c, action: key.endsWith('e') ? 'edited' : 'created' }, () => authOf(c.login), { ...o, nodes: plan.nodes });
     if (!d) continue;
     record = d.record;
-    if (!answered.has(c.id)) decisions.push({ commentId: c.id, decision: d });
+    if (!answered.has(key)) decisions.push({ commentId: c.id, key, decision: d });
   }
   return { record, decisions };
 }

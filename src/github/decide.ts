@@ -53,6 +53,8 @@ export interface DecideOptions {
   selfLogin: string;
   nodes: string[];
   now: Date;
+  /** The plan's execution ended (completed, failed...): only /status and /replan still apply. */
+  finished?: string;
 }
 
 export type Next = 'none' | 'execute' | 'replan' | 'cancel' | 'pause' | 'resume' | 'status';
@@ -69,10 +71,12 @@ const refuse = (record: PlanRecord, reply: string, id: number): Decision => ({ r
 /** Returns undefined for comments that are not for us (bots, ourselves, discussion). */
 export function decide(record: PlanRecord, c: IncomingComment, auth: () => Authorization, o: DecideOptions): Decision | undefined {
   const login = c.login.toLowerCase();
-  if (c.userType === 'Bot' || login.endsWith('[bot]') || login === o.selfLogin.toLowerCase()) return undefined;
+  if (login === o.selfLogin.toLowerCase()) return undefined;
   const parsed = parseComment(c.body);
   if (parsed.kind === 'none') return undefined;
-  if (c.action !== 'created') return refuse(record, `@${c.login}: an edited comment is not a command; write a new comment.`, c.id);
+  // Another bot (or app) may post anything a workflow tells it to: it is never an approver.
+  if (c.userType === 'Bot' || login.endsWith('[bot]')) return c.id <= record.lastCommentId ? undefined : refuse(record, `@${c.login}: bots cannot give commands.`, c.id);
+  if (c.action !== 'created') return refuse(record, `@${c.login}: an edited comment is not a command (an approval it gave is withdrawn); write a new comment.`, c.id);
   if (c.id <= record.lastCommentId) return undefined; // decided already (a re-run of the same event)
   if (Date.parse(c.createdAt) < Date.parse(record.createdAt)) return refuse(record, `@${c.login}: this comment is older than the current plan (revision ${record.revision}); write a new one.`, c.id);
   if (parsed.kind === 'invalid') return refuse(record, `@${c.login}: ${parsed.reason}.`, c.id);
@@ -88,6 +92,7 @@ export function decide(record: PlanRecord, c: IncomingComment, auth: () => Autho
       if (!o.allowTeams.some((t) => teams.includes(t.toLowerCase()))) return refuse(record, `@${c.login}: you are in none of the teams allowed to approve (${o.allowTeams.join(', ')}).`, c.id);
     }
   }
+  if (o.finished && cmd.kind !== 'status' && cmd.kind !== 'replan') return refuse(record, `@${c.login}: the plan's execution is already ${o.finished}; comment /replan for a new plan.`, c.id);
   const base = { ...record, lastCommentId: c.id };
   return apply(base, cmd, c, o);
 }

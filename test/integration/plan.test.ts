@@ -366,7 +366,7 @@ describe('reboot-pilot plan (the bundled CLI)', () => {
       writeFileSync(join(dir, 'gh-summary'), '');
       const first = await action();
       assert.equal(first.code, 0, first.stdout + first.stderr);
-      assert.match(first.stdout, /tracking issue \(label reboot-pilot\): opened #1/);
+      assert.match(first.stdout, /tracking issue: opened #1/);
       // The token is only ever named in the runner's masking command, which the runner consumes.
       assert.doesNotMatch(first.stdout.replace(/^::add-mask::.*$/m, ''), /ghs_not-a-real-token/);
       const issue = gh.issues.get(1)!;
@@ -377,19 +377,19 @@ describe('reboot-pilot plan (the bundled CLI)', () => {
       assert.match(readFileSync(join(dir, 'gh-output'), 'utf8'), /issue-number<<ghadelimiter_[0-9a-f-]+\n1\n/);
 
       const second = await action();
-      assert.match(second.stdout, /tracking issue \(label reboot-pilot\): refreshed #1/);
+      assert.match(second.stdout, /tracking issue: refreshed #1/);
       assert.equal(gh.issues.size, 1, 'no second issue');
       assert.equal(gh.comments.size, 0);
 
       sim.writeHostFiles(N.np0, { 'boot/vmlinuz-5.15.0-1090-azure': 'kernel' });
       const third = await action();
-      assert.match(third.stdout, /tracking issue \(label reboot-pilot\): revised #1/);
+      assert.match(third.stdout, /tracking issue: revised #1/);
       assert.match([...gh.comments.values()][0]!.body as string, /plan `[0-9a-f]{12}` \(revision 2\) replaces `[0-9a-f]{12}`\. Earlier approvals are discarded\./);
       sim.writeHostFiles(N.np0, { 'boot/vmlinuz-5.15.0-1090-azure': null });
 
       // Only the up-to-date node is considered: nothing to do, the issue closes with a note.
       const fourth = await action({ 'INPUT_NODE-SELECTOR': `kubernetes.io/hostname=${N.np1}` });
-      assert.match(fourth.stdout, /tracking issue \(label reboot-pilot\): closed #1/);
+      assert.match(fourth.stdout, /tracking issue: closed #1/);
       assert.equal(gh.issues.get(1)!.state, 'closed');
       assert.match([...gh.comments.values()].pop()!.body as string, /Nothing needs a reboot any more: all 1 inspected node\(s\) are up to date/);
       assert.deepEqual(gh.violations, [], 'every request and response matched GitHub\'s description');

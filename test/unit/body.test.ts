@@ -39,13 +39,13 @@ test('approvals are recomputed from the comments: two distinct writers approve, 
     c(12, 'carol', `/approve ${id}`, '2026-11-22T08:05:00Z', '2026-11-22T08:30:00Z'),
     c(13, 'dave', 'ok'),
   ];
-  const first = foldComments(plan, comments, auth, opts, new Set());
+  const first = foldComments(plan, comments, auth, opts, new Set<string>());
   assert.deepEqual(first.record.approvals.map((a) => a.login), ['bob']);
   assert.equal(first.record.state, 'awaiting-approval');
   assert.deepEqual(first.decisions.map((d) => [d.commentId, d.decision.reaction]), [[10, '+1'], [11, 'confused'], [12, 'confused']]);
   assert.match(first.decisions[2]!.decision.reply!, /edited comment is not a command/);
   // Already answered comments are applied but not announced again; a new approval completes it.
-  const second = foldComments(plan, [...comments, c(14, 'erin', `/approve ${plan.planId}`)], auth, opts, new Set([10, 11, 12]));
+  const second = foldComments(plan, [...comments, c(14, 'erin', `/approve ${plan.planId}`)], auth, opts, new Set(['10', '11', '12e']));
   assert.equal(second.record.state, 'approved');
   assert.deepEqual(second.decisions.map((d) => [d.commentId, d.decision.next]), [[14, 'execute']]);
 });

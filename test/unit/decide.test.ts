@@ -80,8 +80,13 @@ test('the spoofing matrix: every one refused with a reply, nothing executed', ()
   }
 });
 
-test('bots, the action itself and plain discussion get no answer at all', () => {
-  assert.equal(decide(record(), comment(`/approve ${ID}`, { login: 'renovate[bot]', userType: 'Bot' }), writer, opts()), undefined);
+test('a bot is refused with a reply; the action itself and plain discussion get no answer at all', () => {
+  const bot = decide(record(), comment(`/approve ${ID}`, { login: 'renovate[bot]', userType: 'Bot' }), writer, opts())!;
+  assert.equal(bot.next, 'none');
+  assert.equal(bot.reaction, 'confused');
+  assert.match(bot.reply!, /bots cannot give commands/);
+  assert.deepEqual(bot.record.approvals, []);
+  assert.equal(decide(record(), comment('thanks', { login: 'renovate[bot]', userType: 'Bot' }), writer, opts()), undefined);
   assert.equal(decide(record(), comment(`/approve ${ID}`, { login: 'github-actions[bot]' }), writer, opts()), undefined);
   assert.equal(decide(record(), comment('thanks!'), writer, opts()), undefined);
   assert.equal(decide(record({ lastCommentId: 10_000 }), comment(`/approve ${ID}`, { id: 500 }), writer, opts()), undefined, 'decided already');

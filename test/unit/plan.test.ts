@@ -13,6 +13,7 @@ import { quantity, workloadOf } from '../../src/plan/preflight.ts';
 import { renderMarkdown, GITHUB_BODY_LIMIT } from '../../src/report/markdown.ts';
 import { renderTerminal } from '../../src/report/terminal.ts';
 import { md } from '../../src/report/escape.ts';
+import { parseGitHubSettings } from '../../src/github/options.ts';
 import { modeFor } from '../../src/main.ts';
 import type { ClusterSnapshot } from '../../src/cluster/snapshot.ts';
 import type { ProbeOutcome } from '../../src/detect/probe.ts';
@@ -199,10 +200,13 @@ test('probe pods are unprivileged, read-only, pinned and tolerate every taint', 
 });
 
 test('the mode comes from the event unless the mode input overrides it', () => {
-  assert.equal(modeFor('schedule', ''), 'plan');
+  assert.equal(modeFor('schedule', 'auto'), 'plan');
   assert.equal(modeFor('workflow_dispatch', 'auto'), 'plan');
-  assert.equal(modeFor('issue_comment', ''), 'decide');
+  assert.equal(modeFor('issue_comment', 'auto'), 'execute');
+  assert.equal(modeFor('issue_comment', 'decide'), 'decide');
   assert.equal(modeFor('push', 'plan'), 'plan');
-  assert.throws(() => modeFor('push', ''), /push event does not imply a mode/);
-  assert.throws(() => modeFor('schedule', 'apply'), /mode must be auto, plan, decide or execute/);
+  assert.throws(() => modeFor('push', 'auto'), /push event does not imply a mode/);
+  assert.throws(() => parseGitHubSettings({ mode: 'apply' }), /invalid settings: mode: /);
+  assert.throws(() => parseGitHubSettings({ 'required-approvals': '0', 'allow-teams': 'platform' }), /allow-teams: "platform" is not a valid entry; required-approvals must be a whole number from 1 to 10, not "0"/);
+  assert.deepEqual(parseGitHubSettings({ 'allow-users': 'alice, bob carol' })['allow-users'], ['alice', 'bob', 'carol']);
 });

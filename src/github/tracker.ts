@@ -1,0 +1,212 @@
+// Where a cluster's plan is reviewed: one tracking issue, or one pull request whose branch holds
+// the plan and the result (git history as the audit trail). Both are found by the body's hidden
+// marker; comments, reactions and bodies go through the issues API either way (a PR is an issue).
+import type { Octokit, Repo } from './octokit.ts';
+import { isTracking } from './body.ts';
+
+export const LABEL = 'reboot-pilot';
+
+export interface TrackedItem {
+  number: number;
+  body: string;
+  url: string;
+  /** Who opened it: the action's own identity, whose replies are recognised as answers. */
+  author?: string;
+}
+
+export interface Comment {
+  id: number;
+  body: string;
+  login: string;
+  userType: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Files of one plan, relative to the cluster's directory (PR mode commits them). */
+export type PlanFiles = Record<string, string>;
+
+export type Ending = 'completed' | 'nothing-to-do' | 'cancelled' | 'rejected';
+
+export interface Tracker {
+  readonly kind: 'issue' | 'pull-request';
+  find(cluster: string): Promise<TrackedItem | undefined>;
+  /** Opens the item; PR mode commits `files` to the plan branch first. Returns its number. */
+  open(cluster: string, title: string, body: string, files: PlanFiles, message: string): Promise<TrackedItem>;
+  /** A new plan revision on an open item: PR mode commits the new files. */
+  revise(cluster: string, item: TrackedItem, title: string, body: string, files: PlanFiles, message: string): Promise<void>;
+  update(item: TrackedItem, body: string, title?: string): Promise<void>;
+  /** The plan file of the item: PR mode reads it from the branch, issue mode from the state. */
+  planPath(cluster: string): string | undefined;
+  readFile(cluster: string, path: string): Promise<string>;
+  /** Closes the item after `note`; PR mode commits `files` and merges or closes per the settings. */
+  finish(cluster: string, item: TrackedItem, ending: Ending, note: string, files: PlanFiles, message: string): Promise<void>;
+  comments(item: TrackedItem): Promise<Comment[]>;
+  comment(item: TrackedItem, body: string): Promise<void>;
+  react(commentId: number, content: '+1' | '-1' | 'rocket' | 'eyes' | 'confused'): Promise<void>;
+}
+
+abstract class Base {
+  protected readonly octokit: Octokit;
+  protected readonly r: Repo;
+  constructor(octokit: Octokit, r: Repo) {
+    this.octokit = octokit;
+    this.r = r;
+  }
+
+  async comments(item: TrackedItem): Promise<Comment[]> {
+    const all = await this.octokit.paginate(this.octokit.rest.issues.listComments, { ...this.r, issue_number: item.number, per_page: 100 });
+    return all.map((c) => ({ id: c.id, body: c.body ?? '', login: c.user?.login ?? '', userType: c.user?.type ?? 'User', createdAt: c.created_at, updatedAt: c.updated_at }));
+  }
+
+  async comment(item: TrackedItem, body: string): Promise<void> {
+    await this.octokit.rest.issues.createComment({ ...this.r, issue_number: item.number, body });
+  }
+
+  async react(commentId: number, content: '+1' | '-1' | 'rocket' | 'eyes' | 'confused'): Promise<void> {
+    await this.octokit.rest.reactions.createForIssueComment({ ...this.r, comment_id: commentId, content });
+  }
+
+  async update(item: TrackedItem, body: string, title?: string): Promise<void> {
+    await this.octokit.rest.issues.update({ ...this.r, issue_number: item.number, body, ...(title ? { title } : {}) });
+    item.body = body;
+  }
+}
+
+export class IssueTracker extends Base implements Tracker {
+  readonly kind = 'issue' as const;
+
+  async find(cluster: string): Promise<TrackedItem | undefined> {
+    const open = await this.octokit.paginate(this.octokit.rest.issues.listForRepo, { ...this.r, state: 'open', labels: LABEL, per_page: 100 });
+    const i = open.find((x) => !x.pull_request && isTracking(x.body, cluster));
+    return i ? { number: i.number, body: i.body ?? '', url: i.html_url, ...(i.user ? { author: i.user.login } : {}) } : undefined;
+  }
+
+  async open(_cluster: string, title: string, body: string): Promise<TrackedItem> {
+    const created = await this.octokit.rest.issues.create({ ...this.r, title, body, labels: [LABEL] });
+    return { number: created.data.number, body, url: created.data.html_url, ...(created.data.user ? { author: created.data.user.login } : {}) };
+  }
+
+  async revise(_cluster: string, item: TrackedItem, title: string, body: string): Promise<void> {
+    await this.update(item, body, title);
+  }
+
+  planPath(): undefined {
+    return undefined;
+  }
+
+  readFile(): Promise<string> {
+    return Promise.reject(new Error('issue mode keeps no files'));
+  }
+
+  async finish(_cluster: string, item: TrackedItem, ending: Ending, note: string): Promise<void> {
+    await this.comment(item, note);
+    await this.octokit.rest.issues.update({ ...this.r, issue_number: item.number, state: 'closed', state_reason: ending === 'completed' || ending === 'nothing-to-do' ? 'completed' : 'not_planned' });
+  }
+}
+
+export interface PullRequestOptions {
+  base: string;
+  branchPrefix: string;
+  directory: string;
+  onComplete: 'merge' | 'close';
+  log: (l: string) => void;
+}
+
+const slug = (cluster: string) => cluster.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '') || 'cluster';
+const status = (e: unknown) => (e as { status?: number }).status;
+
+export class PullRequestTracker extends Base implements Tracker {
+  readonly kind = 'pull-request' as const;
+  private baseBranch?: string;
+  private readonly o: PullRequestOptions;
+
+  constructor(octokit: Octokit, r: Repo, o: PullRequestOptions) {
+    super(octokit, r);
+    this.o = o;
+  }
+
+  branch(cluster: string): string {
+    return `${this.o.branchPrefix}${slug(cluster)}`;
+  }
+
+  private dir(cluster: string): string {
+    return [this.o.directory.replace(/\/+$/, ''), slug(cluster)].filter(Boolean).join('/');
+  }
+
+  planPath(cluster: string): string {
+    return `${this.dir(cluster)}/plan.json`;
+  }
+
+  private async base(): Promise<string> {
+    if (!this.baseBranch) this.baseBranch = this.o.base || (await this.octokit.rest.repos.get({ ...this.r })).data.default_branch;
+    return this.baseBranch;
+  }
+
+  async find(cluster: string): Promise<TrackedItem | undefined> {
+    const open = await this.octokit.paginate(this.octokit.rest.pulls.list, { ...this.r, state: 'open', head: `${this.r.owner}:${this.branch(cluster)}`, per_page: 100 });
+    const p = open.find((x) => isTracking(x.body, cluster));
+    return p ? { number: p.number, body: p.body ?? '', url: p.html_url, ...(p.user ? { author: p.user.login } : {}) } : undefined;
+  }
+
+  /** Commits each file to the plan branch (one commit per file, through the contents API). */
+  private async commit(cluster: string, files: PlanFiles, message: string): Promise<void> {
+    const branch = this.branch(cluster);
+    for (const [name, text] of Object.entries(files)) {
+      const path = `${this.dir(cluster)}/${name}`;
+      let sha: string | undefined;
+      try {
+        const cur = await this.octokit.rest.repos.getContent({ ...this.r, path, ref: branch });
+        if (!Array.isArray(cur.data) && cur.data.type === 'file') sha = cur.data.sha;
+      } catch (e) {
+        if (status(e) !== 404) throw e;
+      }
+      await this.octokit.rest.repos.createOrUpdateFileContents({ ...this.r, path, branch, message, content: Buffer.from(text).toString('base64'), ...(sha ? { sha } : {}) });
+    }
+  }
+
+  async open(cluster: string, title: string, body: string, files: PlanFiles, message: string): Promise<TrackedItem> {
+    const base = await this.base();
+    const head = (await this.octokit.rest.git.getRef({ ...this.r, ref: `heads/${base}` })).data.object.sha;
+    const branch = this.branch(cluster);
+    try {
+      await this.octokit.rest.git.createRef({ ...this.r, ref: `refs/heads/${branch}`, sha: head });
+    } catch (e) {
+      if (status(e) !== 422) throw e;
+      // The branch of an earlier, closed plan: start it again from the base.
+      await this.octokit.rest.git.updateRef({ ...this.r, ref: `heads/${branch}`, sha: head, force: true });
+    }
+    await this.commit(cluster, files, message);
+    const pr = await this.octokit.rest.pulls.create({ ...this.r, title, body, head: branch, base });
+    return { number: pr.data.number, body, url: pr.data.html_url, author: pr.data.user.login };
+  }
+
+  async revise(cluster: string, item: TrackedItem, title: string, body: string, files: PlanFiles, message: string): Promise<void> {
+    await this.commit(cluster, files, message);
+    await this.update(item, body, title);
+  }
+
+  async readFile(cluster: string, path: string): Promise<string> {
+    const r = await this.octokit.rest.repos.getContent({ ...this.r, path, ref: this.branch(cluster) });
+    if (Array.isArray(r.data) || r.data.type !== 'file' || !('content' in r.data)) throw new Error(`${path} on ${this.branch(cluster)} is not a file`);
+    return Buffer.from(r.data.content, 'base64').toString('utf8');
+  }
+
+  async finish(cluster: string, item: TrackedItem, ending: Ending, note: string, files: PlanFiles, message: string): Promise<void> {
+    if (Object.keys(files).length) await this.commit(cluster, files, message);
+    await this.comment(item, note);
+    if (ending === 'completed' && this.o.onComplete === 'merge') {
+      try {
+        await this.octokit.rest.pulls.merge({ ...this.r, pull_number: item.number, merge_method: 'merge', commit_title: message });
+        return;
+      } catch (e) {
+        // Branch protection, a conflict: the result is committed on the branch either way; say so and leave the PR open.
+        const why = (e as Error).message;
+        this.o.log(`could not merge #${item.number}: ${why}`);
+        await this.comment(item, `Could not merge this pull request (${why.slice(0, 300)}); the result is committed on the branch. Merge or close it by hand.`);
+        return;
+      }
+    }
+    await this.octokit.rest.pulls.update({ ...this.r, pull_number: item.number, state: 'closed' });
+  }
+}

@@ -1,0 +1,284 @@
+// The GitHub workflow end to end: the bundled action under Node 24, started as the runner starts
+// it (INPUT_* variables, GITHUB_EVENT_PATH), against the OpenAPI-validated fake GitHub and the real
+// control plane. Scheduled plan -> tracking issue or PR -> comments -> serial reboots -> closed.
+import { test, before, after, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { writeFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+import * as k8s from '@kubernetes/client-node';
+import { startCluster, type Cluster } from '../harness/controlplane.ts';
+import { NodeSimulator, waitUntil } from '../harness/simulator.ts';
+import { InvariantWatcher } from '../harness/invariants.ts';
+import { aksNode } from '../harness/nodes.ts';
+import { BOOT_TIME, ubuntuUpToDate } from '../fixtures/hosts.ts';
+import { FakeGitHub } from '../harness/github.ts';
+import { MERGE_PATCH as MERGE } from '../../src/kube/client.ts';
+import { ANN } from '../../src/execute/progress.ts';
+import { readTrackedPlan } from '../../src/github/body.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ACTION = join(root, 'action', 'index.js');
+
+let cluster: Cluster;
+let sim: NodeSimulator;
+let core: k8s.CoreV1Api;
+let dir: string;
+let kubeconfig: string;
+let watcher: InvariantWatcher;
+let gh: FakeGitHub;
+let api: string;
+
+const nodes = [0, 1, 2].map((i) => `aks-nodepool1-12345678-vmss00000${i}`);
+let kernelSerial = 1200;
+const USERS = [
+  { login: 'alice', role: 'admin' as const },
+  { login: 'bob', role: 'write' as const },
+  { login: 'carol', role: 'maintain' as const },
+  { login: 'rita', role: 'read' as const },
+  { login: 'tina', role: 'triage' as const },
+  { login: 'renovate[bot]', role: 'write' as const, type: 'Bot' as const },
+];
+
+/** A newer kernel and the sentinel on these nodes, as unattended-upgrades leaves them. */
+function pend(...names: string[]): string {
+  const k = `5.15.0-${++kernelSerial}-azure`;
+  for (const n of names) sim.writeHostFiles(n, { [`boot/vmlinuz-${k}`]: 'kernel', 'var/run/reboot-required': '*** System restart required ***\n', 'var/run/reboot-required.pkgs': `linux-image-${k}\n` });
+  return k;
+}
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  outputs: Record<string, string>;
+}
+
+/** Runs the bundled action the way the runner does: node24, INPUT_* variables, an event file. */
+async function action(event: { name: string; payload?: object; actor?: string }, inputs: Record<string, string> = {}): Promise<Run> {
+  const out = join(dir, `output-${Date.now()}-${Math.random()}`);
+  const eventPath = join(dir, `event-${Date.now()}-${Math.random()}.json`);
+  writeFileSync(out, '');
+  writeFileSync(eventPath, JSON.stringify(event.payload ?? {}));
+  const env: Record<string, string> = {
+    GITHUB_EVENT_NAME: event.name,
+    GITHUB_EVENT_PATH: eventPath,
+    GITHUB_ACTOR: event.actor ?? 'alice',
+    GITHUB_API_URL: api,
+    GITHUB_REPOSITORY: 'contoso/platform',
+    GITHUB_RUN_ID: '4242',
+    GITHUB_OUTPUT: out,
+    GITHUB_STEP_SUMMARY: join(dir, 'summary'),
+    RUNNER_TEMP: dir,
+    INPUT_KUBECONFIG: kubeconfig,
+    'INPUT_CLUSTER-NAME': 'aks-prod',
+    'INPUT_GITHUB-TOKEN': 'ghs_not-a-real-token',
+    'INPUT_PROBE-TIMEOUT': '20',
+    INPUT_SOAK: '0',
+    'INPUT_DRAIN-RETRY-DELAY': '1',
+    'INPUT_LOCK-TTL': '5',
+    'INPUT_REBOOT-TIMEOUT': '30',
+    'INPUT_WORKLOAD-TIMEOUT': '60',
+    'INPUT_PROGRESS-INTERVAL': '1',
+  };
+  for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
+  const child = spawn(process.execPath, [ACTION], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const code = await new Promise<number | null>((r) => child.on('close', r));
+  const outputs: Record<string, string> = {};
+  for (const m of readFileSync(out, 'utf8').matchAll(/^([a-z-]+)<<(ghadelimiter_[0-9a-f-]+)\n([\s\S]*?)\n\2$/gm)) outputs[m[1]!] = m[3]!;
+  return { code, stdout, stderr, outputs };
+}
+
+const schedule = (inputs: Record<string, string> = {}) => action({ name: 'schedule' }, inputs);
+const dispatch = (actor: string, inputs: Record<string, string> = {}) => action({ name: 'workflow_dispatch', actor }, inputs);
+
+/** A user comments; the issue_comment event it triggers runs the action. */
+async function say(number: number, login: string, body: string, inputs: Record<string, string> = {}) {
+  const c = gh.comment(number, login, body);
+  const run = await action({ name: 'issue_comment', actor: login, payload: { action: 'created', issue: { number }, comment: { id: c.id, body, user: { login } } } }, inputs);
+  return { comment: c as { id: number }, run };
+}
+
+/** The action's reply to a comment (found by its hidden marker), and the reactions the comment got. */
+function answerTo(id: number, edited = false) {
+  const reply = [...gh.comments.values()].find((c) => (c.body as string).includes(`<!-- reboot-pilot:reply-to ${id}${edited ? 'e' : ''} -->`));
+  return { reply: reply?.body as string | undefined, reactions: gh.reactions.filter((r) => r.subject === id).map((r) => r.content) };
+}
+
+async function annotated(): Promise<string[]> {
+  return (await core.listNode()).items.filter((n) => Object.keys(n.metadata?.annotations ?? {}).some((k) => k === ANN.step)).map((n) => n.metadata!.name!);
+}
+
+const idOf = (number: number) => readTrackedPlan(gh.issues.get(number)!.body as string)!.planId;
+
+before(async () => {
+  cluster = await startCluster({ users: [{ name: 'reboot-pilot' }] });
+  sim = new NodeSimulator(cluster);
+  sim.rebootDownMs = 1000;
+  await sim.start();
+  core = cluster.kc.makeApiClient(k8s.CoreV1Api);
+  dir = mkdtempSync(join(tmpdir(), 'rp-github-'));
+  // The action runs with exactly the permissions of deploy/rbac.yaml.
+  const objects = k8s.KubernetesObjectApi.makeApiClient(cluster.kc);
+  for (const doc of parseAllDocuments(readFileSync(join(root, 'deploy', 'rbac.yaml'), 'utf8'))) await objects.create(doc.toJSON() as k8s.KubernetesObject);
+  writeFileSync(join(dir, 'summary'), '');
+  kubeconfig = join(dir, 'reboot-pilot.kubeconfig');
+  writeFileSync(kubeconfig, cluster.kubeconfigFor('reboot-pilot'));
+  await sim.createNodes(nodes.map((_, i) => ({ ...aksNode({ pool: 'nodepool1', index: i }), bootTime: BOOT_TIME })));
+  for (const n of nodes) sim.writeHostFiles(n, { ...ubuntuUpToDate, 'boot/vmlinuz-5.15.0-1079-azure': 'kernel' });
+  const apps = cluster.kc.makeApiClient(k8s.AppsV1Api);
+  const policy = cluster.kc.makeApiClient(k8s.PolicyV1Api);
+  await core.createNamespace({ body: { metadata: { name: 'shop' } } });
+  await apps.createNamespacedDeployment({
+    namespace: 'shop',
+    body: { metadata: { name: 'web' }, spec: { replicas: 3, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } } },
+  });
+  await policy.createNamespacedPodDisruptionBudget({ namespace: 'shop', body: { metadata: { name: 'web' }, spec: { minAvailable: 2, selector: { matchLabels: { app: 'web' } } } } });
+  await waitUntil('web available and its PDB computed', async () => (await policy.readNamespacedPodDisruptionBudget({ name: 'web', namespace: 'shop' })).status?.currentHealthy === 3, 60_000);
+});
+
+after(async () => {
+  await sim?.stop();
+  await cluster?.stop();
+});
+
+beforeEach(async () => {
+  gh = new FakeGitHub({ users: USERS });
+  api = await gh.start();
+  watcher = new InvariantWatcher(cluster);
+  await watcher.start();
+});
+
+afterEach(async () => {
+  const v = watcher.stop();
+  await gh.stop();
+  for (const n of nodes) {
+    sim.writeHostFiles(n, { 'var/run/reboot-required': null, 'var/run/reboot-required.pkgs': null });
+    const clear = Object.fromEntries(Object.values(ANN).map((k) => [k, null]));
+    await core.patchNode({ name: n, body: { spec: { unschedulable: false }, metadata: { annotations: clear } } }, MERGE);
+  }
+  assert.deepEqual(v, [], 'invariants held throughout');
+  assert.ok(watcher.maxUnavailable <= 1);
+  assert.deepEqual(gh.violations, [], "every request and response matched GitHub's description");
+});
+
+test('issue mode: spoofed and invalid commands are refused with a reply and execute nothing; two approvals run the plan; the issue closes with results', async () => {
+  const kernel = pend(nodes[0]!, nodes[1]!);
+  const reboots = sim.reboots.length;
+  const approvals = { 'REQUIRED-APPROVALS': '2', 'PREVENT-SELF-APPROVAL': 'true' };
+  const first = await dispatch('alice', approvals);
+  assert.equal(first.code, 0, first.stdout + first.stderr);
+  assert.equal(first.outputs['issue-number'], '1');
+  assert.equal(first.outputs.state, 'awaiting-approval');
+  const id = idOf(1);
+  const short = id.slice(0, 12);
+  assert.equal(first.outputs['plan-id'], id);
+
+  // The spoofing matrix: one comment, one run each.
+  const refused: [string, string, RegExp][] = [
+    ['rita', `/approve ${short}`, /needs write permission on this repository; you have read/],
+    ['tina', `/approve ${short}`, /needs write permission on this repository; you have triage/],
+    ['renovate[bot]', `/approve ${short}`, /bots cannot give commands/],
+    ['bob', '/approve 000000000000', /does not name the current plan/],
+    ['bob', `LGTM\n/approve ${short}`, /commands must be on the first line/],
+    ['alice', `/approve ${short}`, /you asked for this plan, and self-approval is not allowed here/],
+    ['bob', '/aprove', /unknown command \/aprove/],
+  ];
+  for (const [login, body, why] of refused) {
+    const { comment, run } = await say(1, login, body, approvals);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    const a = answerTo(comment.id);
+    assert.match(a.reply ?? '(no reply)', why, `${login}: ${body}`);
+    assert.deepEqual(a.reactions, ['confused']);
+    assert.equal(run.outputs.state, 'awaiting-approval');
+  }
+  // An edited comment: harmless when written, an approval after the edit.
+  const { comment: edited } = await say(1, 'bob', 'looks good to me', approvals);
+  const c = gh.comments.get(edited.id)!;
+  c.body = `/approve ${short}`;
+  c.updated_at = new Date(Date.now() + 1000).toISOString();
+  const afterEdit = await action({ name: 'issue_comment', actor: 'bob', payload: { action: 'edited', issue: { number: 1 }, comment: { id: edited.id } } }, approvals);
+  assert.equal(afterEdit.outputs.state, 'awaiting-approval');
+  assert.match(answerTo(edited.id, true).reply ?? '', /an edited comment is not a command/);
+
+  // One approval of two, then /replan: the approval is discarded with the old revision.
+  const one = await say(1, 'bob', `/approve ${short}`, approvals);
+  assert.match(answerTo(one.comment.id).reply!, /Approval 1 of 2 counted/);
+  assert.deepEqual(answerTo(one.comment.id).reactions, ['+1']);
+  const replan = await say(1, 'tina', '/replan', approvals);
+  assert.match(answerTo(replan.comment.id).reply!, /needs write permission/, 'a triager cannot replan either');
+  const replan2 = await say(1, 'carol', '/replan', approvals);
+  assert.equal(replan2.run.code, 0, replan2.run.stderr);
+  assert.equal(readTrackedPlan(gh.issues.get(1)!.body as string)!.revision, 2);
+  assert.equal(idOf(1), id, 'the cluster did not change: the same plan, a new revision');
+  const late = await say(1, 'alice', `/approve ${short}`, approvals);
+  assert.match(answerTo(late.comment.id).reply!, /Approval 1 of 2 counted/, "bob's approval of revision 1 does not count");
+
+  assert.deepEqual(await annotated(), [], 'nothing executed');
+  assert.equal(sim.reboots.length, reboots);
+
+  // /status from anyone; then the second approval executes the plan in the same job.
+  const status = await say(1, 'rita', '/status', approvals);
+  assert.match(answerTo(status.comment.id).reply!, /revision 2.*awaiting-approval; approvals 1 \(@alice\)/);
+  const go = await say(1, 'bob', `/approve ${short}`, approvals);
+  assert.equal(go.run.code, 0, go.run.stdout + go.run.stderr);
+  assert.deepEqual(answerTo(go.comment.id).reactions, ['rocket']);
+  assert.equal(go.run.outputs.state, 'completed');
+  assert.equal(go.run.outputs['nodes-rebooted'], '2');
+  assert.equal(go.run.outputs['nodes-failed'], '0');
+  assert.equal(go.run.outputs['nodes-pending'], '0');
+  const mine = sim.reboots.slice(reboots);
+  assert.deepEqual(mine.map((r) => r.node).sort(), [nodes[0], nodes[1]]);
+  for (const n of [nodes[0]!, nodes[1]!]) assert.equal((await sim.node(n)).status!.nodeInfo!.kernelVersion, kernel);
+
+  const issue = gh.issues.get(1)!;
+  assert.equal(issue.state, 'closed');
+  assert.equal(issue.state_reason, 'completed');
+  assert.match(issue.body as string, new RegExp(`- \\[x\\] ${nodes[0]!.replace(/-/g, '\\\\-')}: 5\\\\\\.15\\\\\\.0\\\\-1079\\\\-azure → ${kernel.replace(/[.-]/g, (x) => `\\\\\\${x}`)}`));
+  const final = [...gh.comments.values()].map((x) => x.body as string).find((b) => b.includes('All done. Closing.'))!;
+  assert.match(final, /\| Node \| Outcome \| Kernel before → after \| Drain \| Reboot \| Workloads \| Soak \| Total \|/);
+  assert.equal(final.match(/\| rebooted \|/g)?.length, 2);
+  assert.match(readFileSync(join(dir, 'summary'), 'utf8'), /All|rebooted/);
+  if (process.env.RP_DUMP) writeFileSync(process.env.RP_DUMP, [issue.body, ...[...gh.comments.values()].map((x) => `--- ${(x.user as { login: string }).login}: ${x.body}`)].join('\n'));
+  assert.doesNotMatch(go.run.stdout.replace(/^::add-mask::.*$/m, ''), /ghs_not-a-real-token|BEGIN CERTIFICATE/);
+});
+
+test('PR mode: the plan is committed to a branch and reviewed in a pull request; /skip, then an approval; the result is committed and the PR merged', async () => {
+  const kernel = pend(nodes[1]!, nodes[2]!);
+  const pr = { TRACKING: 'pull-request' };
+  const first = await schedule(pr);
+  assert.equal(first.code, 0, first.stdout + first.stderr);
+  const number = Number(first.outputs['pr-number']);
+  assert.ok(number > 0, first.stdout);
+  const planJson = gh.file('reboot-pilot/aks-prod', 'reboot-pilot/aks-prod/plan.json');
+  assert.ok(planJson, 'plan.json committed on the plan branch');
+  const id = (JSON.parse(planJson) as { planId: string }).planId;
+  assert.equal(first.outputs['plan-id'], id);
+  assert.ok(gh.file('reboot-pilot/aks-prod', 'reboot-pilot/aks-prod/report.md')!.includes(id));
+  // Unchanged cluster: refreshed, no new commit.
+  const commits = gh.commitMessages('reboot-pilot/aks-prod').length;
+  const again = await schedule(pr);
+  assert.match(again.stdout, /tracking pull-request: refreshed #/);
+  assert.equal(gh.commitMessages('reboot-pilot/aks-prod').length, commits);
+
+  const skip = await say(number, 'bob', `/skip ${nodes[2]}`, pr);
+  assert.match(answerTo(skip.comment.id).reply!, /will be skipped/);
+  const go = await say(number, 'carol', `/approve ${id.slice(0, 16)}`, pr);
+  assert.equal(go.run.code, 0, go.run.stdout + go.run.stderr);
+  assert.equal(go.run.outputs.state, 'completed');
+  assert.equal(go.run.outputs['nodes-rebooted'], '1');
+  assert.equal((await sim.node(nodes[1]!)).status!.nodeInfo!.kernelVersion, kernel);
+  assert.notEqual((await sim.node(nodes[2]!)).status!.nodeInfo!.kernelVersion, kernel, 'the skipped node was not rebooted');
+  assert.ok(gh.isMerged(number), 'merged after completion');
+  const result = gh.file('main', 'reboot-pilot/aks-prod/result.md')!;
+  assert.match(result, /plan `[0-9a-f]{12}` on aks\\-prod completed/);
+  assert.match(result, /skipped: skipped by a \/skip comment/);
+  assert.ok(gh.file('main', 'reboot-pilot/aks-prod/plan.json'), 'the plan is in the base branch history');
+});
