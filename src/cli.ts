@@ -2,6 +2,7 @@
 //   reboot-pilot plan [--kubeconfig F] [--context C] [--output md|json|text] [settings...]
 //   reboot-pilot run --plan plan.json [--kubeconfig F] [--context C] [--output text|json] [settings...]
 import { readFileSync } from 'node:fs';
+import { getIDToken } from '@actions/core';
 import { parseArgs } from 'node:util';
 import { connect, UserError } from './kube/client.ts';
 import { EXECUTE_SETTINGS, PLAN_SETTINGS, parseExecuteSettings, parsePlanSettings } from './settings.ts';
@@ -11,6 +12,8 @@ import { inspectCluster } from './plan/inspect.ts';
 import { canonicalJson } from './plan/canonical.ts';
 import { renderMarkdown } from './report/markdown.ts';
 import { renderTerminal } from './report/terminal.ts';
+import { AZURE_SETTINGS, parseAzureSettings } from './azure/settings.ts';
+import { openAzure, azureKubeClients, azurePlanFacts, azureExtras } from './azure/wire.ts';
 
 const flags = (spec: Record<string, readonly [unknown, string, string]>) =>
   Object.entries(spec)
@@ -29,6 +32,9 @@ ${flags(PLAN_SETTINGS)}
 
 Execution settings (run):
 ${flags(EXECUTE_SETTINGS)}
+
+Azure / AKS settings (plan and run; the client secret comes from AZURE_CLIENT_SECRET):
+${flags(AZURE_SETTINGS)}
 `;
 
 /** Progress lines on stderr, timed, so waits show how long they took. */
@@ -47,7 +53,7 @@ export async function cli(argv: string[], io = { out: process.stdout, err: proce
   }
   let values: Record<string, string | undefined>;
   try {
-    const names = [...Object.keys(PLAN_SETTINGS), 'output', ...(command === 'run' ? [...Object.keys(EXECUTE_SETTINGS), 'plan'] : [])];
+    const names = [...Object.keys(PLAN_SETTINGS), ...Object.keys(AZURE_SETTINGS), 'output', ...(command === 'run' ? [...Object.keys(EXECUTE_SETTINGS), 'plan'] : [])];
     const options = Object.fromEntries(names.map((k) => [k, { type: 'string' as const }]));
     values = parseArgs({ args: rest, options, strict: true, allowPositionals: false }).values as Record<string, string | undefined>;
   } catch (e) {
@@ -62,7 +68,10 @@ export async function cli(argv: string[], io = { out: process.stdout, err: proce
   if (command === 'run') return run(values, output, io);
   try {
     const settings = parsePlanSettings(values);
-    const { plan, id } = await inspectCluster(connect(settings), settings, progress(io.err));
+    const log = progress(io.err);
+    const az = openAzure(parseAzureSettings(values), { log, getIDToken });
+    const clients = (await azureKubeClients(az, settings, log)) ?? connect(settings);
+    const { plan, id } = await inspectCluster(clients, settings, log, await azurePlanFacts(az, log));
     const now = new Date();
     if (output === 'json') io.out.write(JSON.stringify({ planId: id, plan: JSON.parse(canonicalJson(plan)) }, null, 2) + '\n');
     else if (output === 'md') io.out.write(renderMarkdown(plan, id, { now }));
@@ -98,7 +107,10 @@ async function run(values: Record<string, string | undefined>, output: string, i
       throw new UserError(`cannot read the plan file ${values.plan}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
     }
     const pf = readPlanFile(text, values.plan);
-    const result = await runPlan(connect(plan), pf, { plan, execute, log: progress(io.err) });
+    const log = progress(io.err);
+    const az = openAzure(parseAzureSettings(values), { needed: execute['reboot-method'] === 'azure-vmss', log, getIDToken });
+    const clients = (await azureKubeClients(az, plan, log)) ?? connect(plan);
+    const result = await runPlan(clients, pf, { plan, execute, log, ...(await azureExtras(az, execute, clients, log)) });
     io.out.write(output === 'json' ? JSON.stringify(result, null, 2) + '\n' : renderResultText(result));
     return result.state === 'completed' ? 0 : result.state === 'paused' ? 3 : 1;
   } catch (e) {
