@@ -282,3 +282,38 @@ test('PR mode: the plan is committed to a branch and reviewed in a pull request;
   assert.match(result, /skipped: skipped by a \/skip comment/);
   assert.ok(gh.file('main', 'reboot-pilot/aks-prod/plan.json'), 'the plan is in the base branch history');
 });
+
+test('/pause during an execution stops it between nodes; /resume continues in a new job; the summary counts both runs', async () => {
+  pend(nodes[0]!, nodes[2]!);
+  const first = await schedule();
+  const number = Number(first.outputs['issue-number']);
+  const id = idOf(number);
+  const reboots = sim.reboots.length;
+  const c = gh.comment(number, 'bob', `/approve ${id.slice(0, 12)}`) as { id: number };
+  const running = action({ name: 'issue_comment', actor: 'bob', payload: { action: 'created', issue: { number }, comment: { id: c.id } } });
+  // While the first node reboots, carol pauses; the running job reads it before the next node.
+  await waitUntil('first reboot', async () => sim.reboots.length > reboots, 60_000);
+  const pause = gh.comment(number, 'carol', '/pause') as { id: number };
+  const paused = await running;
+  assert.equal(paused.code, 0, paused.stdout + paused.stderr);
+  assert.equal(paused.outputs.state, 'paused');
+  assert.equal(paused.outputs['nodes-rebooted'], '1');
+  assert.equal(paused.outputs['nodes-pending'], '1');
+  assert.equal(sim.reboots.length, reboots + 1);
+  assert.match(answerTo(pause.id).reply!, /Paused by @carol/);
+  assert.match([...gh.comments.values()].pop()!.body as string, /Paused: paused by a \/pause comment; \/resume continues\. Comment `\/resume` to continue\./);
+  assert.equal(gh.issues.get(number)!.state, 'open');
+  // A schedule meanwhile leaves a paused execution alone (no new revision, no reboot).
+  const sched = await schedule();
+  assert.equal(sched.outputs.state, 'paused');
+  assert.equal(readTrackedPlan(gh.issues.get(number)!.body as string)!.revision, 1);
+
+  const resume = await say(number, 'alice', '/resume');
+  assert.equal(resume.run.code, 0, resume.run.stdout + resume.run.stderr);
+  assert.equal(resume.run.outputs.state, 'completed');
+  assert.equal(resume.run.outputs['nodes-rebooted'], '2');
+  assert.equal(sim.reboots.length, reboots + 2, 'each node rebooted exactly once over both runs');
+  const final = [...gh.comments.values()].map((x) => x.body as string).find((b) => b.includes('All done. Closing.'))!;
+  assert.equal(final.match(/\| rebooted \|/g)?.length, 2, 'the first run’s node keeps its result and timings');
+  assert.equal(gh.issues.get(number)!.state, 'closed');
+});

@@ -384,7 +384,7 @@ describe('reboot-pilot plan (the bundled CLI)', () => {
       sim.writeHostFiles(N.np0, { 'boot/vmlinuz-5.15.0-1090-azure': 'kernel' });
       const third = await action();
       assert.match(third.stdout, /tracking issue: revised #1/);
-      assert.match([...gh.comments.values()][0]!.body as string, /plan `[0-9a-f]{12}` \(revision 2\) replaces `[0-9a-f]{12}`\. Earlier approvals are discarded\./);
+      assert.match([...gh.comments.values()][0]!.body as string, /plan `[0-9a-f]{12}` \(revision 2\) replaces `[0-9a-f]{12}` \(revision 1\)\. Earlier approvals are discarded\./);
       sim.writeHostFiles(N.np0, { 'boot/vmlinuz-5.15.0-1090-azure': null });
 
       // Only the up-to-date node is considered: nothing to do, the issue closes with a note.
