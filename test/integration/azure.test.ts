@@ -75,9 +75,10 @@ async function plan(extra: Record<string, string> = {}) {
   return { ...r, file };
 }
 
-async function execute(file: string, extra: Record<string, string> = {}, planExtra: Record<string, string> = {}) {
+async function execute(file: string, extra: Record<string, string> = {}, planExtra: Record<string, string> = {}, beforeRun?: () => void) {
   const execute = parseExecuteSettings({ ...EXEC, ...extra });
   const extras = await azureExtras(session, execute, clients, logger);
+  beforeRun?.();
   return runPlan(clients, readPlanFile(readFileSync(file, 'utf8')), { plan: planSettings(planExtra), execute, log: logger, ...extras });
 }
 
@@ -270,10 +271,13 @@ test('faults: a restart answered 500, then an expired token — the run fails be
   assert.equal(az.requests.filter((q) => q.method === 'POST' && q.path.endsWith('/restart') && q.status === 500).length, 3, 'one try, two retries');
   az.faults.length = 0;
 
-  // The same plan again (it resumes the node), but every Azure token has expired meanwhile.
+  // Reading the maintenance configuration with an expired token: a clear error before anything.
   az.expireTokens();
+  await assert.rejects(execute(p.file), /read AKS cluster rg-platform\/aks-prod: Azure refused the credentials \(401 ExpiredAuthenticationToken/);
+  az.tokens.forEach((t) => (t.expiresAt = Date.now() + 3600_000));
+  // The same plan again (it resumes the node), but every Azure token expires once the run started.
   try {
-    const r2 = await execute(p.file);
+    const r2 = await execute(p.file, {}, {}, () => az.expireTokens());
     assert.equal(r2.state, 'failed');
     assert.match(r2.message, /was not accepted \(nothing was restarted\): Azure refused the credentials \(401 ExpiredAuthenticationToken/);
     assert.deepEqual(r2.leftCordoned, [linux[1]]);
