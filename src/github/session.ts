@@ -283,7 +283,10 @@ async function execute(d: SessionDeps, cluster: string, item: TrackedItem, track
     const name = e.type === 'node-end' ? e.report.name : e.node;
     if (e.type === 'node-start') lines.set(name, { node: name, mark: 'running', text: 'started' });
     else if (e.type === 'step') lines.set(name, { node: name, mark: 'running', text: `${e.step}${e.detail ? `: ${e.detail}` : ''}` });
-    else if (e.type === 'waiting') lines.set(name, { node: name, mark: 'running', text: `waiting for ${e.what} (${Math.round(e.sinceMs / 1000)}s)` });
+    else if (e.type === 'waiting') {
+      lines.set(name, { node: name, mark: 'running', text: `waiting for ${e.what} (${Math.round(e.sinceMs / 1000)}s)` });
+      d.log(`waiting for ${e.what} (${Math.round(e.sinceMs / 1000)}s so far)`);
+    }
     else {
       live.run!.nodes = mergeRuns(live.run!.nodes, [e.report]).concat(live.run!.nodes.filter((n) => n.name !== name));
       const [l] = progressLines({ ...live, nodes: [name] }, pf.plan);
