@@ -27,7 +27,8 @@
 //   virtualMachineExamples/VirtualMachine_Restart_MaximumSet_Gen.json (200, or 202 + Location);
 // the operation status body ({ id, name, status, startTime, endTime, error }) follows ARM's
 // async operation document (azure-resource-manager/management/async-operations).
-import { createServer, type Server, type IncomingMessage, type ServerResponse } from 'node:https';
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -469,7 +470,11 @@ export class FakeAzure {
   }
 
   private track(p: Promise<void>): void {
-    const q = p.catch((e) => this.violations.push(`fake Azure background work failed: ${String(e)}`)).finally(() => this.work.delete(q));
+    const q: Promise<void> = p
+      .catch((e: unknown) => {
+        this.violations.push(`fake Azure background work failed: ${String(e)}`);
+      })
+      .finally(() => this.work.delete(q));
     this.work.add(q);
   }
 
