@@ -70,6 +70,14 @@ function render(plan: Plan, id: string, o: MarkdownOptions, lv: Level): string {
   if (images.length) {
     out.push('', `> [!CAUTION]\n> A node image upgrade is pool-wide and reimages every node of the pool: local disk data is lost. It follows the pool's upgradeSettings (max surge, drain timeout, soak).`);
   }
+  if (plan.aks) {
+    out.push(
+      '',
+      `AKS node OS upgrade channel: **${md(plan.aks.nodeOSUpgradeChannel)}**` +
+        (plan.aks.maintenance ? `; nodes start only inside the planned maintenance window ${md(plan.aks.maintenance)}` : '') +
+        `. A node whose in-place reboot fails may fall back to a node image upgrade of its pool (pool-wide, reimages disks).`,
+    );
+  }
   out.push('', `Plan ID: \`${id}\``, '');
 
   if (plan.nodes.length) {

@@ -62,3 +62,12 @@ test('without AKS facts the plan (and its ID) is unchanged', () => {
   assert.deepEqual(a.nodes.map((n) => [n.pool, n.method]), [['win', 'node-image-upgrade']]);
   assert.match(a.nodes[0]!.risks.find((r) => r.kind === 'reimage-data-loss')!.detail, /following the pool's upgradeSettings \(max surge, drain timeout, soak\)$/);
 });
+
+test('the markdown report names the AKS channel and the maintenance window, and warns about reimaging', async () => {
+  const { renderMarkdown } = await import('../../src/report/markdown.ts');
+  const p = buildPlan(snap, new Map(), opts, { ...facts('SecurityPatch', NEW, WIN), maintenance: 'aksManagedNodeOSUpgradeSchedule: every Saturday at 01:00 UTC+00:00 for 4 h' });
+  const text = renderMarkdown(p, planId(p), { now: new Date('2025-06-01T00:00:00Z') });
+  assert.match(text, /AKS node OS upgrade channel: \*\*SecurityPatch\*\*; nodes start only inside the planned maintenance window aksManagedNodeOSUpgradeSchedule\\\\?: every Saturday/);
+  assert.match(text, /A node image upgrade is pool-wide and reimages every node of the pool: local disk data is lost/);
+  assert.doesNotMatch(renderMarkdown(buildPlan(snap, new Map(), opts), 'x'.repeat(64), { now: new Date() }), /AKS node OS upgrade channel/);
+});
