@@ -13,6 +13,9 @@ import { inspectCluster } from './plan/inspect.ts';
 import { canonicalJson, shortId } from './plan/canonical.ts';
 import { renderMarkdown } from './report/markdown.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { AZURE_SETTINGS, parseAzureSettings } from './azure/settings.ts';
+import { azureExtras, azureKubeClients, azurePlanFacts, openAzure, type AzureSession } from './azure/wire.ts';
+import type { KubeClients } from './kube/client.ts';
 
 /** The mode an event implies; the `mode` input overrides it. */
 export function modeFor(eventName: string, override: GitHubSettings['mode']): SessionMode {
@@ -61,8 +64,9 @@ function setOutputs(r: SessionResult, kind: Tracker['kind'] | undefined): void {
 }
 
 /** Without a token: inspect and report only (job summary, files, outputs). */
-async function planOnly(settings: ReturnType<typeof parsePlanSettings>, outDir: string): Promise<SessionResult> {
-  const { plan, id } = await inspectCluster(connect(settings), settings, (l) => core.info(l));
+async function planOnly(settings: ReturnType<typeof parsePlanSettings>, clients: KubeClients, az: AzureSession | undefined, outDir: string): Promise<SessionResult> {
+  const log = (l: string) => core.info(l);
+  const { plan, id } = await inspectCluster(clients, settings, log, await azurePlanFacts(az, log));
   const now = new Date();
   const dir = join(outDir, shortId(id));
   mkdirSync(dir, { recursive: true });
@@ -79,6 +83,7 @@ export async function run(): Promise<void> {
     const plan = parsePlanSettings(inputs(Object.keys(PLAN_SETTINGS)));
     const execute = parseExecuteSettings(inputs(Object.keys(EXECUTE_SETTINGS)));
     const github = parseGitHubSettings(inputs(Object.keys(GITHUB_SETTINGS)));
+    const azure = parseAzureSettings(inputs(Object.keys(AZURE_SETTINGS)));
     const eventName = process.env.GITHUB_EVENT_NAME ?? '';
     const mode = modeFor(eventName, github.mode);
     const event = readEvent(eventName);
@@ -86,11 +91,15 @@ export async function run(): Promise<void> {
     const token = github['github-token'];
     const repository = process.env.GITHUB_REPOSITORY ?? '';
     if (!event) return core.info('a deleted comment: nothing to do');
+    const log = (l: string) => core.info(l);
+    // AKS: Entra tokens from GitHub OIDC (fresh for every exchange), cluster access without a kubeconfig.
+    const az = openAzure(azure, { needed: execute['reboot-method'] === 'azure-vmss', getIDToken: (aud) => core.getIDToken(aud), log });
+    const clients = (await azureKubeClients(az, plan, log)) ?? connect(plan);
     let result: SessionResult;
     let kind: Tracker['kind'] | undefined;
     if (!token || !repository.includes('/')) {
       if (mode !== 'plan') throw new UserError(`mode ${mode} needs github-token and GITHUB_REPOSITORY: commands and approvals live on the tracking issue or pull request`);
-      result = await planOnly(plan, outDir);
+      result = await planOnly(plan, clients, az, outDir);
     } else {
       core.setSecret(token);
       const [owner, repo] = repository.split('/') as [string, string];
@@ -105,11 +114,13 @@ export async function run(): Promise<void> {
         tracker,
         octokit,
         repo: { owner, repo },
-        clients: connect(plan),
+        clients,
         settings: { plan, execute, github },
         event,
         outDir,
-        log: (l) => core.info(l),
+        log,
+        aksFacts: () => azurePlanFacts(az, log),
+        extras: () => azureExtras(az, execute, clients, log),
         ...(runUrl ? { runUrl } : {}),
       });
       core.info(`tracking ${tracker.kind}: ${result.outcome}${result.number ? ` #${result.number}` : ''}`);

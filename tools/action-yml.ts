@@ -5,6 +5,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXECUTE_SETTINGS, PLAN_SETTINGS } from '../src/settings.ts';
 import { GITHUB_SETTINGS } from '../src/github/options.ts';
+import { AZURE_SETTINGS } from '../src/azure/settings.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const q = (s: string) => JSON.stringify(s);
@@ -15,7 +16,7 @@ const group = (title: string, settings: Record<string, readonly [unknown, string
   Object.entries(settings)
     .map(([name, [, def, doc]]) => `  ${name}:\n    description: ${q(doc)}\n    required: false\n    default: ${q(ACTION_DEFAULTS[name] ?? def)}`)
     .join('\n');
-const inputs = [group('GitHub: tracking and approvals', GITHUB_SETTINGS), group('Planning (also the CLI\'s plan flags)', PLAN_SETTINGS), group('Execution (also the CLI\'s run flags)', EXECUTE_SETTINGS)].join('\n');
+const inputs = [group('GitHub: tracking and approvals', GITHUB_SETTINGS), group('Planning (also the CLI\'s plan flags)', PLAN_SETTINGS), group('Execution (also the CLI\'s run flags)', EXECUTE_SETTINGS), group('Azure and AKS (the client secret comes from AZURE_CLIENT_SECRET, never an input)', AZURE_SETTINGS)].join('\n');
 
 const text = `# Generated from src/settings.ts by \`node tools/action-yml.ts\`; edit the settings, not this file.
 name: Reboot Pilot

@@ -95,6 +95,8 @@ export async function runPlan(c: KubeClients, pf: PlanFile, o: RunOptions): Prom
       );
     }
     const onEvent = (e: ExecEvent) => listeners.forEach((l) => l?.(e));
+    // azure-vmss without the Azure integration must never quietly become a pod reboot.
+    if (s['reboot-method'] === 'azure-vmss' && !o.rebooter) throw new UserError('reboot-method azure-vmss needs the Azure integration (azure-* settings); no node was touched');
     const rebooter = o.rebooter ?? new PodRebooter(c, { namespace: o.plan.namespace, image: o.plan.image, mode: s['reboot-method'] === 'signal' ? 'signal' : 'command', command: s['reboot-command'] });
     return await executePlan(
       plan,

@@ -8,7 +8,7 @@ import { UserError, type KubeClients } from '../kube/client.ts';
 import type { PlanSettings, ExecuteSettings } from '../settings.ts';
 import { inspectCluster } from '../plan/inspect.ts';
 import { canonicalJson, shortId } from '../plan/canonical.ts';
-import type { Plan } from '../plan/types.ts';
+import type { AksFacts, Plan } from '../plan/types.ts';
 import { renderMarkdown } from '../report/markdown.ts';
 import { renderResultMarkdown } from '../report/result.ts';
 import { md } from '../report/escape.ts';
@@ -44,8 +44,10 @@ export interface SessionDeps {
   log: (line: string) => void;
   now?: () => Date;
   runUrl?: string;
-  /** The Azure integration's rebooter, fallback and gates, when configured. */
-  extras?: Pick<RunOptions, 'rebooter' | 'gates' | 'fallback'>;
+  /** AKS facts for the planner, when the Azure integration is configured. */
+  aksFacts?: () => Promise<AksFacts | undefined>;
+  /** The Azure integration's rebooter, fallback and gates, when configured (asked only to execute). */
+  extras?: () => Promise<Pick<RunOptions, 'rebooter' | 'gates' | 'fallback'>>;
 }
 
 export interface SessionResult {
@@ -179,7 +181,7 @@ function progressLines(t: TrackedPlan, plan?: Plan): ProgressLine[] {
 
 async function planAndSync(d: SessionDeps, cluster: string, item: TrackedItem | undefined, before: TrackedPlan | undefined, requestedBy?: string, force = false): Promise<SessionResult> {
   const g = d.settings.github;
-  const { plan, id } = await inspectCluster(d.clients, d.settings.plan, d.log);
+  const { plan, id } = await inspectCluster(d.clients, d.settings.plan, d.log, await d.aksFacts?.());
   const at = now(d);
   const dir = join(d.outDir, shortId(id));
   mkdirSync(dir, { recursive: true });
@@ -306,7 +308,7 @@ async function execute(d: SessionDeps, cluster: string, item: TrackedItem, track
   await write(true);
   let result: ExecutionResult;
   try {
-    result = await runPlan(d.clients, pf, { plan: d.settings.plan, execute: d.settings.execute, log: d.log, onEvent, interrupt, ...d.extras });
+    result = await runPlan(d.clients, pf, { plan: d.settings.plan, execute: d.settings.execute, log: d.log, onEvent, interrupt, ...(await d.extras?.()) });
   } catch (e) {
     // It could not start or continue (the lock is held, another cluster): the plan stays approved and says why.
     live.run = { ...live.run!, state: 'paused', message: `could not run: ${(e as Error).message}` };

@@ -6,7 +6,9 @@ import { readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { PLAN_SETTINGS } from '../../src/settings.ts';
+import { EXECUTE_SETTINGS, PLAN_SETTINGS } from '../../src/settings.ts';
+import { GITHUB_SETTINGS } from '../../src/github/options.ts';
+import { AZURE_SETTINGS } from '../../src/azure/settings.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const action = parse(readFileSync(join(root, 'action.yml'), 'utf8')) as {
@@ -20,10 +22,12 @@ test('action.yml runs the bundle on node24', () => {
 });
 
 test('every setting is an input with the same default and description, and nothing else is', () => {
-  const names = Object.keys(PLAN_SETTINGS);
-  assert.deepEqual(Object.keys(action.inputs).sort(), [...names, 'mode', 'github-token', 'plan-ttl-hours'].sort());
-  for (const [name, [, def, doc]] of Object.entries(PLAN_SETTINGS)) {
-    assert.equal(action.inputs[name]!.default, def, `default of ${name}`);
+  const all: Record<string, readonly [unknown, string, string]> = { ...GITHUB_SETTINGS, ...PLAN_SETTINGS, ...EXECUTE_SETTINGS, ...AZURE_SETTINGS };
+  assert.equal(Object.keys(all).length, Object.keys(GITHUB_SETTINGS).length + Object.keys(PLAN_SETTINGS).length + Object.keys(EXECUTE_SETTINGS).length + Object.keys(AZURE_SETTINGS).length, 'one name for one thing: no setting in two groups');
+  assert.deepEqual(Object.keys(action.inputs).sort(), Object.keys(all).sort());
+  for (const [name, [, def, doc]] of Object.entries(all)) {
+    // In a workflow the token defaults to the job's token; the CLI has none.
+    assert.equal(action.inputs[name]!.default, name === 'github-token' ? '${{ github.token }}' : def, `default of ${name}`);
     assert.equal(action.inputs[name]!.description, doc, `description of ${name}`);
     assert.equal(action.inputs[name]!.required, false);
   }
@@ -31,5 +35,5 @@ test('every setting is an input with the same default and description, and nothi
 
 test('outputs are documented', () => {
   for (const [name, o] of Object.entries(action.outputs)) assert.ok(o.description.length > 10, name);
-  assert.deepEqual(Object.keys(action.outputs), ['plan-id', 'state', 'nodes-pending', 'plan-file', 'report-file', 'issue-number']);
+  assert.deepEqual(Object.keys(action.outputs), ['plan-id', 'state', 'nodes-pending', 'nodes-rebooted', 'nodes-failed', 'plan-file', 'report-file', 'issue-number', 'pr-number']);
 });
