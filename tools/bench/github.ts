@@ -1,0 +1,223 @@
+// GitHub API requests of the bundled action, run as the runner runs it (node action/index.js,
+// INPUT_* variables, GITHUB_EVENT_PATH) against the fake GitHub of test/harness/github.ts and the
+// real local control plane with KWOK nodes. The fake records every request it answers; they are
+// counted by method and route template (GitHub's OpenAPI description), per action run:
+//  - a scheduled plan run that opens the tracking issue,
+//  - a second scheduled run with the cluster unchanged,
+//  - an approval comment that executes 3 nodes, and one that executes 1 node (the per-node slope
+//    is their difference / 2), with the default progress-interval (15) and with 1.
+import { spawn } from 'node:child_process';
+import { writeFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+import * as k8s from '@kubernetes/client-node';
+import { startCluster } from '../../test/harness/controlplane.ts';
+import { NodeSimulator, waitUntil } from '../../test/harness/simulator.ts';
+import { aksNode } from '../../test/harness/nodes.ts';
+import { BOOT_TIME, ubuntuUpToDate } from '../../test/fixtures/hosts.ts';
+import { FakeGitHub } from '../../test/harness/github.ts';
+import { MERGE_PATCH as MERGE } from '../../src/kube/client.ts';
+import { ANN } from '../../src/execute/progress.ts';
+import { readTrackedPlan } from '../../src/github/body.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ACTION = join(root, 'action', 'index.js');
+const log = (s: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
+
+/** Inputs the action runs with besides the defaults (those of test/integration/github.test.ts, without its progress-interval 1). */
+export const GITHUB_INPUTS: Record<string, string> = {
+  'cluster-name': 'aks-prod',
+  'probe-timeout': '20',
+  soak: '0',
+  'drain-retry-delay': '1',
+  'lock-ttl': '5',
+  'reboot-timeout': '30',
+  'workload-timeout': '60',
+};
+
+// ---------- route templates from GitHub's description ----------
+
+let routes: { method: string; template: string; regex: RegExp; greedy: boolean; params: number }[] | undefined;
+
+/** `GET /repos/{owner}/{repo}/issues` for `GET /repos/contoso/platform/issues`, matched as the fake matches. */
+export function routeOf(method: string, path: string): string {
+  if (!routes) {
+    const file = createRequire(import.meta.url).resolve('@octokit/openapi/generated/api.github.com.json');
+    const spec = JSON.parse(readFileSync(file, 'utf8')) as { paths: Record<string, Record<string, unknown>> };
+    routes = [];
+    for (const [template, methods] of Object.entries(spec.paths)) {
+      const greedy = /\{(path|ref)\}$/.test(template);
+      const count = (template.match(/\{/g) ?? []).length;
+      let i = 0;
+      const regex = new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{([^}]+)\\?\}/g, () => (++i === count && greedy ? '(.+)' : '([^/]+)'))}$`);
+      for (const m of Object.keys(methods)) routes.push({ method: m.toUpperCase(), template, regex, greedy, params: count });
+    }
+    routes.sort((a, b) => Number(a.greedy) - Number(b.greedy) || a.params - b.params);
+  }
+  return `${method} ${routes.find((r) => r.method === method && r.regex.test(path))?.template ?? `${path} (no such route)`}`;
+}
+
+// ---------- one action run ----------
+
+interface ActionRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  outputs: Record<string, string>;
+  wallMs: number;
+}
+
+async function runAction(dir: string, api: string, kubeconfig: string, event: { name: string; payload?: object; actor?: string }, inputs: Record<string, string>): Promise<ActionRun> {
+  const out = join(dir, `output-${Date.now()}-${Math.random()}`);
+  const eventPath = join(dir, `event-${Date.now()}-${Math.random()}.json`);
+  writeFileSync(out, '');
+  writeFileSync(eventPath, JSON.stringify(event.payload ?? {}));
+  const env: Record<string, string> = {
+    GITHUB_EVENT_NAME: event.name,
+    GITHUB_EVENT_PATH: eventPath,
+    GITHUB_ACTOR: event.actor ?? 'alice',
+    GITHUB_API_URL: api,
+    GITHUB_REPOSITORY: 'contoso/platform',
+    GITHUB_RUN_ID: '4242',
+    GITHUB_OUTPUT: out,
+    GITHUB_STEP_SUMMARY: join(dir, 'summary'),
+    RUNNER_TEMP: dir,
+    INPUT_KUBECONFIG: kubeconfig,
+    'INPUT_GITHUB-TOKEN': 'ghs_not-a-real-token',
+  };
+  for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [ACTION], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const code = await new Promise<number | null>((r) => child.on('close', r));
+  const wallMs = performance.now() - t0;
+  const outputs: Record<string, string> = {};
+  for (const m of readFileSync(out, 'utf8').matchAll(/^([a-z-]+)<<(ghadelimiter_[0-9a-f-]+)\n([\s\S]*?)\n\2$/gm)) outputs[m[1]!] = m[3]!;
+  return { code, stdout, stderr, outputs, wallMs };
+}
+
+// ---------- the benchmark ----------
+
+export type Phase = 'open' | 'unchanged' | 'exec1' | 'exec3';
+export interface PhaseSample {
+  /** `METHOD /template` (with ` → status` when not 2xx) → count. */
+  routes: Map<string, number>;
+  total: number;
+  wallMs: number;
+  /** Lines of the tracking issue's body that the run changed (the unchanged run: what its PATCH rewrote). */
+  bodyLinesChanged?: string[];
+}
+/** One round: a fresh fake GitHub, the four action runs, at one progress-interval. */
+export interface GitHubRound {
+  interval: number;
+  phases: Record<Phase, PhaseSample>;
+  violations: string[];
+}
+
+const USERS = [
+  { login: 'alice', role: 'admin' as const },
+  { login: 'bob', role: 'write' as const },
+];
+
+export async function benchGitHub(runs: number, intervals: number[]): Promise<{ rounds: GitHubRound[]; nodes: number }> {
+  const cluster = await startCluster({ users: [{ name: 'reboot-pilot' }] });
+  const sim = new NodeSimulator(cluster);
+  sim.rebootDownMs = 1000;
+  await sim.start();
+  const rounds: GitHubRound[] = [];
+  try {
+    const core = cluster.kc.makeApiClient(k8s.CoreV1Api);
+    const dir = mkdtempSync(join(tmpdir(), 'rp-bench-github-'));
+    writeFileSync(join(dir, 'summary'), '');
+    // The action runs with exactly the permissions of deploy/rbac.yaml.
+    const objects = k8s.KubernetesObjectApi.makeApiClient(cluster.kc);
+    for (const doc of parseAllDocuments(readFileSync(join(root, 'deploy', 'rbac.yaml'), 'utf8'))) await objects.create(doc.toJSON() as k8s.KubernetesObject);
+    const kubeconfig = join(dir, 'reboot-pilot.kubeconfig');
+    writeFileSync(kubeconfig, cluster.kubeconfigFor('reboot-pilot'));
+    const nodes = [0, 1, 2].map((i) => aksNode({ pool: 'nodepool1', index: i }));
+    await sim.createNodes(nodes.map((n) => ({ ...n, bootTime: BOOT_TIME })));
+    const names = nodes.map((n) => n.name);
+    for (const n of names) sim.writeHostFiles(n, { ...ubuntuUpToDate, 'boot/vmlinuz-5.15.0-1079-azure': 'kernel' });
+    const apps = cluster.kc.makeApiClient(k8s.AppsV1Api);
+    const policy = cluster.kc.makeApiClient(k8s.PolicyV1Api);
+    await core.createNamespace({ body: { metadata: { name: 'shop' } } });
+    await apps.createNamespacedDeployment({
+      namespace: 'shop',
+      body: { metadata: { name: 'web' }, spec: { replicas: 3, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } } },
+    });
+    await policy.createNamespacedPodDisruptionBudget({ namespace: 'shop', body: { metadata: { name: 'web' }, spec: { minAvailable: 2, selector: { matchLabels: { app: 'web' } } } } });
+    await waitUntil('web available and its PDB computed', async () => (await policy.readNamespacedPodDisruptionBudget({ name: 'web', namespace: 'shop' })).status?.currentHealthy === 3, 60_000);
+
+    let kernelSerial = 1200;
+    const pend = (...ns: string[]) => {
+      const k = `5.15.0-${++kernelSerial}-azure`;
+      for (const n of ns) sim.writeHostFiles(n, { [`boot/vmlinuz-${k}`]: 'kernel', 'var/run/reboot-required': '*** System restart required ***\n', 'var/run/reboot-required.pkgs': `linux-image-${k}\n` });
+    };
+    const reset = async () => {
+      for (const n of names) {
+        sim.writeHostFiles(n, { 'var/run/reboot-required': null, 'var/run/reboot-required.pkgs': null });
+        const clear = Object.fromEntries(Object.values(ANN).map((k) => [k, null]));
+        await core.patchNode({ name: n, body: { spec: { unschedulable: false }, metadata: { annotations: clear } } }, MERGE);
+      }
+    };
+
+    for (let r = 0; r < runs; r++) {
+      for (const interval of intervals) {
+        const gh = new FakeGitHub({ users: USERS });
+        const api = await gh.start();
+        const inputs = { ...GITHUB_INPUTS, ...(interval === 15 ? {} : { 'progress-interval': String(interval) }) };
+        const measured = async (what: string, f: () => Promise<ActionRun>, check: (a: ActionRun) => boolean): Promise<PhaseSample> => {
+          const from = gh.requests.length;
+          const comments = gh.comments.size;
+          const a = await f();
+          log(`${what}: the action commented ${JSON.stringify([...gh.comments.values()].slice(comments + (what.startsWith('approval') ? 1 : 0)).map((c) => String(c.body).split('\n').filter((l) => !l.startsWith('<!--') && !l.startsWith('|') && l.trim()).slice(0, 2).join(' / ').slice(0, 120)))}`);
+          if (a.code !== 0 || !check(a)) throw new Error(`${what}: exit ${a.code}, outputs ${JSON.stringify(a.outputs)}\n${a.stdout}\n${a.stderr}`);
+          const routes = new Map<string, number>();
+          const reqs = gh.requests.slice(from);
+          for (const q of reqs) {
+            const key = `${routeOf(q.method, q.path)}${q.status >= 300 ? ` → ${q.status}` : ''}`;
+            routes.set(key, (routes.get(key) ?? 0) + 1);
+          }
+          return { routes, total: reqs.length, wallMs: a.wallMs };
+        };
+        const schedule = () => runAction(dir, api, kubeconfig, { name: 'schedule' }, inputs);
+        const approve = async (number: number) => {
+          const body = `/approve ${readTrackedPlan(gh.issues.get(number)!.body as string)!.planId.slice(0, 12)}`;
+          const c = gh.comment(number, 'bob', body) as { id: number };
+          return runAction(dir, api, kubeconfig, { name: 'issue_comment', actor: 'bob', payload: { action: 'created', issue: { number }, comment: { id: c.id, body, user: { login: 'bob' } } } }, inputs);
+        };
+        try {
+          pend(...names);
+          const open = await measured('first schedule', schedule, (a) => a.outputs['issue-number'] === '1' && a.outputs.state === 'awaiting-approval');
+          const before = String(gh.issues.get(1)!.body).split('\n');
+          const unchanged = await measured('second schedule', schedule, (a) => a.outputs['issue-number'] === '1' && a.outputs.state === 'awaiting-approval' && /tracking issue: refreshed/.test(a.stdout));
+          const after = String(gh.issues.get(1)!.body).split('\n');
+          unchanged.bodyLinesChanged = after.filter((l, i) => l !== before[i]).concat(after.length !== before.length ? [`(${before.length} → ${after.length} lines)`] : []);
+          const exec3 = await measured('approval of 3 nodes', () => approve(1), (a) => a.outputs.state === 'completed' && a.outputs['nodes-rebooted'] === '3');
+          await reset();
+          pend(names[0]!);
+          const one = await schedule();
+          const number = Number(one.outputs['issue-number']);
+          if (one.code !== 0 || !(number > 1)) throw new Error(`schedule of 1 node: ${one.stdout}\n${one.stderr}`);
+          const exec1 = await measured('approval of 1 node', () => approve(number), (a) => a.outputs.state === 'completed' && a.outputs['nodes-rebooted'] === '1');
+          await reset();
+          const phases = { open, unchanged, exec1, exec3 };
+          rounds.push({ interval, phases, violations: [...gh.violations] });
+          log(`github run ${r + 1}, progress-interval ${interval}: ${(Object.keys(phases) as Phase[]).map((p) => `${p} ${phases[p].total} requests (${(phases[p].wallMs / 1000).toFixed(1)} s)`).join(', ')}; ${gh.violations.length} violations`);
+        } finally {
+          await gh.stop();
+        }
+      }
+    }
+    return { rounds, nodes: names.length };
+  } finally {
+    await sim.stop();
+    await cluster.stop();
+  }
+}
