@@ -13,9 +13,9 @@ import { inspectCluster } from './plan/inspect.ts';
 import { canonicalJson, shortId } from './plan/canonical.ts';
 import { renderMarkdown } from './report/markdown.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { AZURE_SETTINGS, parseAzureSettings } from './azure/settings.ts';
-import { azureExtras, azureKubeClients, azurePlanFacts, openAzure, type AzureSession } from './azure/wire.ts';
+import { AZURE_SETTINGS, aksEnabled, parseAzureSettings } from './azure/settings.ts';
 import type { KubeClients } from './kube/client.ts';
+import type { AksFacts } from './plan/types.ts';
 
 /** The mode an event implies; the `mode` input overrides it. */
 export function modeFor(eventName: string, override: GitHubSettings['mode']): SessionMode {
@@ -64,9 +64,9 @@ function setOutputs(r: SessionResult, kind: Tracker['kind'] | undefined): void {
 }
 
 /** Without a token: inspect and report only (job summary, files, outputs). */
-async function planOnly(settings: ReturnType<typeof parsePlanSettings>, clients: KubeClients, az: AzureSession | undefined, outDir: string): Promise<SessionResult> {
+async function planOnly(settings: ReturnType<typeof parsePlanSettings>, clients: KubeClients, aksFacts: (() => Promise<AksFacts | undefined>) | undefined, outDir: string): Promise<SessionResult> {
   const log = (l: string) => core.info(l);
-  const { plan, id } = await inspectCluster(clients, settings, log, await azurePlanFacts(az, log));
+  const { plan, id } = await inspectCluster(clients, settings, log, await aksFacts?.());
   const now = new Date();
   const dir = join(outDir, shortId(id));
   mkdirSync(dir, { recursive: true });
@@ -93,13 +93,17 @@ export async function run(): Promise<void> {
     if (!event) return core.info('a deleted comment: nothing to do');
     const log = (l: string) => core.info(l);
     // AKS: Entra tokens from GitHub OIDC (fresh for every exchange), cluster access without a kubeconfig.
-    const az = openAzure(azure, { needed: execute['reboot-method'] === 'azure-vmss', getIDToken: (aud) => core.getIDToken(aud), log });
-    const clients = (await azureKubeClients(az, plan, log)) ?? connect(plan);
+    // The Azure SDKs load only when Azure is asked for: a kubeconfig-only run starts faster.
+    const needed = execute['reboot-method'] === 'azure-vmss';
+    const wire = aksEnabled(azure) || needed ? await import('./azure/wire.ts') : undefined;
+    const az = wire?.openAzure(azure, { needed, getIDToken: (aud) => core.getIDToken(aud), log });
+    const clients = (await wire?.azureKubeClients(az, plan, log)) ?? connect(plan);
+    const aksFacts = wire ? () => wire.azurePlanFacts(az, log) : undefined;
     let result: SessionResult;
     let kind: Tracker['kind'] | undefined;
     if (!token || !repository.includes('/')) {
       if (mode !== 'plan') throw new UserError(`mode ${mode} needs github-token and GITHUB_REPOSITORY: commands and approvals live on the tracking issue or pull request`);
-      result = await planOnly(plan, clients, az, outDir);
+      result = await planOnly(plan, clients, aksFacts, outDir);
     } else {
       core.setSecret(token);
       const [owner, repo] = repository.split('/') as [string, string];
@@ -119,8 +123,7 @@ export async function run(): Promise<void> {
         event,
         outDir,
         log,
-        aksFacts: () => azurePlanFacts(az, log),
-        extras: () => azureExtras(az, execute, clients, log),
+        ...(wire ? { aksFacts: aksFacts!, extras: () => wire.azureExtras(az, execute, clients, log) } : {}),
         ...(runUrl ? { runUrl } : {}),
       });
       core.info(`tracking ${tracker.kind}: ${result.outcome}${result.number ? ` #${result.number}` : ''}`);

@@ -344,7 +344,8 @@ async function processNode(
     const since = p.rebootRequestedAt ?? new Date();
     const deadline = since.getTime() + s.rebootTimeoutSeconds * 1000;
     step('wait for the node to come back', `new boot ID, Ready; timeout ${s.rebootTimeoutSeconds}s`);
-    const t = Date.now();
+    // From the request, not from here: a method whose request blocks (a VMSS restart) is timed whole.
+    const t = since.getTime();
     const back = await waitForBoot(c, n.name, bootBefore, deadline, (what, sinceMs) => emit({ type: 'waiting', node: n.name, what, sinceMs }));
     let fellBack = false;
     if (!back.ok) {

@@ -228,7 +228,8 @@ async function planAndSync(d: SessionDeps, cluster: string, item: TrackedItem | 
     return { ...base, outcome: 'opened', state, number: created.number };
   }
   if (same) {
-    await d.tracker.update(item, body, title);
+    // An identical body costs no write (it still changes as the report's "pending since" ages grow).
+    if (body !== item.body || title !== item.title) await d.tracker.update(item, body, title);
     return { ...base, outcome: 'refreshed', state, number: item.number };
   }
   await d.tracker.revise(cluster, item, title, body, files, message);

@@ -10,6 +10,7 @@ export interface TrackedItem {
   number: number;
   body: string;
   url: string;
+  title?: string;
   /** Who opened it: the action's own identity, whose replies are recognised as answers. */
   author?: string;
 }
@@ -79,7 +80,7 @@ export class IssueTracker extends Base implements Tracker {
   async find(cluster: string): Promise<TrackedItem | undefined> {
     const open = await this.octokit.paginate(this.octokit.rest.issues.listForRepo, { ...this.r, state: 'open', labels: LABEL, per_page: 100 });
     const i = open.find((x) => !x.pull_request && isTracking(x.body, cluster));
-    return i ? { number: i.number, body: i.body ?? '', url: i.html_url, ...(i.user ? { author: i.user.login } : {}) } : undefined;
+    return i ? { number: i.number, body: i.body ?? '', url: i.html_url, title: i.title, ...(i.user ? { author: i.user.login } : {}) } : undefined;
   }
 
   async open(_cluster: string, title: string, body: string): Promise<TrackedItem> {
@@ -146,7 +147,7 @@ export class PullRequestTracker extends Base implements Tracker {
   async find(cluster: string): Promise<TrackedItem | undefined> {
     const open = await this.octokit.paginate(this.octokit.rest.pulls.list, { ...this.r, state: 'open', head: `${this.r.owner}:${this.branch(cluster)}`, per_page: 100 });
     const p = open.find((x) => isTracking(x.body, cluster));
-    return p ? { number: p.number, body: p.body ?? '', url: p.html_url, ...(p.user ? { author: p.user.login } : {}) } : undefined;
+    return p ? { number: p.number, body: p.body ?? '', url: p.html_url, title: p.title, ...(p.user ? { author: p.user.login } : {}) } : undefined;
   }
 
   /** Commits each file to the plan branch (one commit per file, through the contents API). */

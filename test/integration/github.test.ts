@@ -226,7 +226,7 @@ test('issue mode: spoofed and invalid commands are refused with a reply and exec
 
   // /status from anyone; then the second approval executes the plan in the same job.
   const status = await say(1, 'rita', '/status', approvals);
-  assert.match(answerTo(status.comment.id).reply!, /revision 2.*awaiting-approval; approvals 1 \(@alice\)/);
+  assert.match(answerTo(status.comment.id).reply!, /revision 2.*awaiting-approval; approvals 1 of 2 \(@alice\)/);
   const go = await say(1, 'bob', `/approve ${short}`, approvals);
   assert.equal(go.run.code, 0, go.run.stdout + go.run.stderr);
   assert.deepEqual(answerTo(go.comment.id).reactions, ['rocket']);
@@ -316,4 +316,23 @@ test('/pause during an execution stops it between nodes; /resume continues in a 
   const final = [...gh.comments.values()].map((x) => x.body as string).find((b) => b.includes('All done. Closing.'))!;
   assert.equal(final.match(/\| rebooted \|/g)?.length, 2, 'the first run’s node keeps its result and timings');
   assert.equal(gh.issues.get(number)!.state, 'closed');
+});
+
+test('a gate pauses an approved plan (max-nodes 1 per run); the next scheduled run continues it without a new approval', async () => {
+  pend(nodes[1]!, nodes[2]!);
+  const gate = { 'MAX-NODES': '1' };
+  const first = await schedule(gate);
+  const number = Number(first.outputs['issue-number']);
+  const reboots = sim.reboots.length;
+  const go = await say(number, 'bob', `/approve ${idOf(number).slice(0, 12)}`, gate);
+  assert.equal(go.run.outputs.state, 'paused');
+  assert.equal(go.run.outputs['nodes-rebooted'], '1');
+  assert.match([...gh.comments.values()].pop()!.body as string, /Paused: max\\-nodes reached.*The next scheduled run continues, or comment `\/resume`\./s);
+  const next = await schedule(gate);
+  assert.equal(next.code, 0, next.stdout + next.stderr);
+  assert.equal(next.outputs.state, 'completed');
+  assert.equal(next.outputs['nodes-rebooted'], '2');
+  assert.equal(sim.reboots.length, reboots + 2);
+  assert.equal(gh.issues.get(number)!.state, 'closed');
+  assert.equal(readTrackedPlan(gh.issues.get(number)!.body as string)!.revision, 1, 'the approved revision was executed, not replaced');
 });

@@ -1,0 +1,230 @@
+// npm run demo: the whole product on a local AKS-like cluster, no cloud account. Builds or reuses
+// the local control plane, creates 5 KWOK nodes (two Linux pools, one Windows pool; two Linux nodes
+// with a newer kernel pending; a Deployment guarded by a PDB), starts the fake GitHub and the fake
+// ARM/Entra (HTTPS), and runs the bundled action exactly as a workflow would: a scheduled plan
+// opens the tracking issue, an approval comment executes it (serial VMSS restarts, then the
+// Windows pool's node image upgrade), and the issue closes with the results.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+import * as k8s from '@kubernetes/client-node';
+import { startCluster } from '../test/harness/controlplane.ts';
+import { NodeSimulator, waitUntil } from '../test/harness/simulator.ts';
+import { InvariantWatcher } from '../test/harness/invariants.ts';
+import { aksNode, DEFAULT_NODE_RG, DEFAULT_SUBSCRIPTION } from '../test/harness/nodes.ts';
+import { BOOT_TIME, ubuntuUpToDate } from '../test/fixtures/hosts.ts';
+import { FakeGitHub } from '../test/harness/github.ts';
+import { FakeAzure } from '../test/harness/arm.ts';
+import { readTrackedPlan } from '../src/github/body.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const t0 = Date.now();
+const say = (line: string) => console.log(`\x1b[2m${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s\x1b[0m ${line}`);
+const heading = (line: string) => console.log(`\n\x1b[1m== ${line}\x1b[0m`);
+/** A Markdown body for the terminal: without the hidden state, folded details kept short. */
+const show = (body: string) =>
+  console.log(
+    body
+      .replace(/<!--[\s\S]*?-->/g, '')
+      .replace(/\n{3,}/g, '\n\n')
+      .trim()
+      .split('\n')
+      .map((l) => `    │ ${l}`)
+      .join('\n'),
+  );
+
+const LINUX_IMAGE = 'AKSUbuntu-2204gen2containerd-202509.23.0';
+const WIN_IMAGE = 'AKSWindows-2022-containerd-20348.3207.250212';
+const NEW_KERNEL = '5.15.0-1102-azure';
+
+async function main(): Promise<number> {
+  heading('1. Local control plane (etcd, kube-apiserver, controller-manager, scheduler, KWOK)');
+  say('building it from the Go module proxy on first use (about 8 minutes), else reusing the cache');
+  execFileSync('bash', [join(root, 'tools', 'controlplane', 'build.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const cluster = await startCluster({ users: [{ name: 'reboot-pilot' }] });
+  const sim = new NodeSimulator(cluster);
+  sim.rebootDownMs = 2000;
+  await sim.start();
+  const dir = mkdtempSync(join(tmpdir(), 'rp-demo-'));
+  let gh: FakeGitHub | undefined;
+  let az: FakeAzure | undefined;
+  const watcher = new InvariantWatcher(cluster);
+  try {
+    say(`cluster up at ${cluster.kc.getCurrentCluster()!.server}`);
+    const core = cluster.kc.makeApiClient(k8s.CoreV1Api);
+    const objects = k8s.KubernetesObjectApi.makeApiClient(cluster.kc);
+    for (const doc of parseAllDocuments(readFileSync(join(root, 'deploy', 'rbac.yaml'), 'utf8'))) await objects.create(doc.toJSON() as k8s.KubernetesObject);
+    say('applied deploy/rbac.yaml: the action runs with exactly those permissions');
+
+    heading('2. An AKS-like cluster: pools nodepool1 and userpool (Linux), win (Windows)');
+    const specs = [
+      ...[0, 1].map((i) => ({ ...aksNode({ pool: 'nodepool1', index: i, nodeImageVersion: LINUX_IMAGE }), bootTime: BOOT_TIME })),
+      ...[0, 1].map((i) => ({ ...aksNode({ pool: 'userpool', index: i, vmssSuffix: '87654321', nodeImageVersion: LINUX_IMAGE }), bootTime: BOOT_TIME })),
+      aksNode({ pool: 'win', index: 0, os: 'windows', nodeImageVersion: WIN_IMAGE }),
+    ];
+    await sim.createNodes(specs);
+    const linux = specs.slice(0, 4).map((s) => s.name);
+    for (const n of linux) sim.writeHostFiles(n, { ...ubuntuUpToDate, 'boot/vmlinuz-5.15.0-1079-azure': 'kernel' });
+    // unattended-upgrades installed a new kernel on one node of each Linux pool.
+    for (const n of [linux[0]!, linux[2]!]) sim.writeHostFiles(n, { [`boot/vmlinuz-${NEW_KERNEL}`]: 'kernel', 'var/run/reboot-required': '*** System restart required ***\n', 'var/run/reboot-required.pkgs': `linux-image-${NEW_KERNEL}\n` });
+    for (const s of specs) say(`node ${s.name}${[linux[0], linux[2]].includes(s.name) ? `: kernel ${NEW_KERNEL} installed, /var/run/reboot-required present` : ''}`);
+    const apps = cluster.kc.makeApiClient(k8s.AppsV1Api);
+    const policy = cluster.kc.makeApiClient(k8s.PolicyV1Api);
+    await core.createNamespace({ body: { metadata: { name: 'shop' } } });
+    await apps.createNamespacedDeployment({
+      namespace: 'shop',
+      body: { metadata: { name: 'web' }, spec: { replicas: 3, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { nodeSelector: { 'kubernetes.io/os': 'linux' }, containers: [{ name: 'web', image: 'nginx' }] } } } },
+    });
+    await policy.createNamespacedPodDisruptionBudget({ namespace: 'shop', body: { metadata: { name: 'web' }, spec: { minAvailable: 2, selector: { matchLabels: { app: 'web' } } } } });
+    await waitUntil('shop/web available under its PDB', async () => (await policy.readNamespacedPodDisruptionBudget({ name: 'web', namespace: 'shop' })).status?.currentHealthy === 3, 60_000);
+    say('Deployment shop/web (3 replicas) guarded by PDB minAvailable 2');
+
+    heading('3. Fake GitHub (OpenAPI-validated) and fake ARM + Entra + GitHub OIDC (HTTPS)');
+    gh = new FakeGitHub({ users: [{ login: 'alice', role: 'admin' }, { login: 'bob', role: 'write' }] });
+    const api = await gh.start();
+    // What AKS returns from listClusterUserCredentials for an Entra cluster: a kubelogin user,
+    // which the action replaces with its own Entra token (no kubelogin on the runner).
+    const rbacKc = new k8s.KubeConfig();
+    rbacKc.loadFromString(cluster.kubeconfigFor('reboot-pilot'));
+    const aksKubeconfig = [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      '- name: aks-demo',
+      '  cluster:',
+      `    server: ${rbacKc.getCurrentCluster()!.server}`,
+      `    certificate-authority-data: ${Buffer.from(cluster.caPem).toString('base64')}`,
+      'contexts:',
+      '- name: aks-demo',
+      '  context: {cluster: aks-demo, user: clusterUser_rg-platform_aks-demo}',
+      'current-context: aks-demo',
+      'users:',
+      '- name: clusterUser_rg-platform_aks-demo',
+      '  user:',
+      '    exec:',
+      '      apiVersion: client.authentication.k8s.io/v1beta1',
+      '      command: kubelogin',
+      '      args: [get-token, --server-id, 6dae42f8-4368-4678-94ff-3960e28e3630]',
+      '',
+    ].join('\n');
+    az = await FakeAzure.start(
+      {
+        subscriptionId: DEFAULT_SUBSCRIPTION,
+        resourceGroup: 'rg-platform',
+        name: 'aks-demo',
+        location: 'westeurope',
+        nodeResourceGroup: DEFAULT_NODE_RG,
+        nodeOSUpgradeChannel: 'Unmanaged',
+        pools: [
+          { name: 'nodepool1', osType: 'Linux', nodeImageVersion: LINUX_IMAGE, latestNodeImageVersion: LINUX_IMAGE, count: 2, upgradeSettings: { maxSurge: '33%' } },
+          { name: 'userpool', osType: 'Linux', nodeImageVersion: LINUX_IMAGE, latestNodeImageVersion: LINUX_IMAGE, count: 2, upgradeSettings: { maxSurge: '33%' } },
+          { name: 'win', osType: 'Windows', nodeImageVersion: WIN_IMAGE, latestNodeImageVersion: 'AKSWindows-2022-containerd-20348.3270.250311', count: 1, upgradeSettings: { maxSurge: '1' } },
+        ],
+        maintenance: [],
+        kubeconfig: aksKubeconfig,
+      },
+      sim,
+    );
+    az.kubeToken = rbacKc.getCurrentUser()!.token!;
+    say(`GitHub API ${api}, ARM ${az.base}`);
+    writeFileSync(join(dir, 'summary.md'), '');
+
+    /** The bundled action, started the way the runner starts it; its log streams to the terminal. */
+    const action = async (event: { name: string; payload?: object; actor: string }): Promise<Record<string, string>> => {
+      const out = join(dir, `output-${Date.now()}`);
+      const eventPath = join(dir, `event-${Date.now()}.json`);
+      writeFileSync(out, '');
+      writeFileSync(eventPath, JSON.stringify(event.payload ?? {}));
+      const inputs: Record<string, string> = {
+        'cluster-name': 'aks-demo',
+        'github-token': 'ghs_demo-token',
+        'reboot-method': 'azure-vmss',
+        'azure-credential': 'oidc',
+        ...az!.settings(),
+        soak: '3',
+        'drain-retry-delay': '1',
+        'reboot-timeout': '60',
+        'progress-interval': '2',
+      };
+      const env: Record<string, string> = {
+        ...(process.env as Record<string, string>),
+        ...az!.oidcEnv(),
+        NODE_EXTRA_CA_CERTS: az!.caFile,
+        GITHUB_EVENT_NAME: event.name,
+        GITHUB_EVENT_PATH: eventPath,
+        GITHUB_ACTOR: event.actor,
+        GITHUB_API_URL: api,
+        GITHUB_REPOSITORY: 'contoso/platform',
+        GITHUB_RUN_ID: '1',
+        GITHUB_OUTPUT: out,
+        GITHUB_STEP_SUMMARY: join(dir, 'summary.md'),
+        RUNNER_TEMP: dir,
+        KUBECONFIG: join(dir, 'no-kubeconfig'),
+      };
+      for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
+      const child = spawn(process.execPath, [join(root, 'action', 'index.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let buf = '';
+      const line = (l: string) => {
+        if (!l || l.startsWith('::add-mask::') || l.startsWith('::debug::') || l.startsWith('::set-output')) return;
+        say(`  action │ ${l.replace(/^::(error|warning)::/, '$1: ')}`);
+      };
+      child.stdout.on('data', (d: Buffer) => {
+        buf += d.toString();
+        const parts = buf.split('\n');
+        buf = parts.pop()!;
+        parts.forEach(line);
+      });
+      child.stderr.on('data', (d: Buffer) => d.toString().split('\n').forEach(line));
+      const code = await new Promise<number | null>((r) => child.on('close', r));
+      line(buf);
+      if (code !== 0) throw new Error(`the action exited with ${code}`);
+      const outputs: Record<string, string> = {};
+      for (const m of readFileSync(out, 'utf8').matchAll(/^([a-z-]+)<<(ghadelimiter_[0-9a-f-]+)\n([\s\S]*?)\n\2$/gm)) outputs[m[1]!] = m[3]!;
+      return outputs;
+    };
+
+    heading('4. The scheduled workflow: plan (OIDC sign-in, AKS access without a kubeconfig, probes)');
+    const planned = await action({ name: 'schedule', actor: 'github-actions[bot]' });
+    const number = Number(planned['issue-number']);
+    const id = readTrackedPlan(gh.issues.get(number)!.body as string)!.planId;
+    say(`tracking issue #${number} opened: plan ${id.slice(0, 12)}, ${planned['nodes-pending']} nodes, state ${planned.state}`);
+    heading(`Issue #${number}: ${gh.issues.get(number)!.title as string}`);
+    show(gh.issues.get(number)!.body as string);
+
+    heading(`5. bob comments "/approve ${id.slice(0, 12)}": the comment workflow executes the plan`);
+    await watcher.start();
+    const c = gh.comment(number, 'bob', `/approve ${id.slice(0, 12)}`) as { id: number };
+    const done = await action({ name: 'issue_comment', actor: 'bob', payload: { action: 'created', issue: { number }, comment: { id: c.id } } });
+    const violations = watcher.stop();
+
+    heading('6. Result');
+    const comments = [...gh.comments.values()].map((x) => x.body as string);
+    show(comments.find((b) => b.includes('Reboot Pilot: plan'))!);
+    say(`issue #${number} is ${gh.issues.get(number)!.state as string}; outputs: state ${done.state}, rebooted ${done['nodes-rebooted']}, failed ${done['nodes-failed']}, pending ${done['nodes-pending']}`);
+    say(`the Windows pool's node image: ${az.pool('win').nodeImageVersion} (was ${WIN_IMAGE})`);
+    say(`invariants while executing: at most ${watcher.maxUnavailable} node unavailable because of Reboot Pilot, ${violations.length} violations (PDBs, cordons)`);
+    say(`GitHub: ${gh.requests.length} API requests, ${gh.violations.length} OpenAPI violations; ARM: ${az.violations.length} violations`);
+    heading('Job summary (GITHUB_STEP_SUMMARY)');
+    show(readFileSync(join(dir, 'summary.md'), 'utf8').split('### Reboot Pilot: plan').pop()!.replace(/^/, '### Reboot Pilot: plan'));
+    const ok = done.state === 'completed' && violations.length === 0 && gh.violations.length === 0 && az.violations.length === 0 && gh.issues.get(number)!.state === 'closed';
+    say(ok ? 'demo completed: plan → issue → approval → serial reboots → node image upgrade → closed' : 'demo FAILED: see above');
+    return ok ? 0 : 1;
+  } finally {
+    watcher.stop();
+    await gh?.stop();
+    await az?.stop();
+    await sim.stop();
+    await cluster.stop();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(`demo failed: ${(e as Error).stack ?? String(e)}`);
+    process.exit(1);
+  },
+);
