@@ -42,7 +42,9 @@ function inputs(names: string[]): Record<string, string> {
 
 /** What the event says: who asked, and which issue or PR a comment is on. Deleted comments are no one's command. */
 function readEvent(name: string): SessionEvent | undefined {
-  const event: SessionEvent = { name, ...(process.env.GITHUB_ACTOR ? { actor: process.env.GITHUB_ACTOR } : {}) };
+  // Who caused this run (a re-run's actor is the one who re-ran it): the requester for self-approval.
+  const actor = process.env.GITHUB_TRIGGERING_ACTOR || process.env.GITHUB_ACTOR;
+  const event: SessionEvent = { name, ...(actor ? { actor } : {}) };
   if (name !== 'issue_comment') return event;
   const path = process.env.GITHUB_EVENT_PATH;
   if (!path) throw new UserError('GITHUB_EVENT_PATH is not set: the issue_comment event payload is needed to know which issue was commented on');
@@ -106,6 +108,7 @@ export async function run(): Promise<void> {
       result = await planOnly(plan, clients, aksFacts, outDir);
     } else {
       core.setSecret(token);
+      if (github['state-key']) core.setSecret(github['state-key']);
       const [owner, repo] = repository.split('/') as [string, string];
       const octokit = makeOctokit(token, (l) => core.warning(l));
       const tracker: Tracker =

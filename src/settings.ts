@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { UserError } from './kube/client.ts';
 import { parseSelector } from './kube/selector.ts';
 
-const bool = (name: string) =>
+export const bool = (name: string) =>
   z
     .string()
     .transform((v, ctx) => {
@@ -16,7 +16,7 @@ const bool = (name: string) =>
       return z.NEVER;
     });
 
-const int = (name: string, min: number, max: number) =>
+export const int = (name: string, min: number, max: number) =>
   z.string().transform((v, ctx) => {
     const n = Number(v.trim());
     if (!Number.isInteger(n) || n < min || n > max) {
@@ -137,12 +137,13 @@ export const EXECUTE_SETTINGS = {
   'notify-template-uncordon': [z.string().min(1), 'Node %s rebooted and uncordoned', 'Message at uncordon (same placeholders).'],
 } as const;
 
-type Spec = Record<string, readonly [z.ZodType, string, string]>;
-type Parsed<S extends Spec> = { -readonly [K in keyof S]: z.output<S[K][0]> };
+export type Spec = Record<string, readonly [z.ZodType, string, string]>;
+export type Parsed<S extends Spec> = { -readonly [K in keyof S]: z.output<S[K][0]> };
 export type PlanSettings = Parsed<typeof PLAN_SETTINGS>;
 export type ExecuteSettings = Parsed<typeof EXECUTE_SETTINGS>;
 
-function parse<S extends Spec>(spec: S, raw: Partial<Record<string, string | undefined>>): Parsed<S> {
+/** Validates raw string settings of one group (missing ones take their defaults); one UserError lists every problem. */
+export function parseSettings<S extends Spec>(spec: S, raw: Partial<Record<string, string | undefined>>): Parsed<S> {
   const out: Record<string, unknown> = {};
   const problems: string[] = [];
   for (const [name, [schema, def]] of Object.entries(spec)) {
@@ -155,5 +156,5 @@ function parse<S extends Spec>(spec: S, raw: Partial<Record<string, string | und
 }
 
 /** Validates raw string settings (missing ones take their defaults); throws one UserError listing every problem. */
-export const parsePlanSettings = (raw: Partial<Record<string, string | undefined>>): PlanSettings => parse(PLAN_SETTINGS, raw);
-export const parseExecuteSettings = (raw: Partial<Record<string, string | undefined>>): ExecuteSettings => parse(EXECUTE_SETTINGS, raw);
+export const parsePlanSettings = (raw: Partial<Record<string, string | undefined>>): PlanSettings => parseSettings(PLAN_SETTINGS, raw);
+export const parseExecuteSettings = (raw: Partial<Record<string, string | undefined>>): ExecuteSettings => parseSettings(EXECUTE_SETTINGS, raw);

@@ -4,8 +4,8 @@
 // ARM/Entra (HTTPS), and runs the bundled action exactly as a workflow would: a scheduled plan
 // opens the tracking issue, an approval comment executes it (serial VMSS restarts, then the
 // Windows pool's node image upgrade), and the issue closes with the results.
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,7 @@ import { BOOT_TIME, ubuntuUpToDate } from '../test/fixtures/hosts.ts';
 import { FakeGitHub } from '../test/harness/github.ts';
 import { FakeAzure } from '../test/harness/arm.ts';
 import { readTrackedPlan } from '../src/github/body.ts';
+import { runAction, type ActionEvent } from '../test/harness/action.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const t0 = Date.now();
@@ -130,60 +131,38 @@ async function main(): Promise<number> {
     );
     az.kubeToken = rbacKc.getCurrentUser()!.token!;
     say(`GitHub API ${api}, ARM ${az.base}`);
-    writeFileSync(join(dir, 'summary.md'), '');
 
     /** The bundled action, started the way the runner starts it; its log streams to the terminal. */
-    const action = async (event: { name: string; payload?: object; actor: string }): Promise<Record<string, string>> => {
-      const out = join(dir, `output-${Date.now()}`);
-      const eventPath = join(dir, `event-${Date.now()}.json`);
-      writeFileSync(out, '');
-      writeFileSync(eventPath, JSON.stringify(event.payload ?? {}));
-      const inputs: Record<string, string> = {
-        'cluster-name': 'aks-demo',
-        'github-token': 'ghs_demo-token',
-        'reboot-method': 'azure-vmss',
-        'azure-credential': 'oidc',
-        ...az!.settings(),
-        soak: '3',
-        'drain-retry-delay': '1',
-        'reboot-timeout': '60',
-        'progress-interval': '2',
-      };
-      const env: Record<string, string> = {
-        ...(process.env as Record<string, string>),
-        ...az!.oidcEnv(),
-        NODE_EXTRA_CA_CERTS: az!.caFile,
-        GITHUB_EVENT_NAME: event.name,
-        GITHUB_EVENT_PATH: eventPath,
-        GITHUB_ACTOR: event.actor,
-        GITHUB_API_URL: api,
-        GITHUB_REPOSITORY: 'contoso/platform',
-        GITHUB_RUN_ID: '1',
-        GITHUB_OUTPUT: out,
-        GITHUB_STEP_SUMMARY: join(dir, 'summary.md'),
-        RUNNER_TEMP: dir,
-        KUBECONFIG: join(dir, 'no-kubeconfig'),
-      };
-      for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
-      const child = spawn(process.execPath, [join(root, 'action', 'index.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const action = async (event: ActionEvent): Promise<Record<string, string>> => {
       let buf = '';
       const line = (l: string) => {
-        if (!l || l.startsWith('::add-mask::') || l.startsWith('::debug::') || l.startsWith('::set-output')) return;
+        if (!l || l.startsWith('::add-mask::') || l.startsWith('::debug::')) return;
         say(`  action │ ${l.replace(/^::(error|warning)::/, '$1: ')}`);
       };
-      child.stdout.on('data', (d: Buffer) => {
-        buf += d.toString();
-        const parts = buf.split('\n');
-        buf = parts.pop()!;
-        parts.forEach(line);
+      const r = await runAction({
+        dir,
+        event,
+        env: { ...az!.oidcEnv(), NODE_EXTRA_CA_CERTS: az!.caFile, GITHUB_API_URL: api, GITHUB_REPOSITORY: 'contoso/platform', GITHUB_RUN_ID: '1', KUBECONFIG: join(dir, 'no-kubeconfig') },
+        inputs: {
+          'cluster-name': 'aks-demo',
+          'github-token': 'ghs_demo-token',
+          'reboot-method': 'azure-vmss',
+          'azure-credential': 'oidc',
+          ...az!.settings(),
+          soak: '3',
+          'drain-retry-delay': '1',
+          'reboot-timeout': '60',
+          'progress-interval': '2',
+        },
+        onOutput: (chunk) => {
+          const parts = (buf + chunk).split('\n');
+          buf = parts.pop()!;
+          parts.forEach(line);
+        },
       });
-      child.stderr.on('data', (d: Buffer) => d.toString().split('\n').forEach(line));
-      const code = await new Promise<number | null>((r) => child.on('close', r));
       line(buf);
-      if (code !== 0) throw new Error(`the action exited with ${code}`);
-      const outputs: Record<string, string> = {};
-      for (const m of readFileSync(out, 'utf8').matchAll(/^([a-z-]+)<<(ghadelimiter_[0-9a-f-]+)\n([\s\S]*?)\n\2$/gm)) outputs[m[1]!] = m[3]!;
-      return outputs;
+      if (r.code !== 0) throw new Error(`the action exited with ${r.code}`);
+      return r.outputs;
     };
 
     heading('4. The scheduled workflow: plan (OIDC sign-in, AKS access without a kubeconfig, probes)');

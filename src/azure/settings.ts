@@ -4,25 +4,7 @@
 // of an input that the runner might echo.
 import { z } from 'zod';
 import { UserError } from '../kube/client.ts';
-
-const int = (name: string, min: number, max: number) =>
-  z.string().transform((v, ctx) => {
-    const n = Number(v.trim());
-    if (!Number.isInteger(n) || n < min || n > max) {
-      ctx.addIssue({ code: 'custom', message: `${name} must be a whole number from ${min} to ${max}, not "${v}"` });
-      return z.NEVER;
-    }
-    return n;
-  });
-
-const bool = (name: string) =>
-  z.string().transform((v, ctx) => {
-    const t = v.trim().toLowerCase();
-    if (['true', 'yes', '1', 'on'].includes(t)) return true;
-    if (['false', 'no', '0', 'off', ''].includes(t)) return false;
-    ctx.addIssue({ code: 'custom', message: `${name} must be true or false, not "${v}"` });
-    return z.NEVER;
-  });
+import { bool, int, parseSettings, type Parsed } from '../settings.ts';
 
 const httpsUrl = (name: string) =>
   z
@@ -68,30 +50,20 @@ export const AZURE_SETTINGS = {
   'azure-poll-interval': [int('azure-poll-interval', 0, 600), '0', "Seconds between polls of Azure long-running operations; 0 follows the service's Retry-After (2 s without one)."],
 } as const;
 
-type Spec = Record<string, readonly [z.ZodType, string, string]>;
-type Parsed<S extends Spec> = { -readonly [K in keyof S]: z.output<S[K][0]> };
 export type AzureSettings = Parsed<typeof AZURE_SETTINGS>;
 
-/** Validates raw string settings; missing ones take their defaults; one UserError lists every problem. */
+/** Validates raw string settings (the IDs fall back to the AZURE_* environment); one UserError lists every problem. */
 export function parseAzureSettings(raw: Partial<Record<string, string | undefined>>, env: NodeJS.ProcessEnv = process.env): AzureSettings {
-  const out: Record<string, unknown> = {};
-  const problems: string[] = [];
   const fromEnv: Record<string, string | undefined> = {
     'azure-client-id': env.AZURE_CLIENT_ID,
     'azure-tenant-id': env.AZURE_TENANT_ID,
     'azure-subscription-id': env.AZURE_SUBSCRIPTION_ID,
   };
-  for (const [name, [schema, def]] of Object.entries(AZURE_SETTINGS as Spec)) {
-    const r = schema.safeParse(raw[name] || fromEnv[name] || def);
-    if (r.success) out[name] = r.data;
-    else problems.push(...r.error.issues.map((i) => (i.message.includes(name) ? i.message : `${name}: ${i.message}`)));
-  }
-  const s = out as AzureSettings;
-  if (!problems.length) {
-    const named = [s['azure-resource-group'], s['azure-cluster-name']].filter(Boolean).length;
-    if (named === 1) problems.push('azure-resource-group and azure-cluster-name go together: set both or neither');
-    if (named === 2 && !s['azure-subscription-id']) problems.push('azure-subscription-id (or AZURE_SUBSCRIPTION_ID) is needed with azure-cluster-name');
-  }
+  const s = parseSettings(AZURE_SETTINGS, Object.fromEntries(Object.keys(AZURE_SETTINGS).map((k) => [k, raw[k] || fromEnv[k] || undefined])));
+  const problems: string[] = [];
+  const named = [s['azure-resource-group'], s['azure-cluster-name']].filter(Boolean).length;
+  if (named === 1) problems.push('azure-resource-group and azure-cluster-name go together: set both or neither');
+  if (named === 2 && !s['azure-subscription-id']) problems.push('azure-subscription-id (or AZURE_SUBSCRIPTION_ID) is needed with azure-cluster-name');
   if (problems.length) throw new UserError(`invalid settings: ${problems.join('; ')}`);
   return s;
 }

@@ -2,6 +2,7 @@
 // the report, a progress checklist, and a hidden state naming the plan under review. The state
 // holds no approvals: anyone who can edit the body could forge them, so approvals are always
 // recomputed from the comments themselves (see foldComments).
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { md } from '../report/escape.ts';
@@ -27,6 +28,8 @@ export const TrackedPlan = z.object({
   createdAt: z.string().datetime(),
   expiresAt: z.string().datetime(),
   requestedBy: z.string().optional(),
+  /** The newest comment when this revision was made: older comments never count for it. */
+  afterCommentId: z.number().int().nonnegative().optional(),
   nodes: z.array(z.string()),
   /** Issue mode: the plan file ({ planId, plan }) itself, so the approved plan is what executes. */
   planFile: z.string().optional(),
@@ -73,14 +76,22 @@ const BOX: Record<ProgressMark, string> = { pending: '- [ ]', running: '- [ ] ‚è
 const PROGRESS_START = '<!-- reboot-pilot:progress -->';
 const PROGRESS_END = '<!-- reboot-pilot:/progress -->';
 
-/** The hidden state: gzip, so a plan of a few hundred nodes still fits next to the report. */
-export const encodeState = (plan: TrackedPlan) => `${STATE_PREFIX}${gzipSync(JSON.stringify(plan)).toString('base64url')} -->`;
+const sign = (payload: string, key: string) => createHmac('sha256', key).update(payload).digest('base64url');
+
+/**
+ * The hidden state: gzip, so a plan of a few hundred nodes still fits next to the report. With a
+ * state key (a secret) it is signed, so a body edited by anyone but the action is not trusted.
+ */
+export function encodeState(plan: TrackedPlan, key?: string): string {
+  const payload = gzipSync(JSON.stringify(plan)).toString('base64url');
+  return `${STATE_PREFIX}${payload}${key ? `.${sign(payload, key)}` : ''} -->`;
+}
 
 /** Whether the state leaves room for a useful report in one body. */
 export const stateFits = (plan: TrackedPlan) => encodeState(plan).length < GITHUB_BODY_LIMIT - 8000;
 
-export function renderBody(cluster: string, plan: TrackedPlan, report: string, progress: ProgressLine[], footer = ''): string {
-  const state = encodeState(plan);
+export function renderBody(cluster: string, plan: TrackedPlan, report: string, progress: ProgressLine[], footer = '', key?: string): string {
+  const state = encodeState(plan, key);
   const checklist = progress.length ? ['### Progress', '', ...progress.map((p) => `${BOX[p.mark]} ${md(p.node)}: ${md(p.text)}`), ''].join('\n') : '';
   const tail = `${PROGRESS_START}\n${checklist}${PROGRESS_END}\n${footer}\n${state}\n`;
   // The report yields to the parts that must survive; it is size-capped already, this is the last guard.
@@ -96,14 +107,19 @@ export function reportOf(body: string): string {
   return start < 0 || end < 0 ? '' : body.slice(start + 2, end).replace(/\n$/, '');
 }
 
-/** The plan named in a tracking body, or undefined when there is none or it does not parse. */
-export function readTrackedPlan(body: string | null | undefined): TrackedPlan | undefined {
+/** The plan named in a tracking body, or undefined when there is none, it does not parse, or (with a key) its signature is wrong. */
+export function readTrackedPlan(body: string | null | undefined, key?: string): TrackedPlan | undefined {
   const text = body ?? '';
   const at = text.lastIndexOf(STATE_PREFIX);
   if (at < 0) return undefined;
   const end = text.indexOf(' -->', at);
+  const [payload = '', sig] = text.slice(at + STATE_PREFIX.length, end).split('.');
+  if (key) {
+    const want = Buffer.from(sign(payload, key));
+    if (!sig || Buffer.byteLength(sig) !== want.length || !timingSafeEqual(Buffer.from(sig), want)) return undefined;
+  }
   try {
-    const json = gunzipSync(Buffer.from(text.slice(at + STATE_PREFIX.length, end), 'base64url'), { maxOutputLength: 32 << 20 }).toString('utf8');
+    const json = gunzipSync(Buffer.from(payload, 'base64url'), { maxOutputLength: 32 << 20 }).toString('utf8');
     const r = TrackedPlan.safeParse(JSON.parse(json));
     return r.success ? r.data : undefined;
   } catch {
@@ -119,12 +135,13 @@ export const answerKey = (c: { id: number; createdAt: string; updatedAt: string 
 /** Hidden in each reply, so a re-run answers nothing twice. */
 export const replyMarker = (key: string) => `${REPLY_PREFIX}${key} -->`;
 
-/** Keys already answered: markers in comments by the action itself (a bot or the token's user). */
-export function answeredKeys(comments: { body: string; login: string; userType: string }[], selfLogin: string): Set<string> {
+/** Keys already answered: the marker that ends a reply of the action itself (never one quoted inside). */
+export function answeredKeys(comments: { body: string; login: string }[], selfLogin: string): Set<string> {
   const out = new Set<string>();
   for (const c of comments) {
-    if (c.userType !== 'Bot' && c.login.toLowerCase() !== selfLogin.toLowerCase()) continue;
-    for (const m of c.body.matchAll(/<!-- reboot-pilot:reply-to (\d+e?) -->/g)) out.add(m[1]!);
+    if (c.login.toLowerCase() !== selfLogin.toLowerCase()) continue;
+    const m = c.body.match(/\n<!-- reboot-pilot:reply-to (\d+e?) -->\s*$/);
+    if (m) out.add(m[1]!);
   }
   return out;
 }
@@ -157,6 +174,7 @@ export function foldComments(
     state: 'awaiting-approval',
     skipped: [],
     lastCommentId: 0,
+    ...(plan.afterCommentId ? { afterCommentId: plan.afterCommentId } : {}),
   };
   const decisions: FoldResult['decisions'] = [];
   for (const c of [...comments].sort((a, b) => a.id - b.id)) {

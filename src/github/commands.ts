@@ -1,6 +1,8 @@
 // Comment commands: the first line of a newly created comment, strict grammar, case-insensitive
 // command word. Anything that merely mentions a command elsewhere is not one (and is answered, so
 // nobody believes it worked).
+import { md } from '../report/escape.ts';
+
 export type Command =
   | { kind: 'approve'; planIdPrefix: string }
   | { kind: 'reject'; reason: string }
@@ -28,8 +30,9 @@ export function parseComment(body: string): Parsed {
   const lines = body.replace(/\r\n?/g, '\n').split('\n');
   const first = (lines[0] ?? '').trim();
   if (!first.startsWith('/')) {
-    const buried = lines.slice(1).find((l) => new RegExp(`^\\s*/(${COMMANDS.join('|')})\\b`, 'i').test(l));
-    return buried ? { kind: 'invalid', reason: `commands must be on the first line of a comment; "${buried.trim().slice(0, 40)}" on a later line is ignored` } : { kind: 'none' };
+    // Only the command word is echoed: the reply never repeats what a commenter wrote.
+    const buried = lines.slice(1).map((l) => l.match(new RegExp(`^\\s*/(${COMMANDS.join('|')})\\b`, 'i'))).find(Boolean);
+    return buried ? { kind: 'invalid', reason: `commands must be on the first line of a comment; the /${buried[1]!.toLowerCase()} on a later line is ignored` } : { kind: 'none' };
   }
   const [word = '', ...args] = first.slice(1).split(/\s+/);
   const cmd = word.toLowerCase();
@@ -38,7 +41,7 @@ export function parseComment(body: string): Parsed {
     case 'approve': {
       if (args.length !== 1) return { kind: 'invalid', reason: `usage: /approve <plan-id> (at least the first ${MIN_PREFIX} characters of the plan ID)` };
       const id = args[0]!.toLowerCase().replace(/^`|`$/g, '');
-      if (!/^[0-9a-f]+$/.test(id) || id.length < MIN_PREFIX || id.length > 64) return { kind: 'invalid', reason: `/approve needs the plan ID: ${MIN_PREFIX} to 64 hexadecimal characters, not "${args[0]!.slice(0, 70)}"` };
+      if (!/^[0-9a-f]+$/.test(id) || id.length < MIN_PREFIX || id.length > 64) return { kind: 'invalid', reason: `/approve needs the plan ID: ${MIN_PREFIX} to 64 hexadecimal characters, not "${md(args[0]!.slice(0, 70))}"` };
       return { kind: 'command', command: { kind: 'approve', planIdPrefix: id } };
     }
     case 'reject':
@@ -56,7 +59,7 @@ export function parseComment(body: string): Parsed {
     default:
       // Near-misses (/aprove, /approv) are answered, so nobody believes a typo worked.
       return COMMANDS.some((c) => distance(cmd, c) <= 2)
-        ? { kind: 'invalid', reason: `unknown command /${cmd.slice(0, 30)}; the commands are ${COMMANDS.map((c) => `/${c}`).join(', ')}` }
+        ? { kind: 'invalid', reason: `unknown command /${md(cmd.slice(0, 30))}; the commands are ${COMMANDS.map((c) => `/${c}`).join(', ')}` }
         : { kind: 'none' };
   }
 }

@@ -2,11 +2,12 @@
 // GitHub edge reads the comment and the permission through the API and applies the decision
 // (reaction, reply, new record, next action).
 import { parseComment, type Command } from './commands.ts';
+import { md } from '../report/escape.ts';
 
 export type Permission = 'admin' | 'maintain' | 'write' | 'triage' | 'read' | 'none';
 const RANK: Record<Permission, number> = { none: 0, read: 1, triage: 2, write: 3, maintain: 4, admin: 5 };
 
-export type PlanState = 'awaiting-approval' | 'approved' | 'executing' | 'paused' | 'rejected' | 'cancelled' | 'completed' | 'failed';
+export type PlanState = 'awaiting-approval' | 'approved' | 'executing' | 'paused' | 'rejected' | 'cancelled' | 'completed' | 'failed' | 'replan-requested';
 
 export interface PlanRecord {
   planId: string;
@@ -23,6 +24,10 @@ export interface PlanRecord {
   skipped: string[];
   /** The newest comment already decided on: nothing older is ever looked at again. */
   lastCommentId: number;
+  /** Comments up to this ID were written before this revision existed (by ID: no clock skew). */
+  afterCommentId?: number;
+  /** Who asked for a new plan (/replan): the requester of the next revision. */
+  replanBy?: string;
 }
 
 export interface IncomingComment {
@@ -55,6 +60,8 @@ export interface DecideOptions {
   now: Date;
   /** The plan's execution ended (completed, failed...): only /status and /replan still apply. */
   finished?: string;
+  /** An execution is under way: the plan cannot be replaced or rejected, only paused or cancelled. */
+  executing?: boolean;
 }
 
 export type Next = 'none' | 'execute' | 'replan' | 'cancel' | 'pause' | 'resume' | 'status';
@@ -78,7 +85,7 @@ export function decide(record: PlanRecord, c: IncomingComment, auth: () => Autho
   if (c.userType === 'Bot' || login.endsWith('[bot]')) return c.id <= record.lastCommentId ? undefined : refuse(record, `@${c.login}: bots cannot give commands.`, c.id);
   if (c.action !== 'created') return refuse(record, `@${c.login}: an edited comment is not a command (an approval it gave is withdrawn); write a new comment.`, c.id);
   if (c.id <= record.lastCommentId) return undefined; // decided already (a re-run of the same event)
-  if (Date.parse(c.createdAt) < Date.parse(record.createdAt)) return refuse(record, `@${c.login}: this comment is older than the current plan (revision ${record.revision}); write a new one.`, c.id);
+  if (c.id <= (record.afterCommentId ?? 0) || Date.parse(c.createdAt) < Date.parse(record.createdAt)) return refuse(record, `@${c.login}: this comment is older than the current plan (revision ${record.revision}); write a new one.`, c.id);
   if (parsed.kind === 'invalid') return refuse(record, `@${c.login}: ${parsed.reason}.`, c.id);
   const cmd = parsed.command;
 
@@ -98,13 +105,14 @@ export function decide(record: PlanRecord, c: IncomingComment, auth: () => Autho
 }
 
 function apply(r: PlanRecord, cmd: Command, c: IncomingComment, o: DecideOptions): Decision {
-  const expired = o.now.getTime() > Date.parse(r.expiresAt);
+  // Judged at the comment's time: replaying an approval later (mid-execution) never expires it.
+  const expired = Date.parse(c.createdAt) > Date.parse(r.expiresAt);
   switch (cmd.kind) {
     case 'approve': {
       if (!r.planId.startsWith(cmd.planIdPrefix)) {
         return refuse(r, `@${c.login}: /approve ${cmd.planIdPrefix} does not name the current plan \`${r.planId.slice(0, 12)}\` (revision ${r.revision}); approvals name the plan they approve.`, c.id);
       }
-      if (r.state !== 'awaiting-approval') return refuse(r, `@${c.login}: the plan is ${r.state}, not awaiting approval.`, c.id);
+      if (r.state !== 'awaiting-approval') return refuse(r, r.state === 'replan-requested' ? `@${c.login}: a new plan was asked for; approve the new revision once it is posted.` : `@${c.login}: the plan is ${r.state}, not awaiting approval.`, c.id);
       if (expired) return refuse(r, `@${c.login}: the plan expired at ${r.expiresAt}; comment /replan for a fresh one.`, c.id);
       if (o.preventSelfApproval && r.requestedBy && r.requestedBy.toLowerCase() === c.login.toLowerCase()) return refuse(r, `@${c.login}: you asked for this plan, and self-approval is not allowed here.`, c.id);
       if (r.approvals.some((a) => a.login.toLowerCase() === c.login.toLowerCase())) return refuse(r, `@${c.login}: your approval is already counted (${r.approvals.length} of ${o.requiredApprovals}).`, c.id);
@@ -115,8 +123,9 @@ function apply(r: PlanRecord, cmd: Command, c: IncomingComment, o: DecideOptions
       return { reaction: '+1', reply: `Approval ${approvals.length} of ${o.requiredApprovals} counted.`, record: { ...r, approvals }, next: 'none' };
     }
     case 'reject':
-      if (!['awaiting-approval', 'approved', 'paused'].includes(r.state)) return refuse(r, `@${c.login}: the plan is ${r.state}; /cancel stops a running execution.`, c.id);
-      return { reaction: '-1', reply: `Rejected by @${c.login}${cmd.reason ? `: ${cmd.reason}` : ''}.`, record: { ...r, state: 'rejected' }, next: 'none' };
+      if (o.executing) return refuse(r, `@${c.login}: the plan is executing; /cancel stops it before the next node.`, c.id);
+      if (!['awaiting-approval', 'approved', 'paused', 'replan-requested'].includes(r.state)) return refuse(r, `@${c.login}: the plan is ${r.state}; /cancel stops a running execution.`, c.id);
+      return { reaction: '-1', reply: `Rejected by @${c.login}${cmd.reason ? `: ${md(cmd.reason)}` : ''}.`, record: { ...r, state: 'rejected' }, next: 'none' };
     case 'cancel':
       if (['rejected', 'cancelled', 'completed', 'failed'].includes(r.state)) return refuse(r, `@${c.login}: the plan is already ${r.state}.`, c.id);
       return { reaction: '+1', reply: `Cancelled by @${c.login}: no further node will be started.`, record: { ...r, state: 'cancelled' }, next: 'cancel' };
@@ -130,8 +139,9 @@ function apply(r: PlanRecord, cmd: Command, c: IncomingComment, o: DecideOptions
       return { reaction: '+1', reply: `Resumed by @${c.login}.`, record: { ...rest, state: back }, next: back === 'awaiting-approval' ? 'none' : 'resume' };
     }
     case 'replan':
-      if (r.state === 'executing') return refuse(r, `@${c.login}: a plan cannot be replaced while it executes; /pause or /cancel first.`, c.id);
-      return { reaction: '+1', reply: `Re-planning for @${c.login}: earlier approvals are discarded.`, record: r, next: 'replan' };
+      if (o.executing) return refuse(r, `@${c.login}: a plan cannot be replaced while it executes; /pause or /cancel first.`, c.id);
+      // A state, not just a reply: until the new revision exists nothing of this one may run.
+      return { reaction: '+1', reply: `Re-planning for @${c.login}: earlier approvals are discarded.`, record: { ...r, approvals: [], state: 'replan-requested', replanBy: c.login }, next: 'replan' };
     case 'skip':
       if (!o.nodes.includes(cmd.node)) return refuse(r, `@${c.login}: ${cmd.node} is not in this plan.`, c.id);
       if (r.skipped.includes(cmd.node)) return refuse(r, `@${c.login}: ${cmd.node} is already skipped.`, c.id);

@@ -1,7 +1,7 @@
 // The action's GitHub settings: where the plan is reviewed (issue or pull request) and who may
 // approve it. Same tuple shape as src/settings.ts, so action.yml and the README list them alike.
 import { z } from 'zod';
-import { UserError } from '../kube/client.ts';
+import { bool, int, parseSettings, type Parsed } from '../settings.ts';
 import type { Permission } from './decide.ts';
 
 const PERMISSIONS = ['read', 'triage', 'write', 'maintain', 'admin'] as const;
@@ -20,24 +20,7 @@ const list = (name: string, item: RegExp) =>
     return out;
   });
 
-const posInt = (name: string, max: number) =>
-  z.string().transform((v, ctx) => {
-    const n = Number(v.trim());
-    if (!Number.isInteger(n) || n < 1 || n > max) {
-      ctx.addIssue({ code: 'custom', message: `${name} must be a whole number from 1 to ${max}, not "${v}"` });
-      return z.NEVER;
-    }
-    return n;
-  });
-
-const bool = (name: string) =>
-  z.string().transform((v, ctx) => {
-    const t = v.trim().toLowerCase();
-    if (['true', 'yes', '1', 'on'].includes(t)) return true;
-    if (['false', 'no', '0', 'off', ''].includes(t)) return false;
-    ctx.addIssue({ code: 'custom', message: `${name} must be true or false, not "${v}"` });
-    return z.NEVER;
-  });
+const posInt = (name: string, max: number) => int(name, 1, max);
 
 export const GITHUB_SETTINGS = {
   mode: [
@@ -54,6 +37,7 @@ export const GITHUB_SETTINGS = {
   'allow-teams': [list('allow-teams', /^[A-Za-z0-9-]+\/[A-Za-z0-9_.-]+$/), '', 'If set, only members of these teams (org/team-slug) may give commands. The token must be able to read team membership (read:org); when it cannot, nobody is authorized.'],
   'required-approvals': [posInt('required-approvals', 10), '1', 'Distinct approvers a plan needs.'],
   'prevent-self-approval': [bool('prevent-self-approval'), 'false', 'Refuse an approval from the user who asked for the plan (the workflow_dispatch actor or the /replan author).'],
+  'state-key': [z.string(), '', 'A secret (e.g. ${{ secrets.REBOOT_PILOT_STATE_KEY }}) that signs the hidden plan state in the tracking body (HMAC-SHA256): a body edited by anyone but the action is then refused. Recommended; changing it makes open tracking items unreadable (close them).'],
   'progress-interval': [posInt('progress-interval', 3600), '15', 'Least seconds between live progress updates of the tracking body (node ends always update).'],
   'pr-base': [z.string(), '', 'PR mode: the base branch (default: the repository default branch).'],
   'pr-branch-prefix': [z.string().regex(/^[A-Za-z0-9._/-]*$/), 'reboot-pilot/', 'PR mode: the plan branch is this prefix plus the cluster name.'],
@@ -61,19 +45,8 @@ export const GITHUB_SETTINGS = {
   'pr-on-complete': [z.enum(['merge', 'close']), 'merge', 'PR mode: after a completed execution, merge the PR (the result lands on the base branch) or close it.'],
 } as const;
 
-type Spec = typeof GITHUB_SETTINGS;
-export type GitHubSettings = { [K in keyof Spec]: z.output<Spec[K][0]> };
+export type GitHubSettings = Parsed<typeof GITHUB_SETTINGS>;
 
-export function parseGitHubSettings(raw: Partial<Record<string, string | undefined>>): GitHubSettings {
-  const out: Record<string, unknown> = {};
-  const errors: string[] = [];
-  for (const [name, [schema, def]] of Object.entries(GITHUB_SETTINGS)) {
-    const r = (schema as z.ZodType).safeParse(raw[name] ?? def);
-    if (r.success) out[name] = r.data;
-    else errors.push(r.error.issues.map((i) => (i.message.includes(name) ? i.message : `${name}: ${i.message}`)).join('; '));
-  }
-  if (errors.length) throw new UserError(`invalid settings: ${errors.join('; ')}`);
-  return out as GitHubSettings;
-}
+export const parseGitHubSettings = (raw: Partial<Record<string, string | undefined>>): GitHubSettings => parseSettings(GITHUB_SETTINGS, raw);
 
 export const permissionOf = (p: string): Permission => (PERMISSIONS as readonly string[]).includes(p) ? (p as Permission) : 'none';

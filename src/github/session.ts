@@ -84,29 +84,37 @@ export async function runSession(mode: SessionMode, d: SessionDeps): Promise<Ses
     if (mode !== 'plan') return { outcome: 'none', state: 'none', nodesPending: 0, nodesRebooted: 0, nodesFailed: 0, summary: `Reboot Pilot: no open tracking ${kind} for ${md(cluster)}.\n` };
     return planAndSync(d, cluster, undefined, undefined, d.event.name === 'workflow_dispatch' ? d.event.actor : undefined);
   }
-  const tracked = readTrackedPlan(item.body);
-  if (!tracked) throw new UserError(`#${item.number} carries the tracking marker of ${cluster} but no readable plan state (was its body edited?); close it and run the plan again`);
+  const key = d.settings.github['state-key'] || undefined;
+  const tracked = readTrackedPlan(item.body, key);
+  if (!tracked) throw new UserError(`#${item.number} carries the tracking marker of ${cluster} but no ${key ? 'validly signed' : 'readable'} plan state (was its body edited?); close it and the next plan run opens a new one`);
 
+  // In the jobs that share the executions' concurrency group, an "executing" state is a job that
+  // died (a live one would hold the group); only decide (an environment's first job) runs beside one.
+  const executing = tracked.run?.state === 'executing' && mode === 'decide';
   const auths = new Map<string, Authorization>();
-  const fold = await answerComments(d, item, tracked, auths);
-  const replan = fold.decisions.find((x) => x.decision.next === 'replan');
-  if (replan) {
-    const author = (await d.tracker.comments(item)).find((c) => c.id === replan.commentId)?.login;
-    return planAndSync(d, cluster, item, tracked, author, true);
-  }
+  const { fold, lastCommentId } = await answerComments(d, item, tracked, auths, executing);
   const r = fold.record;
-  if (r.state === 'rejected' || (r.state === 'cancelled' && !isFinished(tracked.run))) {
+  if (r.state === 'replan-requested') return planAndSync(d, cluster, item, tracked, r.replanBy, true, lastCommentId);
+  if (!executing && (r.state === 'rejected' || (r.state === 'cancelled' && !isFinished(tracked.run)))) {
     const ending = r.state === 'rejected' ? 'rejected' : 'cancelled';
     const run = tracked.run ? { ...tracked.run, state: 'cancelled' as const, at: now(d).toISOString(), message: `${ending} by a comment` } : undefined;
     const next = { ...tracked, ...(run ? { run } : {}) };
-    await d.tracker.update(item, renderBody(cluster, next, reportOf(item.body), progressLines(next)));
+    await d.tracker.update(item, renderBody(cluster, next, reportOf(item.body), progressLines(next), '', key));
     await d.tracker.finish(cluster, item, ending, `Plan \`${shortId(tracked.planId)}\` ${ending}: nothing more will be done for it. The next scheduled run makes a new plan.`, {}, `Reboot plan ${shortId(tracked.planId)} ${ending}`);
     return { outcome: 'closed', state: ending, planId: tracked.planId, number: item.number, ...counts(next), summary: `Reboot Pilot: plan \`${shortId(tracked.planId)}\` for ${md(cluster)} ${ending}.\n` };
   }
-  if (r.state === 'approved' && !isFinished(tracked.run) && mode !== 'decide') return execute(d, cluster, item, tracked, auths);
-  // A schedule makes a new plan unless an execution of this one is under way (paused by a command).
-  if (mode === 'plan' && !(tracked.run && !isFinished(tracked.run))) return planAndSync(d, cluster, item, tracked, d.event.name === 'workflow_dispatch' ? d.event.actor : undefined);
-  const state = tracked.run && !isFinished(tracked.run) && r.state !== 'paused' ? tracked.run.state : isFinished(tracked.run) ? tracked.run!.state : r.state;
+  const started = !!tracked.run && !isFinished(tracked.run);
+  // An approval is for starting before the plan expires; a started execution may continue after.
+  const lapsed = r.state === 'approved' && !tracked.run && now(d).getTime() > Date.parse(tracked.expiresAt);
+  if (r.state === 'approved' && !lapsed && !isFinished(tracked.run)) {
+    // execute runs approved plans; plan (the schedule) only continues one an execute job started,
+    // so an environment gate in front of the execute job is never bypassed.
+    if (mode === 'execute' || (mode === 'plan' && started)) return execute(d, cluster, item, tracked, auths);
+  }
+  if (lapsed && mode === 'execute') await d.tracker.comment(item, `Plan \`${shortId(tracked.planId)}\` expired at ${tracked.expiresAt} before its execution started; comment \`/replan\` for a fresh plan.`);
+  // A schedule makes a new plan unless this one is approved (and not lapsed) or its execution is under way.
+  if (mode === 'plan' && !started && (r.state !== 'approved' || lapsed)) return planAndSync(d, cluster, item, tracked, d.event.actor && d.event.name === 'workflow_dispatch' ? d.event.actor : undefined, false, lastCommentId);
+  const state = isFinished(tracked.run) ? tracked.run!.state : r.state === 'approved' || r.state === 'paused' ? r.state : (tracked.run?.state ?? r.state);
   return { outcome: 'answered', state, planId: tracked.planId, number: item.number, ...counts(tracked), summary: statusText(cluster, tracked, r, d.settings.github['required-approvals']) + '\n' };
 }
 
@@ -121,7 +129,7 @@ function counts(t: TrackedPlan) {
 }
 
 /** Replays the comments, reacts to and answers the new ones; returns the recomputed record. */
-async function answerComments(d: SessionDeps, item: TrackedItem, tracked: TrackedPlan, auths: Map<string, Authorization>): Promise<FoldResult> {
+async function answerComments(d: SessionDeps, item: TrackedItem, tracked: TrackedPlan, auths: Map<string, Authorization>, executing: boolean): Promise<{ fold: FoldResult; lastCommentId: number }> {
   const g = d.settings.github;
   const comments = await d.tracker.comments(item);
   const self = item.author ?? 'github-actions[bot]';
@@ -143,6 +151,7 @@ async function answerComments(d: SessionDeps, item: TrackedItem, tracked: Tracke
       selfLogin: self,
       now: now(d),
       ...(isFinished(tracked.run) ? { finished: tracked.run!.state } : {}),
+      executing,
     },
     answeredKeys(comments, self),
   );
@@ -152,7 +161,7 @@ async function answerComments(d: SessionDeps, item: TrackedItem, tracked: Tracke
     await d.tracker.comment(item, `${reply}\n\n${replyMarker(key)}`);
     d.log(`comment ${commentId}: ${decision.reaction}${decision.next !== 'none' ? ` (${decision.next})` : ''}`);
   }
-  return fold;
+  return { fold, lastCommentId: comments.reduce((m, c) => Math.max(m, c.id), 0) };
 }
 
 function statusText(cluster: string, t: TrackedPlan, r: PlanRecord, required: number): string {
@@ -179,7 +188,8 @@ function progressLines(t: TrackedPlan, plan?: Plan): ProgressLine[] {
   });
 }
 
-async function planAndSync(d: SessionDeps, cluster: string, item: TrackedItem | undefined, before: TrackedPlan | undefined, requestedBy?: string, force = false): Promise<SessionResult> {
+async function planAndSync(d: SessionDeps, cluster: string, item: TrackedItem | undefined, before: TrackedPlan | undefined, requestedBy?: string, force = false, afterCommentId = 0): Promise<SessionResult> {
+  const key = d.settings.github['state-key'] || undefined;
   const g = d.settings.github;
   const { plan, id } = await inspectCluster(d.clients, d.settings.plan, d.log, await d.aksFacts?.());
   const at = now(d);
@@ -211,6 +221,7 @@ async function planAndSync(d: SessionDeps, cluster: string, item: TrackedItem | 
         createdAt: at.toISOString(),
         expiresAt: new Date(at.getTime() + g['plan-ttl-hours'] * 3_600_000).toISOString(),
         ...(requestedBy ? { requestedBy } : {}),
+        ...(afterCommentId ? { afterCommentId } : {}),
         nodes: plan.nodes.map((n) => n.name),
         ...(d.tracker.kind === 'issue' ? { planFile: planText } : { planPath: d.tracker.planPath(cluster)! }),
       };
@@ -218,7 +229,7 @@ async function planAndSync(d: SessionDeps, cluster: string, item: TrackedItem | 
     throw new UserError(`the plan for ${cluster} (${plan.nodes.length} nodes) is too large to keep in an issue body; use tracking: pull-request (the plan is committed to a branch) or narrow it with node-selector`);
   }
   const preamble = `To approve, comment \`/approve ${shortId(id)}\` (revision ${tracked.revision}, expires ${tracked.expiresAt}${g['required-approvals'] > 1 ? `, ${g['required-approvals']} approvals needed` : ''}). ${COMMANDS_HELP}`;
-  const body = renderBody(cluster, tracked, renderMarkdown(plan, id, { now: at, preamble, fullReportRef: reportRef }), progressLines(tracked, plan));
+  const body = renderBody(cluster, tracked, renderMarkdown(plan, id, { now: at, preamble, fullReportRef: reportRef }), progressLines(tracked, plan), '', key);
   const title = `Reboot plan for ${cluster}: ${plan.nodes.length} node(s)`;
   const message = `Reboot plan ${shortId(id)} for ${cluster} (revision ${tracked.revision})`;
   const state = 'awaiting-approval';
@@ -277,7 +288,7 @@ async function execute(d: SessionDeps, cluster: string, item: TrackedItem, track
       .then(async () => {
         if (!dirty) return;
         dirty = false;
-        await d.tracker.update(item, renderBody(cluster, live, report, [...lines.values()], `_Execution: ${md(live.run!.message)}_`));
+        await d.tracker.update(item, renderBody(cluster, live, report, [...lines.values()], `_Execution: ${md(live.run!.message)}_`, d.settings.github['state-key'] || undefined));
       })
       .catch((e: unknown) => d.log(`could not update #${item.number}: ${(e as Error).message}`));
     return chain;
@@ -299,7 +310,7 @@ async function execute(d: SessionDeps, cluster: string, item: TrackedItem, track
   };
   // Between nodes, the comments are read again: /pause, /cancel, /skip and withdrawn approvals take effect there.
   const interrupt = async (node: string): Promise<Interruption | undefined> => {
-    const r = (await answerComments(d, item, live, auths)).record;
+    const r = (await answerComments(d, item, live, auths, true)).fold.record;
     if (r.state === 'cancelled') return { action: 'cancel', reason: 'cancelled by a /cancel comment' };
     if (r.state === 'paused') return { action: 'pause', reason: 'paused by a /pause comment; /resume continues' };
     if (r.state !== 'approved') return { action: 'pause', reason: `the plan is no longer approved (${r.state}: an approval was withdrawn or expired)` };
@@ -311,9 +322,8 @@ async function execute(d: SessionDeps, cluster: string, item: TrackedItem, track
   try {
     result = await runPlan(d.clients, pf, { plan: d.settings.plan, execute: d.settings.execute, log: d.log, onEvent, interrupt, ...(await d.extras?.()) });
   } catch (e) {
-    // It could not start or continue (the lock is held, another cluster): the plan stays approved and says why.
-    live.run = { ...live.run!, state: 'paused', message: `could not run: ${(e as Error).message}` };
-    await write(true);
+    // It could not start or continue (the lock is held, another cluster): the plan stays approved
+    // and says why; the body is left to whoever holds the lock.
     await d.tracker.comment(item, `Execution of plan \`${shortId(tracked.planId)}\` could not run: ${md((e as Error).message)}`);
     throw e;
   }

@@ -2,6 +2,7 @@
 // the plan and the result (git history as the audit trail). Both are found by the body's hidden
 // marker; comments, reactions and bodies go through the issues API either way (a PR is an issue).
 import type { Octokit, Repo } from './octokit.ts';
+import { UserError } from '../kube/client.ts';
 import { isTracking } from './body.ts';
 
 export const LABEL = 'reboot-pilot';
@@ -47,6 +48,17 @@ export interface Tracker {
   react(commentId: number, content: '+1' | '-1' | 'rocket' | 'eyes' | 'confused'): Promise<void>;
 }
 
+/**
+ * The one tracking item among candidates with the cluster's marker: only items opened by a bot
+ * (the action's token: GITHUB_TOKEN or an app) count, so a user who copies the marker into an
+ * issue of their own cannot become the action; two of ours is an error, never a guess.
+ */
+function ours<T extends { number: number; user?: { login: string; type?: string } | null }>(candidates: T[], cluster: string): T | undefined {
+  const mine = candidates.filter((x) => x.user?.type === 'Bot');
+  if (mine.length > 1) throw new UserError(`${mine.length} open tracking items for cluster ${cluster} (${mine.map((x) => `#${x.number}`).join(', ')}): close all but one`);
+  return mine[0];
+}
+
 abstract class Base {
   protected readonly octokit: Octokit;
   protected readonly r: Repo;
@@ -79,7 +91,7 @@ export class IssueTracker extends Base implements Tracker {
 
   async find(cluster: string): Promise<TrackedItem | undefined> {
     const open = await this.octokit.paginate(this.octokit.rest.issues.listForRepo, { ...this.r, state: 'open', labels: LABEL, per_page: 100 });
-    const i = open.find((x) => !x.pull_request && isTracking(x.body, cluster));
+    const i = ours(open.filter((x) => !x.pull_request && isTracking(x.body, cluster)), cluster);
     return i ? { number: i.number, body: i.body ?? '', url: i.html_url, title: i.title, ...(i.user ? { author: i.user.login } : {}) } : undefined;
   }
 
@@ -120,6 +132,8 @@ const status = (e: unknown) => (e as { status?: number }).status;
 export class PullRequestTracker extends Base implements Tracker {
   readonly kind = 'pull-request' as const;
   private baseBranch?: string;
+  /** The head commit this action last wrote: a merge only ever merges that. */
+  private head?: string;
   private readonly o: PullRequestOptions;
 
   constructor(octokit: Octokit, r: Repo, o: PullRequestOptions) {
@@ -146,7 +160,7 @@ export class PullRequestTracker extends Base implements Tracker {
 
   async find(cluster: string): Promise<TrackedItem | undefined> {
     const open = await this.octokit.paginate(this.octokit.rest.pulls.list, { ...this.r, state: 'open', head: `${this.r.owner}:${this.branch(cluster)}`, per_page: 100 });
-    const p = open.find((x) => isTracking(x.body, cluster));
+    const p = ours(open.filter((x) => isTracking(x.body, cluster)), cluster);
     return p ? { number: p.number, body: p.body ?? '', url: p.html_url, title: p.title, ...(p.user ? { author: p.user.login } : {}) } : undefined;
   }
 
@@ -162,7 +176,8 @@ export class PullRequestTracker extends Base implements Tracker {
       } catch (e) {
         if (status(e) !== 404) throw e;
       }
-      await this.octokit.rest.repos.createOrUpdateFileContents({ ...this.r, path, branch, message, content: Buffer.from(text).toString('base64'), ...(sha ? { sha } : {}) });
+      const r = await this.octokit.rest.repos.createOrUpdateFileContents({ ...this.r, path, branch, message, content: Buffer.from(text).toString('base64'), ...(sha ? { sha } : {}) });
+      this.head = r.data.commit.sha;
     }
   }
 
@@ -197,8 +212,15 @@ export class PullRequestTracker extends Base implements Tracker {
     if (Object.keys(files).length) await this.commit(cluster, files, message);
     await this.comment(item, note);
     if (ending === 'completed' && this.o.onComplete === 'merge') {
+      // Only the plan's own files are merged: anything else pushed to the branch stops the merge.
+      const files = await this.octokit.paginate(this.octokit.rest.pulls.listFiles, { ...this.r, pull_number: item.number, per_page: 100 });
+      const outside = files.map((f) => f.filename).filter((f) => !f.startsWith(`${this.dir(cluster)}/`));
+      if (outside.length) {
+        await this.comment(item, `Not merging: the branch also changes ${outside.slice(0, 5).map((f) => `\`${f.replace(/[`\r\n]/g, '')}\``).join(', ')}${outside.length > 5 ? ' and more' : ''}, which are not Reboot Pilot's. The result is committed on the branch; merge or close it by hand.`);
+        return;
+      }
       try {
-        await this.octokit.rest.pulls.merge({ ...this.r, pull_number: item.number, merge_method: 'merge', commit_title: message });
+        await this.octokit.rest.pulls.merge({ ...this.r, pull_number: item.number, merge_method: 'merge', commit_title: message, ...(this.head ? { sha: this.head } : {}) });
         return;
       } catch (e) {
         // Branch protection, a conflict: the result is committed on the branch either way; say so and leave the PR open.

@@ -294,6 +294,11 @@ export class FakeGitHub {
   }
 
   /** A comment by `login` on issue `number`, as if written in the web UI. */
+  /** A user opens an issue (the tests' look-alike tracking issues). */
+  openIssue(login: string, title: string, body: string, labels: string[] = []): Json {
+    return this.newIssue(title, body, login, labels);
+  }
+
   comment(number: number, login: string, body: string): Json {
     const id = this.nextId++;
     const now = new Date().toISOString();

@@ -3,7 +3,6 @@
 // control plane. Scheduled plan -> tracking issue or PR -> comments -> serial reboots -> closed.
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -19,9 +18,9 @@ import { FakeGitHub } from '../harness/github.ts';
 import { MERGE_PATCH as MERGE } from '../../src/kube/client.ts';
 import { ANN } from '../../src/execute/progress.ts';
 import { readTrackedPlan } from '../../src/github/body.ts';
+import { runAction, type ActionEvent } from '../harness/action.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const ACTION = join(root, 'action', 'index.js');
 
 let cluster: Cluster;
 let sim: NodeSimulator;
@@ -50,50 +49,26 @@ function pend(...names: string[]): string {
   return k;
 }
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  outputs: Record<string, string>;
-}
-
 /** Runs the bundled action the way the runner does: node24, INPUT_* variables, an event file. */
-async function action(event: { name: string; payload?: object; actor?: string }, inputs: Record<string, string> = {}): Promise<Run> {
-  const out = join(dir, `output-${Date.now()}-${Math.random()}`);
-  const eventPath = join(dir, `event-${Date.now()}-${Math.random()}.json`);
-  writeFileSync(out, '');
-  writeFileSync(eventPath, JSON.stringify(event.payload ?? {}));
-  const env: Record<string, string> = {
-    GITHUB_EVENT_NAME: event.name,
-    GITHUB_EVENT_PATH: eventPath,
-    GITHUB_ACTOR: event.actor ?? 'alice',
-    GITHUB_API_URL: api,
-    GITHUB_REPOSITORY: 'contoso/platform',
-    GITHUB_RUN_ID: '4242',
-    GITHUB_OUTPUT: out,
-    GITHUB_STEP_SUMMARY: join(dir, 'summary'),
-    RUNNER_TEMP: dir,
-    INPUT_KUBECONFIG: kubeconfig,
-    'INPUT_CLUSTER-NAME': 'aks-prod',
-    'INPUT_GITHUB-TOKEN': 'ghs_not-a-real-token',
-    'INPUT_PROBE-TIMEOUT': '20',
-    INPUT_SOAK: '0',
-    'INPUT_DRAIN-RETRY-DELAY': '1',
-    'INPUT_LOCK-TTL': '5',
-    'INPUT_REBOOT-TIMEOUT': '30',
-    'INPUT_WORKLOAD-TIMEOUT': '60',
-    'INPUT_PROGRESS-INTERVAL': '1',
-  };
-  for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
-  const child = spawn(process.execPath, [ACTION], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const code = await new Promise<number | null>((r) => child.on('close', r));
-  const outputs: Record<string, string> = {};
-  for (const m of readFileSync(out, 'utf8').matchAll(/^([a-z-]+)<<(ghadelimiter_[0-9a-f-]+)\n([\s\S]*?)\n\2$/gm)) outputs[m[1]!] = m[3]!;
-  return { code, stdout, stderr, outputs };
+function action(event: ActionEvent, inputs: Record<string, string> = {}) {
+  return runAction({
+    dir,
+    event,
+    env: { GITHUB_API_URL: api, GITHUB_REPOSITORY: 'contoso/platform', GITHUB_RUN_ID: '4242' },
+    inputs: {
+      kubeconfig,
+      'cluster-name': 'aks-prod',
+      'github-token': 'ghs_not-a-real-token',
+      'probe-timeout': '20',
+      soak: '0',
+      'drain-retry-delay': '1',
+      'lock-ttl': '5',
+      'reboot-timeout': '30',
+      'workload-timeout': '60',
+      'progress-interval': '1',
+      ...Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k.toLowerCase(), v])),
+    },
+  });
 }
 
 const schedule = (inputs: Record<string, string> = {}) => action({ name: 'schedule' }, inputs);
@@ -128,7 +103,6 @@ before(async () => {
   // The action runs with exactly the permissions of deploy/rbac.yaml.
   const objects = k8s.KubernetesObjectApi.makeApiClient(cluster.kc);
   for (const doc of parseAllDocuments(readFileSync(join(root, 'deploy', 'rbac.yaml'), 'utf8'))) await objects.create(doc.toJSON() as k8s.KubernetesObject);
-  writeFileSync(join(dir, 'summary'), '');
   kubeconfig = join(dir, 'reboot-pilot.kubeconfig');
   writeFileSync(kubeconfig, cluster.kubeconfigFor('reboot-pilot'));
   await sim.createNodes(nodes.map((_, i) => ({ ...aksNode({ pool: 'nodepool1', index: i }), bootTime: BOOT_TIME })));
@@ -245,7 +219,7 @@ test('issue mode: spoofed and invalid commands are refused with a reply and exec
   const final = [...gh.comments.values()].map((x) => x.body as string).find((b) => b.includes('All done. Closing.'))!;
   assert.match(final, /\| Node \| Outcome \| Kernel before → after \| Drain \| Reboot \| Workloads \| Soak \| Total \|/);
   assert.equal(final.match(/\| rebooted \|/g)?.length, 2);
-  assert.match(readFileSync(join(dir, 'summary'), 'utf8'), /All|rebooted/);
+  assert.match(readFileSync(join(dir, 'summary.md'), 'utf8'), /All|rebooted/);
   if (process.env.RP_DUMP) writeFileSync(process.env.RP_DUMP, [issue.body, ...[...gh.comments.values()].map((x) => `--- ${(x.user as { login: string }).login}: ${x.body}`)].join('\n'));
   assert.doesNotMatch(go.run.stdout.replace(/^::add-mask::.*$/m, ''), /ghs_not-a-real-token|BEGIN CERTIFICATE/);
 });
@@ -335,4 +309,47 @@ test('a gate pauses an approved plan (max-nodes 1 per run); the next scheduled r
   assert.equal(sim.reboots.length, reboots + 2);
   assert.equal(gh.issues.get(number)!.state, 'closed');
   assert.equal(readTrackedPlan(gh.issues.get(number)!.body as string)!.revision, 1, 'the approved revision was executed, not replaced');
+});
+
+test('environment gate: a decide job only answers, the schedule does not execute a never-started approved plan, an execute job does; a look-alike issue by a user is ignored', async () => {
+  pend(nodes[0]!);
+  const first = await schedule();
+  const number = Number(first.outputs['issue-number']);
+  const id = idOf(number);
+  // bob copies the tracking body into an issue of his own: it is not the action's, so it is ignored.
+  const fake = gh.openIssue('bob', 'Reboot plan for aks-prod: 1 node(s)', gh.issues.get(number)!.body as string, ['reboot-pilot']) as { number: number };
+  const onFake = await say(fake.number, 'bob', `/approve ${id.slice(0, 12)}`);
+  assert.equal(onFake.run.outputs.state, 'ignored');
+  assert.equal(answerTo(onFake.comment.id).reply, undefined);
+
+  const reboots = sim.reboots.length;
+  const approval = await say(number, 'bob', `/approve ${id.slice(0, 12)}`, { MODE: 'decide' });
+  assert.equal(approval.run.outputs.state, 'approved');
+  assert.equal(sim.reboots.length, reboots, 'decide never executes');
+  // The execute job waits for its environment reviewer; the morning schedule must not run the plan meanwhile.
+  const morning = await schedule();
+  assert.equal(morning.code, 0, morning.stdout + morning.stderr);
+  assert.equal(morning.outputs.state, 'approved');
+  assert.equal(sim.reboots.length, reboots, 'the schedule does not bypass the environment gate');
+  assert.equal(readTrackedPlan(gh.issues.get(number)!.body as string)!.revision, 1);
+  // The reviewer approves the environment: the execute job (same event) runs the plan.
+  const exec = await action({ name: 'issue_comment', actor: 'bob', payload: { action: 'created', issue: { number }, comment: { id: approval.comment.id } } }, { MODE: 'execute' });
+  assert.equal(exec.code, 0, exec.stdout + exec.stderr);
+  assert.equal(exec.outputs.state, 'completed');
+  assert.equal(sim.reboots.length, reboots + 1);
+});
+
+test('PR mode: a file pushed to the plan branch that is not Reboot Pilot’s stops the merge; the result is still committed', async () => {
+  pend(nodes[2]!);
+  const pr = { TRACKING: 'pull-request' };
+  const first = await schedule(pr);
+  const number = Number(first.outputs['pr-number']);
+  gh.push('reboot-pilot/aks-prod', { '.github/workflows/deploy.yml': 'on: push\n' }, 'sneak a workflow in', 'bob');
+  const id = (JSON.parse(gh.file('reboot-pilot/aks-prod', 'reboot-pilot/aks-prod/plan.json')!) as { planId: string }).planId;
+  const go = await say(number, 'carol', `/approve ${id.slice(0, 12)}`, pr);
+  assert.equal(go.run.outputs.state, 'completed', go.run.stdout + go.run.stderr);
+  assert.ok(!gh.isMerged(number), 'not merged');
+  assert.match([...gh.comments.values()].pop()!.body as string, /Not merging: the branch also changes `\.github\/workflows\/deploy\.yml`/);
+  assert.ok(gh.file('reboot-pilot/aks-prod', 'reboot-pilot/aks-prod/result.md'), 'the result is committed on the branch');
+  assert.equal(gh.file('main', '.github/workflows/deploy.yml'), undefined);
 });

@@ -2,7 +2,7 @@
 // come only from the comments (a forged body or an edited comment approves nothing).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { foldComments, isTracking, marker, readTrackedPlan, renderBody, type TrackedPlan } from '../../src/github/body.ts';
+import { answeredKeys, foldComments, isTracking, marker, readTrackedPlan, renderBody, replyMarker, type TrackedPlan } from '../../src/github/body.ts';
 import { GITHUB_BODY_LIMIT } from '../../src/report/markdown.ts';
 
 const plan: TrackedPlan = { v: 1, planId: 'c'.repeat(64), revision: 3, createdAt: '2026-11-22T07:30:00.000Z', expiresAt: '2026-11-24T07:30:00.000Z', requestedBy: 'alice', nodes: ['n1', 'n2'] };
@@ -48,4 +48,26 @@ test('approvals are recomputed from the comments: two distinct writers approve, 
   const second = foldComments(plan, [...comments, c(14, 'erin', `/approve ${plan.planId}`)], auth, opts, new Set(['10', '11', '12e']));
   assert.equal(second.record.state, 'approved');
   assert.deepEqual(second.decisions.map((d) => [d.commentId, d.decision.next]), [[14, 'execute']]);
+});
+
+test('with a state key the hidden state is signed: an edited or forged state is not trusted', () => {
+  const body = renderBody('aks-prod', plan, '## Reboot plan\n', [], '', 'k1');
+  assert.deepEqual(readTrackedPlan(body, 'k1'), plan);
+  assert.equal(readTrackedPlan(body, 'k2'), undefined, 'another key');
+  const forged = renderBody('aks-prod', { ...plan, requestedBy: 'mallory' }, '## Reboot plan\n', []);
+  assert.equal(readTrackedPlan(forged, 'k1'), undefined, 'an unsigned state');
+  const [head, sig] = body.split('.').slice(-2);
+  assert.ok(head && sig);
+  const swapped = renderBody('aks-prod', { ...plan, expiresAt: '2030-01-01T00:00:00.000Z' }, '## Reboot plan\n', [], '', 'k1').replace(/\.[A-Za-z0-9_-]+ -->\n$/, body.match(/\.[A-Za-z0-9_-]+ -->\n$/)![0]);
+  assert.equal(readTrackedPlan(swapped, 'k1'), undefined, 'a state with the signature of another');
+});
+
+test('answered: only the marker that ends a reply of the action itself counts', () => {
+  const comments = [
+    { login: 'github-actions[bot]', body: `ok\n\n${replyMarker('10')}` },
+    { login: 'github-actions[bot]', body: `quoting ${replyMarker('11')} in the middle\nmore` },
+    { login: 'mallory', body: `x\n${replyMarker('12')}` },
+    { login: 'other-app[bot]', body: `x\n${replyMarker('13')}` },
+  ];
+  assert.deepEqual([...answeredKeys(comments, 'github-actions[bot]')], ['10']);
 });

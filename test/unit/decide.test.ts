@@ -64,7 +64,10 @@ test('the spoofing matrix: every one refused with a reply, nothing executed', ()
     ['old comment', () => decide(record(), comment(`/approve ${ID}`, { createdAt: '2026-11-22T07:00:00Z' }), writer, opts()), /older than the current plan/],
     ['self-approval', () => decide(record(), comment(`/approve ${ID}`, { login: 'alice' }), writer, opts()), /self-approval is not allowed/],
     ['command not on line 1', () => decide(record(), comment(`Ship it!\n/approve ${ID}`), writer, opts()), /must be on the first line/],
-    ['expired plan', () => decide(record(), comment(`/approve ${ID}`), writer, opts({ now: new Date('2026-11-25T00:00:00Z') })), /expired .*\/replan/],
+    ['expired plan', () => decide(record(), comment(`/approve ${ID}`, { createdAt: '2026-11-25T00:00:00Z' }), writer, opts({ now: new Date('2026-11-25T00:00:00Z') })), /expired .*\/replan/],
+    ['comment written before this revision (by ID)', () => decide(record({ afterCommentId: 10_000 }), comment(`/approve ${ID}`, { id: 9_999 }), writer, opts()), /older than the current plan/],
+    ['replan while executing', () => decide(record({ state: 'approved' }), comment('/replan'), writer, opts({ executing: true })), /cannot be replaced while it executes/],
+    ['reject while executing', () => decide(record({ state: 'approved' }), comment('/reject no'), writer, opts({ executing: true })), /\/cancel stops it/],
     ['not in allow-users', () => decide(record(), comment(`/approve ${ID}`), writer, opts({ allowUsers: ['carol'] })), /not in this workflow's approvers/],
     ['teams unreadable: fail closed', () => decide(record(), comment(`/approve ${ID}`), () => ({ permission: 'admin', teams: 'unavailable' }), opts({ allowTeams: ['platform'] })), /cannot check team membership/],
     ['wrong team', () => decide(record(), comment(`/approve ${ID}`), () => ({ permission: 'admin', teams: ['web'] }), opts({ allowTeams: ['platform'] })), /none of the teams allowed/],
@@ -75,7 +78,8 @@ test('the spoofing matrix: every one refused with a reply, nothing executed', ()
     assert.equal(d.next, 'none', what);
     assert.equal(d.reaction, 'confused', what);
     assert.match(d.reply ?? '', reply, what);
-    assert.equal(d.record.state, 'awaiting-approval', what);
+    // Refusals change nothing: the state stays what it was.
+    assert.equal(d.record.state, what.includes('executing') ? 'approved' : 'awaiting-approval', what);
     assert.deepEqual(d.record.approvals, [], what);
   }
 });
@@ -125,4 +129,29 @@ test('reject, pause, resume, cancel, skip, status', () => {
   assert.match(decide(record(), comment('/skip other-node'), writer, opts())!.reply!, /not in this plan/);
   // /status needs no permission.
   assert.equal(decide(record(), comment('/status'), () => ({ permission: 'none', teams: [] }), opts())!.next, 'status');
+});
+
+test('/replan is a state: nothing of the old revision may run, and approvals wait for the new one', () => {
+  const approved = decide(record(), comment(`/approve ${ID}`, { login: 'bob' }), writer, opts())!;
+  assert.equal(approved.record.state, 'approved');
+  const re = decide(approved.record, comment('/replan', { login: 'carol' }), writer, opts())!;
+  assert.equal(re.next, 'replan');
+  assert.equal(re.record.state, 'replan-requested');
+  assert.equal(re.record.replanBy, 'carol');
+  assert.deepEqual(re.record.approvals, []);
+  const late = decide(re.record, comment(`/approve ${ID}`, { login: 'dave' }), writer, opts())!;
+  assert.match(late.reply!, /a new plan was asked for/);
+  assert.equal(late.record.state, 'replan-requested');
+});
+
+test('an approval is judged at the time it was written: replayed after the expiry (mid-execution) it still counts', () => {
+  const d = decide(record(), comment(`/approve ${ID}`, { createdAt: '2026-11-24T07:00:00Z' }), writer, opts({ now: new Date('2026-11-30T00:00:00Z') }))!;
+  assert.equal(d.record.state, 'approved');
+});
+
+test('a /reject reason and a bad /approve argument are escaped in the reply', () => {
+  const r = decide(record(), comment('/reject see [here](https://evil.example) @org/team <!-- x -->'), writer, opts())!;
+  assert.doesNotMatch(r.reply!, /\]\(https|@org|<!--/);
+  const a = decide(record(), comment('/approve <!--reboot-pilot:reply-to'), writer, opts())!;
+  assert.doesNotMatch(a.reply!, /<!--/);
 });

@@ -6,7 +6,6 @@
 //  - a second scheduled run with the cluster unchanged,
 //  - an approval comment that executes 3 nodes, and one that executes 1 node (the per-node slope
 //    is their difference / 2), with the default progress-interval (15) and with 1.
-import { spawn } from 'node:child_process';
 import { writeFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -22,9 +21,9 @@ import { FakeGitHub } from '../../test/harness/github.ts';
 import { MERGE_PATCH as MERGE } from '../../src/kube/client.ts';
 import { ANN } from '../../src/execute/progress.ts';
 import { readTrackedPlan } from '../../src/github/body.ts';
+import { runAction as runShared, type ActionEvent, type ActionRun } from '../../test/harness/action.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const ACTION = join(root, 'action', 'index.js');
 const log = (s: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 
 /** Inputs the action runs with besides the defaults (those of test/integration/github.test.ts, without its progress-interval 1). */
@@ -62,44 +61,14 @@ export function routeOf(method: string, path: string): string {
 
 // ---------- one action run ----------
 
-interface ActionRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  outputs: Record<string, string>;
-  wallMs: number;
-}
-
-async function runAction(dir: string, api: string, kubeconfig: string, event: { name: string; payload?: object; actor?: string }, inputs: Record<string, string>): Promise<ActionRun> {
-  const out = join(dir, `output-${Date.now()}-${Math.random()}`);
-  const eventPath = join(dir, `event-${Date.now()}-${Math.random()}.json`);
-  writeFileSync(out, '');
-  writeFileSync(eventPath, JSON.stringify(event.payload ?? {}));
-  const env: Record<string, string> = {
-    GITHUB_EVENT_NAME: event.name,
-    GITHUB_EVENT_PATH: eventPath,
-    GITHUB_ACTOR: event.actor ?? 'alice',
-    GITHUB_API_URL: api,
-    GITHUB_REPOSITORY: 'contoso/platform',
-    GITHUB_RUN_ID: '4242',
-    GITHUB_OUTPUT: out,
-    GITHUB_STEP_SUMMARY: join(dir, 'summary'),
-    RUNNER_TEMP: dir,
-    INPUT_KUBECONFIG: kubeconfig,
-    'INPUT_GITHUB-TOKEN': 'ghs_not-a-real-token',
-  };
-  for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
-  const t0 = performance.now();
-  const child = spawn(process.execPath, [ACTION], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const code = await new Promise<number | null>((r) => child.on('close', r));
-  const wallMs = performance.now() - t0;
-  const outputs: Record<string, string> = {};
-  for (const m of readFileSync(out, 'utf8').matchAll(/^([a-z-]+)<<(ghadelimiter_[0-9a-f-]+)\n([\s\S]*?)\n\2$/gm)) outputs[m[1]!] = m[3]!;
-  return { code, stdout, stderr, outputs, wallMs };
+/** One action run against the fake GitHub (test/harness/action.ts starts it as the runner does). */
+function runAction(dir: string, api: string, kubeconfig: string, event: ActionEvent, inputs: Record<string, string>): Promise<ActionRun> {
+  return runShared({
+    dir,
+    event,
+    env: { GITHUB_API_URL: api, GITHUB_REPOSITORY: 'contoso/platform', GITHUB_RUN_ID: '4242' },
+    inputs: { kubeconfig, 'github-token': 'ghs_not-a-real-token', ...inputs },
+  });
 }
 
 // ---------- the benchmark ----------
