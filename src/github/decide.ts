@@ -96,7 +96,7 @@ export function decide(record: PlanRecord, c: IncomingComment, auth: () => Autho
     if (o.allowTeams.length) {
       if (a.teams === 'unavailable') return refuse(record, `@${c.login}: cannot check team membership with this token, so nobody is authorized (allow-teams needs a token that can read organization teams).`, c.id);
       const teams = a.teams;
-      if (!o.allowTeams.some((t) => teams.includes(t.toLowerCase()))) return refuse(record, `@${c.login}: you are in none of the teams allowed to approve (${o.allowTeams.join(', ')}).`, c.id);
+      if (!o.allowTeams.some((t) => teams.includes(t.toLowerCase()))) return refuse(record, `@${c.login}: you are in none of the teams allowed to approve (${o.allowTeams.join(', ')}), as far as this token can see (a token without read:org sees no secret teams).`, c.id);
     }
   }
   if (o.finished && cmd.kind !== 'status' && cmd.kind !== 'replan') return refuse(record, `@${c.login}: the plan's execution is already ${o.finished}; comment /replan for a new plan.`, c.id);

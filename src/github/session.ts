@@ -251,7 +251,10 @@ async function planAndSync(d: SessionDeps, cluster: string, item: TrackedItem | 
         ? `The execution of the previous revision ended (${before.run.state}); a new revision of the same plan`
         : 'The previous revision expired; a new revision of the same plan'
       : 'The cluster changed';
-  await d.tracker.comment(item, `${why}: plan \`${shortId(id)}\` (revision ${tracked.revision}) replaces \`${before ? shortId(before.planId) : 'none'}\` (revision ${before?.revision ?? 0}). Earlier approvals are discarded.`);
+  // Nodes an earlier execution left cordoned are not forgotten with the revision that left them.
+  const cordoned = before?.run?.leftCordoned ?? [];
+  const left = cordoned.length ? ` Still cordoned by the previous revision's execution: ${cordoned.map(md).join(', ')} (this plan's run uncordons them after their reboot, or \`kubectl uncordon\` them).` : '';
+  await d.tracker.comment(item, `${why}: plan \`${shortId(id)}\` (revision ${tracked.revision}) replaces \`${before ? shortId(before.planId) : 'none'}\` (revision ${before?.revision ?? 0}). Earlier approvals are discarded.${left}`);
   return { ...base, outcome: 'revised', state, number: item.number };
 }
 
