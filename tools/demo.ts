@@ -9,15 +9,15 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseAllDocuments } from 'yaml';
 import * as k8s from '@kubernetes/client-node';
 import { startCluster } from '../test/harness/controlplane.ts';
-import { NodeSimulator, waitUntil } from '../test/harness/simulator.ts';
+import { NodeSimulator } from '../test/harness/simulator.ts';
 import { InvariantWatcher } from '../test/harness/invariants.ts';
 import { aksNode, DEFAULT_NODE_RG, DEFAULT_SUBSCRIPTION } from '../test/harness/nodes.ts';
 import { BOOT_TIME, ubuntuUpToDate } from '../test/fixtures/hosts.ts';
 import { FakeGitHub } from '../test/harness/github.ts';
 import { FakeAzure } from '../test/harness/arm.ts';
+import { applyProductRbac, guardedDeployment } from '../test/harness/workloads.ts';
 import { readTrackedPlan } from '../src/github/body.ts';
 import { runAction, type ActionEvent } from '../test/harness/action.ts';
 
@@ -55,9 +55,7 @@ async function main(): Promise<number> {
   const watcher = new InvariantWatcher(cluster);
   try {
     say(`cluster up at ${cluster.kc.getCurrentCluster()!.server}`);
-    const core = cluster.kc.makeApiClient(k8s.CoreV1Api);
-    const objects = k8s.KubernetesObjectApi.makeApiClient(cluster.kc);
-    for (const doc of parseAllDocuments(readFileSync(join(root, 'deploy', 'rbac.yaml'), 'utf8'))) await objects.create(doc.toJSON() as k8s.KubernetesObject);
+    await applyProductRbac(cluster, dir);
     say('applied deploy/rbac.yaml: the action runs with exactly those permissions');
 
     heading('2. An AKS-like cluster: pools nodepool1 and userpool (Linux), win (Windows)');
@@ -72,15 +70,7 @@ async function main(): Promise<number> {
     // unattended-upgrades installed a new kernel on one node of each Linux pool.
     for (const n of [linux[0]!, linux[2]!]) sim.writeHostFiles(n, { [`boot/vmlinuz-${NEW_KERNEL}`]: 'kernel', 'var/run/reboot-required': '*** System restart required ***\n', 'var/run/reboot-required.pkgs': `linux-image-${NEW_KERNEL}\n` });
     for (const s of specs) say(`node ${s.name}${[linux[0], linux[2]].includes(s.name) ? `: kernel ${NEW_KERNEL} installed, /var/run/reboot-required present` : ''}`);
-    const apps = cluster.kc.makeApiClient(k8s.AppsV1Api);
-    const policy = cluster.kc.makeApiClient(k8s.PolicyV1Api);
-    await core.createNamespace({ body: { metadata: { name: 'shop' } } });
-    await apps.createNamespacedDeployment({
-      namespace: 'shop',
-      body: { metadata: { name: 'web' }, spec: { replicas: 3, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { nodeSelector: { 'kubernetes.io/os': 'linux' }, containers: [{ name: 'web', image: 'nginx' }] } } } },
-    });
-    await policy.createNamespacedPodDisruptionBudget({ namespace: 'shop', body: { metadata: { name: 'web' }, spec: { minAvailable: 2, selector: { matchLabels: { app: 'web' } } } } });
-    await waitUntil('shop/web available under its PDB', async () => (await policy.readNamespacedPodDisruptionBudget({ name: 'web', namespace: 'shop' })).status?.currentHealthy === 3, 60_000);
+    await guardedDeployment(cluster, { namespace: 'shop', name: 'web', replicas: 3, minAvailable: 2, spec: { nodeSelector: { 'kubernetes.io/os': 'linux' } } });
     say('Deployment shop/web (3 replicas) guarded by PDB minAvailable 2');
 
     heading('3. Fake GitHub (OpenAPI-validated) and fake ARM + Entra + GitHub OIDC (HTTPS)');

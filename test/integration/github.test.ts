@@ -5,9 +5,7 @@ import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseAllDocuments } from 'yaml';
+import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { startCluster, type Cluster } from '../harness/controlplane.ts';
 import { NodeSimulator, waitUntil } from '../harness/simulator.ts';
@@ -15,12 +13,12 @@ import { InvariantWatcher } from '../harness/invariants.ts';
 import { aksNode } from '../harness/nodes.ts';
 import { BOOT_TIME, ubuntuUpToDate } from '../fixtures/hosts.ts';
 import { FakeGitHub } from '../harness/github.ts';
+import { applyProductRbac, guardedDeployment } from '../harness/workloads.ts';
 import { MERGE_PATCH as MERGE } from '../../src/kube/client.ts';
 import { ANN } from '../../src/execute/progress.ts';
 import { readTrackedPlan } from '../../src/github/body.ts';
 import { runAction, type ActionEvent } from '../harness/action.ts';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 let cluster: Cluster;
 let sim: NodeSimulator;
@@ -101,21 +99,10 @@ before(async () => {
   core = cluster.kc.makeApiClient(k8s.CoreV1Api);
   dir = mkdtempSync(join(tmpdir(), 'rp-github-'));
   // The action runs with exactly the permissions of deploy/rbac.yaml.
-  const objects = k8s.KubernetesObjectApi.makeApiClient(cluster.kc);
-  for (const doc of parseAllDocuments(readFileSync(join(root, 'deploy', 'rbac.yaml'), 'utf8'))) await objects.create(doc.toJSON() as k8s.KubernetesObject);
-  kubeconfig = join(dir, 'reboot-pilot.kubeconfig');
-  writeFileSync(kubeconfig, cluster.kubeconfigFor('reboot-pilot'));
+  kubeconfig = await applyProductRbac(cluster, dir);
   await sim.createNodes(nodes.map((_, i) => ({ ...aksNode({ pool: 'nodepool1', index: i }), bootTime: BOOT_TIME })));
   for (const n of nodes) sim.writeHostFiles(n, { ...ubuntuUpToDate, 'boot/vmlinuz-5.15.0-1079-azure': 'kernel' });
-  const apps = cluster.kc.makeApiClient(k8s.AppsV1Api);
-  const policy = cluster.kc.makeApiClient(k8s.PolicyV1Api);
-  await core.createNamespace({ body: { metadata: { name: 'shop' } } });
-  await apps.createNamespacedDeployment({
-    namespace: 'shop',
-    body: { metadata: { name: 'web' }, spec: { replicas: 3, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } } },
-  });
-  await policy.createNamespacedPodDisruptionBudget({ namespace: 'shop', body: { metadata: { name: 'web' }, spec: { minAvailable: 2, selector: { matchLabels: { app: 'web' } } } } });
-  await waitUntil('web available and its PDB computed', async () => (await policy.readNamespacedPodDisruptionBudget({ name: 'web', namespace: 'shop' })).status?.currentHealthy === 3, 60_000);
+  await guardedDeployment(cluster, { namespace: 'shop', name: 'web', replicas: 3, minAvailable: 2 });
 });
 
 after(async () => {

@@ -9,21 +9,19 @@
 import { writeFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseAllDocuments } from 'yaml';
+import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { startCluster } from '../../test/harness/controlplane.ts';
-import { NodeSimulator, waitUntil } from '../../test/harness/simulator.ts';
+import { NodeSimulator } from '../../test/harness/simulator.ts';
 import { aksNode } from '../../test/harness/nodes.ts';
 import { BOOT_TIME, ubuntuUpToDate } from '../../test/fixtures/hosts.ts';
 import { FakeGitHub } from '../../test/harness/github.ts';
+import { applyProductRbac, guardedDeployment } from '../../test/harness/workloads.ts';
 import { MERGE_PATCH as MERGE } from '../../src/kube/client.ts';
 import { ANN } from '../../src/execute/progress.ts';
 import { readTrackedPlan } from '../../src/github/body.ts';
 import { runAction as runShared, type ActionEvent, type ActionRun } from '../../test/harness/action.ts';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const log = (s: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 
 /** Inputs the action runs with besides the defaults (those of test/integration/github.test.ts, without its progress-interval 1). */
@@ -105,23 +103,12 @@ export async function benchGitHub(runs: number, intervals: number[]): Promise<{ 
     const dir = mkdtempSync(join(tmpdir(), 'rp-bench-github-'));
     writeFileSync(join(dir, 'summary'), '');
     // The action runs with exactly the permissions of deploy/rbac.yaml.
-    const objects = k8s.KubernetesObjectApi.makeApiClient(cluster.kc);
-    for (const doc of parseAllDocuments(readFileSync(join(root, 'deploy', 'rbac.yaml'), 'utf8'))) await objects.create(doc.toJSON() as k8s.KubernetesObject);
-    const kubeconfig = join(dir, 'reboot-pilot.kubeconfig');
-    writeFileSync(kubeconfig, cluster.kubeconfigFor('reboot-pilot'));
+    const kubeconfig = await applyProductRbac(cluster, dir);
     const nodes = [0, 1, 2].map((i) => aksNode({ pool: 'nodepool1', index: i }));
     await sim.createNodes(nodes.map((n) => ({ ...n, bootTime: BOOT_TIME })));
     const names = nodes.map((n) => n.name);
     for (const n of names) sim.writeHostFiles(n, { ...ubuntuUpToDate, 'boot/vmlinuz-5.15.0-1079-azure': 'kernel' });
-    const apps = cluster.kc.makeApiClient(k8s.AppsV1Api);
-    const policy = cluster.kc.makeApiClient(k8s.PolicyV1Api);
-    await core.createNamespace({ body: { metadata: { name: 'shop' } } });
-    await apps.createNamespacedDeployment({
-      namespace: 'shop',
-      body: { metadata: { name: 'web' }, spec: { replicas: 3, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } } },
-    });
-    await policy.createNamespacedPodDisruptionBudget({ namespace: 'shop', body: { metadata: { name: 'web' }, spec: { minAvailable: 2, selector: { matchLabels: { app: 'web' } } } } });
-    await waitUntil('web available and its PDB computed', async () => (await policy.readNamespacedPodDisruptionBudget({ name: 'web', namespace: 'shop' })).status?.currentHealthy === 3, 60_000);
+    await guardedDeployment(cluster, { namespace: 'shop', name: 'web', replicas: 3, minAvailable: 2 });
 
     let kernelSerial = 1200;
     const pend = (...ns: string[]) => {
