@@ -131,8 +131,12 @@ export class NodeImageUpgrader {
       try {
         await poller.pollUntilDone({ abortSignal: abort.signal });
       } catch (e) {
-        if (why) throw new Error(`${what} was started, but ${why}`);
-        throw explainAzureError(e, `${what} was started, but did not succeed`);
+        // Some of the pool's nodes may already run the new image: say where to look.
+        const look = `. The pool may be partly upgraded: see \`az aks nodepool show -g ${rg} --cluster-name ${cluster} -n ${name} --query "[nodeImageVersion, provisioningState]"\` and \`kubectl get nodes -L kubernetes.azure.com/node-image-version\``;
+        if (why) throw new Error(`${what} was started, but ${why}${look}`);
+        const err = explainAzureError(e, `${what} was started, but did not succeed`);
+        err.message += look;
+        throw err;
       }
     } finally {
       clearInterval(watch);

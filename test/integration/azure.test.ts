@@ -293,7 +293,7 @@ test('faults: a node image upgrade that ends Failed is reported as such, and the
   assert.deepEqual(p.plan.nodes.map((n) => [n.name, n.method]), [[windows[0], 'node-image-upgrade'], [windows[1], 'node-image-upgrade']]);
   const r = await execute(p.file);
   assert.equal(r.state, 'failed');
-  assert.match(r.message, /node image upgrade of pool win in AKS cluster rg-platform\/aks-prod was started, but did not succeed: .*Reimaging the nodes of agent pool win failed/);
+  assert.match(r.message, /node image upgrade of pool win in AKS cluster rg-platform\/aks-prod was started, but did not succeed: .*Reimaging the nodes of agent pool win failed.*\. The pool may be partly upgraded: see `az aks nodepool show -g rg-platform --cluster-name aks-prod -n win/);
   assert.equal(r.nodes[0]!.outcome, 'failed');
   assert.equal(r.nodes[1]!.outcome, 'not-started');
   assert.equal(az.pool('win').provisioningState, 'Failed');
