@@ -109,6 +109,7 @@ export async function run(): Promise<void> {
     } else {
       core.setSecret(token);
       if (github['state-key']) core.setSecret(github['state-key']);
+      else core.notice('state-key is not set: the tracking body\'s hidden state is not signed, so anyone who can edit the issue or PR body can change it (approvals are still recomputed from comments). Set state-key from a secret.');
       const [owner, repo] = repository.split('/') as [string, string];
       const octokit = makeOctokit(token, (l) => core.warning(l));
       const tracker: Tracker =

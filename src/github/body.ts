@@ -114,6 +114,8 @@ export function readTrackedPlan(body: string | null | undefined, key?: string): 
   if (at < 0) return undefined;
   const end = text.indexOf(' -->', at);
   const [payload = '', sig] = text.slice(at + STATE_PREFIX.length, end).split('.');
+  // A signed state read without the key is not trusted either (a job missing its secret).
+  if (sig && !key) return undefined;
   if (key) {
     const want = Buffer.from(sign(payload, key));
     if (!sig || Buffer.byteLength(sig) !== want.length || !timingSafeEqual(Buffer.from(sig), want)) return undefined;
@@ -133,15 +135,19 @@ const REPLY_PREFIX = '<!-- reboot-pilot:reply-to ';
 export const answerKey = (c: { id: number; createdAt: string; updatedAt: string }) => (Date.parse(c.updatedAt) > Date.parse(c.createdAt) ? `${c.id}e` : `${c.id}`);
 
 /** Hidden in each reply, so a re-run answers nothing twice. */
-export const replyMarker = (key: string) => `${REPLY_PREFIX}${key} -->`;
+export const replyMarker = (key: string, refused = false) => `${REPLY_PREFIX}${key}${refused ? ' refused' : ''} -->`;
 
-/** Keys already answered: the marker that ends a reply of the action itself (never one quoted inside). */
-export function answeredKeys(comments: { body: string; login: string }[], selfLogin: string): Set<string> {
-  const out = new Set<string>();
+/**
+ * Keys already answered, and whether the answer was a refusal: the marker that ends a reply of the
+ * action itself (never one quoted inside). A refusal is final: replaying the comment later (when
+ * its author has gained permission, or an execution has ended) never turns it into a command.
+ */
+export function answeredKeys(comments: { body: string; login: string }[], selfLogin: string): Map<string, 'accepted' | 'refused'> {
+  const out = new Map<string, 'accepted' | 'refused'>();
   for (const c of comments) {
     if (c.login.toLowerCase() !== selfLogin.toLowerCase()) continue;
-    const m = c.body.match(/\n<!-- reboot-pilot:reply-to (\d+e?) -->\s*$/);
-    if (m) out.add(m[1]!);
+    const m = c.body.match(/\n<!-- reboot-pilot:reply-to (\d+e?)( refused)? -->\s*$/);
+    if (m) out.set(m[1]!, m[2] ? 'refused' : 'accepted');
   }
   return out;
 }
@@ -162,7 +168,7 @@ export function foldComments(
   comments: (Omit<IncomingComment, 'action'> & { updatedAt: string })[],
   authOf: (login: string) => Authorization,
   o: Omit<DecideOptions, 'nodes'>,
-  answered: Set<string>,
+  answered: Map<string, 'accepted' | 'refused'>,
 ): FoldResult {
   let record: PlanRecord = {
     planId: plan.planId,
@@ -181,6 +187,7 @@ export function foldComments(
     // Comments are listed as they are now: an edited one is not the text anyone decided on, so it
     // counts for nothing (an approval edited later is withdrawn, never rewritten).
     const key = answerKey(c);
+    if (answered.get(key) === 'refused') continue;
     const d = decide(record, { ...c, action: key.endsWith('e') ? 'edited' : 'created' }, () => authOf(c.login), { ...o, nodes: plan.nodes });
     if (!d) continue;
     record = d.record;

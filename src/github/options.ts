@@ -38,6 +38,7 @@ export const GITHUB_SETTINGS = {
   'required-approvals': [posInt('required-approvals', 10), '1', 'Distinct approvers a plan needs.'],
   'prevent-self-approval': [bool('prevent-self-approval'), 'false', 'Refuse an approval from the user who asked for the plan (the workflow_dispatch actor or the /replan author).'],
   'state-key': [z.string(), '', 'A secret (e.g. ${{ secrets.REBOOT_PILOT_STATE_KEY }}) that signs the hidden plan state in the tracking body (HMAC-SHA256): a body edited by anyone but the action is then refused. Recommended; changing it makes open tracking items unreadable (close them).'],
+  'expect-plan-id': [z.string().regex(/^[0-9a-fA-F]*$/), '', 'execute mode: only execute if the tracked plan ID starts with this (e.g. the plan-id output of the decide job an environment reviewer approved).'],
   'progress-interval': [posInt('progress-interval', 3600), '15', 'Least seconds between live progress updates of the tracking body (node ends always update).'],
   'pr-base': [z.string(), '', 'PR mode: the base branch (default: the repository default branch).'],
   'pr-branch-prefix': [z.string().regex(/^[A-Za-z0-9._/-]*$/), 'reboot-pilot/', 'PR mode: the plan branch is this prefix plus the cluster name.'],

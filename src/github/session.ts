@@ -94,8 +94,10 @@ export async function runSession(mode: SessionMode, d: SessionDeps): Promise<Ses
   const auths = new Map<string, Authorization>();
   const { fold, lastCommentId } = await answerComments(d, item, tracked, auths, executing);
   const r = fold.record;
-  if (r.state === 'replan-requested') return planAndSync(d, cluster, item, tracked, r.replanBy, true, lastCommentId);
-  if (!executing && (r.state === 'rejected' || (r.state === 'cancelled' && !isFinished(tracked.run)))) {
+  // decide (beside a possibly live execution, outside its concurrency group) only answers; the
+  // closing and re-planning are left to the jobs in that group (execute, the schedule).
+  if (mode !== 'decide' && r.state === 'replan-requested') return planAndSync(d, cluster, item, tracked, r.replanBy, true, lastCommentId);
+  if (mode !== 'decide' && (r.state === 'rejected' || (r.state === 'cancelled' && !isFinished(tracked.run)))) {
     const ending = r.state === 'rejected' ? 'rejected' : 'cancelled';
     const run = tracked.run ? { ...tracked.run, state: 'cancelled' as const, at: now(d).toISOString(), message: `${ending} by a comment` } : undefined;
     const next = { ...tracked, ...(run ? { run } : {}) };
@@ -106,6 +108,12 @@ export async function runSession(mode: SessionMode, d: SessionDeps): Promise<Ses
   const started = !!tracked.run && !isFinished(tracked.run);
   // An approval is for starting before the plan expires; a started execution may continue after.
   const lapsed = r.state === 'approved' && !tracked.run && now(d).getTime() > Date.parse(tracked.expiresAt);
+  const expected = d.settings.github['expect-plan-id'].toLowerCase();
+  if (mode === 'execute' && expected && !tracked.planId.startsWith(expected)) {
+    // The environment reviewer approved a job for one plan; a re-plan meanwhile is not it.
+    d.log(`the tracked plan is now ${shortId(tracked.planId)}, not ${expected.slice(0, 12)} (expect-plan-id): not executing`);
+    return { outcome: 'ignored', state: 'ignored', planId: tracked.planId, number: item.number, ...counts(tracked), summary: `Reboot Pilot: the plan changed to \`${shortId(tracked.planId)}\` since this job was approved; nothing executed.\n` };
+  }
   if (r.state === 'approved' && !lapsed && !isFinished(tracked.run)) {
     // execute runs approved plans; plan (the schedule) only continues one an execute job started,
     // so an environment gate in front of the execute job is never bypassed.
@@ -114,7 +122,7 @@ export async function runSession(mode: SessionMode, d: SessionDeps): Promise<Ses
   if (lapsed && mode === 'execute') await d.tracker.comment(item, `Plan \`${shortId(tracked.planId)}\` expired at ${tracked.expiresAt} before its execution started; comment \`/replan\` for a fresh plan.`);
   // A schedule makes a new plan unless this one is approved (and not lapsed) or its execution is under way.
   if (mode === 'plan' && !started && (r.state !== 'approved' || lapsed)) return planAndSync(d, cluster, item, tracked, d.event.actor && d.event.name === 'workflow_dispatch' ? d.event.actor : undefined, false, lastCommentId);
-  const state = isFinished(tracked.run) ? tracked.run!.state : r.state === 'approved' || r.state === 'paused' ? r.state : (tracked.run?.state ?? r.state);
+  const state = isFinished(tracked.run) ? tracked.run!.state : lapsed ? 'expired' : tracked.run?.state === 'executing' ? 'executing' : r.state;
   return { outcome: 'answered', state, planId: tracked.planId, number: item.number, ...counts(tracked), summary: statusText(cluster, tracked, r, d.settings.github['required-approvals']) + '\n' };
 }
 
@@ -158,7 +166,7 @@ async function answerComments(d: SessionDeps, item: TrackedItem, tracked: Tracke
   for (const { commentId, key, decision } of fold.decisions) {
     await d.tracker.react(commentId, decision.reaction);
     const reply = decision.next === 'status' ? statusText('', tracked, decision.record, g['required-approvals']) : decision.reply!;
-    await d.tracker.comment(item, `${reply}\n\n${replyMarker(key)}`);
+    await d.tracker.comment(item, `${reply}\n\n${replyMarker(key, decision.reaction === 'confused')}`);
     d.log(`comment ${commentId}: ${decision.reaction}${decision.next !== 'none' ? ` (${decision.next})` : ''}`);
   }
   return { fold, lastCommentId: comments.reduce((m, c) => Math.max(m, c.id), 0) };
@@ -320,7 +328,8 @@ async function execute(d: SessionDeps, cluster: string, item: TrackedItem, track
     if (r.skipped.includes(node)) return { action: 'skip', reason: 'skipped by a /skip comment' };
     return undefined;
   };
-  await write(true);
+  // The body says "executing" from the first event on: a run that cannot start (the lock is held,
+  // another cluster) leaves the plan's state as it was.
   let result: ExecutionResult;
   try {
     result = await runPlan(d.clients, pf, { plan: d.settings.plan, execute: d.settings.execute, log: d.log, onEvent, interrupt, ...(await d.extras?.()) });

@@ -67,6 +67,13 @@ abstract class Base {
     this.r = r;
   }
 
+  /** Items opened with a personal token would never be found again (only bots' count): say so once, close it. */
+  protected async mustBeBot(number: number, user: { login: string; type?: string } | null | undefined): Promise<void> {
+    if (user?.type === 'Bot') return;
+    await this.octokit.rest.issues.update({ ...this.r, issue_number: number, state: 'closed', state_reason: 'not_planned' });
+    throw new UserError(`github-token belongs to the user ${user?.login ?? 'unknown'}: tracking items must be opened by a bot identity (the workflow's GITHUB_TOKEN or a GitHub App token) so that nobody else can open one; #${number} was closed again`);
+  }
+
   async comments(item: TrackedItem): Promise<Comment[]> {
     const all = await this.octokit.paginate(this.octokit.rest.issues.listComments, { ...this.r, issue_number: item.number, per_page: 100 });
     return all.map((c) => ({ id: c.id, body: c.body ?? '', login: c.user?.login ?? '', userType: c.user?.type ?? 'User', createdAt: c.created_at, updatedAt: c.updated_at }));
@@ -97,6 +104,7 @@ export class IssueTracker extends Base implements Tracker {
 
   async open(_cluster: string, title: string, body: string): Promise<TrackedItem> {
     const created = await this.octokit.rest.issues.create({ ...this.r, title, body, labels: [LABEL] });
+    await this.mustBeBot(created.data.number, created.data.user);
     return { number: created.data.number, body, url: created.data.html_url, ...(created.data.user ? { author: created.data.user.login } : {}) };
   }
 
@@ -194,6 +202,7 @@ export class PullRequestTracker extends Base implements Tracker {
     }
     await this.commit(cluster, files, message);
     const pr = await this.octokit.rest.pulls.create({ ...this.r, title, body, head: branch, base });
+    await this.mustBeBot(pr.data.number, pr.data.user);
     return { number: pr.data.number, body, url: pr.data.html_url, author: pr.data.user.login };
   }
 
@@ -214,7 +223,10 @@ export class PullRequestTracker extends Base implements Tracker {
     if (ending === 'completed' && this.o.onComplete === 'merge') {
       // Only the plan's own files are merged: anything else pushed to the branch stops the merge.
       const files = await this.octokit.paginate(this.octokit.rest.pulls.listFiles, { ...this.r, pull_number: item.number, per_page: 100 });
-      const outside = files.map((f) => f.filename).filter((f) => !f.startsWith(`${this.dir(cluster)}/`));
+      const total = (await this.octokit.rest.pulls.get({ ...this.r, pull_number: item.number })).data.changed_files;
+      // Renames count by both names (a file moved into the directory leaves the base branch too).
+      const outside = [...new Set(files.flatMap((f) => [f.filename, f.previous_filename ?? f.filename]))].filter((f) => !f.startsWith(`${this.dir(cluster)}/`));
+      if (files.length < total) outside.push(`(${total - files.length} files not listed)`);
       if (outside.length) {
         await this.comment(item, `Not merging: the branch also changes ${outside.slice(0, 5).map((f) => `\`${f.replace(/[`\r\n]/g, '')}\``).join(', ')}${outside.length > 5 ? ' and more' : ''}, which are not Reboot Pilot's. The result is committed on the branch; merge or close it by hand.`);
         return;

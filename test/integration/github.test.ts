@@ -81,7 +81,8 @@ async function say(number: number, login: string, body: string, inputs: Record<s
 
 /** The action's reply to a comment (found by its hidden marker), and the reactions the comment got. */
 function answerTo(id: number, edited = false) {
-  const reply = [...gh.comments.values()].find((c) => (c.body as string).includes(`<!-- reboot-pilot:reply-to ${id}${edited ? 'e' : ''} -->`));
+  const marker = new RegExp(`<!-- reboot-pilot:reply-to ${id}${edited ? 'e' : ''}( refused)? -->`);
+  const reply = [...gh.comments.values()].find((c) => marker.test(c.body as string));
   return { reply: reply?.body as string | undefined, reactions: gh.reactions.filter((r) => r.subject === id).map((r) => r.content) };
 }
 

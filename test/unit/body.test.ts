@@ -39,13 +39,13 @@ test('approvals are recomputed from the comments: two distinct writers approve, 
     c(12, 'carol', `/approve ${id}`, '2026-11-22T08:05:00Z', '2026-11-22T08:30:00Z'),
     c(13, 'dave', 'ok'),
   ];
-  const first = foldComments(plan, comments, auth, opts, new Set<string>());
+  const first = foldComments(plan, comments, auth, opts, new Map());
   assert.deepEqual(first.record.approvals.map((a) => a.login), ['bob']);
   assert.equal(first.record.state, 'awaiting-approval');
   assert.deepEqual(first.decisions.map((d) => [d.commentId, d.decision.reaction]), [[10, '+1'], [11, 'confused'], [12, 'confused']]);
   assert.match(first.decisions[2]!.decision.reply!, /edited comment is not a command/);
   // Already answered comments are applied but not announced again; a new approval completes it.
-  const second = foldComments(plan, [...comments, c(14, 'erin', `/approve ${plan.planId}`)], auth, opts, new Set(['10', '11', '12e']));
+  const second = foldComments(plan, [...comments, c(14, 'erin', `/approve ${plan.planId}`)], auth, opts, new Map([['10', 'accepted'], ['11', 'refused'], ['12e', 'refused']] as const));
   assert.equal(second.record.state, 'approved');
   assert.deepEqual(second.decisions.map((d) => [d.commentId, d.decision.next]), [[14, 'execute']]);
 });
@@ -69,5 +69,14 @@ test('answered: only the marker that ends a reply of the action itself counts', 
     { login: 'mallory', body: `x\n${replyMarker('12')}` },
     { login: 'other-app[bot]', body: `x\n${replyMarker('13')}` },
   ];
-  assert.deepEqual([...answeredKeys(comments, 'github-actions[bot]')], ['10']);
+  assert.deepEqual([...answeredKeys(comments, 'github-actions[bot]')], [['10', 'accepted']]);
+});
+
+test('a refusal is final: a comment refused once never counts on a later replay, even if its author gains permission', () => {
+  const id = plan.planId.slice(0, 12);
+  const comments = [c(20, 'rita', `/approve ${id}`), c(21, 'bob', `/approve ${id}`)];
+  const everyoneWrites = () => ({ permission: 'write' as const, teams: [] as string[] });
+  const replay = foldComments(plan, comments, everyoneWrites, opts, new Map([['20', 'refused'], ['21', 'accepted']] as const));
+  assert.deepEqual(replay.record.approvals.map((a) => a.login), ['bob']);
+  assert.equal(replay.record.state, 'awaiting-approval', 'one of two approvals');
 });
