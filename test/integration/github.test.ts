@@ -341,3 +341,26 @@ test('PR mode: a file pushed to the plan branch that is not Reboot Pilot’s sto
   assert.ok(gh.file('reboot-pilot/aks-prod', 'reboot-pilot/aks-prod/result.md'), 'the result is committed on the branch');
   assert.equal(gh.file('main', '.github/workflows/deploy.yml'), undefined);
 });
+
+test('an approved plan that cannot start (another execution holds the lock) says so and leaves the plan as it was', async () => {
+  pend(nodes[1]!);
+  const first = await schedule();
+  const number = Number(first.outputs['issue-number']);
+  const before = readTrackedPlan(gh.issues.get(number)!.body as string)!;
+  // Another executor holds the run lock (a Lease in the product's namespace), renewed just now.
+  const coord = cluster.kc.makeApiClient(k8s.CoordinationV1Api);
+  await coord.createNamespacedLease({
+    namespace: 'kube-system',
+    body: { metadata: { name: 'reboot-pilot' }, spec: { holderIdentity: 'github:contoso/platform/actions/runs/1/attempts/1#other', leaseDurationSeconds: 300, renewTime: new k8s.V1MicroTime(new Date()), acquireTime: new k8s.V1MicroTime(new Date()) } },
+  });
+  try {
+    const reboots = sim.reboots.length;
+    const go = await say(number, 'bob', `/approve ${before.planId.slice(0, 12)}`);
+    assert.notEqual(go.run.code, 0, 'the job fails: the plan could not run');
+    assert.match([...gh.comments.values()].pop()!.body as string, /could not run: another execution holds the lock kube\\-system\/reboot\\-pilot/);
+    assert.equal(sim.reboots.length, reboots);
+    assert.deepEqual(readTrackedPlan(gh.issues.get(number)!.body as string), before, 'the body still describes the plan as approved-not-started');
+  } finally {
+    await coord.deleteNamespacedLease({ name: 'reboot-pilot', namespace: 'kube-system' });
+  }
+});
