@@ -349,6 +349,8 @@ test('an approved plan that cannot start (another execution holds the lock) says
   const before = readTrackedPlan(gh.issues.get(number)!.body as string)!;
   // Another executor holds the run lock (a Lease in the product's namespace), renewed just now.
   const coord = cluster.kc.makeApiClient(k8s.CoordinationV1Api);
+  // Earlier runs leave the released Lease object behind: start from none.
+  await coord.deleteNamespacedLease({ name: 'reboot-pilot', namespace: 'kube-system' }).catch(() => undefined);
   await coord.createNamespacedLease({
     namespace: 'kube-system',
     body: { metadata: { name: 'reboot-pilot' }, spec: { holderIdentity: 'github:contoso/platform/actions/runs/1/attempts/1#other', leaseDurationSeconds: 300, renewTime: new k8s.V1MicroTime(new Date()), acquireTime: new k8s.V1MicroTime(new Date()) } },
