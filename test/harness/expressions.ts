@@ -8,9 +8,11 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 export const ACT_VERSION = 'v0.2.89';
+/** Bump when MAIN_GO changes, so a machine with an older build rebuilds. */
+const PROGRAM_VERSION = 2;
 
 const MAIN_GO = `// Evaluates GitHub Actions expressions with nektos/act's evaluator. Input (stdin): a JSON array of
-// {"expr", "github": {"event_name", "event"}, "matrix"}; output: a JSON array of
+// {"expr", "github": {"event_name", "event", "run_id"}, "matrix", "needs"}; output: a JSON array of
 // {"value", "truthy", "error"}. Status functions are not supported: no case needs them.
 package main
 
@@ -26,6 +28,7 @@ type input struct {
 	Expr   string                 \`json:"expr"\`
 	Github model.GithubContext    \`json:"github"\`
 	Matrix map[string]interface{} \`json:"matrix"\`
+	Needs  map[string]exprparser.Needs \`json:"needs"\`
 }
 
 type output struct {
@@ -42,7 +45,7 @@ func main() {
 	out := make([]output, 0, len(cases))
 	for i := range cases {
 		c := &cases[i]
-		env := &exprparser.EvaluationEnvironment{Github: &c.Github, Matrix: c.Matrix}
+		env := &exprparser.EvaluationEnvironment{Github: &c.Github, Matrix: c.Matrix, Needs: c.Needs}
 		v, err := exprparser.NewInterpeter(env, exprparser.Config{}).Evaluate(c.Expr, exprparser.DefaultStatusCheckNone)
 		o := output{Value: v, Truthy: exprparser.IsTruthy(v)}
 		if err != nil {
@@ -58,7 +61,7 @@ func main() {
 
 /** Builds the evaluator once per machine (minutes when the Go caches are cold) and returns its path. */
 export function buildEvaluator(log: (line: string) => void = () => {}): string {
-  const dir = join(homedir(), '.cache', 'reboot-pilot', 'act-expr', ACT_VERSION);
+  const dir = join(homedir(), '.cache', 'reboot-pilot', 'act-expr', `${ACT_VERSION}-${PROGRAM_VERSION}`);
   const binary = join(dir, 'act-expr');
   if (existsSync(binary)) return binary;
   mkdirSync(dir, { recursive: true });
@@ -77,6 +80,7 @@ export interface ExpressionCase {
   eventName: string;
   event: Record<string, unknown>;
   matrix?: Record<string, unknown>;
+  needs?: Record<string, { outputs: Record<string, string>; result: string }>;
 }
 export interface ExpressionResult {
   value: unknown;
@@ -86,6 +90,6 @@ export interface ExpressionResult {
 
 /** Evaluates every case in one process. */
 export function evaluate(binary: string, cases: ExpressionCase[]): ExpressionResult[] {
-  const input = JSON.stringify(cases.map((c) => ({ expr: c.expr, github: { event_name: c.eventName, event: c.event }, matrix: c.matrix ?? {} })));
+  const input = JSON.stringify(cases.map((c) => ({ expr: c.expr, github: { event_name: c.eventName, event: c.event, run_id: '7' }, matrix: c.matrix ?? {}, needs: c.needs ?? {} })));
   return JSON.parse(execFileSync(binary, [], { input, encoding: 'utf8' })) as ExpressionResult[];
 }
