@@ -316,10 +316,8 @@ test('an edited comment runs in decide mode (answered, never executed); a new on
 test('reboot-environment.yml: the execute job starts on a new approval or a due continuation only', () => {
   // Status functions are the runner's job state, not the event's: here every job succeeded.
   const expr = workflow('reboot-environment.yml').jobs.execute!.if!.replace('!cancelled() &&', '');
-  const needs = (decide: string, plan: string) => ({
-    decide: { outputs: decide ? { state: decide, 'plan-id': 'abc' } : {}, result: decide ? 'success' : 'skipped' },
-    plan: { outputs: plan ? { state: plan, 'plan-id': 'abc' } : {}, result: plan ? 'success' : 'skipped' },
-  });
+  const job = (state: string) => ({ outputs: (state ? { state, 'plan-id': 'abc' } : {}) as Record<string, string>, result: state ? 'success' : 'skipped' });
+  const needs = (decide: string, plan: string) => ({ decide: job(decide), plan: job(plan) });
   const cases: [string, ExpressionCase, boolean][] = [
     ['a new approval', { expr, eventName: 'issue_comment', event: commentEvent('prod-cluster'), needs: needs('approved', '') }, true],
     ['an edit while approved', { expr, eventName: 'issue_comment', event: commentEvent('prod-cluster', { action: 'edited' }), needs: needs('approved', '') }, false],
