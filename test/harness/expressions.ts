@@ -9,9 +9,10 @@ import { join } from 'node:path';
 
 export const ACT_VERSION = 'v0.2.89';
 /** Bump when MAIN_GO changes, so a machine with an older build rebuilds. */
-const PROGRAM_VERSION = 2;
+const PROGRAM_VERSION = 3;
 
-const MAIN_GO = `// Evaluates GitHub Actions expressions with nektos/act's evaluator. Input (stdin): a JSON array of
+const MAIN_GO = `// Evaluates GitHub Actions expressions with nektos/act's evaluator.
+// Input (stdin): a JSON array of
 // {"expr", "github": {"event_name", "event", "run_id"}, "matrix", "needs"}; output: a JSON array of
 // {"value", "truthy", "error"}. Status functions are not supported: no case needs them.
 package main
@@ -46,7 +47,8 @@ func main() {
 	for i := range cases {
 		c := &cases[i]
 		env := &exprparser.EvaluationEnvironment{Github: &c.Github, Matrix: c.Matrix, Needs: c.Needs}
-		v, err := exprparser.NewInterpeter(env, exprparser.Config{}).Evaluate(c.Expr, exprparser.DefaultStatusCheckNone)
+		interpreter := exprparser.NewInterpeter(env, exprparser.Config{})
+		v, err := interpreter.Evaluate(c.Expr, exprparser.DefaultStatusCheckNone)
 		o := output{Value: v, Truthy: exprparser.IsTruthy(v)}
 		if err != nil {
 			o.Error = err.Error()
@@ -66,7 +68,12 @@ export function buildEvaluator(log: (line: string) => void = () => {}): string {
   if (existsSync(binary)) return binary;
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'main.go'), MAIN_GO);
-  const go = (...args: string[]) => execFileSync('go', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GOFLAGS: '-mod=mod' } });
+  const go = (...args: string[]) =>
+    execFileSync('go', args, {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, GOFLAGS: '-mod=mod' },
+    });
   log(`building nektos/act ${ACT_VERSION}'s expression evaluator into ${dir}`);
   if (!existsSync(join(dir, 'go.mod'))) go('mod', 'init', 'reboot-pilot/act-expr');
   go('get', `github.com/nektos/act@${ACT_VERSION}`);
@@ -90,6 +97,13 @@ export interface ExpressionResult {
 
 /** Evaluates every case in one process. */
 export function evaluate(binary: string, cases: ExpressionCase[]): ExpressionResult[] {
-  const input = JSON.stringify(cases.map((c) => ({ expr: c.expr, github: { event_name: c.eventName, event: c.event, run_id: '7' }, matrix: c.matrix ?? {}, needs: c.needs ?? {} })));
+  const input = JSON.stringify(
+    cases.map((c) => ({
+      expr: c.expr,
+      github: { event_name: c.eventName, event: c.event, run_id: '7' },
+      matrix: c.matrix ?? {},
+      needs: c.needs ?? {},
+    })),
+  );
   return JSON.parse(execFileSync(binary, [], { input, encoding: 'utf8' })) as ExpressionResult[];
 }

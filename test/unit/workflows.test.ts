@@ -61,16 +61,26 @@ for (const f of files) {
     for (const [name, job] of Object.entries(wf.jobs)) {
       const steps = ours(job);
       if (!steps.length) continue;
-      for (const s of steps) for (const input of Object.keys(s.with ?? {})) assert.ok(input in action.inputs, `${f} ${name}: ${input} is not an input of action.yml`);
+      for (const s of steps)
+        for (const input of Object.keys(s.with ?? {}))
+          assert.ok(input in action.inputs, `${f} ${name}: ${input} is not an input of action.yml`);
       const p = job.permissions ?? {};
       assert.ok(p.issues === 'write', `${f} ${name}: issues: write for the tracking item`);
       const pr = steps.some((s) => s.with?.tracking === 'pull-request');
-      assert.equal(p['pull-requests'], pr ? 'write' : undefined, `${f} ${name}: pull-requests only in PR mode`);
+      assert.equal(
+        p['pull-requests'],
+        pr ? 'write' : undefined,
+        `${f} ${name}: pull-requests only in PR mode`,
+      );
       assert.equal(p.contents, pr ? 'write' : 'read', `${f} ${name}: contents write only in PR mode`);
       const oidc = steps.some((s) => s.with?.['azure-credential'] === 'oidc');
       assert.equal(p['id-token'], oidc ? 'write' : undefined, `${f} ${name}: id-token only for OIDC`);
       assert.ok(job.concurrency, `${f} ${name}: a concurrency group`);
-      assert.equal(job.concurrency['cancel-in-progress'], false, `${f} ${name}: never cancel a running execution`);
+      assert.equal(
+        job.concurrency['cancel-in-progress'],
+        false,
+        `${f} ${name}: never cancel a running execution`,
+      );
     }
   });
 }
@@ -83,7 +93,8 @@ const PLACEHOLDER = [
   /^\s*group:/,
   /^\s*environment:/,
   /^\s*- cron:/,
-  /^\s*(cluster-name|azure-resource-group|azure-cluster-name|azure-client-id|azure-tenant-id|azure-subscription-id):/,
+  /^\s*(cluster-name|azure-resource-group|azure-cluster-name):/,
+  /^\s*(azure-client-id|azure-tenant-id|azure-subscription-id):/,
   /^\s*(reboot-days|start-time|end-time|time-zone|blocking-pod-selector|node-selector):/,
   /^\s*include:/,
   /^\s*-?\s*(cluster|resource-group):\s*\S/,
@@ -118,26 +129,60 @@ for (const f of files) {
 }
 
 test('the marker check finds an unmarked placeholder, also inside an if: block', () => {
-  const wf = 'jobs:\n  a:\n    if: >-\n      contains(github.event.issue.body, \'<!-- reboot-pilot:tracking cluster=x -->\')\n    runs-on: ubuntu-latest # EDIT: runner\n    steps:\n      - with:\n          cluster-name: x\n          state-key: ${{ secrets.K }}\n';
+  const wf = [
+    'jobs:',
+    '  a:',
+    '    if: >-',
+    "      contains(github.event.issue.body, '<!-- reboot-pilot:tracking cluster=x -->')",
+    '    runs-on: ubuntu-latest # EDIT: runner',
+    '    steps:',
+    '      - with:',
+    '          cluster-name: x',
+    '          state-key: ${{ secrets.K }}',
+    '',
+  ].join('\n');
   assert.deepEqual(missingEditMarkers(wf), [
     "line 4: contains(github.event.issue.body, '<!-- reboot-pilot:tracking cluster=x -->')",
     'line 8: cluster-name: x',
     'line 9: state-key: ${{ secrets.K }}',
   ]);
-  assert.deepEqual(missingEditMarkers(wf.replace('    if: >-', '    # EDIT: cluster\n    if: >-').replace('x\n          state', 'x # EDIT: c\n          state').replace('K }}', 'K }} # EDIT: k')), []);
+  assert.deepEqual(
+    missingEditMarkers(
+      wf
+        .replace('    if: >-', '    # EDIT: cluster\n    if: >-')
+        .replace('x\n          state', 'x # EDIT: c\n          state')
+        .replace('K }}', 'K }} # EDIT: k'),
+    ),
+    [],
+  );
 });
 
 // ---- one cluster's files agree ----------------------------------------------------------------
 
-const WINDOW = ['reboot-days', 'start-time', 'end-time', 'time-zone', 'blocking-pod-selector', 'cluster-name'];
+const WINDOW = [
+  'reboot-days',
+  'start-time',
+  'end-time',
+  'time-zone',
+  'blocking-pod-selector',
+  'cluster-name',
+];
 const settingsOf = (f: string, job: string) => ours(workflow(f).jobs[job]!)[0]!.with!;
 
 test('reboot-plan.yml and reboot-approve.yml: one concurrency group, one cluster, one reboot window', () => {
   const plan = workflow('reboot-plan.yml').jobs.plan!;
   const approve = workflow('reboot-approve.yml').jobs['decide-and-execute']!;
+  const approveSettings = settingsOf('reboot-approve.yml', 'decide-and-execute');
   assert.equal(plan.concurrency!.group, approve.concurrency!.group);
-  for (const k of WINDOW) assert.equal(settingsOf('reboot-plan.yml', 'plan')[k], settingsOf('reboot-approve.yml', 'decide-and-execute')[k], k);
-  assert.ok(approve.if!.includes(`tracking cluster=${encodeURIComponent(settingsOf('reboot-approve.yml', 'decide-and-execute')['cluster-name']!)} -->`));
+  for (const k of WINDOW)
+    assert.equal(
+      settingsOf('reboot-plan.yml', 'plan')[k],
+      settingsOf('reboot-approve.yml', 'decide-and-execute')[k],
+      k,
+    );
+  assert.ok(
+    approve.if!.includes(`tracking cluster=${encodeURIComponent(approveSettings['cluster-name']!)} -->`),
+  );
 });
 
 test('reboot-environment.yml: only the environment job holds the rebooting kubeconfig', () => {
@@ -152,28 +197,43 @@ test('reboot-environment.yml: only the environment job holds the rebooting kubec
   assert.equal(settingsOf('reboot-environment.yml', 'decide').mode, 'decide');
   assert.equal(wf.jobs.plan!.concurrency!.group, wf.jobs.execute!.concurrency!.group);
   assert.equal(wf.jobs.decide!.concurrency!.group, `${wf.jobs.execute!.concurrency!.group}-decide`);
-  for (const name of ['plan', 'decide']) assert.equal(settingsOf('reboot-environment.yml', name)['cluster-name'], settingsOf('reboot-environment.yml', 'execute')['cluster-name']);
+  for (const name of ['plan', 'decide'])
+    assert.equal(
+      settingsOf('reboot-environment.yml', name)['cluster-name'],
+      settingsOf('reboot-environment.yml', 'execute')['cluster-name'],
+    );
 });
 
 test('the single-cluster AKS and fleet templates sign in with OIDC and write no kubeconfig', () => {
   for (const f of ['reboot-aks.yml', 'reboot-fleet.yml']) {
-    assert.doesNotMatch(text(f), /^\s*kubeconfig:|KUBECONFIG/m, `${f}: a kubeconfig input would be used instead of AKS access`);
-    for (const job of Object.values(workflow(f).jobs)) for (const s of ours(job)) assert.equal(s.with!['azure-credential'], 'oidc');
+    assert.doesNotMatch(
+      text(f),
+      /^\s*kubeconfig:|KUBECONFIG/m,
+      `${f}: a kubeconfig input would be used instead of AKS access`,
+    );
+    for (const job of Object.values(workflow(f).jobs))
+      for (const s of ours(job)) assert.equal(s.with!['azure-credential'], 'oidc');
   }
 });
 
 test('templates differ only where the README says: window, timeout and artifact in every one', () => {
   for (const f of files) {
-    const jobs = Object.values(workflow(f).jobs).filter((j) => ours(j).some((s) => s.with?.mode !== 'decide'));
+    const jobs = Object.values(workflow(f).jobs).filter((j) =>
+      ours(j).some((s) => s.with?.mode !== 'decide'),
+    );
     for (const job of jobs) {
       const w = ours(job)[0]!.with!;
       const executes = w.mode !== 'plan';
-      if (executes || f === 'reboot-plan.yml') for (const k of ['reboot-days', 'start-time', 'end-time', 'time-zone']) assert.ok(k in w, `${f}: ${k}`);
-      if (executes || f === 'reboot-plan.yml') assert.ok((job as { 'timeout-minutes'?: number })['timeout-minutes'], `${f}: timeout-minutes`);
+      if (executes || f === 'reboot-plan.yml')
+        for (const k of ['reboot-days', 'start-time', 'end-time', 'time-zone'])
+          assert.ok(k in w, `${f}: ${k}`);
+      if (executes || f === 'reboot-plan.yml')
+        assert.ok((job as { 'timeout-minutes'?: number })['timeout-minutes'], `${f}: timeout-minutes`);
     }
     const planning = 'schedule' in workflow(f).on;
     const pr = text(f).includes('tracking: pull-request');
-    if (planning && !pr) assert.match(text(f), /actions\/upload-artifact@v4/, `${f}: the plan and full report as an artifact`);
+    if (planning && !pr)
+      assert.match(text(f), /actions\/upload-artifact@v4/, `${f}: the plan and full report as an artifact`);
   }
 });
 
@@ -183,7 +243,10 @@ test('templates differ only where the README says: window, timeout and artifact 
 function readmeSecrets(): Map<string, { secrets: string[]; variables: string[] }> {
   const at = readme.indexOf('### Secrets and variables per workflow');
   assert.ok(at >= 0, 'the README has a "Secrets and variables per workflow" section');
-  const rows = readme.slice(at).split('\n').filter((l) => /^\| `reboot-[\w-]+\.yml`/.test(l));
+  const rows = readme
+    .slice(at)
+    .split('\n')
+    .filter((l) => /^\| `reboot-[\w-]+\.yml`/.test(l));
   const names = (cell: string) => [...cell.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]!).sort();
   return new Map(
     rows.map((r) => {
@@ -195,7 +258,10 @@ function readmeSecrets(): Map<string, { secrets: string[]; variables: string[] }
 
 for (const f of files) {
   test(`${f}: the README's secrets table names exactly the secrets and variables it reads`, () => {
-    const uses = (kind: string) => [...new Set([...text(f).matchAll(new RegExp(`\\$\\{\\{\\s*${kind}\\.(\\w+)`, 'g'))].map((m) => m[1]!))].sort();
+    const uses = (kind: string) =>
+      [
+        ...new Set([...text(f).matchAll(new RegExp(`\\$\\{\\{\\s*${kind}\\.(\\w+)`, 'g'))].map((m) => m[1]!)),
+      ].sort();
     const row = readmeSecrets().get(f);
     assert.ok(row, `a row for ${f}`);
     assert.deepEqual(row.secrets, uses('secrets'), `${f}: secrets`);
@@ -206,11 +272,19 @@ for (const f of files) {
 // ---- state values ------------------------------------------------------------------------------
 
 test("action.yml's and the README's `state` values are the states the code can return", () => {
-  const documented = [...action.outputs.state!.description.replace(/^One of: /, '').matchAll(/(?:^|; )([a-z-]+): /g)].map((m) => m[1]);
+  const documented = [
+    ...action.outputs.state!.description.replace(/^One of: /, '').matchAll(/(?:^|; )([a-z-]+): /g),
+  ].map((m) => m[1]);
   assert.deepEqual(documented, Object.keys(ACTION_STATES));
   const row = readme.split('\n').find((l) => l.startsWith('| `state` |'));
   assert.ok(row, "the README's outputs table has a state row");
-  assert.deepEqual([...row.matchAll(/`([a-z-]+)`/g)].map((m) => m[1]).slice(1).sort(), Object.keys(ACTION_STATES).sort());
+  assert.deepEqual(
+    [...row.matchAll(/`([a-z-]+)`/g)]
+      .map((m) => m[1])
+      .slice(1)
+      .sort(),
+    Object.keys(ACTION_STATES).sort(),
+  );
 });
 
 // ---- the comment filters, through nektos/act's expression evaluator ----------------------------
@@ -231,7 +305,7 @@ interface Payload {
   state?: 'open' | 'closed';
   body?: string;
 }
-/** An issue_comment event as GitHub sends it; by default a person's new /approve on an open tracking issue. */
+/** An issue_comment event as GitHub sends it; by default a person's new /approve on an open tracking item. */
 function commentEvent(cluster: string, p: Payload = {}): Record<string, unknown> {
   const commenter = p.commenter ?? human;
   return {
@@ -252,17 +326,33 @@ function commentEvent(cluster: string, p: Payload = {}): Record<string, unknown>
 /** The attack payloads and the legitimate ones, with whether the job must run. */
 function payloads(cluster: string, pr: boolean, anyCluster: boolean): [string, Payload, boolean][] {
   return [
-    ['a person\'s new command', { pr }, true],
-    ['a bot\'s comment (the action\'s own reply with an App token)', { pr, commenter: bot, comment: '/status' }, false],
-    ['a bot editing a person\'s comment', { pr, action: 'edited', sender: bot, from: '/approve 0123456789ab' }, false],
+    ["a person's new command", { pr }, true],
+    [
+      "a bot's comment (the action's own reply with an App token)",
+      { pr, commenter: bot, comment: '/status' },
+      false,
+    ],
+    [
+      "a bot editing a person's comment",
+      { pr, action: 'edited', sender: bot, from: '/approve 0123456789ab' },
+      false,
+    ],
     ['a comment on an issue without the tracking marker', { pr, body: 'please /approve this' }, false],
-    ['a comment on another cluster\'s tracking issue', { pr, body: MARKER(`${cluster}-other`) }, anyCluster],
+    ["a comment on another cluster's tracking issue", { pr, body: MARKER(`${cluster}-other`) }, anyCluster],
     ['a comment on a tracking marker copied into an issue a person opened', { pr, opener: human }, false],
     ['a comment on a closed tracking issue', { pr, state: 'closed' }, false],
     [pr ? 'an issue comment (not the pull request)' : 'a pull request comment', { pr: !pr }, false],
     ['a discussion comment', { pr, comment: 'thanks, looks good' }, false],
-    ['an edit that withdraws an approval (answered)', { pr, action: 'edited', comment: 'never mind', from: '/approve 0123456789ab' }, true],
-    ['an edit that adds a command (answered, refused)', { pr, action: 'edited', comment: '/approve 0123456789ab' }, true],
+    [
+      'an edit that withdraws an approval (answered)',
+      { pr, action: 'edited', comment: 'never mind', from: '/approve 0123456789ab' },
+      true,
+    ],
+    [
+      'an edit that adds a command (answered, refused)',
+      { pr, action: 'edited', comment: '/approve 0123456789ab' },
+      true,
+    ],
   ];
 }
 
@@ -290,10 +380,21 @@ for (const j of COMMENT_JOBS) {
   test(`${j.file} ${j.job}: the if: filter (evaluated by nektos/act) on attack payloads`, () => {
     const expr = workflow(j.file).jobs[j.job]!.if!;
     const cases = payloads(j.cluster || 'aks-prod-weu', j.pr, !j.cluster);
-    const results = evaluate(evaluator, cases.map(([, p]) => ({ expr, eventName: 'issue_comment', event: commentEvent(j.cluster || 'aks-prod-weu', p) })));
+    const results = evaluate(
+      evaluator,
+      cases.map(([, p]) => ({
+        expr,
+        eventName: 'issue_comment',
+        event: commentEvent(j.cluster || 'aks-prod-weu', p),
+      })),
+    );
     cases.forEach(([name, , expected], i) => {
       assert.equal(results[i]!.error, undefined, `${name}: ${results[i]!.error}`);
-      assert.equal(results[i]!.truthy, expected, `${j.file}: ${name} ${expected ? 'must' : 'must not'} run the job`);
+      assert.equal(
+        results[i]!.truthy,
+        expected,
+        `${j.file}: ${name} ${expected ? 'must' : 'must not'} run the job`,
+      );
     });
   });
 }
@@ -316,21 +417,61 @@ test('an edited comment runs in decide mode (answered, never executed); a new on
 test('reboot-environment.yml: the execute job starts on a new approval or a due continuation only', () => {
   // Status functions are the runner's job state, not the event's: here every job succeeded.
   const expr = workflow('reboot-environment.yml').jobs.execute!.if!.replace('!cancelled() &&', '');
-  const job = (state: string) => ({ outputs: (state ? { state, 'plan-id': 'abc' } : {}) as Record<string, string>, result: state ? 'success' : 'skipped' });
+  const job = (state: string) => ({
+    outputs: (state ? { state, 'plan-id': 'abc' } : {}) as Record<string, string>,
+    result: state ? 'success' : 'skipped',
+  });
   const needs = (decide: string, plan: string) => ({ decide: job(decide), plan: job(plan) });
   const cases: [string, ExpressionCase, boolean][] = [
-    ['a new approval', { expr, eventName: 'issue_comment', event: commentEvent('prod-cluster'), needs: needs('approved', '') }, true],
-    ['an edit while approved', { expr, eventName: 'issue_comment', event: commentEvent('prod-cluster', { action: 'edited' }), needs: needs('approved', '') }, false],
-    ['a comment while awaiting approval', { expr, eventName: 'issue_comment', event: commentEvent('prod-cluster'), needs: needs('awaiting-approval', '') }, false],
-    ['the schedule finds a started execution due', { expr, eventName: 'schedule', event: {}, needs: needs('', 'executing') }, true],
-    ['the schedule finds an approved plan not started', { expr, eventName: 'schedule', event: {}, needs: needs('', 'approved') }, false],
-    ['the schedule finds a paused plan', { expr, eventName: 'schedule', event: {}, needs: needs('', 'paused') }, false],
+    [
+      'a new approval',
+      { expr, eventName: 'issue_comment', event: commentEvent('prod-cluster'), needs: needs('approved', '') },
+      true,
+    ],
+    [
+      'an edit while approved',
+      {
+        expr,
+        eventName: 'issue_comment',
+        event: commentEvent('prod-cluster', { action: 'edited' }),
+        needs: needs('approved', ''),
+      },
+      false,
+    ],
+    [
+      'a comment while awaiting approval',
+      {
+        expr,
+        eventName: 'issue_comment',
+        event: commentEvent('prod-cluster'),
+        needs: needs('awaiting-approval', ''),
+      },
+      false,
+    ],
+    [
+      'the schedule finds a started execution due',
+      { expr, eventName: 'schedule', event: {}, needs: needs('', 'executing') },
+      true,
+    ],
+    [
+      'the schedule finds an approved plan not started',
+      { expr, eventName: 'schedule', event: {}, needs: needs('', 'approved') },
+      false,
+    ],
+    [
+      'the schedule finds a paused plan',
+      { expr, eventName: 'schedule', event: {}, needs: needs('', 'paused') },
+      false,
+    ],
   ];
-  const results = evaluate(evaluator, cases.map(([, c]) => c));
+  const results = evaluate(
+    evaluator,
+    cases.map(([, c]) => c),
+  );
   cases.forEach(([name, , expected], i) => assert.equal(results[i]!.truthy, expected, name));
 });
 
-test('reboot-fleet.yml: a comment runs only its own cluster\'s step, in that cluster\'s group', () => {
+test("reboot-fleet.yml: a comment runs only its own cluster's step, in that cluster's group", () => {
   const job = workflow('reboot-fleet.yml').jobs.cluster!;
   const group = job.concurrency!.group.replace(/^\$\{\{|\}\}$/g, '');
   const step = ours(job)[0]!.if!;
@@ -342,10 +483,16 @@ test('reboot-fleet.yml: a comment runs only its own cluster\'s step, in that clu
       { expr: step, eventName: 'issue_comment', event, matrix: { cluster } },
     ]),
   );
-  assert.deepEqual(results.map((r) => r.value), [
-    'reboot-pilot-aks-prod-weu', true,
-    'reboot-pilot-noop-aks-prod-neu-7', false,
-    // A name that is a prefix of another cluster's does not match it: the marker ends with " -->".
-    'reboot-pilot-noop-aks-prod-7', false,
-  ]);
+  assert.deepEqual(
+    results.map((r) => r.value),
+    [
+      'reboot-pilot-aks-prod-weu',
+      true,
+      'reboot-pilot-noop-aks-prod-neu-7',
+      false,
+      // A name that is a prefix of another cluster's does not match it: the marker ends with " -->".
+      'reboot-pilot-noop-aks-prod-7',
+      false,
+    ],
+  );
 });
