@@ -6,7 +6,7 @@
 // a real expression engine (nektos/act's), let no bot comment, other issue or edit start a run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
@@ -495,4 +495,31 @@ test("reboot-fleet.yml: a comment runs only its own cluster's step, in that clus
       false,
     ],
   );
+});
+
+// ---- the README's links ------------------------------------------------------------------------
+
+/** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens. */
+const anchor = (heading: string) =>
+  heading
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+
+const headingsOf = (markdown: string) =>
+  new Set([...markdown.matchAll(/^#{1,6} (.+)$/gm)].map((m) => anchor(m[1]!)));
+
+test("the README's and CONTRIBUTING's links to sections and files resolve", () => {
+  for (const file of ['README.md', 'CONTRIBUTING.md']) {
+    const body = readFileSync(join(root, file), 'utf8');
+    const own = headingsOf(body);
+    for (const [, target] of body.matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (/^https?:/.test(target!)) continue;
+      const [path, hash] = target!.split('#');
+      assert.ok(!path || existsSync(join(root, path)), `${file}: ${target} names a missing file`);
+      if (!hash) continue;
+      const headings = path ? headingsOf(readFileSync(join(root, path), 'utf8')) : own;
+      assert.ok(headings.has(hash), `${file}: ${target} names no heading`);
+    }
+  }
 });
