@@ -98,7 +98,9 @@ before(async () => {
   for (const o of manifest('rbac-plan.yaml')) await objects.create(o as unknown as k8s.KubernetesObject);
   planKubeconfig = join(dir, 'plan.kubeconfig');
   writeFileSync(planKubeconfig, cluster.kubeconfigFor('reboot-pilot-plan'));
-  await sim.createNodes(nodes.map((_, i) => ({ ...aksNode({ pool: 'nodepool1', index: i }), bootTime: BOOT_TIME })));
+  await sim.createNodes(
+    nodes.map((_, i) => ({ ...aksNode({ pool: 'nodepool1', index: i }), bootTime: BOOT_TIME })),
+  );
   for (const n of nodes) sim.writeHostFiles(n, { ...ubuntuUpToDate });
   sim.writeHostFiles(nodes[0]!, {
     [`boot/vmlinuz-${NEW_KERNEL}`]: 'kernel',
@@ -112,8 +114,16 @@ after(async () => {
   await cluster?.stop();
 });
 
-test('the plan identity plans, and its run of that plan stops at the lock before any node is touched', async () => {
-  const planned = await cli(['plan', '--kubeconfig', planKubeconfig, '--output', 'json', '--probe-timeout', '30']);
+test('the plan identity plans; its run of that plan stops at the lock before touching a node', async () => {
+  const planned = await cli([
+    'plan',
+    '--kubeconfig',
+    planKubeconfig,
+    '--output',
+    'json',
+    '--probe-timeout',
+    '30',
+  ]);
   assert.equal(planned.code, 0, planned.stderr);
   const plan = JSON.parse(planned.stdout) as { planId: string; plan: { nodes: { name: string }[] } };
   assert.deepEqual(
