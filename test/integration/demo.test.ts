@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,4 +39,5 @@ test('npm run demo: plan → issue → approval → serial VMSS restarts → Win
   assert.match(readFileSync(join(dump, 'issue-planned.md'), 'utf8'), /^<!-- reboot-pilot:tracking cluster=aks-demo -->/);
   const comments = bodies.filter((f) => /^comment-\d+\.md$/.test(f)).map((f) => readFileSync(join(dump, f), 'utf8'));
   assert.ok(comments.some((c) => /^### Reboot Pilot: plan `[0-9a-f]{12}` on aks\\-demo completed/.test(c)), 'the final comment');
+  rmSync(dump, { recursive: true, force: true });
 });
