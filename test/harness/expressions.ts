@@ -1,7 +1,9 @@
 // A real GitHub Actions expression engine for tests: nektos/act's expression evaluator (the one act
 // runs workflows with, on rhysd/actionlint's parser), driven by a tiny Go program built from the Go
 // module proxy into ~/.cache/reboot-pilot/act-expr/<version>/ on first use (outside the repository,
-// so CI on a new machine builds it the same way). Used to test the workflows' `if:` filters.
+// so CI on a new machine builds it the same way). Used to test the workflows' `if:` filters. Also
+// rhysd/actionlint, the workflow linter (syntax, expressions, contexts, `needs` outputs), built the
+// same way.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -79,6 +81,24 @@ export function buildEvaluator(log: (line: string) => void = () => {}): string {
   go('get', `github.com/nektos/act@${ACT_VERSION}`);
   go('build', '-o', `${binary}.tmp`, '.');
   renameSync(`${binary}.tmp`, binary); // whole or absent: a killed build leaves no half binary
+  return binary;
+}
+
+export const ACTIONLINT_VERSION = 'v1.7.12';
+
+/** Builds actionlint once per machine (`go install` into the cache) and returns its path. */
+export function buildActionlint(log: (line: string) => void = () => {}): string {
+  const dir = join(homedir(), '.cache', 'reboot-pilot', 'actionlint', ACTIONLINT_VERSION);
+  const binary = join(dir, 'actionlint');
+  if (existsSync(binary)) return binary;
+  mkdirSync(dir, { recursive: true });
+  log(`building rhysd/actionlint ${ACTIONLINT_VERSION} into ${dir}`);
+  // go install writes the binary whole (it links to a temporary file and renames it).
+  execFileSync('go', ['install', `github.com/rhysd/actionlint/cmd/actionlint@${ACTIONLINT_VERSION}`], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, GOBIN: dir },
+  });
   return binary;
 }
 

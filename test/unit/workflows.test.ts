@@ -10,8 +10,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { spawnSync } from 'node:child_process';
 import { ACTION_STATES } from '../../src/states.ts';
-import { buildEvaluator, evaluate, type ExpressionCase } from '../harness/expressions.ts';
+import { buildActionlint, buildEvaluator, evaluate, type ExpressionCase } from '../harness/expressions.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const action = parse(readFileSync(join(root, 'action.yml'), 'utf8')) as {
@@ -522,4 +523,26 @@ test("the README's and CONTRIBUTING's links to sections and files resolve", () =
       assert.ok(headings.has(hash), `${file}: ${target} names no heading`);
     }
   }
+});
+
+// ---- actionlint ---------------------------------------------------------------------------------
+
+test('actionlint finds nothing in the workflows (syntax, expressions, contexts, needs outputs)', () => {
+  const actionlint = buildActionlint((l) => console.log(l));
+  const paths = files.map((f) => join(root, 'workflows', f));
+  const r = spawnSync(actionlint, ['-shellcheck=', '-pyflakes=', '-no-color', ...paths], {
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  // It does find a wrong job name in an expression, the kind of mistake a copy-and-edit makes.
+  const bad = text('reboot-environment.yml').replace(
+    'needs.decide.outputs.state',
+    'needs.decid.outputs.state',
+  );
+  const bad2 = spawnSync(actionlint, ['-shellcheck=', '-pyflakes=', '-no-color', '-'], {
+    input: bad,
+    encoding: 'utf8',
+  });
+  assert.equal(bad2.status, 1);
+  assert.match(bad2.stdout, /property "decid" is not defined/);
 });
