@@ -12,7 +12,7 @@ log() { printf '[format-all %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 
 commit=false
 [ "${1:-}" = --commit ] && commit=true
-if $commit && [ -n "$(git status --porcelain)" ]; then
+if $commit && [ -n "$(git status --porcelain --untracked-files=no)" ]; then
   echo "format-all: the work tree has changes; commit or stash them first (the reformat gets a commit of its own)" >&2
   exit 1
 fi
