@@ -87,7 +87,7 @@ export async function cli(argv: string[], io = { out: process.stdout, err: proce
   try {
     const names = [...Object.keys(PLAN_SETTINGS), ...Object.keys(AZURE_SETTINGS), 'output', ...(command === 'run' ? [...Object.keys(EXECUTE_SETTINGS), 'plan'] : [])];
     const options = Object.fromEntries(names.map((k) => [k, { type: 'string' as const }]));
-    values = parseArgs({ args: rest, options, strict: true, allowPositionals: false }).values as Record<string, string | undefined>;
+    values = parseArgs({ args: rest, options, strict: true, allowPositionals: false }).values;
   } catch (e) {
     io.err.write(`reboot-pilot: ${(e as Error).message}\n`);
     return 2;
@@ -105,8 +105,10 @@ export async function cli(argv: string[], io = { out: process.stdout, err: proce
     const clients = (await azureKubeClients(az, settings, log)) ?? connect(settings);
     const { plan, id } = await inspectCluster(clients, settings, log, await azurePlanFacts(az, log));
     const now = new Date();
-    if (output === 'json') io.out.write(JSON.stringify({ planId: id, plan: JSON.parse(canonicalJson(plan)) }, null, 2) + '\n');
-    else if (output === 'md') io.out.write(renderMarkdown(plan, id, { now }));
+    if (output === 'json') {
+      const canonical = JSON.parse(canonicalJson(plan)) as unknown;
+      io.out.write(JSON.stringify({ planId: id, plan: canonical }, null, 2) + '\n');
+    } else if (output === 'md') io.out.write(renderMarkdown(plan, id, { now }));
     else io.out.write(renderTerminal(plan, id, now));
     return 0;
   } catch (e) {
