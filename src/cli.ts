@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { getIDToken } from '@actions/core';
 import { parseArgs } from 'node:util';
-import { connect, UserError } from './kube/client.ts';
+import { connect } from './kube/client.ts';
+import { UserError } from './errors.ts';
 import { EXECUTE_SETTINGS, PLAN_SETTINGS, parseExecuteSettings, parsePlanSettings } from './settings.ts';
 import { readPlanFile, runPlan } from './execute/run.ts';
 import { renderResultText } from './report/result.ts';

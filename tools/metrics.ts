@@ -19,7 +19,14 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
  */
 export const LAYERS: readonly (readonly string[])[] = [
   // vocabulary: data types and pure parsers that every area shares
-  ['plan/types.ts', 'plan/canonical.ts', 'kube/selector.ts', 'kube/errors.ts', 'kube/labels.ts'],
+  [
+    'errors.ts',
+    'plan/types.ts',
+    'plan/canonical.ts',
+    'kube/selector.ts',
+    'kube/labels.ts',
+    'cluster/node.ts',
+  ],
   ['settings.ts'],
   // reading and changing the cluster
   ['kube/'],

@@ -8,7 +8,7 @@
 // skipped from 02:00 to 03:00 is 03:00). Either way a night has one continuous window; comparing
 // wall-clock minutes instead closed and reopened it in the repeated hour.
 import { DateTime } from 'luxon';
-import { UserError } from '../kube/client.ts';
+import { UserError } from '../errors.ts';
 import { OPEN, type Gate, type GateContext, type GateResult } from './types.ts';
 
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;

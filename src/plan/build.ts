@@ -2,6 +2,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import { isAksNode } from '../cluster/snapshot.ts';
+import { isReady, osOf, poolOf } from '../cluster/node.ts';
 import { parseHistoryItem } from '../detect/probe-script.ts';
 import type { Findings } from '../detect/types.ts';
 import { compareKernelVersions, newestKernel } from '../detect/kernel.ts';
@@ -25,23 +26,8 @@ export interface PlanOptions {
   probeEnabled: boolean;
 }
 
-export const POOL_LABELS = ['kubernetes.azure.com/agentpool', 'agentpool', 'node.kubernetes.io/pool'];
-
-export function poolOf(n: k8s.V1Node): string {
-  const l = n.metadata?.labels ?? {};
-  for (const k of POOL_LABELS) if (l[k]) return l[k];
-  if ('node-role.kubernetes.io/control-plane' in l) return 'control-plane';
-  return 'default';
-}
-
-export function osOf(n: k8s.V1Node): 'linux' | 'windows' {
-  const os = n.metadata?.labels?.['kubernetes.io/os'] ?? n.status?.nodeInfo?.operatingSystem;
-  return os === 'windows' ? 'windows' : 'linux';
-}
-
-export function isReady(n: k8s.V1Node): boolean {
-  return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-}
+// Moved to src/cluster/node.ts; re-exported for existing importers.
+export { POOL_LABELS, poolOf, osOf, isReady } from '../cluster/node.ts';
 
 /** Nodes the planner looks at (node selector applied), and which of them to probe. */
 export function candidateNodes(s: ClusterSnapshot, o: Pick<PlanOptions, 'nodeSelector'>): { considered: k8s.V1Node[]; probe: string[] } {
