@@ -7,7 +7,7 @@
 // import changes nothing.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative, dirname, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -242,7 +242,7 @@ export function renderTable(m: Metrics): string {
   return [`| ${m.dir}/ | |`, '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n') + '\n';
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const args = process.argv.slice(2);
   const dir = args.find((a) => !a.startsWith('--')) ?? 'src';
   const config = JSON.parse(readFileSync(join(root, '.prettierrc.json'), 'utf8')) as { printWidth?: number };
