@@ -127,7 +127,7 @@ export function measure(dir: string, printWidth: number): Metrics {
   const base = resolve(root, dir);
   const files = sourceFiles(base);
   const m: Metrics = {
-    dir: relative(root, base) || '.',
+    dir: relative(root, base).startsWith('..') ? base : relative(root, base) || '.',
     files: files.length,
     printWidth,
     lines: { total: 0, nonBlank: 0, over120: 0, overPrintWidth: 0, overPrintWidthNoUrl: 0 },
