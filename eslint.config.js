@@ -2,12 +2,13 @@
 // floating promises (a forgotten await skips a safety step), unused code, and `any`.
 // Formatting is Prettier's job (.prettierrc.json); nothing here fights it.
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
-export default tseslint.config(
+export default defineConfig(
   { ignores: ['action/**', 'node_modules/**'] },
   js.configs.recommended,
-  ...tseslint.configs.strictTypeChecked,
+  tseslint.configs.strictTypeChecked,
   {
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
