@@ -1,4 +1,5 @@
-// Cordon and drain with kubectl drain's semantics, and without kured's hang: every round
+// Drains a node that the executor has already cordoned (it cordons and records the step in one
+// patch, src/execute/progress.ts), with kubectl drain's semantics and without kured's hang: every round
 // re-lists the node's pods, so a pod recreated or finished meanwhile is seen. Evictions go
 // through the Eviction API (policy/v1) in parallel. Each round also reads the
 // PodDisruptionBudgets, so a pod whose budget allows no disruption now is not sent a doomed

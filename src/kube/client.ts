@@ -2,6 +2,7 @@
 // clients once, and turns API failures into messages an operator can act on.
 import { readFileSync } from 'node:fs';
 import * as k8s from '@kubernetes/client-node';
+import { UserError } from '../errors.ts';
 
 /** Content-Type for JSON merge patches (client-node's patch methods default to JSON Patch). */
 export const MERGE_PATCH = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
@@ -11,9 +12,8 @@ export function connect(s: { kubeconfig: string; context: string }): KubeClients
   return makeClients(loadKubeConfig({ kubeconfig: s.kubeconfig || undefined, context: s.context || undefined }));
 }
 
-export class UserError extends Error {
-  override readonly name = 'UserError';
-}
+// UserError has a module of its own (src/errors.ts); it is re-exported here for existing importers.
+export { UserError };
 
 export interface KubeAccess {
   kubeconfig?: string | undefined;

@@ -1,10 +1,10 @@
-// The planner, pure: (cluster snapshot, probe outcomes, options) -> Plan. No I/O, no clock.
+// The planner, pure: (cluster snapshot, detector findings, options) -> Plan. No I/O, no clock.
 import type * as k8s from '@kubernetes/client-node';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import { isAksNode } from '../cluster/snapshot.ts';
-import type { ProbeOutcome } from '../detect/probe.ts';
+import { isReady, osOf, poolOf } from '../cluster/node.ts';
 import { parseHistoryItem } from '../detect/probe-script.ts';
-import { kuredEvidence } from '../detect/kured.ts';
+import type { Findings } from '../detect/types.ts';
 import { compareKernelVersions, newestKernel } from '../detect/kernel.ts';
 import type { DrainOptions } from '../drain/filters.ts';
 import { parseSelector, matches } from '../kube/selector.ts';
@@ -26,23 +26,8 @@ export interface PlanOptions {
   probeEnabled: boolean;
 }
 
-export const POOL_LABELS = ['kubernetes.azure.com/agentpool', 'agentpool', 'node.kubernetes.io/pool'];
-
-export function poolOf(n: k8s.V1Node): string {
-  const l = n.metadata?.labels ?? {};
-  for (const k of POOL_LABELS) if (l[k]) return l[k];
-  if ('node-role.kubernetes.io/control-plane' in l) return 'control-plane';
-  return 'default';
-}
-
-export function osOf(n: k8s.V1Node): 'linux' | 'windows' {
-  const os = n.metadata?.labels?.['kubernetes.io/os'] ?? n.status?.nodeInfo?.operatingSystem;
-  return os === 'windows' ? 'windows' : 'linux';
-}
-
-export function isReady(n: k8s.V1Node): boolean {
-  return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-}
+// Moved to src/cluster/node.ts; re-exported for existing importers.
+export { POOL_LABELS, poolOf, osOf, isReady } from '../cluster/node.ts';
 
 /** Nodes the planner looks at (node selector applied), and which of them to probe. */
 export function candidateNodes(s: ClusterSnapshot, o: Pick<PlanOptions, 'nodeSelector'>): { considered: k8s.V1Node[]; probe: string[] } {
@@ -73,7 +58,8 @@ function reimageRisk(pool: string, facts: AksPoolFacts | undefined): Risk {
   };
 }
 
-export function buildPlan(s: ClusterSnapshot, probes: Map<string, ProbeOutcome>, o: PlanOptions, aks?: AksFacts): Plan {
+/** `found`: what the configured detectors found (src/plan/inspect.ts); nothing else is evidence. */
+export function buildPlan(s: ClusterSnapshot, found: Findings, o: PlanOptions, aks?: AksFacts): Plan {
   const blocking = parseSelector(o.blockingPodSelector, 'blocking pod selector');
   const { considered } = candidateNodes(s, o);
   const podsByNode = new Map<string, k8s.V1Pod[]>();
@@ -160,8 +146,8 @@ export function buildPlan(s: ClusterSnapshot, probes: Map<string, ProbeOutcome>,
       continue;
     }
 
-    const kured = kuredEvidence(n);
-    const outcome = probes.get(name);
+    const kured = found.evidence.get(name) ?? [];
+    const outcome = found.probes.get(name);
     if (!outcome && o.probeEnabled) {
       if (kured.length === 0) {
         unknown.push({ name, pool, reason: isReady(n) ? 'not probed' : 'the node is not Ready, so it could not be probed' });
