@@ -89,6 +89,7 @@ export async function drainNode(c: KubeClients, node: string, s: DrainSettings, 
     const due: k8s.V1Pod[] = [];
     for (const p of candidates) {
       const mine = budgets.filter((b) => b.namespace === p.metadata?.namespace && matches(b.selector, p.metadata?.labels));
+      if (mine.length > 1) throw overlapError(node, p, mine);
       const closed = mine.find((b) => b.allowed <= 0);
       if (closed) {
         const why = `PodDisruptionBudget ${closed.namespace}/${closed.name} allows no disruption now`;
@@ -166,8 +167,22 @@ async function evictOne(
         return;
       }
     }
+    if (e instanceof k8s.ApiException && e.code === 500 && /more than one PodDisruptionBudget/i.test(messageOf(e.body))) {
+      // Budgets read blind (or created since the last round): name them.
+      const mine = (await readBudgets(c)).filter((b) => b.namespace === p.metadata?.namespace && matches(b.selector, p.metadata?.labels));
+      throw overlapError(p.spec?.nodeName ?? '', p, mine);
+    }
     throw explainApiError(e, 'create', `pods/eviction ${ref(p)}`, c.server);
   }
+}
+
+/** The eviction API refuses (500) a pod two budgets select; a drain cannot proceed past it. */
+function overlapError(node: string, p: k8s.V1Pod, budgets: Budget[]): DrainError {
+  const names = budgets.map((b) => `${b.namespace}/${b.name}`).sort();
+  return new DrainError(
+    `cannot drain ${node}: ${ref(p)} is selected by more than one PodDisruptionBudget (${names.join(' and ') || 'the budgets could not be read'}), and the eviction API refuses such pods; change the budgets' selectors so that each pod has at most one`,
+    [ref(p)],
+  );
 }
 
 function messageOf(body: unknown): string {

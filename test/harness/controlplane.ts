@@ -49,6 +49,10 @@ export interface Cluster {
   readonly auditLogPath: string;
   /** Kubeconfig YAML for one of the extra users. */
   kubeconfigFor(user: string): string;
+  /** Stops the kube-apiserver (SIGTERM, SIGKILL after 3 s): what clients see while its node reboots. */
+  stopApiServer?(): Promise<void>;
+  /** Starts it again with the same flags, port and certificates; resolves once /readyz answers. */
+  startApiServer?(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -274,34 +278,48 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       );
       auditArgs.push(`--audit-policy-file=${join(dir, 'audit-policy.yaml')}`, `--audit-log-path=${join(dir, 'audit.log')}`, '--audit-log-mode=blocking', '--audit-log-format=json');
     }
-    const apiserver = startProc(
-      'kube-apiserver',
-      join(bin, 'kube-apiserver'),
-      [
-        ...auditArgs,
-        `--etcd-servers=http://127.0.0.1:${etcdPort}`,
-        '--bind-address=127.0.0.1',
-        '--advertise-address=127.0.0.1',
-        `--secure-port=${apiPort}`,
-        `--cert-dir=${join(dir, 'pki')}`,
-        `--token-auth-file=${join(dir, 'tokens.csv')}`,
-        '--authorization-mode=RBAC',
-        '--service-cluster-ip-range=10.96.0.0/16',
-        '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-        `--service-account-key-file=${join(dir, 'sa.pub')}`,
-        `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
-        '--allow-privileged=true',
-        // No kubelet mounts service-account tokens here; the admission plugin would only race
-        // the token controller at namespace creation.
-        '--disable-admission-plugins=ServiceAccount',
-        '--profiling=false',
-      ],
-      dir,
-    );
+    const apiArgs = [
+      ...auditArgs,
+      `--etcd-servers=http://127.0.0.1:${etcdPort}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--secure-port=${apiPort}`,
+      `--cert-dir=${join(dir, 'pki')}`,
+      `--token-auth-file=${join(dir, 'tokens.csv')}`,
+      '--authorization-mode=RBAC',
+      '--service-cluster-ip-range=10.96.0.0/16',
+      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+      `--service-account-key-file=${join(dir, 'sa.pub')}`,
+      `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
+      '--allow-privileged=true',
+      // No kubelet mounts service-account tokens here; the admission plugin would only race
+      // the token controller at namespace creation.
+      '--disable-admission-plugins=ServiceAccount',
+      '--profiling=false',
+    ];
+    const apiserver = startProc('kube-apiserver', join(bin, 'kube-apiserver'), apiArgs, dir);
     procs.push(apiserver);
     const adminToken = tokens.get('admin')!;
     const server = `https://127.0.0.1:${apiPort}`;
-    await waitFor('kube-apiserver /readyz', apiserver, async () => (await httpsGet(`${server}/readyz`, adminToken)).status === 200, 90_000);
+    const apiReady = (p: Proc) => waitFor('kube-apiserver /readyz', p, async () => (await httpsGet(`${server}/readyz`, adminToken)).status === 200, 90_000);
+    await apiReady(apiserver);
+    let restarts = 0;
+    const apiIndex = procs.indexOf(apiserver);
+    const stopApiServer = async () => {
+      const p = procs[apiIndex]!;
+      if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+      // As the node's shutdown would: SIGTERM, and SIGKILL for what is still running after 3 s
+      // (its graceful shutdown waits up to a minute for open watches).
+      p.child.kill('SIGTERM');
+      const t = setTimeout(() => p.child.kill('SIGKILL'), 3000);
+      await p.exited;
+      clearTimeout(t);
+    };
+    const startApiServer = async () => {
+      const p = startProc(`kube-apiserver-restart-${++restarts}`, join(bin, 'kube-apiserver'), apiArgs, dir);
+      procs[apiIndex] = p;
+      await apiReady(p);
+    };
 
     // The apiserver generated a self-signed serving certificate (with its CA) for 127.0.0.1.
     const caPem = readFileSync(join(dir, 'pki', 'apiserver.crt'), 'utf8');
@@ -395,8 +413,12 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       kc,
       binDir: bin,
       startedInMs: Date.now() - t0,
-      pids: procs.map((p) => p.child.pid!),
+      get pids() {
+        return procs.map((p) => p.child.pid!);
+      },
       kubeconfigFor: kcFor,
+      stopApiServer,
+      startApiServer,
       stop,
     };
   } catch (err) {
