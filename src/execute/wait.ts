@@ -128,7 +128,8 @@ export async function watchSoak(
     if (n && !isReady(n)) {
       const cond = n.status?.conditions?.find((x) => x.type === 'Ready');
       const why = cond?.reason ? ` (${cond.reason})` : '';
-      return { ok: false, reason: `${name} went NotReady during its soak${why}: it is unstable after its reboot; no further node is started` };
+      // The run's message names the node ("<node>: went NotReady ...").
+      return { ok: false, reason: `went NotReady during its soak${why}: it is unstable after its reboot; no further node is started` };
     }
     if (Date.now() - lastHealth >= 5000) {
       lastHealth = Date.now();

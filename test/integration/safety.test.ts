@@ -154,7 +154,7 @@ test('a node that flaps during its soak fails the run; the second node is never 
   });
   await flapping;
   assert.equal(r.state, 'failed');
-  assert.match(r.message, new RegExp(`^${a}: ${a} went NotReady during its soak \\(KubeletNotReady\\): it is unstable after its reboot; no further node is started$`));
+  assert.match(r.message, new RegExp(`^${a}: went NotReady during its soak \\(KubeletNotReady\\): it is unstable after its reboot; no further node is started$`));
   assert.deepEqual(r.nodes.map((n) => n.outcome), ['failed', 'not-started']);
   assert.equal(rebootsOf(b), beforeB, 'the second node was not rebooted');
   const nodeB = await sim.node(b);
@@ -347,7 +347,9 @@ test('the control-plane node goes last, is warned about, and its reboot rides ou
   assert.ok(outage && !outage.blocking, JSON.stringify(cp.risks));
   assert.match(outage.detail, /only control-plane node: while it reboots the Kubernetes API server is down/);
   assert.ok(!p.plan.nodes[0]!.risks.some((r) => r.kind === 'api-server-outage'));
-  assert.match(renderMarkdown(p.plan, p.id, { now: new Date() }), /⚠️ Risk \(api-server-outage\): this is the only control\\-plane node/);
+  const body = renderMarkdown(p.plan, p.id, { now: new Date() });
+  assert.match(body, /⚠️ Risk \(api-server-outage\): this is the only control\\-plane node/);
+  assert.match(body, /> \[!WARNING\]\n> Rebooting cp\\-1 takes the Kubernetes API server down for a minute or two/);
   const byName = await makePlan({ order: 'name' });
   assert.deepEqual(byName.plan.nodes.map((n) => n.name), [W1, CP], 'last in every order');
 
