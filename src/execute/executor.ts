@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MERGE_PATCH, explainApiError, type KubeClients } from '../kube/client.ts';
 import { listAll } from '../cluster/snapshot.ts';
 import type { Plan, PlanNode } from '../plan/types.ts';
-import { drainNode, DrainError, type DrainSettings } from '../drain/drain.ts';
+import { checkBudgetOverlap, drainNode, DrainError, type DrainSettings } from '../drain/drain.ts';
 import type { Rebooter } from '../reboot/types.ts';
 import type { Gate } from '../gates/types.ts';
 import { runProbes, type ProbeOptions } from '../detect/probe.ts';
@@ -125,7 +125,8 @@ export async function executePlan(plan: Plan, planId: string, s: ExecuteSettings
   const upgradedPools = new Map<string, string>();
   const ctx = {
     upgradedPools,
-    health: (current: string) => checkHealth(c, { plan, planId, current, rebootedThisRun: rebootedIn(reports) }),
+    health: (current: string) =>
+      checkHealth(c, { plan, planId, current, rebootedThisRun: rebootedIn(reports) }),
   };
 
   for (const [i, n] of plan.nodes.entries()) {
@@ -152,7 +153,7 @@ export async function executePlan(plan: Plan, planId: string, s: ExecuteSettings
           continue;
         }
         if (stop) throw new Stop(stop.action === 'pause' ? 'paused' : 'cancelled', stop.reason);
-        const health = await checkHealth(c, { plan, planId, current: n.name, rebootedThisRun: rebootedIn(reports) });
+        const health = await ctx.health(n.name);
         if (!health.ok) throw new Stop(health.state, health.reason);
       }
       const upgradedFor = upgradedPools.get(n.pool);
@@ -209,6 +210,10 @@ export async function executePlan(plan: Plan, planId: string, s: ExecuteSettings
         }
         // A method that cannot reboot this node at all fails before the node is touched.
         await d.rebooter.preflight?.(node);
+        // A pod under two budgets can never be evicted: refused before the node is cordoned.
+        await checkBudgetOverlap(c, n.name, s.drain).catch((e: unknown) => {
+          throw e instanceof DrainError ? new Stop('failed', `${n.name}: ${e.message}`) : e;
+        });
       }
       emit({ type: 'node-start', node: n.name, order: n.order });
       await processNode(c, n, node, planId, s, d, report, log, emit, nodeStart, ctx);
@@ -283,7 +288,8 @@ async function processNode(
   };
   // After the reboot request the API server may be away (its own node rebooting): calls are
   // repeated while it does not answer, each for up to reboot-timeout.
-  const api = <T>(what: string, fn: () => Promise<T>) => untilAnswered(`${n.name}: ${what}`, fn, Date.now() + s.rebootTimeoutSeconds * 1000, waiting);
+  const api = <T>(what: string, fn: () => Promise<T>) =>
+    untilAnswered(`${n.name}: ${what}`, fn, Date.now() + s.rebootTimeoutSeconds * 1000, waiting);
   report.startedAt = new Date().toISOString();
   let p = readProgress(node);
   const fresh = p.planId !== planId || !p.step;
@@ -400,12 +406,14 @@ async function processNode(
   if (p.step === 'rebooted') {
     const scaleDownBefore = node.metadata?.annotations?.[ANN.scaleDownBefore];
     step('uncordon', p.cordonedByUs ? undefined : 'it was cordoned before the run: left cordoned');
-    const uncordon = stepPatch('uncordoned', { [SCALE_DOWN_DISABLED]: scaleDownBefore ? scaleDownBefore : null });
+    const uncordon = stepPatch('uncordoned', { [SCALE_DOWN_DISABLED]: scaleDownBefore || null });
     node = await api('uncordon', () => patchNode(c, n.name, uncordon, p.cordonedByUs ? false : undefined));
     p = readProgress(node);
     // kured sets post-reboot labels only after its own successful uncordon; so do we.
     const labels = s.postRebootLabels;
-    if (p.cordonedByUs && labels && Object.keys(labels).length) await api('label', () => labelNode(c, n.name, labels));
+    if (p.cordonedByUs && labels && Object.keys(labels).length) {
+      await api('label', () => labelNode(c, n.name, labels));
+    }
   }
 
   if (p.step === 'uncordoned') {

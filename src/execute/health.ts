@@ -36,12 +36,15 @@ export function judgeHealth(nodes: k8s.V1Node[], i: HealthInput): Health {
     const name = n.metadata?.name ?? '';
     if (name === i.current) continue;
     const a = n.metadata?.annotations ?? {};
-    const rebootedByPlan = i.rebootedThisRun.has(name) || (a[ANN.planId] === i.planId && a[ANN.step] === 'done');
+    const doneByPlan = a[ANN.planId] === i.planId && a[ANN.step] === 'done';
+    const rebootedByPlan = i.rebootedThisRun.has(name) || doneByPlan;
     if (rebootedByPlan && !isReady(n)) {
       return {
         ok: false,
         state: 'failed',
-        reason: `${name}, rebooted by this plan, is ${notReadyText(n)}: it is unstable after its reboot; no further node is started`,
+        reason:
+          `${name}, rebooted by this plan, is ${notReadyText(n)}: ` +
+          'it is unstable after its reboot; no further node is started',
       };
     }
     if (before.has(name)) continue;
@@ -53,7 +56,9 @@ export function judgeHealth(nodes: k8s.V1Node[], i: HealthInput): Health {
   return {
     ok: false,
     state: 'paused',
-    reason: `cluster health: ${shown} (not so when the plan was made); no node is started while another is unavailable`,
+    reason:
+      `cluster health: ${shown} (not so when the plan was made); ` +
+      'no node is started while another is unavailable',
   };
 }
 

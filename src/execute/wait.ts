@@ -20,7 +20,8 @@ export async function waitForBoot(c: KubeClients, name: string, before: string, 
       if (boot && boot !== before && isReady(n)) return { ok: true, node: n };
       last = boot === before ? (isReady(n) ? 'still running the old boot (Ready)' : 'going down (NotReady, old boot ID)') : 'booted (new boot ID), not Ready yet';
     } catch (e) {
-      last = e instanceof k8s.ApiException && e.code === 404 ? 'the node object is gone' : isTransient(e) ? apiAway(e) : `cannot read the node (${(e as Error).message.split('\n')[0]})`;
+      if (e instanceof k8s.ApiException && e.code === 404) last = 'the node object is gone';
+      else last = isTransient(e) ? apiAway(e) : `cannot read the node (${(e as Error).message.split('\n')[0]})`;
     }
     if (Date.now() - lastReport >= 10_000) {
       waiting(`${name}: ${last}`, Date.now() - start);
@@ -34,7 +35,7 @@ export async function waitForBoot(c: KubeClients, name: string, before: string, 
 /** The waiting line while the API server does not answer (its own node may be rebooting). */
 function apiAway(e: unknown): string {
   const code = e instanceof k8s.ApiException ? `HTTP ${e.code}` : (e as Error).message.split('\n')[0]!.slice(0, 120);
-  return `the API server does not answer (${code}); if this is its control-plane node, that is expected while it reboots: retrying`;
+  return `the API server does not answer (${code}); ` + 'if this is its control-plane node, that is expected while it reboots: retrying';
 }
 
 /**
@@ -42,7 +43,12 @@ function apiAway(e: unknown): string {
  * the deadline: the first calls after a control-plane node's reboot may meet a half-started
  * API server.
  */
-export async function untilAnswered<T>(what: string, fn: () => Promise<T>, deadline: number, waiting: Waiting): Promise<T> {
+export async function untilAnswered<T>(
+  what: string,
+  fn: () => Promise<T>,
+  deadline: number,
+  waiting: Waiting,
+): Promise<T> {
   const start = Date.now();
   let lastReport = 0;
   for (;;) {
@@ -129,7 +135,8 @@ export async function watchSoak(
       const cond = n.status?.conditions?.find((x) => x.type === 'Ready');
       const why = cond?.reason ? ` (${cond.reason})` : '';
       // The run's message names the node ("<node>: went NotReady ...").
-      return { ok: false, reason: `went NotReady during its soak${why}: it is unstable after its reboot; no further node is started` };
+      const reason = `went NotReady during its soak${why}: it is unstable after its reboot; no further node is started`;
+      return { ok: false, reason };
     }
     if (Date.now() - lastHealth >= 5000) {
       lastHealth = Date.now();

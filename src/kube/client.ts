@@ -78,8 +78,8 @@ export function loadKubeConfig(access: KubeAccess): k8s.KubeConfig {
     throw new UserError(`cluster "${ctx.cluster}" has an invalid server URL in ${file ?? 'the kubeconfig'}`);
   }
   const user = kc.getUser(ctx.user);
-  if (!user) throw new UserError(`context "${ctx.name}" names user "${ctx.user}", which is not in ${file ?? 'the kubeconfig'}`);
   const where = file ?? 'the kubeconfig';
+  if (!user) throw new UserError(`context "${ctx.name}" names user "${ctx.user}", which is not in ${where}`);
   checkExecPlugin(user, where);
   checkClientCertificate(user, where);
   return kc;
@@ -90,9 +90,9 @@ export function loadKubeConfig(access: KubeAccess): k8s.KubeConfig {
  * most often): named before any request, rather than as a spawn error mid-run.
  */
 function checkExecPlugin(user: k8s.User, where: string): void {
-  const exec = (user.exec ?? (user as { authProvider?: { config?: { exec?: unknown } } }).authProvider?.config?.exec) as
-    | { command?: string; env?: { name: string; value: string }[]; installHint?: string }
-    | undefined;
+  type Exec = { command?: string; env?: { name: string; value: string }[]; installHint?: string };
+  const provider = (user as { authProvider?: { config?: { exec?: Exec } } }).authProvider;
+  const exec = (user.exec ?? provider?.config?.exec) as Exec | undefined;
   const command = exec?.command;
   if (!command) return;
   const envPath = exec.env?.find((e) => e.name === 'PATH')?.value ?? process.env.PATH ?? '';
@@ -100,12 +100,14 @@ function checkExecPlugin(user: k8s.User, where: string): void {
   const hint = exec.installHint?.trim().split('\n')[0];
   const place = command.includes('/') ? 'does not exist or is not executable' : 'is not on PATH';
   throw new UserError(
-    `user "${user.name}" in ${where} gets its credentials from the exec plugin "${command}", which ${place}${hint ? ` (${hint})` : ''}; install it or put it on PATH`,
+    `user "${user.name}" in ${where} gets its credentials from the exec plugin "${command}", ` +
+      `which ${place}${hint ? ` (${hint})` : ''}; install it or put it on PATH`,
   );
 }
 
 function findExecutable(command: string, pathVar: string): boolean {
-  const candidates = command.includes('/') ? [resolve(command)] : pathVar.split(delimiter).filter(Boolean).map((d) => join(d, command));
+  const dirs = pathVar.split(delimiter).filter(Boolean);
+  const candidates = command.includes('/') ? [resolve(command)] : dirs.map((d) => join(d, command));
   return candidates.some((f) => {
     try {
       accessSync(f, constants.X_OK);
@@ -124,7 +126,8 @@ function checkClientCertificate(user: k8s.User, where: string, now = new Date())
     else if (user.certFile) pem = readFileSync(user.certFile);
     else return;
   } catch (e) {
-    throw new UserError(`cannot read the client certificate ${user.certFile} of user "${user.name}" in ${where}: ${(e as NodeJS.ErrnoException).code ?? firstLine(e)}`);
+    const why = (e as NodeJS.ErrnoException).code ?? firstLine(e);
+    throw new UserError(`cannot read the client certificate ${user.certFile} of user "${user.name}" in ${where}: ${why}`);
   }
   let cert: X509Certificate;
   try {
@@ -132,12 +135,12 @@ function checkClientCertificate(user: k8s.User, where: string, now = new Date())
   } catch {
     return; // Not ours to judge: the TLS layer reports a certificate it cannot use.
   }
-  const subject = cert.subject.replace(/\n/g, ', ');
+  const which = `the client certificate of user "${user.name}" in ${where} (${cert.subject.replace(/\n/g, ', ')})`;
   if (cert.validToDate.getTime() < now.getTime()) {
-    throw new UserError(`the client certificate of user "${user.name}" in ${where} (${subject}) expired on ${cert.validToDate.toISOString()}; get a new kubeconfig or renew the certificate`);
+    throw new UserError(`${which} expired on ${cert.validToDate.toISOString()}; get a new kubeconfig or renew the certificate`);
   }
   if (cert.validFromDate.getTime() > now.getTime()) {
-    throw new UserError(`the client certificate of user "${user.name}" in ${where} (${subject}) is not valid until ${cert.validFromDate.toISOString()}; is this machine's clock right?`);
+    throw new UserError(`${which} is not valid until ${cert.validFromDate.toISOString()}; is this machine's clock right?`);
   }
 }
 
@@ -179,7 +182,8 @@ export function explainApiError(e: unknown, verb: string, resource: string, serv
   // An exec credential plugin removed while the run was going on.
   const spawn = e as { code?: string; syscall?: string; path?: string };
   if (spawn?.code === 'ENOENT' && spawn.syscall?.startsWith('spawn')) {
-    return new UserError(`the exec credential plugin "${spawn.path}" is not on PATH (while trying to ${verb} ${resource})`);
+    const plugin = spawn.path;
+    return new UserError(`the exec credential plugin "${plugin}" is not on PATH (while trying to ${verb} ${resource})`);
   }
   const cause = networkCause(e);
   if (cause) return markTransient(new UserError(`cannot reach the API server${server ? ` at ${server}` : ''} (${cause}) while trying to ${verb} ${resource}`));

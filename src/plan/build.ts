@@ -48,7 +48,10 @@ function apiOutageRisk(): Risk {
     kind: 'api-server-outage',
     blocking: false,
     detail:
-      'this is the only control-plane node: while it reboots the Kubernetes API server is down (typically a minute or two). Running pods keep running, but nothing is scheduled, scaled or repaired meanwhile; the run waits for the API to come back (up to reboot-timeout), then verifies the node. Exclude it with node-selector to reboot it by hand',
+      'this is the only control-plane node: while it reboots the Kubernetes API server is down ' +
+      '(typically a minute or two). Running pods keep running, but nothing is scheduled, scaled or ' +
+      'repaired meanwhile; the run waits for the API to come back (up to reboot-timeout), then ' +
+      'verifies the node. Exclude it with node-selector to reboot it by hand',
   };
 }
 
@@ -104,7 +107,10 @@ export function buildPlan(s: ClusterSnapshot, probes: Map<string, ProbeOutcome>,
 
   const controlPlanes = s.nodes.filter(isControlPlane);
   const soleControlPlane = controlPlanes.length === 1 ? controlPlanes[0]!.metadata!.name! : undefined;
-  const unavailable = s.nodes.filter((n) => !isReady(n) || n.spec?.unschedulable).map((n) => n.metadata!.name!).sort(cmp);
+  const unavailable = s.nodes
+    .filter((n) => !isReady(n) || n.spec?.unschedulable)
+    .map((n) => n.metadata!.name!)
+    .sort(cmp);
   const nodes: Omit<PlanNode, 'order'>[] = [];
   const upToDate: string[] = [];
   const unknown: Plan['unknown'] = [];
@@ -272,7 +278,9 @@ export function order(nodes: Omit<PlanNode, 'order'>[], how: PlanOrder): PlanNod
   const within = how === 'pool' ? byPool : how === 'risk' ? (a: Omit<PlanNode, 'order'>, b: Omit<PlanNode, 'order'>) => byRisk(a, b) || cmp(a.pool, b.pool) : byName;
   // Control-plane nodes last: a problem shows on a worker first, and the API stays up longest.
   const last = (n: Omit<PlanNode, 'order'>) => Number(n.role === 'control-plane');
-  const reboots = nodes.filter((n) => n.method === 'reboot').sort((a, b) => last(a) - last(b) || within(a, b));
+  const reboots = nodes
+    .filter((n) => n.method === 'reboot')
+    .sort((a, b) => last(a) - last(b) || within(a, b));
   const images = nodes.filter((n) => n.method === 'node-image-upgrade').sort((a, b) => cmp(a.pool, b.pool) || byName(a, b));
   return [...reboots, ...images].map((n, i) => ({ ...n, order: i + 1 }));
 }

@@ -182,13 +182,19 @@ export function budgetRisks(evicted: k8s.V1Pod[], pdbs: k8s.V1PodDisruptionBudge
       risks.push({
         kind: 'pdb-blocks-eviction',
         blocking: true,
-        detail: `PodDisruptionBudget ${name} can never allow a disruption (${never}): the drain would wait until drain-timeout and fail with the node cordoned. Fix: set maxUnavailable to 1 (or minAvailable below the replica count) and run more than one replica, then plan again`,
+        detail:
+          `PodDisruptionBudget ${name} can never allow a disruption (${never}): the drain would wait until ` +
+          'drain-timeout and fail with the node cordoned. Fix: set maxUnavailable to 1 (or minAvailable ' +
+          'below the replica count) and run more than one replica, then plan again',
       });
     } else if (hit.length > allowed) {
       risks.push({
         kind: 'pdb-blocks-eviction',
         blocking: false,
-        detail: `PodDisruptionBudget ${name} allows ${allowed} disruption${allowed === 1 ? '' : 's'} and ${hit.length} of its pods run here: the drain waits for healthy replacements${allowed === 0 ? ' and times out if none appear' : ''}`,
+        detail:
+          `PodDisruptionBudget ${name} allows ${allowed} disruption${allowed === 1 ? '' : 's'} and ` +
+          `${hit.length} of its pods run here: the drain waits for healthy replacements` +
+          (allowed === 0 ? ' and times out if none appear' : ''),
       });
     }
   }
@@ -201,7 +207,9 @@ export function budgetRisks(evicted: k8s.V1Pod[], pdbs: k8s.V1PodDisruptionBudge
     risks.push({
       kind: 'pdb-overlap',
       blocking: true,
-      detail: `${ref(pod)} is selected by more than one PodDisruptionBudget (${key}): the eviction API refuses to evict such pods. Fix: change the budgets' selectors so that each pod has at most one, then plan again`,
+      detail:
+        `${ref(pod)} is selected by more than one PodDisruptionBudget (${key}): the eviction API refuses ` +
+        "to evict such pods. Fix: change the budgets' selectors so that each pod has at most one, then plan again",
     });
   }
   return risks;
@@ -214,7 +222,9 @@ export function neverAllows(pdb: k8s.V1PodDisruptionBudget): string | undefined 
   if (max !== undefined && (max === 0 || max === '0' || max === '0%')) return `maxUnavailable ${max}`;
   if (min === '100%') return 'minAvailable 100%';
   const expected = pdb.status?.expectedPods ?? 0;
-  if (typeof min === 'number' && expected > 0 && min >= expected) return `minAvailable ${min} with ${expected} pod${expected === 1 ? '' : 's'}`;
+  if (typeof min === 'number' && expected > 0 && min >= expected) {
+    return `minAvailable ${min} with ${expected} pod${expected === 1 ? '' : 's'}`;
+  }
   return undefined;
 }
 

@@ -248,7 +248,9 @@ test('overlapping budgets: a blocking plan risk naming both, and at execution an
     assert.equal(r.state, 'failed');
     assert.match(r.message, /^worker-2: cannot drain worker-2: shop\/pay-[a-z0-9-]+ is selected by more than one PodDisruptionBudget \(shop\/pay-a and shop\/pay-b\), and the eviction API refuses such pods/);
     assert.equal(rebootsOf(W2), before);
-    assert.deepEqual(r.leftCordoned, [W2]);
+    assert.deepEqual(r.nodes.map((n) => n.outcome), ['not-started']);
+    assert.deepEqual(r.leftCordoned, [], 'refused before the node was cordoned');
+    assert.equal((await sim.node(W2)).spec?.unschedulable, undefined);
     // Evictions sent without reading budgets first meet the API server's 500: named too.
     await assert.rejects(
       drainNode(clients, W2, { deleteEmptyDirData: false, force: false, timeoutSeconds: 10, gracePeriodSeconds: -1, podSelector: '', retryDelayMs: 500, concurrency: 10, budgetAware: false }, () => undefined),

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
 import { judgeHealth } from '../../src/execute/health.ts';
 import { budgetRisks, neverAllows } from '../../src/plan/preflight.ts';
-import { order } from '../../src/plan/build.ts';
+import { candidateNodes, order } from '../../src/plan/build.ts';
 import { ANN } from '../../src/execute/progress.ts';
 import { explainApiError, isTransient, loadKubeConfig } from '../../src/kube/client.ts';
 import type { Plan, PlanNode } from '../../src/plan/types.ts';
@@ -73,6 +73,13 @@ test('control-plane nodes are the last reboots in every order', () => {
   const n = (name: string, pool: string, role?: 'control-plane') => ({ name, pool, method: 'reboot', risks: [], ...(role ? { role } : {}) }) as unknown as Omit<PlanNode, 'order'>;
   const nodes = [n('a-cp', 'control-plane', 'control-plane'), n('b', 'default'), n('c', 'default')];
   for (const how of ['pool', 'risk', 'name'] as const) assert.deepEqual(order(nodes, how).map((x) => x.name), ['b', 'c', 'a-cp'], how);
+});
+
+test("the README's node-selector excludes control-plane nodes", () => {
+  const n = (name: string, labels: Record<string, string>) => ({ metadata: { name, labels }, status: { conditions: [{ type: 'Ready', status: 'True' }] } }) as k8s.V1Node;
+  const snap = { nodes: [n('cp-1', { 'node-role.kubernetes.io/control-plane': '' }), n('w-1', {})] } as never;
+  const { considered } = candidateNodes(snap, { nodeSelector: '!node-role.kubernetes.io/control-plane' });
+  assert.deepEqual(considered.map((x) => x.metadata!.name), ['w-1']);
 });
 
 test('credentials: a missing exec plugin and a plugin given by a path are named before any request', () => {
