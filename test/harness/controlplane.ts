@@ -53,6 +53,13 @@ export interface Cluster {
   stopApiServer?(): Promise<void>;
   /** Starts it again with the same flags, port and certificates; resolves once /readyz answers. */
   startApiServer?(): Promise<void>;
+  /**
+   * What the reboot of the control-plane node does to the components on it: scheduler,
+   * controller-manager and API server stopped (etcd and the kubelets' KWOK go on)...
+   */
+  stopControlPlane?(): Promise<void>;
+  /** ...and started again, the API server first; resolves once all three are ready. */
+  startControlPlane?(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -297,28 +304,43 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       '--disable-admission-plugins=ServiceAccount',
       '--profiling=false',
     ];
-    const apiserver = startProc('kube-apiserver', join(bin, 'kube-apiserver'), apiArgs, dir);
-    procs.push(apiserver);
-    const adminToken = tokens.get('admin')!;
-    const server = `https://127.0.0.1:${apiPort}`;
-    const apiReady = (p: Proc) => waitFor('kube-apiserver /readyz', p, async () => (await httpsGet(`${server}/readyz`, adminToken)).status === 200, 90_000);
-    await apiReady(apiserver);
-    let restarts = 0;
-    const apiIndex = procs.indexOf(apiserver);
-    const stopApiServer = async () => {
-      const p = procs[apiIndex]!;
+    // The components a control-plane node runs can be stopped and started again (its reboot).
+    const parts = new Map<string, { index: number; args: string[]; ready: (p: Proc) => Promise<void>; restarts: number }>();
+    const startPart = (name: string, args: string[], ready: (p: Proc) => Promise<void>) => {
+      parts.set(name, { index: procs.length, args, ready, restarts: 0 });
+      const p = startProc(name, join(bin, name), args, dir);
+      procs.push(p);
+      return p;
+    };
+    const stopPart = async (name: string) => {
+      const p = procs[parts.get(name)!.index]!;
       if (p.child.exitCode !== null || p.child.signalCode !== null) return;
       // As the node's shutdown would: SIGTERM, and SIGKILL for what is still running after 3 s
-      // (its graceful shutdown waits up to a minute for open watches).
+      // (the API server's graceful shutdown waits up to a minute for open watches).
       p.child.kill('SIGTERM');
       const t = setTimeout(() => p.child.kill('SIGKILL'), 3000);
       await p.exited;
       clearTimeout(t);
     };
-    const startApiServer = async () => {
-      const p = startProc(`kube-apiserver-restart-${++restarts}`, join(bin, 'kube-apiserver'), apiArgs, dir);
-      procs[apiIndex] = p;
-      await apiReady(p);
+    const restartPart = async (name: string) => {
+      const part = parts.get(name)!;
+      const p = startProc(`${name}-restart-${++part.restarts}`, join(bin, name), part.args, dir);
+      procs[part.index] = p;
+      await part.ready(p);
+    };
+    const adminToken = tokens.get('admin')!;
+    const server = `https://127.0.0.1:${apiPort}`;
+    const apiReady = (p: Proc) => waitFor('kube-apiserver /readyz', p, async () => (await httpsGet(`${server}/readyz`, adminToken)).status === 200, 90_000);
+    const apiserver = startPart('kube-apiserver', apiArgs, apiReady);
+    await apiReady(apiserver);
+    const stopApiServer = () => stopPart('kube-apiserver');
+    const startApiServer = () => restartPart('kube-apiserver');
+    const stopControlPlane = async () => {
+      for (const name of ['kube-scheduler', 'kube-controller-manager', 'kube-apiserver']) await stopPart(name);
+    };
+    const startControlPlane = async () => {
+      await restartPart('kube-apiserver');
+      await Promise.all([restartPart('kube-controller-manager'), restartPart('kube-scheduler')]);
     };
 
     // The apiserver generated a self-signed serving certificate (with its CA) for 127.0.0.1.
@@ -336,9 +358,12 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     const kcmKc = join(dir, 'system_kube-controller-manager.kubeconfig');
     const schedKc = join(dir, 'system_kube-scheduler.kubeconfig');
 
-    const kcm = startProc(
+    const kcmReady = (p: Proc) =>
+      waitFor('kube-controller-manager /healthz', p, async () => (await httpsGet(`https://127.0.0.1:${kcmPort}/healthz`)).status === 200, 60_000);
+    const schedReady = (p: Proc) =>
+      waitFor('kube-scheduler /readyz', p, async () => (await httpsGet(`https://127.0.0.1:${schedPort}/readyz`)).status === 200, 60_000);
+    const kcm = startPart(
       'kube-controller-manager',
-      join(bin, 'kube-controller-manager'),
       [
         `--kubeconfig=${kcmKc}`,
         `--authentication-kubeconfig=${kcmKc}`,
@@ -353,12 +378,10 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         '--profiling=false',
         ...(opts.nodeMonitorGracePeriod ? [`--node-monitor-grace-period=${opts.nodeMonitorGracePeriod}`] : []),
       ],
-      dir,
+      kcmReady,
     );
-    procs.push(kcm);
-    const sched = startProc(
+    const sched = startPart(
       'kube-scheduler',
-      join(bin, 'kube-scheduler'),
       [
         `--kubeconfig=${schedKc}`,
         `--authentication-kubeconfig=${schedKc}`,
@@ -369,9 +392,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         '--leader-elect=false',
         '--profiling=false',
       ],
-      dir,
+      schedReady,
     );
-    procs.push(sched);
     writeFileSync(join(dir, 'kwok.yaml'), kwokConfigYaml(opts.nodeLeaseDurationSeconds ?? 40));
     const kwok = startProc(
       'kwok',
@@ -389,8 +411,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     procs.push(kwok);
 
     await Promise.all([
-      waitFor('kube-controller-manager /healthz', kcm, async () => (await httpsGet(`https://127.0.0.1:${kcmPort}/healthz`)).status === 200, 60_000),
-      waitFor('kube-scheduler /readyz', sched, async () => (await httpsGet(`https://127.0.0.1:${schedPort}/readyz`)).status === 200, 60_000),
+      kcmReady(kcm),
+      schedReady(sched),
       waitFor('kwok /healthz', kwok, async () => (await fetch(`http://127.0.0.1:${kwokPort}/healthz`)).ok, 60_000),
     ]);
 
@@ -419,6 +441,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       kubeconfigFor: kcFor,
       stopApiServer,
       startApiServer,
+      stopControlPlane,
+      startControlPlane,
       stop,
     };
   } catch (err) {

@@ -1,7 +1,9 @@
 // Safety edges on the real control plane, kubeadm-style (one control-plane node, three
 // workers), with the invariant watcher running throughout: a node that flaps after its reboot,
 // another node going NotReady, budgets that can never allow a disruption, overlapping budgets,
-// credential errors from the real CLI, and the API server going away while its own node reboots.
+// credential errors from the real CLI, and the API server going away while its own node reboots
+// (the test stops the control-plane components, API server included, while the simulator has the
+// node powered off, and starts them again before it boots).
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
@@ -358,9 +360,9 @@ test('the control-plane node goes last, is warned about, and its reboot rides ou
   let apiDownFor = 0;
   sim.whileDown.set(CP, async () => {
     const t = Date.now();
-    await cluster.stopApiServer!();
+    await cluster.stopControlPlane!();
     await sleep(12_000);
-    await cluster.startApiServer!();
+    await cluster.startControlPlane!();
     apiDownFor = Date.now() - t;
   });
   const lines: string[] = [];
@@ -374,4 +376,29 @@ test('the control-plane node goes last, is warned about, and its reboot rides ou
   assert.equal(node.metadata?.annotations?.[ANN.step], 'done');
   assert.equal(node.spec?.unschedulable, undefined);
   assert.equal(rebootsOf(CP), 1);
+});
+
+test('an API server that stays away longer than reboot-timeout fails the run with what was seen; a rerun finishes the node', async () => {
+  pend(CP);
+  const p = await makePlan();
+  assert.deepEqual(p.plan.nodes.map((n) => n.name), [CP]);
+  let back: Promise<void> | undefined;
+  sim.whileDown.set(CP, async () => {
+    await cluster.stopControlPlane!();
+    back = sleep(25_000).then(() => cluster.startControlPlane!());
+    await back;
+  });
+  const t = Date.now();
+  const r = await run(p.file, { 'reboot-timeout': '15' });
+  const took = Date.now() - t;
+  await waitUntil('the API server restarted', async () => back !== undefined);
+  await back;
+  assert.equal(r.state, 'failed');
+  assert.match(r.message, /^cp-1: cp-1 did not come back: no new boot ID and Ready within the reboot timeout \(last seen: the API server does not answer \(.*\); if this is its control-plane node, that is expected while it reboots: retrying\); it stays cordoned$/);
+  assert.ok(took < 40_000, `bounded by reboot-timeout (took ${took} ms)`);
+  // The machine boots once its API server is back; the run of the same plan then finishes it.
+  await waitUntil('cp-1 Ready again', async () => (await sim.node(CP)).status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'), 60_000);
+  const again = await run(p.file);
+  assert.equal(again.state, 'completed', again.message);
+  assert.equal((await sim.node(CP)).metadata?.annotations?.[ANN.step], 'done');
 });
