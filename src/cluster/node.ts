@@ -20,3 +20,10 @@ export function osOf(n: k8s.V1Node): 'linux' | 'windows' {
 export function isReady(n: k8s.V1Node): boolean {
   return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
+
+const CONTROL_PLANE_LABELS = ['node-role.kubernetes.io/control-plane', 'node-role.kubernetes.io/master'];
+
+export function isControlPlane(n: k8s.V1Node): boolean {
+  const l = n.metadata?.labels ?? {};
+  return CONTROL_PLANE_LABELS.some((k) => k in l);
+}

@@ -2,7 +2,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import { isAksNode } from '../cluster/snapshot.ts';
-import { isReady, osOf, poolOf } from '../cluster/node.ts';
+import { isControlPlane, isReady, osOf, poolOf } from '../cluster/node.ts';
 import { parseHistoryItem } from '../detect/probe-script.ts';
 import type { Findings } from '../detect/types.ts';
 import { compareKernelVersions, newestKernel } from '../detect/kernel.ts';
@@ -27,7 +27,20 @@ export interface PlanOptions {
 }
 
 // Moved to src/cluster/node.ts; re-exported for existing importers.
-export { POOL_LABELS, poolOf, osOf, isReady } from '../cluster/node.ts';
+export { POOL_LABELS, poolOf, osOf, isReady, isControlPlane } from '../cluster/node.ts';
+
+/** The warning for the cluster's only control-plane node (kubeadm's usual set-up). */
+function apiOutageRisk(): Risk {
+  return {
+    kind: 'api-server-outage',
+    blocking: false,
+    detail:
+      'this is the only control-plane node: while it reboots the Kubernetes API server is down ' +
+      '(typically a minute or two). Running pods keep running, but nothing is scheduled, scaled or ' +
+      'repaired meanwhile; the run waits for the API to come back (up to reboot-timeout), then ' +
+      'verifies the node. Exclude it with node-selector to reboot it by hand',
+  };
+}
 
 /** Nodes the planner looks at (node selector applied), and which of them to probe. */
 export function candidateNodes(s: ClusterSnapshot, o: Pick<PlanOptions, 'nodeSelector'>): { considered: k8s.V1Node[]; probe: string[] } {
@@ -71,6 +84,12 @@ export function buildPlan(s: ClusterSnapshot, found: Findings, o: PlanOptions, a
     list.push(p);
   }
 
+  const controlPlanes = s.nodes.filter(isControlPlane);
+  const soleControlPlane = controlPlanes.length === 1 ? controlPlanes[0]!.metadata!.name! : undefined;
+  const unavailable = s.nodes
+    .filter((n) => !isReady(n) || n.spec?.unschedulable)
+    .map((n) => n.metadata!.name!)
+    .sort(cmp);
   const nodes: Omit<PlanNode, 'order'>[] = [];
   const upToDate: string[] = [];
   const unknown: Plan['unknown'] = [];
@@ -87,6 +106,7 @@ export function buildPlan(s: ClusterSnapshot, found: Findings, o: PlanOptions, a
       bootID: info?.bootID ?? '',
       nodeImageVersion: n.metadata?.labels?.['kubernetes.azure.com/node-image-version'] ?? '',
       osImage: info?.osImage ?? '',
+      ...(isControlPlane(n) ? { role: 'control-plane' as const } : {}),
     };
     const others = s.nodes.filter((x) => x !== n && osOf(x) === 'linux');
     const pf = () => preflight({ node: n, podsByNode, pdbs: s.pdbs, otherNodes: others, drain: o.drain, blockingPodSelector: blocking });
@@ -183,6 +203,7 @@ export function buildPlan(s: ClusterSnapshot, found: Findings, o: PlanOptions, a
     }
     const next = newerInstalled ? newest! : running;
     const { evictions, risks } = pf();
+    if (soleControlPlane === name) risks.push(apiOutageRisk());
     if (!newerInstalled) {
       risks.push({ kind: 'kernel-unchanged', blocking: false, detail: `no newer kernel is installed: the node reboots into ${running} (user-space updates only)` });
     }
@@ -212,6 +233,7 @@ export function buildPlan(s: ClusterSnapshot, found: Findings, o: PlanOptions, a
     nodes: order(nodes, o.order),
     upToDate: upToDate.sort(cmp),
     unknown: unknown.sort((a, b) => cmp(a.name, b.name)),
+    ...(unavailable.length ? { unavailable } : {}),
   };
 }
 
@@ -222,7 +244,7 @@ function sortRisks(r: Risk[]): Risk[] {
 /**
  * One node at a time. pool: pool by pool (pools with fewer risks first), fewest risks first within
  * a pool; risk: fewest risks first across pools; name: by name. Reboots come before node image
- * upgrades, which are pool-wide and go last, pool by pool.
+ * upgrades, which are pool-wide and go last, pool by pool. Control-plane nodes are the last reboots.
  */
 export function order(nodes: Omit<PlanNode, 'order'>[], how: PlanOrder): PlanNode[] {
   const riskCount = (n: Omit<PlanNode, 'order'>) => n.risks.length + n.risks.filter((r) => r.blocking).length * 100;
@@ -233,7 +255,11 @@ export function order(nodes: Omit<PlanNode, 'order'>[], how: PlanOrder): PlanNod
   const byPool = (a: Omit<PlanNode, 'order'>, b: Omit<PlanNode, 'order'>) =>
     poolRisk.get(a.pool)! - poolRisk.get(b.pool)! || cmp(a.pool, b.pool) || byRisk(a, b);
   const within = how === 'pool' ? byPool : how === 'risk' ? (a: Omit<PlanNode, 'order'>, b: Omit<PlanNode, 'order'>) => byRisk(a, b) || cmp(a.pool, b.pool) : byName;
-  const reboots = nodes.filter((n) => n.method === 'reboot').sort(within);
+  // Control-plane nodes last: a problem shows on a worker first, and the API stays up longest.
+  const last = (n: Omit<PlanNode, 'order'>) => Number(n.role === 'control-plane');
+  const reboots = nodes
+    .filter((n) => n.method === 'reboot')
+    .sort((a, b) => last(a) - last(b) || within(a, b));
   const images = nodes.filter((n) => n.method === 'node-image-upgrade').sort((a, b) => cmp(a.pool, b.pool) || byName(a, b));
   return [...reboots, ...images].map((n, i) => ({ ...n, order: i + 1 }));
 }
