@@ -20,6 +20,7 @@ export interface Comment {
   id: number;
   body: string;
   login: string;
+  userId: number;
   userType: string;
   createdAt: string;
   updatedAt: string;
@@ -33,6 +34,8 @@ export type Ending = 'completed' | 'nothing-to-do' | 'cancelled' | 'rejected';
 export interface Tracker {
   readonly kind: 'issue' | 'pull-request';
   find(cluster: string): Promise<TrackedItem | undefined>;
+  /** The item the ledger names, as it is on GitHub now, and when it was ever closed. */
+  get(number: number): Promise<TrackedItem & { open: boolean; closings: { at: string; by: string }[] }>;
   /** Opens the item; PR mode commits `files` to the plan branch first. Returns its number. */
   open(cluster: string, title: string, body: string, files: PlanFiles, message: string): Promise<TrackedItem>;
   /** A new plan revision on an open item: PR mode commits the new files. */
@@ -76,7 +79,15 @@ abstract class Base {
 
   async comments(item: TrackedItem): Promise<Comment[]> {
     const all = await this.octokit.paginate(this.octokit.rest.issues.listComments, { ...this.r, issue_number: item.number, per_page: 100 });
-    return all.map((c) => ({ id: c.id, body: c.body ?? '', login: c.user?.login ?? '', userType: c.user?.type ?? 'User', createdAt: c.created_at, updatedAt: c.updated_at }));
+    return all.map((c) => ({ id: c.id, body: c.body ?? '', login: c.user?.login ?? '', userId: c.user?.id ?? 0, userType: c.user?.type ?? 'User', createdAt: c.created_at, updatedAt: c.updated_at }));
+  }
+
+  async get(number: number): Promise<TrackedItem & { open: boolean; closings: { at: string; by: string }[] }> {
+    const i = (await this.octokit.rest.issues.get({ ...this.r, issue_number: number })).data;
+    // Closed and reopened between two runs: only the item's events remember it.
+    const events = await this.octokit.paginate(this.octokit.rest.issues.listEvents, { ...this.r, issue_number: number, per_page: 100 });
+    const closings = events.filter((e) => e.event === 'closed').map((e) => ({ at: e.created_at, by: ('actor' in e && e.actor ? e.actor.login : 'unknown') }));
+    return { number, body: i.body ?? '', url: i.html_url, title: i.title, ...(i.user ? { author: i.user.login } : {}), open: i.state === 'open', closings };
   }
 
   async comment(item: TrackedItem, body: string): Promise<void> {

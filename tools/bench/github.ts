@@ -19,7 +19,7 @@ import { FakeGitHub } from '../../test/harness/github.ts';
 import { applyProductRbac, guardedDeployment } from '../../test/harness/workloads.ts';
 import { MERGE_PATCH as MERGE } from '../../src/kube/client.ts';
 import { ANN } from '../../src/execute/progress.ts';
-import { readTrackedPlan } from '../../src/github/body.ts';
+import { shownPlan } from '../../src/github/body.ts';
 import { runAction as runShared, type ActionEvent, type ActionRun } from '../../test/harness/action.ts';
 
 const log = (s: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
@@ -144,7 +144,7 @@ export async function benchGitHub(runs: number, intervals: number[]): Promise<{ 
         };
         const schedule = () => runAction(dir, api, kubeconfig, { name: 'schedule' }, inputs);
         const approve = async (number: number) => {
-          const body = `/approve ${readTrackedPlan(gh.issues.get(number)!.body as string)!.planId.slice(0, 12)}`;
+          const body = `/approve ${shownPlan(gh.issues.get(number)!.body as string)!.planId.slice(0, 12)}`;
           const c = gh.comment(number, 'bob', body) as { id: number };
           return runAction(dir, api, kubeconfig, { name: 'issue_comment', actor: 'bob', payload: { action: 'created', issue: { number }, comment: { id: c.id, body, user: { login: 'bob' } } } }, inputs);
         };
