@@ -1,6 +1,8 @@
 // Executing the plan the ledger approved: the plan file kept in the ledger (its content must hash
 // to the approved plan ID), per-node outcomes recorded in the ledger as they happen, the body
 // re-rendered from the ledger, commands read between nodes, and the audit in every result.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { UserError } from '../kube/client.ts';
 import { shortId } from '../plan/canonical.ts';
 import { renderMarkdown } from '../report/markdown.ts';
@@ -113,8 +115,13 @@ async function finishExecution(ctx: Ctx, item: TrackedItem, result: ExecutionRes
   await d.tracker.update(item, bodyFor(ctx, report, pf.plan, `_Execution: ${md(run.message)}_`));
   const audit = auditLines(l);
   const table = renderResultMarkdown(cluster, { planId: result.planId, state: result.state, message: result.message, leftCordoned: result.leftCordoned, nodes: run.nodes });
-  const record = `${table}\n${audit.join('\n')}\n`;
+  // Who decided first: a comment cut to GitHub's limit (1,000 nodes) keeps the audit, loses table rows.
+  const record = `${audit.join('\n')}\n\n${table}`;
   const files = { 'result.md': record, 'result.json': JSON.stringify({ planId: result.planId, ...run, ...auditJson(l) }, null, 2) + '\n' };
+  // The artifact holds them in both modes (PR mode also commits them).
+  const dir = join(d.outDir, shortId(result.planId));
+  mkdirSync(dir, { recursive: true });
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   const message = `Reboot plan ${shortId(result.planId)} for ${cluster}: ${result.state}\n\n${audit.join('\n')}`;
   if (ending === 'completed') await d.tracker.finish(cluster, item, 'completed', `${record}\nAll done. Closing.`, files, message);
   else if (ending === 'cancelled') await d.tracker.finish(cluster, item, 'cancelled', `${record}\nCancelled. Closing.`, files, message);

@@ -138,6 +138,7 @@ async function afterAnswers(ctx: Ctx, item: TrackedItem, mode: SessionMode): Pro
   const runnable = l.state === 'approved' && !lapsed && !runFinished(l.run);
   if (runnable && ((mode === 'execute' && onPurpose) || (mode === 'plan' && started && go))) return executePlan(ctx, item);
   if (runnable && mode === 'execute') d.log('the plan is approved, but this comment did not start it (only the completing approval or /resume does): not executing');
+  if (runnable && mode === 'plan' && !started) d.log('the plan is approved but its execution never started: a schedule only continues an execution the ledger shows under way, so nothing is executed');
   if (lapsed && mode === 'execute' && onPurpose) await d.tracker.comment(item, `Plan \`${shortId(plan.id)}\` expired at ${plan.expiresAt} before its execution started; comment \`/replan\` for a fresh plan.`);
   if (mode === 'plan' && !started && (l.state !== 'approved' || lapsed)) return planAndSync(ctx, item, dispatcher(d), false);
   let state: string = runFinished(l.run) ? l.run!.state : lapsed ? 'expired' : l.run?.state === 'executing' ? 'executing' : l.state;

@@ -4,6 +4,23 @@
 import type { Octokit, Repo } from './octokit.ts';
 import { UserError } from '../kube/client.ts';
 import { isTracking } from './body.ts';
+import { fitMarkdown } from '../report/fit.ts';
+import { GITHUB_BODY_LIMIT } from '../report/markdown.ts';
+
+/**
+ * GitHub's 422 for a body or title over its limit, as the documented message (the action keeps
+ * its bodies under the limits; this names the cause if one ever is not).
+ */
+async function limited<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    const err = e as { status?: number; response?: { data?: { errors?: { field?: string; message?: string }[] } } };
+    const over = err.status === 422 ? err.response?.data?.errors?.find((x) => /too long/i.test(x.message ?? '')) : undefined;
+    if (!over) throw e;
+    throw new UserError(`GitHub refused ${what}: its ${over.field ?? 'body'} is over GitHub's limit (65,536 characters for a body, 256 for a title). Reboot Pilot keeps within them, so please report this; the record in the cluster is unaffected`);
+  }
+}
 
 export const LABEL = 'reboot-pilot';
 
@@ -91,7 +108,8 @@ abstract class Base {
   }
 
   async comment(item: TrackedItem, body: string): Promise<void> {
-    await this.octokit.rest.issues.createComment({ ...this.r, issue_number: item.number, body });
+    const fitted = fitMarkdown(body, GITHUB_BODY_LIMIT - 100, "_(cut to fit GitHub's 65,536-character comment limit; the full text is in the run's artifact, or the pull request's files)_");
+    await limited(`a comment on #${item.number}`, () => this.octokit.rest.issues.createComment({ ...this.r, issue_number: item.number, body: fitted }));
   }
 
   async react(commentId: number, content: '+1' | '-1' | 'rocket' | 'eyes' | 'confused'): Promise<void> {
@@ -99,7 +117,7 @@ abstract class Base {
   }
 
   async update(item: TrackedItem, body: string, title?: string): Promise<void> {
-    await this.octokit.rest.issues.update({ ...this.r, issue_number: item.number, body, ...(title ? { title } : {}) });
+    await limited(`the body of #${item.number}`, () => this.octokit.rest.issues.update({ ...this.r, issue_number: item.number, body, ...(title ? { title } : {}) }));
     item.body = body;
   }
 }
