@@ -92,8 +92,16 @@ const zero = { nodesPending: 0, nodesRebooted: 0, nodesFailed: 0 };
 const kindOf = (t: Tracker) => (t.kind === 'issue' ? 'issue' : 'pull request');
 
 export async function runSession(mode: SessionMode, d: SessionDeps): Promise<SessionResult> {
-  const cluster = clusterName(d.clients, d.settings.plan);
   const store = new LedgerStore(d.clients, d.settings.plan.namespace);
+  try {
+    return await session(mode, d, store);
+  } finally {
+    d.log(`ledger ${d.settings.plan.namespace}/${LEDGER_NAME}: ${store.reads + store.writes} Kubernetes requests (${store.reads} reads, ${store.writes} writes)`);
+  }
+}
+
+async function session(mode: SessionMode, d: SessionDeps, store: LedgerStore): Promise<SessionResult> {
+  const cluster = clusterName(d.clients, d.settings.plan);
   const ctx: Ctx = { d, cluster, store, where: `${d.settings.plan.namespace}/${LEDGER_NAME}`, snap: await store.read() };
   const repository = `${d.repo.owner}/${d.repo.repo}`;
   const own = ctx.snap?.ledger;

@@ -161,7 +161,7 @@ async function gatePaused(a: string, b: string) {
   const first = await schedule({ 'MAX-NODES': '1' });
   assert.equal(first.code, 0, first.stdout + first.stderr);
   const number = Number(first.outputs['issue-number']);
-  const id = (await ledger()).plan!.id;
+  const id = first.outputs['plan-id']!;
   const go = await say(number, 'bob', `/approve ${id.slice(0, 12)}`, { 'MAX-NODES': '1' });
   assert.equal(go.run.outputs.state, 'paused', go.run.stdout + go.run.stderr);
   return { number, id, reboots: sim.reboots.length, approval: go.comment.id };
@@ -197,7 +197,7 @@ test('finding 1: an edited /skip keeps its node skipped; an edited /reject keeps
   pend(nodes[1]!, nodes[2]!);
   const first = await schedule();
   const number = Number(first.outputs['issue-number']);
-  const id = (await ledger()).plan!.id;
+  const id = first.outputs['plan-id']!;
   const skip = await say(number, 'bob', `/skip ${nodes[2]}`);
   assert.match(answerTo(skip.comment.id).reply!, /will be skipped/);
   await edit(number, skip.comment.id, `/skip ${nodes[2]} (database migration tonight)`);
@@ -210,7 +210,7 @@ test('finding 1: an edited /skip keeps its node skipped; an edited /reject keeps
   pend(nodes[0]!);
   const second = await schedule();
   const n2 = Number(second.outputs['issue-number']);
-  const id2 = (await ledger()).plan!.id;
+  const id2 = second.outputs['plan-id']!;
   const reject = await say(n2, 'bob', '/reject not this week', { MODE: 'decide' });
   assert.equal(reject.run.outputs.state, 'rejected');
   await edit(n2, reject.comment.id, 'never mind', { MODE: 'decide' });
@@ -244,7 +244,7 @@ test('finding 3: a paused run added to the body by a write user (the environment
   pend(nodes[1]!);
   const first = await schedule();
   const number = Number(first.outputs['issue-number']);
-  const id = (await ledger()).plan!.id;
+  const id = first.outputs['plan-id']!;
   const approval = await say(number, 'bob', `/approve ${id.slice(0, 12)}`, { MODE: 'decide' });
   assert.equal(approval.run.outputs.state, 'approved');
   // The execute job waits for the environment; the reviewer declines it. bob edits the body instead.
@@ -261,7 +261,7 @@ test('finding 4: approvals are bound to the revision and the full plan ID: a bod
   pend(nodes[2]!);
   const first = await schedule();
   const number = Number(first.outputs['issue-number']);
-  const id = (await ledger()).plan!.id;
+  const id = first.outputs['plan-id']!;
   const approval = await say(number, 'bob', `/approve ${id.slice(0, 12)}`, { MODE: 'decide' });
   assert.equal(approval.run.outputs.state, 'approved');
   const other = id.slice(0, 12) + (id[12] === 'f' ? 'e' : 'f').repeat(52);
@@ -332,7 +332,7 @@ test('finding 8: approvers and commands are recorded in the ledger, result.json,
   const pr = { TRACKING: 'pull-request' };
   const first = await schedule(pr);
   const number = Number(first.outputs['pr-number']);
-  const id = (await ledger()).plan!.id;
+  const id = first.outputs['plan-id']!;
   const skip = await say(number, 'bob', `/skip ${nodes[2]}`, pr);
   const text = `/approve ${id}`;
   const go = await say(number, 'carol', text, pr);
@@ -354,7 +354,7 @@ test('finding 11: look-alike commands (zero-width space, fullwidth solidus, Cyri
   pend(nodes[2]!);
   const first = await schedule();
   const number = Number(first.outputs['issue-number']);
-  const short = (await ledger()).plan!.id.slice(0, 12);
+  const short = first.outputs['plan-id']!.slice(0, 12);
   const reboots = sim.reboots.length;
   for (const [text, code] of [[`\u200b/approve ${short}`, 'U+200B'], [`\uff0fapprove ${short}`, 'U+FF0F'], [`/\u0430pprove ${short}`, 'U+0430']] as const) {
     const { comment, run } = await say(number, 'bob', text);
@@ -371,7 +371,7 @@ test('finding 12: custom repository roles count as their base role (Maintain-bas
   const maintain = { 'MIN-PERMISSION': 'maintain' };
   const first = await schedule(maintain);
   const number = Number(first.outputs['issue-number']);
-  const id = (await ledger()).plan!.id;
+  const id = first.outputs['plan-id']!;
   const tom = await say(number, 'tom', `/approve ${id.slice(0, 12)}`, maintain);
   assert.match(answerTo(tom.comment.id).reply!, /needs maintain permission on this repository; you have triage/);
   const mona = await say(number, 'mona', `/approve ${id.slice(0, 12)}`, maintain);
@@ -388,7 +388,7 @@ test('kill -9 in the middle of the ledger writes of an execution: the next run r
   pend(nodes[0]!, nodes[1]!, nodes[2]!);
   const first = await schedule();
   const number = Number(first.outputs['issue-number']);
-  const id = (await ledger()).plan!.id;
+  const id = first.outputs['plan-id']!;
   const reboots = sim.reboots.length;
   const c = gh.comment(number, 'bob', `/approve ${id.slice(0, 12)}`) as { id: number };
   const kill = new AbortController();

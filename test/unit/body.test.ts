@@ -86,3 +86,15 @@ test('judge: each comment is judged once; a /status or a read user never starts 
   assert.equal(l.ledger.lastCommentId, 13);
   assert.deepEqual(judge(l.ledger, [c(12, 'rita', '/status'), c(13, 'rita', `/approve ${ID.slice(0, 12)}`)], auth, opts).notices, []);
 });
+
+test('a 1,000-node result: the final comment is cut to GitHub’s limit with the audit kept first and its table rows whole', async () => {
+  const { renderResultMarkdown } = await import('../../src/report/result.ts');
+  const names = Array.from({ length: 1000 }, (_, i) => `aks-nodepool1-12345678-vmss${String(i).padStart(6, '0')}`);
+  const table = renderResultMarkdown('aks-prod', { planId: ID, state: 'completed', message: 'all nodes rebooted', leftCordoned: [], nodes: names.map((name) => ({ name, outcome: 'rebooted', kernelBefore: '5.15.0-1079-azure', kernelAfter: '5.15.0-1081-azure', timings: { drain: 12_000, reboot: 61_000, workloads: 20_000, soak: 60_000, total: 153_000 } })) });
+  const text = `Plan ${ID}, revision 1.\n- Approved by \`carol\` (user 1003, comment 2001, 2026-11-22T08:00:00Z)\n\n${table}\nAll done. Closing.`;
+  assert.ok(text.length > GITHUB_BODY_LIMIT, 'the uncut comment would be refused');
+  const cut = fitMarkdown(text, GITHUB_BODY_LIMIT - 100, '_(cut)_');
+  assert.ok(cut.length < GITHUB_BODY_LIMIT);
+  assert.match(cut, /^Plan c{64}, revision 1\.\n- Approved by `carol`/);
+  assert.ok(cut.split('\n').filter((l) => l.startsWith('|')).every((l) => l.endsWith('|')), 'no row is cut in half');
+});
