@@ -50,14 +50,15 @@ export async function executePlan(ctx: Ctx, item: TrackedItem): Promise<SessionR
   let last = 0;
   let announced = false;
   const persist = (ledger: boolean, force: boolean) => {
-    if (!ledger && !force && Date.now() - last < d.settings.github['progress-interval'] * 1000) return chain;
-    last = Date.now();
+    const body = force || Date.now() - last >= d.settings.github['progress-interval'] * 1000;
+    if (!ledger && !body) return chain;
+    if (body) last = Date.now();
     const snapshotRun = run;
     chain = chain
       .then(async () => {
         // Only this job writes runs (decide jobs write commands): the run is replaced, the rest kept.
         if (ledger) await update(ctx, (l) => ({ ...l, run: snapshotRun }));
-        await d.tracker.update(item, bodyFor(ctx, report, pf.plan, `_Execution: ${md(snapshotRun.message)}_`, progress()));
+        if (body) await d.tracker.update(item, bodyFor(ctx, report, pf.plan, `_Execution: ${md(snapshotRun.message)}_`, progress()));
       })
       .catch((e: unknown) => d.log(`could not record progress for #${item.number}: ${(e as Error).message}`));
     return chain;

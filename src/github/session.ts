@@ -385,7 +385,7 @@ async function planAndSync(ctx: Ctx, item: TrackedItem | undefined, requestedBy:
 
 async function writeNew(ctx: Ctx, number: number, at: Date, fresh: (l: Ledger) => Ledger, planText: string): Promise<void> {
   const first = fresh(newItemLedger(ctx, number, at.toISOString()));
-  const r = await ctx.store.update((s) => ({ ledger: s ? fresh(newItemLedger({ ...ctx, snap: s }, number, at.toISOString())) : first, planFile: planText, out: true }), ctx.snap ?? null);
+  const r = await ctx.store.update((s) => ({ ledger: s ? fresh(newItemLedger({ ...ctx, snap: s }, number, at.toISOString())) : first, planFile: planText, out: true }), ctx.snap ?? 'none');
   ctx.snap = r.snapshot;
 }
 

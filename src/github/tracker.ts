@@ -261,7 +261,10 @@ export class PullRequestTracker extends Base implements Tracker {
         return;
       }
       try {
-        await this.octokit.rest.pulls.merge({ ...this.r, pull_number: item.number, merge_method: 'merge', commit_title: message, ...(this.head ? { sha: this.head } : {}) });
+        // The title is the first line; the rest (who approved, which commands) is the commit message's body.
+        const [title = message, ...rest] = message.split('\n');
+        const body = rest.join('\n').trim();
+        await this.octokit.rest.pulls.merge({ ...this.r, pull_number: item.number, merge_method: 'merge', commit_title: title, ...(body ? { commit_message: body } : {}), ...(this.head ? { sha: this.head } : {}) });
         return;
       } catch (e) {
         // Branch protection, a conflict: the result is committed on the branch either way; say so and leave the PR open.

@@ -92,8 +92,9 @@ export class LedgerStore {
    * job wrote meanwhile) reads again and re-applies. `change` returns undefined for "no write".
    * `planFile`: replaces the stored plan (a new revision); otherwise the stored one is kept.
    */
-  async update<T>(change: (s: LedgerSnapshot | undefined) => { ledger: Ledger; planFile?: string; out: T } | undefined, first?: LedgerSnapshot | undefined | null): Promise<{ snapshot: LedgerSnapshot | undefined; out: T | undefined }> {
-    let snap = first === null || first === undefined ? await this.read() : first;
+  async update<T>(change: (s: LedgerSnapshot | undefined) => { ledger: Ledger; planFile?: string; out: T } | undefined, first?: LedgerSnapshot | 'none'): Promise<{ snapshot: LedgerSnapshot | undefined; out: T | undefined }> {
+    // `first`: what this job read last ('none': it found no ledger), so an unchanged object is not read again.
+    let snap = first === 'none' ? undefined : (first ?? (await this.read()));
     for (let attempt = 0; ; attempt++) {
       const next = change(snap);
       if (!next) return { snapshot: snap, out: undefined };
