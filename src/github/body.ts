@@ -26,7 +26,13 @@ export interface ProgressLine {
   text: string;
 }
 
-const BOX: Record<ProgressMark, string> = { pending: '- [ ]', running: '- [ ] ⏳', done: '- [x]', skipped: '- [x] ⏭️', failed: '- [ ] ❌' };
+const BOX: Record<ProgressMark, string> = {
+  pending: '- [ ]',
+  running: '- [ ] ⏳',
+  done: '- [x]',
+  skipped: '- [x] ⏭️',
+  failed: '- [ ] ❌',
+};
 
 const PROGRESS_START = '<!-- reboot-pilot:progress -->';
 const PROGRESS_END = '<!-- reboot-pilot:/progress -->';
@@ -43,7 +49,9 @@ export function checklist(progress: ProgressLine[], budget = CHECKLIST_BUDGET): 
   const count = (m: ProgressMark) => progress.filter((p) => p.mark === m).length;
   const head = `${count('done')} done, ${count('running')} in progress, ${count('failed')} failed, ${count('skipped')} skipped, ${count('pending')} pending of ${progress.length}.`;
   const rank: Record<ProgressMark, number> = { running: 0, failed: 1, pending: 2, skipped: 3, done: 4 };
-  const ordered = progress.map((p, i) => ({ p, i })).sort((a, b) => rank[a.p.mark] - rank[b.p.mark] || a.i - b.i);
+  const ordered = progress
+    .map((p, i) => ({ p, i }))
+    .sort((a, b) => rank[a.p.mark] - rank[b.p.mark] || a.i - b.i);
   const shown: string[] = [];
   let size = head.length;
   for (const { p } of ordered) {
@@ -53,20 +61,40 @@ export function checklist(progress: ProgressLine[], budget = CHECKLIST_BUDGET): 
     size += l.length + 1;
   }
   const rest = progress.length - shown.length;
-  return ['### Progress', '', head, '', ...shown, ...(rest ? [`- … ${rest} more nodes: the full list is in the ledger and the run's result files`] : []), ''].join('\n');
+  return [
+    '### Progress',
+    '',
+    head,
+    '',
+    ...shown,
+    ...(rest ? [`- … ${rest} more nodes: the full list is in the ledger and the run's result files`] : []),
+    '',
+  ].join('\n');
 }
 
 /** The ledger as the body shows it: a copy, for people; editing it changes nothing. */
 export function recordSection(l: Ledger, where: string): string {
   if (!l.plan) return '';
   const out = ['<details><summary>Record (a copy of the ledger)</summary>', ''];
-  out.push(`- Plan \`${l.plan.id}\`, revision ${l.plan.revision}: ${l.state}${l.run ? `; execution ${l.run.state}` : ''}`);
+  out.push(
+    `- Plan \`${l.plan.id}\`, revision ${l.plan.revision}: ${l.state}${l.run ? `; execution ${l.run.state}` : ''}`,
+  );
   const approvals = currentApprovals(l);
-  for (const a of approvals.slice(0, RECORD_ROWS)) out.push(`- Approved by \`${a.login}\` (user ${a.userId}, comment ${a.commentId}, ${a.at})`);
+  for (const a of approvals.slice(0, RECORD_ROWS))
+    out.push(`- Approved by \`${a.login}\` (user ${a.userId}, comment ${a.commentId}, ${a.at})`);
   const commands = l.commands.filter((c) => c.revision === l.plan!.revision);
-  for (const c of commands.slice(-RECORD_ROWS)) out.push(`- \`/${c.kind}${c.node ? ` ${c.node}` : ''}\` by \`${c.login}\` (user ${c.userId}, comment ${c.commentId}, ${c.at})`);
+  for (const c of commands.slice(-RECORD_ROWS))
+    out.push(
+      `- \`/${c.kind}${c.node ? ` ${c.node}` : ''}\` by \`${c.login}\` (user ${c.userId}, comment ${c.commentId}, ${c.at})`,
+    );
   if (commands.length > RECORD_ROWS) out.push(`- … ${commands.length - RECORD_ROWS} earlier commands`);
-  out.push('', `_The record is the ConfigMap ${md(where)} in the cluster, written only by Reboot Pilot; editing this body changes nothing._`, '', '</details>', '');
+  out.push(
+    '',
+    `_The record is the ConfigMap ${md(where)} in the cluster, written only by Reboot Pilot; editing this body changes nothing._`,
+    '',
+    '</details>',
+    '',
+  );
   return out.join('\n');
 }
 
@@ -86,7 +114,11 @@ export function renderBody(p: BodyParts): string {
   const head = `${marker(p.cluster)}\n\n`;
   // The report yields to the parts that must survive; cut at a block boundary, HTML closed.
   const room = GITHUB_BODY_LIMIT - 500 - head.length - tail.length;
-  const report = fitMarkdown(p.report, room, "_(report cut to fit GitHub's body limit; the full report is in the run's artifact, or report.md in PR mode)_");
+  const report = fitMarkdown(
+    p.report,
+    room,
+    "_(report cut to fit GitHub's body limit; the full report is in the run's artifact, or report.md in PR mode)_",
+  );
   return `${head}${report}\n${tail}`;
 }
 
@@ -106,4 +138,5 @@ export function shownPlan(body: string | null | undefined): { planId: string; re
 const REPLY_PREFIX = '<!-- reboot-pilot:reply-to ';
 
 /** Hidden in each reply, to show which comment it answers (never read back: the ledger knows). */
-export const replyMarker = (key: string, refused = false) => `${REPLY_PREFIX}${key}${refused ? ' refused' : ''} -->`;
+export const replyMarker = (key: string, refused = false) =>
+  `${REPLY_PREFIX}${key}${refused ? ' refused' : ''} -->`;

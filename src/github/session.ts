@@ -80,7 +80,8 @@ export interface Ctx {
   snap: LedgerSnapshot | undefined;
 }
 
-export const COMMANDS_HELP = 'Other commands: `/reject [reason]`, `/replan`, `/skip <node>`, `/pause`, `/resume`, `/cancel`, `/status`.';
+export const COMMANDS_HELP =
+  'Other commands: `/reject [reason]`, `/replan`, `/skip <node>`, `/pause`, `/resume`, `/cancel`, `/status`.';
 const TITLE_LIMIT = 256;
 
 export function clusterName(c: KubeClients, s: PlanSettings): string {
@@ -96,25 +97,42 @@ export async function runSession(mode: SessionMode, d: SessionDeps): Promise<Ses
   try {
     return await session(mode, d, store);
   } finally {
-    d.log(`ledger ${d.settings.plan.namespace}/${LEDGER_NAME}: ${store.reads + store.writes} Kubernetes requests (${store.reads} reads, ${store.writes} writes)`);
+    d.log(
+      `ledger ${d.settings.plan.namespace}/${LEDGER_NAME}: ${store.reads + store.writes} Kubernetes requests (${store.reads} reads, ${store.writes} writes)`,
+    );
   }
 }
 
 async function session(mode: SessionMode, d: SessionDeps, store: LedgerStore): Promise<SessionResult> {
   const cluster = clusterName(d.clients, d.settings.plan);
-  const ctx: Ctx = { d, cluster, store, where: `${d.settings.plan.namespace}/${LEDGER_NAME}`, snap: await store.read() };
+  const ctx: Ctx = {
+    d,
+    cluster,
+    store,
+    where: `${d.settings.plan.namespace}/${LEDGER_NAME}`,
+    snap: await store.read(),
+  };
   const repository = `${d.repo.owner}/${d.repo.repo}`;
   const own = ctx.snap?.ledger;
   if (own && (own.repository !== repository || own.cluster !== cluster || own.tracking !== d.tracker.kind)) {
-    throw new UserError(`the ledger ${ctx.where} belongs to cluster ${own.cluster} tracked by ${own.repository} (${own.tracking}), not ${cluster} in ${repository} (${d.tracker.kind}); use another namespace for a second setup`);
+    throw new UserError(
+      `the ledger ${ctx.where} belongs to cluster ${own.cluster} tracked by ${own.repository} (${own.tracking}), not ${cluster} in ${repository} (${d.tracker.kind}); use another namespace for a second setup`,
+    );
   }
   const item = await currentItem(ctx);
-  if (d.event.issueNumber !== undefined && d.event.issueNumber !== item?.number) return elsewhere(ctx, d.event.issueNumber);
+  if (d.event.issueNumber !== undefined && d.event.issueNumber !== item?.number)
+    return elsewhere(ctx, d.event.issueNumber);
   if (!item) {
-    if (mode !== 'plan') return { outcome: 'none', state: 'none', ...zero, summary: `Reboot Pilot: no open tracking ${kindOf(d.tracker)} for ${md(cluster)}.\n` };
+    if (mode !== 'plan')
+      return {
+        outcome: 'none',
+        state: 'none',
+        ...zero,
+        summary: `Reboot Pilot: no open tracking ${kindOf(d.tracker)} for ${md(cluster)}.\n`,
+      };
     // An item made before the ledger existed is adopted (with a new revision: no approval carries over).
     const legacy = ctx.snap ? undefined : await d.tracker.find(cluster);
-    return planAndSync(ctx, legacy, dispatcher(d), true);
+    return planAndSync(ctx, legacy, dispatcher(d), false);
   }
   await answer(ctx, item, mode === 'decide' && ctx.snap?.ledger.run?.state === 'executing');
   return afterAnswers(ctx, item, mode);
@@ -129,30 +147,66 @@ async function afterAnswers(ctx: Ctx, item: TrackedItem, mode: SessionMode): Pro
   const plan = l.plan!;
   // decide (beside a possibly live execution) only answers; closing and re-planning are left to the jobs in its group.
   if (mode !== 'decide' && l.state === 'replan-requested') return planAndSync(ctx, item, l.replanBy, true);
-  if (mode !== 'decide' && (l.state === 'rejected' || l.state === 'cancelled')) return closeItem(ctx, item, l.state);
+  if (mode !== 'decide' && (l.state === 'rejected' || l.state === 'cancelled'))
+    return closeItem(ctx, item, l.state);
   const started = !!l.run && !runFinished(l.run);
   const lapsed = l.state === 'approved' && !l.run && now(d).getTime() > Date.parse(plan.expiresAt);
   const expected = d.settings.github['expect-plan-id'].toLowerCase();
   if (mode === 'execute' && expected && expected !== plan.id) {
     // The environment reviewer approved a job for one plan (its full ID); anything else is not it.
-    const why = expected.length !== 64 ? `expect-plan-id must be the full 64-digit plan ID, not ${expected.length} digits` : `the plan is now \`${shortId(plan.id)}\`, not the \`${shortId(expected)}\` this job was approved for`;
+    const why =
+      expected.length !== 64
+        ? `expect-plan-id must be the full 64-digit plan ID, not ${expected.length} digits`
+        : `the plan is now \`${shortId(plan.id)}\`, not the \`${shortId(expected)}\` this job was approved for`;
     d.log(`${why}: not executing`);
-    return { outcome: 'ignored', state: 'ignored', planId: plan.id, number: item.number, ...counts(l), summary: `Reboot Pilot: ${why}; nothing executed.\n` };
+    return {
+      outcome: 'ignored',
+      state: 'ignored',
+      planId: plan.id,
+      number: item.number,
+      ...counts(l),
+      summary: `Reboot Pilot: ${why}; nothing executed.\n`,
+    };
   }
   // Executions start only on purpose: the comment that completed the approvals or resumed (the
   // ledger names it), or a schedule continuing an execution the ledger shows under way.
   const go = l.go && l.go.revision === plan.revision ? l.go : undefined;
   const onPurpose = !!go && d.event.commentId === go.commentId;
   const runnable = l.state === 'approved' && !lapsed && !runFinished(l.run);
-  if (runnable && ((mode === 'execute' && onPurpose) || (mode === 'plan' && started && go))) return executePlan(ctx, item);
-  if (runnable && mode === 'execute') d.log('the plan is approved, but this comment did not start it (only the completing approval or /resume does): not executing');
-  if (runnable && mode === 'plan' && !started) d.log('the plan is approved but its execution never started: a schedule only continues an execution the ledger shows under way, so nothing is executed');
-  if (lapsed && mode === 'execute' && onPurpose) await d.tracker.comment(item, `Plan \`${shortId(plan.id)}\` expired at ${plan.expiresAt} before its execution started; comment \`/replan\` for a fresh plan.`);
-  if (mode === 'plan' && !started && (l.state !== 'approved' || lapsed)) return planAndSync(ctx, item, dispatcher(d), false);
-  let state: string = runFinished(l.run) ? l.run!.state : lapsed ? 'expired' : l.run?.state === 'executing' ? 'executing' : l.state;
+  if (runnable && ((mode === 'execute' && onPurpose) || (mode === 'plan' && started && go)))
+    return executePlan(ctx, item);
+  if (runnable && mode === 'execute')
+    d.log(
+      'the plan is approved, but this comment did not start it (only the completing approval or /resume does): not executing',
+    );
+  if (runnable && mode === 'plan' && !started)
+    d.log(
+      'the plan is approved but its execution never started: a schedule only continues an execution the ledger shows under way, so nothing is executed',
+    );
+  if (lapsed && mode === 'execute' && onPurpose)
+    await d.tracker.comment(
+      item,
+      `Plan \`${shortId(plan.id)}\` expired at ${plan.expiresAt} before its execution started; comment \`/replan\` for a fresh plan.`,
+    );
+  if (mode === 'plan' && !started && (l.state !== 'approved' || lapsed))
+    return planAndSync(ctx, item, dispatcher(d), false);
+  let state: string = runFinished(l.run)
+    ? l.run!.state
+    : lapsed
+      ? 'expired'
+      : l.run?.state === 'executing'
+        ? 'executing'
+        : l.state;
   // decide's "approved" starts the environment's execute job: only for the comment that approved.
   if (mode === 'decide' && state === 'approved' && !onPurpose) state = 'answered';
-  return { outcome: 'answered', state, planId: plan.id, number: item.number, ...counts(l), summary: statusText(ctx.cluster, l, d.settings.github['required-approvals']) + '\n' };
+  return {
+    outcome: 'answered',
+    state,
+    planId: plan.id,
+    number: item.number,
+    ...counts(l),
+    summary: statusText(ctx.cluster, l, d.settings.github['required-approvals']) + '\n',
+  };
 }
 
 /** The ledger's open item as GitHub has it now; a closing by hand (even one undone since) is recorded. */
@@ -161,15 +215,23 @@ async function currentItem(ctx: Ctx): Promise<TrackedItem | undefined> {
   if (!it || it.closed) return undefined;
   const got = await ctx.d.tracker.get(it.number).catch((e: unknown) => {
     // Deleted (admins can delete issues): as closed as it gets.
-    if ((e as { status?: number }).status === 404) return { open: false, closings: [] as { at: string; by: string }[] };
+    if ((e as { status?: number }).status === 404)
+      return { open: false, closings: [] as { at: string; by: string }[] };
     throw e;
   });
   const closing = got.closings.find((c) => Date.parse(c.at) >= Date.parse(it.openedAt));
   if (got.open && !closing && 'number' in got) return got;
   const at = closing?.at ?? now(ctx.d).toISOString();
   const by = closing?.by ?? 'someone';
-  ctx.d.log(`#${it.number} was closed by ${by} at ${at}${got.open ? ' and reopened since' : ''}: the ledger records it closed`);
-  await update(ctx, (l) => ({ ...closedLedger(l, { at, by, how: 'closed by hand' }), ...(l.run && !runFinished(l.run) ? { run: { ...l.run, state: 'cancelled' as const, message: `the tracking item was closed by ${by}` } } : {}) }));
+  ctx.d.log(
+    `#${it.number} was closed by ${by} at ${at}${got.open ? ' and reopened since' : ''}: the ledger records it closed`,
+  );
+  await update(ctx, (l) => ({
+    ...closedLedger(l, { at, by, how: 'closed by hand' }),
+    ...(l.run && !runFinished(l.run)
+      ? { run: { ...l.run, state: 'cancelled' as const, message: `the tracking item was closed by ${by}` } }
+      : {}),
+  }));
   return undefined;
 }
 
@@ -180,9 +242,13 @@ function closedLedger(l: Ledger, closed: { at: string; by: string; how: string }
 
 /** Applies a change to the ledger (re-applied on a write conflict) and keeps the snapshot. */
 export async function update(ctx: Ctx, change: (l: Ledger) => Ledger, planFile?: string): Promise<Ledger> {
-  const r = await ctx.store.update((s) => (s ? { ledger: change(s.ledger), ...(planFile ? { planFile } : {}), out: true } : undefined), ctx.snap);
+  const r = await ctx.store.update(
+    (s) => (s ? { ledger: change(s.ledger), ...(planFile ? { planFile } : {}), out: true } : undefined),
+    ctx.snap,
+  );
   ctx.snap = r.snapshot;
-  if (!ctx.snap) throw new UserError(`the ledger ${ctx.where} disappeared during the run; nothing more is done`);
+  if (!ctx.snap)
+    throw new UserError(`the ledger ${ctx.where} disappeared during the run; nothing more is done`);
   return ctx.snap.ledger;
 }
 
@@ -190,7 +256,17 @@ export async function update(ctx: Ctx, change: (l: Ledger) => Ledger, planFile?:
 async function elsewhere(ctx: Ctx, number: number): Promise<SessionResult> {
   const { d } = ctx;
   const l = ctx.snap?.ledger;
-  const former = l?.former.find((f) => f.number === number) ?? (l?.item?.number === number && l.item.closed ? { number, closedAt: l.item.closed.at, by: l.item.closed.by, how: l.item.closed.how, lastCommentId: l.lastCommentId } : undefined);
+  const former =
+    l?.former.find((f) => f.number === number) ??
+    (l?.item?.number === number && l.item.closed
+      ? {
+          number,
+          closedAt: l.item.closed.at,
+          by: l.item.closed.by,
+          how: l.item.closed.how,
+          lastCommentId: l.lastCommentId,
+        }
+      : undefined);
   const kind = kindOf(d.tracker);
   if (!former) {
     const why = `#${number} is not the open tracking ${kind} of cluster ${ctx.cluster}; nothing to do`;
@@ -198,9 +274,15 @@ async function elsewhere(ctx: Ctx, number: number): Promise<SessionResult> {
     return { outcome: 'ignored', state: 'ignored', ...zero, summary: `Reboot Pilot: ${md(why)}.\n` };
   }
   const item = { number, body: '', url: '' };
-  const comments = (await d.tracker.comments(item)).filter((c) => c.id > former.lastCommentId && c.userType !== 'Bot' && parseComment(c.body).kind !== 'none');
+  const comments = (await d.tracker.comments(item)).filter(
+    (c) => c.id > former.lastCommentId && c.userType !== 'Bot' && parseComment(c.body).kind !== 'none',
+  );
   const last = Math.max(former.lastCommentId, ...comments.map((c) => c.id));
-  await update(ctx, (x) => (x.item?.number === number ? { ...x, lastCommentId: Math.max(x.lastCommentId, last) } : { ...x, former: x.former.map((f) => (f.number === number ? { ...f, lastCommentId: last } : f)) }));
+  await update(ctx, (x) =>
+    x.item?.number === number
+      ? { ...x, lastCommentId: Math.max(x.lastCommentId, last) }
+      : { ...x, former: x.former.map((f) => (f.number === number ? { ...f, lastCommentId: last } : f)) },
+  );
   const why = `#${number} was closed (${former.how}, by ${former.by} at ${former.closedAt}); Reboot Pilot's record keeps it closed, so nothing on it is executed, even if it was reopened. The next scheduled run plans in a new tracking ${kind}.`;
   for (const c of comments) {
     await d.tracker.react(c.id, 'confused');
@@ -214,7 +296,11 @@ export function counts(l: Ledger) {
   const ok = nodes.filter((n) => n.outcome === 'rebooted' || n.outcome === 'already-done').length;
   const failed = nodes.filter((n) => n.outcome === 'failed').length;
   const skipped = nodes.filter((n) => n.outcome === 'skipped').length;
-  return { nodesPending: (l.plan?.nodes.length ?? 0) - ok - failed - skipped, nodesRebooted: ok, nodesFailed: failed };
+  return {
+    nodesPending: (l.plan?.nodes.length ?? 0) - ok - failed - skipped,
+    nodesRebooted: ok,
+    nodesFailed: failed,
+  };
 }
 
 /** Judges the comments not judged yet, records the outcome in the ledger, then reacts and replies. */
@@ -224,13 +310,29 @@ export async function answer(ctx: Ctx, item: TrackedItem, executing: boolean): P
   const comments = await d.tracker.comments(item);
   const self = item.author ?? 'github-actions[bot]';
   const auths = await authorizations(d, comments, ctx.snap!.ledger.lastCommentId);
-  const options = { minPermission: g['min-permission'], allowUsers: g['allow-users'], allowTeams: g['allow-teams'], requiredApprovals: g['required-approvals'], preventSelfApproval: g['prevent-self-approval'], selfLogin: self, now: now(d), executing };
+  const options = {
+    minPermission: g['min-permission'],
+    allowUsers: g['allow-users'],
+    allowTeams: g['allow-teams'],
+    requiredApprovals: g['required-approvals'],
+    preventSelfApproval: g['prevent-self-approval'],
+    selfLogin: self,
+    now: now(d),
+    executing,
+  };
   let notices: Notice[] = [];
   const r = await ctx.store.update((s) => {
     if (!s) return undefined;
-    const j = judge(s.ledger, comments, (login) => auths.get(login.toLowerCase()) ?? { permission: 'none', teams: [] }, options);
+    const j = judge(
+      s.ledger,
+      comments,
+      (login) => auths.get(login.toLowerCase()) ?? { permission: 'none', teams: [] },
+      options,
+    );
     notices = j.notices;
-    return JSON.stringify(j.ledger) === JSON.stringify(s.ledger) ? undefined : { ledger: j.ledger, out: true };
+    return JSON.stringify(j.ledger) === JSON.stringify(s.ledger)
+      ? undefined
+      : { ledger: j.ledger, out: true };
   }, ctx.snap);
   ctx.snap = r.snapshot;
   const l = ctx.snap!.ledger;
@@ -243,11 +345,16 @@ export async function answer(ctx: Ctx, item: TrackedItem, executing: boolean): P
   return l;
 }
 
-async function authorizations(d: SessionDeps, comments: Comment[], after: number): Promise<Map<string, Authorization>> {
+async function authorizations(
+  d: SessionDeps,
+  comments: Comment[],
+  after: number,
+): Promise<Map<string, Authorization>> {
   const auths = new Map<string, Authorization>();
   for (const c of comments) {
     const login = c.login.toLowerCase();
-    if (c.id <= after || c.userType === 'Bot' || auths.has(login) || parseComment(c.body).kind === 'none') continue;
+    if (c.id <= after || c.userType === 'Bot' || auths.has(login) || parseComment(c.body).kind === 'none')
+      continue;
     auths.set(login, await authorize(d.octokit, d.repo, c.login, d.settings.github['allow-teams']));
   }
   return auths;
@@ -256,12 +363,21 @@ async function authorizations(d: SessionDeps, comments: Comment[], after: number
 export function statusText(cluster: string, l: Ledger, required: number): string {
   const p = l.plan!;
   const approvals = currentApprovals(l);
-  const parts = [`Plan \`${shortId(p.id)}\` (revision ${p.revision}${cluster ? `, cluster ${md(cluster)}` : ''}): ${l.state}`];
-  parts.push(`approvals ${approvals.length} of ${required}${approvals.length ? ` (${approvals.map((a) => `@${a.login}`).join(', ')})` : ''}`);
+  const parts = [
+    `Plan \`${shortId(p.id)}\` (revision ${p.revision}${cluster ? `, cluster ${md(cluster)}` : ''}): ${l.state}`,
+  ];
+  parts.push(
+    `approvals ${approvals.length} of ${required}${approvals.length ? ` (${approvals.map((a) => `@${a.login}`).join(', ')})` : ''}`,
+  );
   parts.push(`expires ${p.expiresAt}`);
   if (l.skipped.length) parts.push(`skipped: ${l.skipped.map(md).join(', ')}`);
-  const held = l.commands.filter((c) => c.revision === p.revision && (c.kind === 'pause' || c.kind === 'cancel' || c.kind === 'reject')).pop();
-  if (held && l.state !== 'approved') parts.push(`/${held.kind} by @${held.login} (comment ${held.commentId}) holds`);
+  const held = l.commands
+    .filter(
+      (c) => c.revision === p.revision && (c.kind === 'pause' || c.kind === 'cancel' || c.kind === 'reject'),
+    )
+    .pop();
+  if (held && l.state !== 'approved')
+    parts.push(`/${held.kind} by @${held.login} (comment ${held.commentId}) holds`);
   if (l.run) parts.push(`execution ${l.run.state}: ${md(l.run.message)}`);
   return parts.join('; ') + '.';
 }
@@ -275,16 +391,38 @@ export function progressLines(l: Ledger, plan?: Plan): ProgressLine[] {
   return (l.plan?.nodes ?? []).map((name) => {
     const n = byName.get(name);
     const method = methods.get(name);
-    if (!n || n.outcome === 'not-started') return { node: name, mark: 'pending', text: method ? METHOD_TEXT[method] : 'pending' };
-    if (n.outcome === 'rebooted' || n.outcome === 'already-done') return { node: name, mark: 'done', text: n.kernelAfter && n.kernelAfter !== n.kernelBefore ? `${n.kernelBefore} → ${n.kernelAfter}` : (n.detail ?? n.outcome) };
+    if (!n || n.outcome === 'not-started')
+      return { node: name, mark: 'pending', text: method ? METHOD_TEXT[method] : 'pending' };
+    if (n.outcome === 'rebooted' || n.outcome === 'already-done')
+      return {
+        node: name,
+        mark: 'done',
+        text:
+          n.kernelAfter && n.kernelAfter !== n.kernelBefore
+            ? `${n.kernelBefore} → ${n.kernelAfter}`
+            : (n.detail ?? n.outcome),
+      };
     if (n.outcome === 'skipped') return { node: name, mark: 'skipped', text: n.detail ?? 'skipped' };
     return { node: name, mark: 'failed', text: n.detail ?? 'failed' };
   });
 }
 
 /** The body of the item for the ledger as it is. */
-export function bodyFor(ctx: Ctx, report: string, plan?: Plan, footer?: string, progress?: ProgressLine[]): string {
-  return renderBody({ cluster: ctx.cluster, ledger: ctx.snap!.ledger, where: ctx.where, report, progress: progress ?? progressLines(ctx.snap!.ledger, plan), ...(footer ? { footer } : {}) });
+export function bodyFor(
+  ctx: Ctx,
+  report: string,
+  plan?: Plan,
+  footer?: string,
+  progress?: ProgressLine[],
+): string {
+  return renderBody({
+    cluster: ctx.cluster,
+    ledger: ctx.snap!.ledger,
+    where: ctx.where,
+    report,
+    progress: progress ?? progressLines(ctx.snap!.ledger, plan),
+    ...(footer ? { footer } : {}),
+  });
 }
 
 export function preambleFor(ctx: Ctx): string {
@@ -294,14 +432,42 @@ export function preambleFor(ctx: Ctx): string {
 }
 
 /** The item is closed: recorded in the ledger first, so a crash in between never leaves it open there. */
-async function closeItem(ctx: Ctx, item: TrackedItem, ending: 'rejected' | 'cancelled'): Promise<SessionResult> {
+async function closeItem(
+  ctx: Ctx,
+  item: TrackedItem,
+  ending: 'rejected' | 'cancelled',
+): Promise<SessionResult> {
   const { d } = ctx;
   const at = now(d).toISOString();
-  const l = await update(ctx, (x) => closedLedger({ ...x, ...(x.run && !runFinished(x.run) ? { run: { ...x.run, state: 'cancelled' as const, at, message: `${ending} by a comment` } } : {}) }, { at, by: 'reboot-pilot', how: ending }));
+  const l = await update(ctx, (x) =>
+    closedLedger(
+      {
+        ...x,
+        ...(x.run && !runFinished(x.run)
+          ? { run: { ...x.run, state: 'cancelled' as const, at, message: `${ending} by a comment` } }
+          : {}),
+      },
+      { at, by: 'reboot-pilot', how: ending },
+    ),
+  );
   const id = shortId(l.plan!.id);
   const audit = auditLines(l).join('\n');
-  await d.tracker.finish(ctx.cluster, item, ending, `Plan \`${id}\` ${ending}: nothing more will be done for it. The next scheduled run makes a new plan.\n\n${audit}`, {}, `Reboot plan ${id} ${ending}\n\n${audit}`);
-  return { outcome: 'closed', state: ending, planId: l.plan!.id, number: item.number, ...counts(l), summary: `Reboot Pilot: plan \`${id}\` for ${md(ctx.cluster)} ${ending}.\n` };
+  await d.tracker.finish(
+    ctx.cluster,
+    item,
+    ending,
+    `Plan \`${id}\` ${ending}: nothing more will be done for it. The next scheduled run makes a new plan.\n\n${audit}`,
+    {},
+    `Reboot plan ${id} ${ending}\n\n${audit}`,
+  );
+  return {
+    outcome: 'closed',
+    state: ending,
+    planId: l.plan!.id,
+    number: item.number,
+    ...counts(l),
+    summary: `Reboot Pilot: plan \`${id}\` for ${md(ctx.cluster)} ${ending}.\n`,
+  };
 }
 
 /** A fresh ledger for a new item, keeping the record of the items before it. */
@@ -309,32 +475,51 @@ function newItemLedger(ctx: Ctx, number: number, at: string): Ledger {
   const d = ctx.d;
   const prev = ctx.snap?.ledger;
   const fresh = emptyLedger(`${d.repo.owner}/${d.repo.repo}`, ctx.cluster, d.tracker.kind, now(d));
-  const closed = prev?.item?.closed ? [{ number: prev.item.number, closedAt: prev.item.closed.at, by: prev.item.closed.by, how: prev.item.closed.how, lastCommentId: prev.lastCommentId }] : [];
-  return { ...fresh, former: [...(prev?.former ?? []), ...closed].slice(-20), item: { number, openedAt: at } };
+  const closed = prev?.item?.closed
+    ? [
+        {
+          number: prev.item.number,
+          closedAt: prev.item.closed.at,
+          by: prev.item.closed.by,
+          how: prev.item.closed.how,
+          lastCommentId: prev.lastCommentId,
+        },
+      ]
+    : [];
+  return {
+    ...fresh,
+    former: [...(prev?.former ?? []), ...closed].slice(-20),
+    item: { number, openedAt: at },
+  };
 }
 
-async function planAndSync(ctx: Ctx, item: TrackedItem | undefined, requestedBy: string | undefined, force: boolean): Promise<SessionResult> {
+async function planAndSync(
+  ctx: Ctx,
+  item: TrackedItem | undefined,
+  requestedBy: string | undefined,
+  force: boolean,
+): Promise<SessionResult> {
   const { d, cluster } = ctx;
   const g = d.settings.github;
   const { plan, id } = await inspectCluster(d.clients, d.settings.plan, d.log, await d.aksFacts?.());
   const at = now(d);
-  const dir = join(d.outDir, shortId(id));
-  mkdirSync(dir, { recursive: true });
-  const planText = JSON.stringify({ planId: id, plan: JSON.parse(canonicalJson(plan)) }, null, 2) + '\n';
-  const fullReport = renderMarkdown(plan, id, { now: at, limit: Number.MAX_SAFE_INTEGER });
-  const planFile = join(dir, 'plan.json');
-  const reportFile = join(dir, 'report.md');
-  writeFileSync(planFile, planText);
-  writeFileSync(reportFile, fullReport);
-  const reportRef = d.tracker.kind === 'pull-request' ? 'report.md in this pull request' : 'report.md in the reboot-pilot artifact';
-  const base = { planId: id, planFile, reportFile, nodesPending: plan.nodes.length, nodesRebooted: 0, nodesFailed: 0, summary: renderMarkdown(plan, id, { now: at, fullReportRef: reportRef }) };
-  const files = { 'plan.json': planText, 'report.md': fullReport };
+  const { base, files, planText, reportRef } = writeArtifacts(d, plan, id, at);
   const adopted = !!item && !(ctx.snap?.ledger.item?.number === item.number && !ctx.snap.ledger.item.closed);
 
   if (!plan.nodes.length) {
     if (!item) return { ...base, outcome: 'none', state: 'up-to-date' };
-    if (!adopted) await update(ctx, (l) => closedLedger(l, { at: at.toISOString(), by: 'reboot-pilot', how: 'nothing to do' }));
-    await d.tracker.finish(cluster, item, 'nothing-to-do', `Nothing needs a reboot any more: all ${plan.upToDate.length} inspected node(s) are up to date. Closing.`, files, `Cluster ${cluster} is up to date`);
+    if (!adopted)
+      await update(ctx, (l) =>
+        closedLedger(l, { at: at.toISOString(), by: 'reboot-pilot', how: 'nothing to do' }),
+      );
+    await d.tracker.finish(
+      cluster,
+      item,
+      'nothing-to-do',
+      `Nothing needs a reboot any more: all ${plan.upToDate.length} inspected node(s) are up to date. Closing.`,
+      files,
+      `Cluster ${cluster} is up to date`,
+    );
     return { ...base, outcome: 'closed', state: 'up-to-date', number: item.number };
   }
   const prev = adopted ? undefined : ctx.snap?.ledger;
@@ -353,7 +538,12 @@ async function planAndSync(ctx: Ctx, item: TrackedItem | undefined, requestedBy:
   const title = `Reboot plan for ${cluster}: ${plan.nodes.length} node(s)`.slice(0, TITLE_LIMIT);
   const message = `Reboot plan ${shortId(id)} for ${cluster} (revision ${same ? before!.revision : revision.revision})`;
   const state = 'awaiting-approval';
-  const render = () => bodyFor(ctx, renderMarkdown(plan, id, { now: at, preamble: preambleFor(ctx), fullReportRef: reportRef }), plan);
+  const render = () =>
+    bodyFor(
+      ctx,
+      renderMarkdown(plan, id, { now: at, preamble: preambleFor(ctx), fullReportRef: reportRef }),
+      plan,
+    );
   if (same) {
     const body = render();
     if (body !== item!.body || title !== item!.title) await d.tracker.update(item!, body, title);
@@ -361,14 +551,29 @@ async function planAndSync(ctx: Ctx, item: TrackedItem | undefined, requestedBy:
   }
   const fresh = (l: Ledger): Ledger => {
     const { go: _g, run: _r, pausedFrom: _p, replanBy: _b, ...rest } = l;
-    return { ...rest, plan: revision, state: 'awaiting-approval', skipped: [], approvals: l.approvals.filter((a) => a.revision === revision.revision) };
+    return {
+      ...rest,
+      plan: revision,
+      state: 'awaiting-approval',
+      skipped: [],
+      approvals: l.approvals.filter((a) => a.revision === revision.revision),
+    };
   };
   if (!item) {
-    // The ledger first knows the plan, then the item: a crash between leaves no item it trusts.
     // The body shows the ledger about to be written (it names no item number); a crash between
     // opening and the ledger write leaves an item the ledger never trusts.
     const shown = { ...ctx, snap: { ledger: fresh(newItemLedger(ctx, 1, at.toISOString())) } };
-    const created = await d.tracker.open(cluster, title, bodyFor(shown, renderMarkdown(plan, id, { now: at, preamble: preambleFor(shown), fullReportRef: reportRef }), plan), files, message);
+    const created = await d.tracker.open(
+      cluster,
+      title,
+      bodyFor(
+        shown,
+        renderMarkdown(plan, id, { now: at, preamble: preambleFor(shown), fullReportRef: reportRef }),
+        plan,
+      ),
+      files,
+      message,
+    );
     await writeNew(ctx, created.number, at, fresh, planText);
     d.log(`opened tracking ${d.tracker.kind} #${created.number} for plan ${shortId(id)}`);
     return { ...base, outcome: 'opened', state, number: created.number };
@@ -376,16 +581,81 @@ async function planAndSync(ctx: Ctx, item: TrackedItem | undefined, requestedBy:
   if (adopted) await writeNew(ctx, item.number, at, fresh, planText);
   else await update(ctx, fresh, planText);
   await d.tracker.revise(cluster, item, title, render(), files, message);
-  const why = force ? `Re-planned${requestedBy ? ` for @${requestedBy}` : ''}` : before && before.id === id ? (prev!.run ? `The execution of the previous revision ended (${prev!.run.state}); a new revision of the same plan` : 'The previous revision expired; a new revision of the same plan') : adopted ? 'Reboot Pilot now keeps its record in the cluster' : 'The cluster changed';
-  const cordoned = prev?.run?.leftCordoned ?? [];
-  const left = cordoned.length ? ` Still cordoned by the previous revision's execution: ${cordoned.map(md).join(', ')} (this plan's run uncordons them after their reboot, or \`kubectl uncordon\` them).` : '';
-  await d.tracker.comment(item, `${why}: plan \`${shortId(id)}\` (revision ${revision.revision}) replaces \`${before ? shortId(before.id) : 'none'}\` (revision ${before?.revision ?? 0}). Earlier approvals are discarded.${left}`);
+  await d.tracker.comment(
+    item,
+    revisionNote(id, revision.revision, prev, before, force ? (requestedBy ?? '') : undefined, adopted),
+  );
   return { ...base, outcome: 'revised', state, number: item.number };
 }
 
-async function writeNew(ctx: Ctx, number: number, at: Date, fresh: (l: Ledger) => Ledger, planText: string): Promise<void> {
-  const first = fresh(newItemLedger(ctx, number, at.toISOString()));
-  const r = await ctx.store.update((s) => ({ ledger: s ? fresh(newItemLedger({ ...ctx, snap: s }, number, at.toISOString())) : first, planFile: planText, out: true }), ctx.snap ?? 'none');
-  ctx.snap = r.snapshot;
+/** plan.json and the full report under RUNNER_TEMP (the artifact), and what every outcome reports. */
+function writeArtifacts(d: SessionDeps, plan: Plan, id: string, at: Date) {
+  const dir = join(d.outDir, shortId(id));
+  mkdirSync(dir, { recursive: true });
+  const planText = JSON.stringify({ planId: id, plan: JSON.parse(canonicalJson(plan)) }, null, 2) + '\n';
+  const fullReport = renderMarkdown(plan, id, { now: at, limit: Number.MAX_SAFE_INTEGER });
+  const planFile = join(dir, 'plan.json');
+  const reportFile = join(dir, 'report.md');
+  writeFileSync(planFile, planText);
+  writeFileSync(reportFile, fullReport);
+  const reportRef =
+    d.tracker.kind === 'pull-request'
+      ? 'report.md in this pull request'
+      : 'report.md in the reboot-pilot artifact';
+  const summary = renderMarkdown(plan, id, { now: at, fullReportRef: reportRef });
+  const base = {
+    planId: id,
+    planFile,
+    reportFile,
+    nodesPending: plan.nodes.length,
+    nodesRebooted: 0,
+    nodesFailed: 0,
+    summary,
+  };
+  return { base, files: { 'plan.json': planText, 'report.md': fullReport }, planText, reportRef };
 }
 
+/** The comment that announces a new revision: why, what it replaces, what is still cordoned. */
+function revisionNote(
+  id: string,
+  revision: number,
+  prev: Ledger | undefined,
+  before: Ledger['plan'],
+  replanFor: string | undefined,
+  adopted: boolean,
+): string {
+  const why = adopted
+    ? 'Reboot Pilot now keeps its record in the cluster'
+    : replanFor !== undefined
+      ? `Re-planned${replanFor ? ` for @${replanFor}` : ''}`
+      : before && before.id === id
+        ? prev?.run
+          ? `The execution of the previous revision ended (${prev.run.state}); a new revision of the same plan`
+          : 'The previous revision expired; a new revision of the same plan'
+        : 'The cluster changed';
+  const cordoned = prev?.run?.leftCordoned ?? [];
+  const left = cordoned.length
+    ? ` Still cordoned by the previous revision's execution: ${cordoned.map(md).join(', ')} (this plan's run uncordons them after their reboot, or \`kubectl uncordon\` them).`
+    : '';
+  const replaced = before ? shortId(before.id) : 'none';
+  return `${why}: plan \`${shortId(id)}\` (revision ${revision}) replaces \`${replaced}\` (revision ${before?.revision ?? 0}). Earlier approvals are discarded.${left}`;
+}
+
+async function writeNew(
+  ctx: Ctx,
+  number: number,
+  at: Date,
+  fresh: (l: Ledger) => Ledger,
+  planText: string,
+): Promise<void> {
+  const first = fresh(newItemLedger(ctx, number, at.toISOString()));
+  const r = await ctx.store.update(
+    (s) => ({
+      ledger: s ? fresh(newItemLedger({ ...ctx, snap: s }, number, at.toISOString())) : first,
+      planFile: planText,
+      out: true,
+    }),
+    ctx.snap ?? 'none',
+  );
+  ctx.snap = r.snapshot;
+}

@@ -5,9 +5,14 @@ import { currentApprovals, type Ledger } from './record.ts';
 export function auditLines(l: Ledger): string[] {
   const rev = l.plan?.revision;
   const out = [`Plan ${l.plan?.id ?? 'none'}, revision ${rev ?? 0}.`];
-  for (const a of currentApprovals(l)) out.push(`- Approved by \`${a.login}\` (user ${a.userId}, comment ${a.commentId}, ${a.at})`);
-  for (const c of l.commands.filter((x) => x.revision === rev)) out.push(`- \`/${c.kind}${c.node ? ` ${c.node}` : ''}\` by \`${c.login}\` (user ${c.userId}, comment ${c.commentId}, ${c.at})`);
-  for (const w of l.withdrawn.filter((x) => x.revision === rev)) out.push(`- Approval by \`${w.login}\` (comment ${w.commentId}) withdrawn: ${w.why}`);
+  for (const a of currentApprovals(l))
+    out.push(`- Approved by \`${a.login}\` (user ${a.userId}, comment ${a.commentId}, ${a.at})`);
+  for (const c of l.commands.filter((x) => x.revision === rev))
+    out.push(
+      `- \`/${c.kind}${c.node ? ` ${c.node}` : ''}\` by \`${c.login}\` (user ${c.userId}, comment ${c.commentId}, ${c.at})`,
+    );
+  for (const w of l.withdrawn.filter((x) => x.revision === rev))
+    out.push(`- Approval by \`${w.login}\` (comment ${w.commentId}) withdrawn: ${w.why}`);
   return out;
 }
 

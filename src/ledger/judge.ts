@@ -2,7 +2,14 @@
 // order), and what was accepted is recorded with who, which comment and the hash of its text.
 // Restrictions (/pause, /skip, /cancel, /reject) are kept whatever later happens to their comment;
 // an edit or deletion can only withdraw an approval, and an edited approval is answered.
-import { decide, type Authorization, type DecideOptions, type Decision, type IncomingComment, type PlanRecord } from '../github/decide.ts';
+import {
+  decide,
+  type Authorization,
+  type DecideOptions,
+  type Decision,
+  type IncomingComment,
+  type PlanRecord,
+} from '../github/decide.ts';
 import { parseComment } from '../github/commands.ts';
 import { currentApprovals, runFinished, sha256, type Ledger, type LedgerCommand } from './record.ts';
 
@@ -58,9 +65,18 @@ function reviewEarlier(l: Ledger, comments: JudgedComment[], o: JudgeOptions): J
     const c = byId.get(a.commentId);
     if (c && sha256(c.body) === a.bodySha256) continue;
     const why = c ? 'edited' : 'deleted';
-    ledger = { ...ledger, approvals: ledger.approvals.filter((x) => x !== a), withdrawn: [...ledger.withdrawn, { ...a, why }] };
+    ledger = {
+      ...ledger,
+      approvals: ledger.approvals.filter((x) => x !== a),
+      withdrawn: [...ledger.withdrawn, { ...a, why }],
+    };
     if (c) ledger = { ...ledger, answeredEdits: [...ledger.answeredEdits, c.id] };
-    notices.push({ commentId: c?.id ?? 0, key: c ? `${c.id}e` : `${a.commentId}d`, reaction: 'confused', reply: `The approval of @${a.login} (comment ${a.commentId}) was ${why}: it is withdrawn and no longer counts (${currentApprovals(ledger).length} of ${o.requiredApprovals}). Approve again in a new comment.` });
+    notices.push({
+      commentId: c?.id ?? 0,
+      key: c ? `${c.id}e` : `${a.commentId}d`,
+      reaction: 'confused',
+      reply: `The approval of @${a.login} (comment ${a.commentId}) was ${why}: it is withdrawn and no longer counts (${currentApprovals(ledger).length} of ${o.requiredApprovals}). Approve again in a new comment.`,
+    });
   }
   for (const c of comments) {
     if (c.id > l.lastCommentId || !edited(c) || ledger.answeredEdits.includes(c.id)) continue;
@@ -68,7 +84,14 @@ function reviewEarlier(l: Ledger, comments: JudgedComment[], o: JudgeOptions): J
     if (parseComment(c.body).kind === 'none' && !l.commands.some((x) => x.commentId === c.id)) continue;
     ledger = { ...ledger, answeredEdits: [...ledger.answeredEdits, c.id] };
     const held = l.commands.find((x) => x.commentId === c.id);
-    notices.push({ commentId: c.id, key: `${c.id}e`, reaction: 'confused', reply: held ? `@${c.login}: an edited comment is not a command; the /${held.kind} it gave when written still holds (restrictions are kept whatever happens to their comment).` : `@${c.login}: an edited comment is not a command; write a new comment.` });
+    notices.push({
+      commentId: c.id,
+      key: `${c.id}e`,
+      reaction: 'confused',
+      reply: held
+        ? `@${c.login}: an edited comment is not a command; the /${held.kind} it gave when written still holds (restrictions are kept whatever happens to their comment).`
+        : `@${c.login}: an edited comment is not a command; write a new comment.`,
+    });
   }
   if (ledger.state === 'approved' && currentApprovals(ledger).length < o.requiredApprovals) {
     const { go: _, ...rest } = ledger;
@@ -77,13 +100,30 @@ function reviewEarlier(l: Ledger, comments: JudgedComment[], o: JudgeOptions): J
   return { ledger, notices };
 }
 
-const RESTRICTIVE: Record<string, LedgerCommand['kind'] | undefined> = { pause: 'pause', resume: 'resume', cancel: 'cancel', replan: 'replan' };
+const RESTRICTIVE: Record<string, LedgerCommand['kind'] | undefined> = {
+  pause: 'pause',
+  resume: 'resume',
+  cancel: 'cancel',
+  replan: 'replan',
+};
 
 /** Records what one accepted decision changed. */
 function record(l: Ledger, c: JudgedComment, d: Decision): Ledger {
   const r = d.record;
-  const base = { login: c.login, userId: c.userId, commentId: c.id, bodySha256: sha256(c.body), at: c.createdAt, revision: l.plan!.revision };
-  const next: Ledger = { ...l, state: r.state === 'executing' || r.state === 'completed' || r.state === 'failed' ? l.state : r.state, skipped: r.skipped, lastCommentId: Math.max(l.lastCommentId, c.id) };
+  const base = {
+    login: c.login,
+    userId: c.userId,
+    commentId: c.id,
+    bodySha256: sha256(c.body),
+    at: c.createdAt,
+    revision: l.plan!.revision,
+  };
+  const next: Ledger = {
+    ...l,
+    state: r.state === 'executing' || r.state === 'completed' || r.state === 'failed' ? l.state : r.state,
+    skipped: r.skipped,
+    lastCommentId: Math.max(l.lastCommentId, c.id),
+  };
   if (r.pausedFrom) next.pausedFrom = r.pausedFrom as Ledger['state'];
   else delete next.pausedFrom;
   if (r.replanBy) next.replanBy = r.replanBy;
@@ -96,7 +136,15 @@ function record(l: Ledger, c: JudgedComment, d: Decision): Ledger {
   if (kind) {
     const parsed = parseComment(c.body);
     const cmd = parsed.kind === 'command' ? parsed.command : undefined;
-    next.commands = [...l.commands, { ...base, kind, ...(cmd?.kind === 'skip' ? { node: cmd.node } : {}), ...(cmd?.kind === 'reject' && cmd.reason ? { reason: cmd.reason.slice(0, 200) } : {}) }];
+    next.commands = [
+      ...l.commands,
+      {
+        ...base,
+        kind,
+        ...(cmd?.kind === 'skip' ? { node: cmd.node } : {}),
+        ...(cmd?.kind === 'reject' && cmd.reason ? { reason: cmd.reason.slice(0, 200) } : {}),
+      },
+    ];
   }
   if (d.next === 'execute' || d.next === 'resume') next.go = { commentId: c.id, revision: l.plan!.revision };
   if (d.next === 'pause' || d.next === 'cancel' || d.next === 'replan') delete next.go;
@@ -107,7 +155,12 @@ function record(l: Ledger, c: JudgedComment, d: Decision): Ledger {
  * Judges the comments not judged yet (ID above the ledger's lastCommentId), after reviewing the
  * earlier ones for edits and deletions. Returns the new ledger and what to answer.
  */
-export function judge(l: Ledger, comments: JudgedComment[], authOf: (login: string) => Authorization, o: JudgeOptions): Judgement {
+export function judge(
+  l: Ledger,
+  comments: JudgedComment[],
+  authOf: (login: string) => Authorization,
+  o: JudgeOptions,
+): Judgement {
   if (!l.plan) return { ledger: l, notices: [] };
   const sorted = [...comments].sort((a, b) => a.id - b.id);
   const review = reviewEarlier(l, sorted, o);
@@ -115,15 +168,27 @@ export function judge(l: Ledger, comments: JudgedComment[], authOf: (login: stri
   const notices = [...review.notices];
   for (const c of sorted) {
     if (c.id <= ledger.lastCommentId) continue;
-    const finished = ledger.state === 'closed' ? 'closed' : runFinished(ledger.run) ? ledger.run!.state : undefined;
+    const finished =
+      ledger.state === 'closed' ? 'closed' : runFinished(ledger.run) ? ledger.run!.state : undefined;
     const runPaused = ledger.state === 'approved' && ledger.run?.state === 'paused';
-    const d = decide(recordOf(ledger), { ...c, action: edited(c) ? 'edited' : 'created' }, () => authOf(c.login), { ...o, nodes: ledger.plan!.nodes, ...(finished ? { finished } : {}), runPaused });
+    const d = decide(
+      recordOf(ledger),
+      { ...c, action: edited(c) ? 'edited' : 'created' },
+      () => authOf(c.login),
+      { ...o, nodes: ledger.plan!.nodes, ...(finished ? { finished } : {}), runPaused },
+    );
     if (!d) {
       ledger = { ...ledger, lastCommentId: c.id };
       continue;
     }
     ledger = record(ledger, c, d);
-    notices.push({ commentId: c.id, key: `${c.id}${edited(c) ? 'e' : ''}`, reaction: d.reaction, reply: d.reply ?? '', ...(d.next === 'status' ? { status: true } : {}) });
+    notices.push({
+      commentId: c.id,
+      key: `${c.id}${edited(c) ? 'e' : ''}`,
+      reaction: d.reaction,
+      reply: d.reply ?? '',
+      ...(d.next === 'status' ? { status: true } : {}),
+    });
   }
   return { ledger, notices };
 }

@@ -53,7 +53,15 @@ const Run = z.object({
 });
 export type LedgerRun = z.infer<typeof Run>;
 
-export const PLAN_STATES = ['awaiting-approval', 'approved', 'paused', 'rejected', 'cancelled', 'replan-requested', 'closed'] as const;
+export const PLAN_STATES = [
+  'awaiting-approval',
+  'approved',
+  'paused',
+  'rejected',
+  'cancelled',
+  'replan-requested',
+  'closed',
+] as const;
 
 export const Ledger = z.object({
   v: z.literal(1),
@@ -69,7 +77,15 @@ export const Ledger = z.object({
     })
     .optional(),
   /** Earlier tracking items, closed: a comment on one (reopened by hand) is answered, never obeyed. */
-  former: z.array(z.object({ number: z.number().int(), closedAt: z.string(), by: z.string(), how: z.string(), lastCommentId: z.number().int() })),
+  former: z.array(
+    z.object({
+      number: z.number().int(),
+      closedAt: z.string(),
+      by: z.string(),
+      how: z.string(),
+      lastCommentId: z.number().int(),
+    }),
+  ),
   plan: z
     .object({
       id: z.string().regex(/^[0-9a-f]{64}$/),
@@ -104,12 +120,32 @@ export type Ledger = z.infer<typeof Ledger>;
 export type LedgerPlan = NonNullable<Ledger['plan']>;
 
 export const FINISHED_RUNS = ['completed', 'cancelled', 'stale', 'failed'] as const;
-export const runFinished = (r: Ledger['run']) => !!r && (FINISHED_RUNS as readonly string[]).includes(r.state);
+export const runFinished = (r: Ledger['run']) =>
+  !!r && (FINISHED_RUNS as readonly string[]).includes(r.state);
 
 export const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
-export function emptyLedger(repository: string, cluster: string, tracking: Ledger['tracking'], at: Date): Ledger {
-  return { v: 1, repository, cluster, tracking, state: 'awaiting-approval', former: [], lastCommentId: 0, approvals: [], withdrawn: [], commands: [], skipped: [], answeredEdits: [], updatedAt: at.toISOString() };
+export function emptyLedger(
+  repository: string,
+  cluster: string,
+  tracking: Ledger['tracking'],
+  at: Date,
+): Ledger {
+  return {
+    v: 1,
+    repository,
+    cluster,
+    tracking,
+    state: 'awaiting-approval',
+    former: [],
+    lastCommentId: 0,
+    approvals: [],
+    withdrawn: [],
+    commands: [],
+    skipped: [],
+    answeredEdits: [],
+    updatedAt: at.toISOString(),
+  };
 }
 
 /** Approvals that count: those given for the current revision. */

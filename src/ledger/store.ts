@@ -57,9 +57,14 @@ export class LedgerStore {
     } catch {
       parsed = undefined;
     }
-    if (!parsed?.success) throw new UserError(`the ledger ${this.where()} does not parse as Reboot Pilot's record (was it edited by hand?); fix or delete it (deleting it forgets the approvals and the execution state)`);
+    if (!parsed?.success)
+      throw new UserError(
+        `the ledger ${this.where()} does not parse as Reboot Pilot's record (was it edited by hand?); fix or delete it (deleting it forgets the approvals and the execution state)`,
+      );
     const gz = cm.binaryData?.[PLAN_KEY];
-    this.planText = gz ? gunzipSync(Buffer.from(gz, 'base64'), { maxOutputLength: 64 << 20 }).toString('utf8') : undefined;
+    this.planText = gz
+      ? gunzipSync(Buffer.from(gz, 'base64'), { maxOutputLength: 64 << 20 }).toString('utf8')
+      : undefined;
     return { ledger: parsed.data, ...(this.planText ? { planFile: this.planText } : {}) };
   }
 
@@ -67,11 +72,19 @@ export class LedgerStore {
     const data = { [LEDGER_KEY]: JSON.stringify(l, null, 1) };
     const binaryData = planFile ? { [PLAN_KEY]: gzipSync(planFile).toString('base64') } : undefined;
     const size = data[LEDGER_KEY].length + (binaryData?.[PLAN_KEY]?.length ?? 0);
-    if (size > CONFIGMAP_LIMIT) throw new UserError(`the ledger for ${l.cluster} would be ${size} bytes, over a ConfigMap's 1 MiB; narrow the plan with node-selector`);
+    if (size > CONFIGMAP_LIMIT)
+      throw new UserError(
+        `the ledger for ${l.cluster} would be ${size} bytes, over a ConfigMap's 1 MiB; narrow the plan with node-selector`,
+      );
     return {
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: { name: LEDGER_NAME, namespace: this.namespace, labels: { 'app.kubernetes.io/managed-by': 'reboot-pilot' }, ...(this.resourceVersion ? { resourceVersion: this.resourceVersion } : {}) },
+      metadata: {
+        name: LEDGER_NAME,
+        namespace: this.namespace,
+        labels: { 'app.kubernetes.io/managed-by': 'reboot-pilot' },
+        ...(this.resourceVersion ? { resourceVersion: this.resourceVersion } : {}),
+      },
       data,
       ...(binaryData ? { binaryData } : {}),
     };
@@ -92,14 +105,20 @@ export class LedgerStore {
    * job wrote meanwhile) reads again and re-applies. `change` returns undefined for "no write".
    * `planFile`: replaces the stored plan (a new revision); otherwise the stored one is kept.
    */
-  async update<T>(change: (s: LedgerSnapshot | undefined) => { ledger: Ledger; planFile?: string; out: T } | undefined, first?: LedgerSnapshot | 'none'): Promise<{ snapshot: LedgerSnapshot | undefined; out: T | undefined }> {
+  async update<T>(
+    change: (s: LedgerSnapshot | undefined) => { ledger: Ledger; planFile?: string; out: T } | undefined,
+    first?: LedgerSnapshot | 'none',
+  ): Promise<{ snapshot: LedgerSnapshot | undefined; out: T | undefined }> {
     // `first`: what this job read last ('none': it found no ledger), so an unchanged object is not read again.
     let snap = first === 'none' ? undefined : (first ?? (await this.read()));
     for (let attempt = 0; ; attempt++) {
       const next = change(snap);
       if (!next) return { snapshot: snap, out: undefined };
       try {
-        await this.write({ ...next.ledger, updatedAt: new Date().toISOString() }, next.planFile ?? this.planText);
+        await this.write(
+          { ...next.ledger, updatedAt: new Date().toISOString() },
+          next.planFile ?? this.planText,
+        );
         const planFile = this.planText;
         return { snapshot: { ledger: next.ledger, ...(planFile ? { planFile } : {}) }, out: next.out };
       } catch (e) {

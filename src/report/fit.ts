@@ -33,6 +33,8 @@ export function fitMarkdown(text: string, limit: number, note: string): string {
     if (!fence) safe = i + 1;
   }
   const kept = lines.slice(0, safe).join('\n');
-  const closing = openTags(kept).reverse().map((t) => `</${t}>`);
+  const closing = openTags(kept)
+    .reverse()
+    .map((t) => `</${t}>`);
   return [kept, ...(closing.length ? ['', ...closing] : []), '', note, ''].join('\n');
 }

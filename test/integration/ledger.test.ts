@@ -43,7 +43,12 @@ const USERS = [
 
 function pend(...names: string[]): string {
   const k = `5.15.0-${++kernelSerial}-azure`;
-  for (const n of names) sim.writeHostFiles(n, { [`boot/vmlinuz-${k}`]: 'kernel', 'var/run/reboot-required': '*** System restart required ***\n', 'var/run/reboot-required.pkgs': `linux-image-${k}\n` });
+  for (const n of names)
+    sim.writeHostFiles(n, {
+      [`boot/vmlinuz-${k}`]: 'kernel',
+      'var/run/reboot-required': '*** System restart required ***\n',
+      'var/run/reboot-required.pkgs': `linux-image-${k}\n`,
+    });
   return k;
 }
 
@@ -70,7 +75,16 @@ function action(event: ActionEvent, inputs: Record<string, string> = {}, signal?
 }
 
 const schedule = (inputs: Record<string, string> = {}) => action({ name: 'schedule' }, inputs);
-const commentEvent = (number: number, id: number, login: string, kind: 'created' | 'edited' = 'created'): ActionEvent => ({ name: 'issue_comment', actor: login, payload: { action: kind, issue: { number }, comment: { id, user: { login } } } });
+const commentEvent = (
+  number: number,
+  id: number,
+  login: string,
+  kind: 'created' | 'edited' = 'created',
+): ActionEvent => ({
+  name: 'issue_comment',
+  actor: login,
+  payload: { action: kind, issue: { number }, comment: { id, user: { login } } },
+});
 
 async function say(number: number, login: string, body: string, inputs: Record<string, string> = {}) {
   const c = gh.comment(number, login, body) as { id: number };
@@ -88,7 +102,10 @@ async function edit(number: number, id: number, body: string, inputs: Record<str
 function answerTo(id: number, edited = false) {
   const marker = new RegExp(`<!-- reboot-pilot:reply-to ${id}${edited ? 'e' : ''}( refused)? -->`);
   const reply = [...gh.comments.values()].find((c) => marker.test(c.body as string));
-  return { reply: reply?.body as string | undefined, reactions: gh.reactions.filter((r) => r.subject === id).map((r) => r.content) };
+  return {
+    reply: reply?.body as string | undefined,
+    reactions: gh.reactions.filter((r) => r.subject === id).map((r) => r.content),
+  };
 }
 
 async function ledger(): Promise<Ledger> {
@@ -97,9 +114,15 @@ async function ledger(): Promise<Ledger> {
 }
 
 /** The hidden state earlier versions kept in the body, with `change` applied (what a write user can paste). */
-function forgedBody(body: string, change: (state: Record<string, unknown>) => void, base: Record<string, unknown>): string {
+function forgedBody(
+  body: string,
+  change: (state: Record<string, unknown>) => void,
+  base: Record<string, unknown>,
+): string {
   const m = body.match(/<!-- reboot-pilot:state ([A-Za-z0-9_-]+) -->/);
-  const state = m ? (JSON.parse(gunzipSync(Buffer.from(m[1]!, 'base64url')).toString()) as Record<string, unknown>) : { ...base };
+  const state = m
+    ? (JSON.parse(gunzipSync(Buffer.from(m[1]!, 'base64url')).toString()) as Record<string, unknown>)
+    : { ...base };
   change(state);
   const encoded = `<!-- reboot-pilot:state ${gzipSync(JSON.stringify(state)).toString('base64url')} -->`;
   return m ? body.replace(m[0], encoded) : `${body}\n${encoded}\n`;
@@ -112,7 +135,15 @@ function stateBase(planId: string): Record<string, unknown> {
   const planFile = readFileSync(join(out, sub!, 'plan.json'), 'utf8');
   const plan = JSON.parse(planFile) as { plan: { nodes: { name: string }[] } };
   const now = new Date();
-  return { v: 1, planId, revision: 1, createdAt: new Date(now.getTime() - 3_600_000).toISOString(), expiresAt: new Date(now.getTime() + 86_400_000).toISOString(), nodes: plan.plan.nodes.map((n) => n.name), planFile };
+  return {
+    v: 1,
+    planId,
+    revision: 1,
+    createdAt: new Date(now.getTime() - 3_600_000).toISOString(),
+    expiresAt: new Date(now.getTime() + 86_400_000).toISOString(),
+    nodes: plan.plan.nodes.map((n) => n.name),
+    planFile,
+  };
 }
 
 const body = (n: number) => gh.issues.get(n)!.body as string;
@@ -125,8 +156,11 @@ before(async () => {
   core = cluster.kc.makeApiClient(k8s.CoreV1Api);
   dir = mkdtempSync(join(tmpdir(), 'rp-ledger-'));
   kubeconfig = await applyProductRbac(cluster, dir);
-  await sim.createNodes(nodes.map((_, i) => ({ ...aksNode({ pool: 'nodepool1', index: i }), bootTime: BOOT_TIME })));
-  for (const n of nodes) sim.writeHostFiles(n, { ...ubuntuUpToDate, 'boot/vmlinuz-5.15.0-1079-azure': 'kernel' });
+  await sim.createNodes(
+    nodes.map((_, i) => ({ ...aksNode({ pool: 'nodepool1', index: i }), bootTime: BOOT_TIME })),
+  );
+  for (const n of nodes)
+    sim.writeHostFiles(n, { ...ubuntuUpToDate, 'boot/vmlinuz-5.15.0-1079-azure': 'kernel' });
   await guardedDeployment(cluster, { namespace: 'shop', name: 'web', replicas: 3, minAvailable: 2 });
 });
 
@@ -136,7 +170,9 @@ after(async () => {
 });
 
 beforeEach(async () => {
-  await core.deleteNamespacedConfigMap({ name: LEDGER_NAME, namespace: 'kube-system' }).catch(() => undefined);
+  await core
+    .deleteNamespacedConfigMap({ name: LEDGER_NAME, namespace: 'kube-system' })
+    .catch(() => undefined);
   gh = new FakeGitHub({ users: USERS });
   api = await gh.start();
   watcher = new InvariantWatcher(cluster);
@@ -149,7 +185,10 @@ afterEach(async () => {
   for (const n of nodes) {
     sim.writeHostFiles(n, { 'var/run/reboot-required': null, 'var/run/reboot-required.pkgs': null });
     const clear = Object.fromEntries(Object.values(ANN).map((k) => [k, null]));
-    await core.patchNode({ name: n, body: { spec: { unschedulable: false }, metadata: { annotations: clear } } }, MERGE);
+    await core.patchNode(
+      { name: n, body: { spec: { unschedulable: false }, metadata: { annotations: clear } } },
+      MERGE,
+    );
   }
   assert.deepEqual(v, [], 'invariants held throughout');
   assert.deepEqual(gh.violations, [], "every request and response matched GitHub's description");
@@ -176,9 +215,16 @@ test('finding 1: an edited /pause, a forged "refused" reply marker and a deleted
   let next = await schedule({ 'MAX-NODES': '1' });
   assert.equal(sim.reboots.length, reboots, 'nothing executed after the edit');
   assert.equal(next.outputs.state, 'paused');
-  assert.match(answerTo(pause.comment.id, true).reply ?? '(no reply)', /the \/pause it gave when written still holds/);
+  assert.match(
+    answerTo(pause.comment.id, true).reply ?? '(no reply)',
+    /the \/pause it gave when written still holds/,
+  );
   // A workflow of a write user posts as github-actions[bot] a reply claiming the pause was refused.
-  gh.comment(number, 'github-actions[bot]', `Refused.\n\n<!-- reboot-pilot:reply-to ${pause.comment.id} refused -->`);
+  gh.comment(
+    number,
+    'github-actions[bot]',
+    `Refused.\n\n<!-- reboot-pilot:reply-to ${pause.comment.id} refused -->`,
+  );
   next = await schedule({ 'MAX-NODES': '1' });
   assert.equal(sim.reboots.length, reboots, 'nothing executed after a forged marker');
   gh.comments.delete(pause.comment.id);
@@ -190,7 +236,10 @@ test('finding 1: an edited /pause, a forged "refused" reply marker and a deleted
   assert.match(answerTo(status.comment.id).reply!, /: paused; .*\/pause by @carol \(comment \d+\) holds/);
   const l = await ledger();
   assert.equal(l.state, 'paused');
-  assert.deepEqual(l.commands.map((c) => [c.kind, c.login, c.commentId, c.bodySha256]), [['pause', 'carol', pause.comment.id, sha256('/pause')]]);
+  assert.deepEqual(
+    l.commands.map((c) => [c.kind, c.login, c.commentId, c.bodySha256]),
+    [['pause', 'carol', pause.comment.id, sha256('/pause')]],
+  );
 });
 
 test('finding 1: an edited /skip keeps its node skipped; an edited /reject keeps the plan rejected', async () => {
@@ -201,11 +250,18 @@ test('finding 1: an edited /skip keeps its node skipped; an edited /reject keeps
   const skip = await say(number, 'bob', `/skip ${nodes[2]}`);
   assert.match(answerTo(skip.comment.id).reply!, /will be skipped/);
   await edit(number, skip.comment.id, `/skip ${nodes[2]} (database migration tonight)`);
-  assert.match(answerTo(skip.comment.id, true).reply ?? '(no reply)', /the \/skip it gave when written still holds/);
+  assert.match(
+    answerTo(skip.comment.id, true).reply ?? '(no reply)',
+    /the \/skip it gave when written still holds/,
+  );
   const reboots = sim.reboots.length;
   const go = await say(number, 'carol', `/approve ${id.slice(0, 12)}`);
   assert.equal(go.run.outputs.state, 'completed', go.run.stdout + go.run.stderr);
-  assert.deepEqual(sim.reboots.slice(reboots).map((r) => r.node), [nodes[1]], 'the skipped node was not rebooted');
+  assert.deepEqual(
+    sim.reboots.slice(reboots).map((r) => r.node),
+    [nodes[1]],
+    'the skipped node was not rebooted',
+  );
 
   pend(nodes[0]!);
   const second = await schedule();
@@ -230,10 +286,24 @@ test('finding 2: an older body pasted back after a /cancel (deleted since) on th
   assert.equal(gh.issues.get(number)!.state, 'closed');
   gh.byHand(number, 'tina', 'open');
   gh.comments.delete(cancel.comment.id);
-  gh.issues.get(number)!.body = forgedBody(old, (s) => (s.run = { state: 'paused', at: new Date().toISOString(), message: 'max-nodes reached', nodes: [], leftCordoned: [] }), stateBase(id));
+  gh.issues.get(number)!.body = forgedBody(
+    old,
+    (s) =>
+      (s.run = {
+        state: 'paused',
+        at: new Date().toISOString(),
+        message: 'max-nodes reached',
+        nodes: [],
+        leftCordoned: [],
+      }),
+    stateBase(id),
+  );
   const status = await say(number, 'rita', '/status');
   assert.equal(sim.reboots.length, reboots, 'a /status on the replayed body executes nothing');
-  assert.match(answerTo(status.comment.id).reply ?? '(no reply)', /was closed \(cancelled, by reboot-pilot at .*\); Reboot Pilot's record keeps it closed/);
+  assert.match(
+    answerTo(status.comment.id).reply ?? '(no reply)',
+    /was closed \(cancelled, by reboot-pilot at .*\); Reboot Pilot's record keeps it closed/,
+  );
   const next = await schedule();
   assert.equal(sim.reboots.length, reboots, 'nor does the schedule');
   assert.equal(next.outputs['issue-number'], String(number + 1), 'the schedule plans in a new issue');
@@ -248,12 +318,26 @@ test('finding 3: a paused run added to the body by a write user (the environment
   const approval = await say(number, 'bob', `/approve ${id.slice(0, 12)}`, { MODE: 'decide' });
   assert.equal(approval.run.outputs.state, 'approved');
   // The execute job waits for the environment; the reviewer declines it. bob edits the body instead.
-  gh.issues.get(number)!.body = forgedBody(body(number), (s) => (s.run = { state: 'paused', at: new Date().toISOString(), message: 'max-nodes reached', nodes: [], leftCordoned: [] }), stateBase(id));
+  gh.issues.get(number)!.body = forgedBody(
+    body(number),
+    (s) =>
+      (s.run = {
+        state: 'paused',
+        at: new Date().toISOString(),
+        message: 'max-nodes reached',
+        nodes: [],
+        leftCordoned: [],
+      }),
+    stateBase(id),
+  );
   const reboots = sim.reboots.length;
   const next = await schedule();
   assert.equal(next.code, 0, next.stdout + next.stderr);
   assert.equal(sim.reboots.length, reboots, 'nothing executed');
-  assert.match(next.stdout, /approved but its execution never started: a schedule only continues an execution the ledger shows under way/);
+  assert.match(
+    next.stdout,
+    /approved but its execution never started: a schedule only continues an execution the ledger shows under way/,
+  );
   assert.equal((await ledger()).run, undefined);
 });
 
@@ -265,17 +349,32 @@ test('finding 4: approvals are bound to the revision and the full plan ID: a bod
   const approval = await say(number, 'bob', `/approve ${id.slice(0, 12)}`, { MODE: 'decide' });
   assert.equal(approval.run.outputs.state, 'approved');
   const other = id.slice(0, 12) + (id[12] === 'f' ? 'e' : 'f').repeat(52);
-  gh.issues.get(number)!.body = forgedBody(body(number), (s) => (s.planId = other), { ...stateBase(id), planId: other });
+  gh.issues.get(number)!.body = forgedBody(body(number), (s) => (s.planId = other), {
+    ...stateBase(id),
+    planId: other,
+  });
   const status = await say(number, 'rita', '/status', { MODE: 'decide' });
   assert.equal(status.run.outputs['plan-id'], id, 'the ledger names the plan, not the body');
   const reboots = sim.reboots.length;
-  const prefix = await action(commentEvent(number, approval.comment.id, 'bob'), { MODE: 'execute', 'EXPECT-PLAN-ID': id.slice(0, 12) });
+  const prefix = await action(commentEvent(number, approval.comment.id, 'bob'), {
+    MODE: 'execute',
+    'EXPECT-PLAN-ID': id.slice(0, 12),
+  });
   assert.equal(prefix.outputs.state, 'ignored');
-  assert.match(readFileSync(join(dir, 'summary.md'), 'utf8'), /expect-plan-id must be the full 64-digit plan ID/);
-  const wrong = await action(commentEvent(number, approval.comment.id, 'bob'), { MODE: 'execute', 'EXPECT-PLAN-ID': other });
+  assert.match(
+    readFileSync(join(dir, 'summary.md'), 'utf8'),
+    /expect-plan-id must be the full 64-digit plan ID/,
+  );
+  const wrong = await action(commentEvent(number, approval.comment.id, 'bob'), {
+    MODE: 'execute',
+    'EXPECT-PLAN-ID': other,
+  });
   assert.equal(wrong.outputs.state, 'ignored');
   assert.equal(sim.reboots.length, reboots, 'nothing executed');
-  const right = await action(commentEvent(number, approval.comment.id, 'bob'), { MODE: 'execute', 'EXPECT-PLAN-ID': id });
+  const right = await action(commentEvent(number, approval.comment.id, 'bob'), {
+    MODE: 'execute',
+    'EXPECT-PLAN-ID': id,
+  });
   assert.equal(right.outputs.state, 'completed', right.stdout + right.stderr);
 });
 
@@ -284,7 +383,18 @@ test('finding 5: a pod owner kind and other cluster strings are escaped: nothing
   await core.createNamespacedPod({
     namespace: 'shop',
     body: {
-      metadata: { name: 'odd-owner', ownerReferences: [{ apiVersion: 'evil.example/v1', kind: '<!-- @octocat', name: 'x', uid: '6f1c2a57-0000-4000-8000-000000000001', controller: true }] },
+      metadata: {
+        name: 'odd-owner',
+        ownerReferences: [
+          {
+            apiVersion: 'evil.example/v1',
+            kind: '<!-- @octocat',
+            name: 'x',
+            uid: '6f1c2a57-0000-4000-8000-000000000001',
+            controller: true,
+          },
+        ],
+      },
       spec: { nodeName: nodes[1]!, containers: [{ name: 'c', image: 'registry.example/app:1' }] },
     },
   });
@@ -292,9 +402,13 @@ test('finding 5: a pod owner kind and other cluster strings are escaped: nothing
     const first = await schedule();
     assert.equal(first.code, 0, first.stdout + first.stderr);
     const text = body(Number(first.outputs['issue-number']));
-    assert.match(text, /Evicts 1 pod: shop\/x \(&lt;\\!\\-\\- @\u2060octocat\)/);
+    assert.match(text, /Evicts \d+ pods?: shop\/x \(&lt;\\!\\-\\- @\u2060octocat\)/);
     assert.doesNotMatch(text, /@octocat/, 'no mention without a word joiner');
-    assert.equal(text.match(/<!--/g)!.length, (text.match(/<!-- reboot-pilot:[a-z/-]+( |\s-->)/g) ?? []).length, 'every comment in the body is ours');
+    assert.equal(
+      text.match(/<!--/g)!.length,
+      (text.match(/<!-- reboot-pilot:[a-z/-]+( |\s-->)/g) ?? []).length,
+      'every comment in the body is ours',
+    );
   } finally {
     await core.deleteNamespacedPod({ name: 'odd-owner', namespace: 'shop', gracePeriodSeconds: 0 });
   }
@@ -319,7 +433,10 @@ test('finding 7: an issue closed by hand and reopened stays closed in the ledger
   gh.byHand(number, 'tina', 'open');
   const resume = await say(number, 'bob', '/resume');
   assert.equal(sim.reboots.length, reboots, 'nothing executed');
-  assert.match(answerTo(resume.comment.id).reply ?? '(no reply)', /was closed \(closed by hand, by tina at .*\); Reboot Pilot's record keeps it closed, so nothing on it is executed, even if it was reopened/);
+  assert.match(
+    answerTo(resume.comment.id).reply ?? '(no reply)',
+    /was closed \(closed by hand, by tina at .*\); Reboot Pilot's record keeps it closed, so nothing on it is executed, even if it was reopened/,
+  );
   assert.deepEqual(answerTo(resume.comment.id).reactions, ['confused']);
   const l = await ledger();
   assert.equal(l.state, 'closed');
@@ -339,15 +456,37 @@ test('finding 8: approvers and commands are recorded in the ledger, result.json,
   assert.equal(go.run.outputs.state, 'completed', go.run.stdout + go.run.stderr);
   const l = await ledger();
   const carol = gh.user('carol') as { id: number };
-  assert.deepEqual(l.approvals.map((a) => [a.login, a.userId, a.commentId, a.bodySha256]), [['carol', carol.id, go.comment.id, sha256(text)]]);
-  assert.deepEqual(l.commands.map((c) => [c.kind, c.login, c.node]), [['skip', 'bob', nodes[2]]]);
-  const result = JSON.parse(gh.file('main', 'reboot-pilot/aks-prod/result.json')!) as { approvals: { login: string; commentId: number }[]; commands: { kind: string; commentId: number }[] };
-  assert.deepEqual(result.approvals.map((a) => [a.login, a.commentId]), [['carol', go.comment.id]]);
-  assert.deepEqual(result.commands.map((c) => [c.kind, c.commentId]), [['skip', skip.comment.id]]);
-  const final = [...gh.comments.values()].map((x) => x.body as string).find((b) => b.includes('All done. Closing.'))!;
+  assert.deepEqual(
+    l.approvals.map((a) => [a.login, a.userId, a.commentId, a.bodySha256]),
+    [['carol', carol.id, go.comment.id, sha256(text)]],
+  );
+  assert.deepEqual(
+    l.commands.map((c) => [c.kind, c.login, c.node]),
+    [['skip', 'bob', nodes[2]]],
+  );
+  const result = JSON.parse(gh.file('main', 'reboot-pilot/aks-prod/result.json')!) as {
+    approvals: { login: string; commentId: number }[];
+    commands: { kind: string; commentId: number }[];
+  };
+  assert.deepEqual(
+    result.approvals.map((a) => [a.login, a.commentId]),
+    [['carol', go.comment.id]],
+  );
+  assert.deepEqual(
+    result.commands.map((c) => [c.kind, c.commentId]),
+    [['skip', skip.comment.id]],
+  );
+  const final = [...gh.comments.values()]
+    .map((x) => x.body as string)
+    .find((b) => b.includes('All done. Closing.'))!;
   assert.match(final, new RegExp(`Approved by \`carol\` \\(user ${carol.id}, comment ${go.comment.id}, `));
   assert.ok(gh.isMerged(number));
-  assert.match(gh.commitMessages('main').join('\n---\n'), new RegExp(`Approved by \`carol\` \\(user ${carol.id}, comment ${go.comment.id}[\\s\\S]*/skip ${nodes[2]}\` by \`bob\``));
+  assert.match(
+    gh.commitMessages('main').join('\n---\n'),
+    new RegExp(
+      `Approved by \`carol\` \\(user ${carol.id}, comment ${go.comment.id}[\\s\\S]*/skip ${nodes[2]}\` by \`bob\``,
+    ),
+  );
 });
 
 test('finding 11: look-alike commands (zero-width space, fullwidth solidus, Cyrillic) are answered and execute nothing', async () => {
@@ -356,11 +495,20 @@ test('finding 11: look-alike commands (zero-width space, fullwidth solidus, Cyri
   const number = Number(first.outputs['issue-number']);
   const short = first.outputs['plan-id']!.slice(0, 12);
   const reboots = sim.reboots.length;
-  for (const [text, code] of [[`\u200b/approve ${short}`, 'U+200B'], [`\uff0fapprove ${short}`, 'U+FF0F'], [`/\u0430pprove ${short}`, 'U+0430']] as const) {
+  for (const [text, code] of [
+    [`\u200b/approve ${short}`, 'U+200B'],
+    [`\uff0fapprove ${short}`, 'U+FF0F'],
+    [`/\u0430pprove ${short}`, 'U+0430'],
+  ] as const) {
     const { comment, run } = await say(number, 'bob', text);
     assert.equal(run.outputs.state, 'awaiting-approval');
     const a = answerTo(comment.id);
-    assert.match(a.reply ?? '(no reply)', new RegExp(`looks like /approve but contains characters that only look like it \\(${code.replace('+', '\\+')}`));
+    assert.match(
+      a.reply ?? '(no reply)',
+      new RegExp(
+        `looks like /approve but contains characters that only look like it \\(${code.replace('+', '\\+')}`,
+      ),
+    );
     assert.deepEqual(a.reactions, ['confused']);
   }
   assert.equal(sim.reboots.length, reboots);
@@ -373,7 +521,10 @@ test('finding 12: custom repository roles count as their base role (Maintain-bas
   const number = Number(first.outputs['issue-number']);
   const id = first.outputs['plan-id']!;
   const tom = await say(number, 'tom', `/approve ${id.slice(0, 12)}`, maintain);
-  assert.match(answerTo(tom.comment.id).reply!, /needs maintain permission on this repository; you have triage/);
+  assert.match(
+    answerTo(tom.comment.id).reply!,
+    /needs maintain permission on this repository; you have triage/,
+  );
   const mona = await say(number, 'mona', `/approve ${id.slice(0, 12)}`, maintain);
   assert.equal(mona.run.outputs.state, 'completed', mona.run.stdout + mona.run.stderr);
 
@@ -395,7 +546,11 @@ test('kill -9 in the middle of the ledger writes of an execution: the next run r
   const running = action(commentEvent(number, c.id, 'bob'), {}, kill.signal);
   // The first node's end is written to the ledger, then the second node starts: kill while it writes.
   await waitUntil('a node recorded', async () => ((await ledger()).run?.nodes.length ?? 0) >= 1, 120_000);
-  await waitUntil('the second node under way', async () => sim.reboots.length >= reboots + 2 || ((await ledger()).run?.nodes.length ?? 0) >= 2, 120_000);
+  await waitUntil(
+    'the second node under way',
+    async () => sim.reboots.length >= reboots + 2 || ((await ledger()).run?.nodes.length ?? 0) >= 2,
+    120_000,
+  );
   kill.abort();
   const killed = await running;
   assert.notEqual(killed.code, 0);
@@ -405,6 +560,9 @@ test('kill -9 in the middle of the ledger writes of an execution: the next run r
   await new Promise((r) => setTimeout(r, 6000));
   const next = await schedule();
   assert.equal(next.outputs.state, 'completed', next.stdout + next.stderr);
-  const mine = sim.reboots.slice(reboots).map((r) => r.node).sort();
+  const mine = sim.reboots
+    .slice(reboots)
+    .map((r) => r.node)
+    .sort();
   assert.deepEqual(mine, [...nodes].sort(), 'each node rebooted exactly once');
 });
