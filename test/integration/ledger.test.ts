@@ -566,3 +566,27 @@ test('kill -9 in the middle of the ledger writes of an execution: the next run r
     .sort();
   assert.deepEqual(mine, [...nodes].sort(), 'each node rebooted exactly once');
 });
+
+test('upgrade: a tracking issue from before the ledger is adopted with a new revision; its old approvals count for nothing', async () => {
+  pend(nodes[0]!);
+  // An issue the action opened before it kept a ledger: the marker, and an approval in the comments.
+  const old = gh.openIssue(
+    'github-actions[bot]',
+    'Reboot plan for aks-prod: 1 node(s)',
+    '<!-- reboot-pilot:tracking cluster=aks-prod -->\n\nold body\n',
+    ['reboot-pilot'],
+  ) as { number: number };
+  gh.comment(old.number, 'bob', '/approve 0123456789ab');
+  const reboots = sim.reboots.length;
+  const first = await schedule();
+  assert.equal(first.code, 0, first.stdout + first.stderr);
+  assert.equal(first.outputs['issue-number'], String(old.number), 'the open issue is kept, not duplicated');
+  assert.equal(first.outputs.state, 'awaiting-approval');
+  assert.match(
+    [...gh.comments.values()].pop()!.body as string,
+    /Reboot Pilot now keeps its record in the cluster: plan `[0-9a-f]{12}` \(revision 1\)/,
+  );
+  const l = await ledger();
+  assert.deepEqual([l.item!.number, l.plan!.revision, l.approvals.length], [old.number, 1, 0]);
+  assert.equal(sim.reboots.length, reboots, 'nothing executed');
+});
