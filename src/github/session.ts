@@ -5,6 +5,7 @@
 // Bodies are views of it; nothing in a body is read back for a decision.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
 import { UserError, type KubeClients } from '../kube/client.ts';
 import type { PlanSettings, ExecuteSettings } from '../settings.ts';
 import { inspectCluster } from '../plan/inspect.ts';
@@ -173,8 +174,23 @@ async function afterAnswers(ctx: Ctx, item: TrackedItem, mode: SessionMode): Pro
   const go = l.go && l.go.revision === plan.revision ? l.go : undefined;
   const onPurpose = !!go && d.event.commentId === go.commentId;
   const runnable = l.state === 'approved' && !lapsed && !runFinished(l.run);
-  if (runnable && ((mode === 'execute' && onPurpose) || (mode === 'plan' && started && go)))
-    return executePlan(ctx, item);
+  if (runnable && mode === 'execute' && onPurpose) return executePlan(ctx, item);
+  if (runnable && mode === 'plan' && started && go) {
+    // A schedule whose identity cannot reboot (the environment setup's plan workflow) leaves the
+    // continuation to a job that can, instead of failing the execution on the first cordon.
+    const missing = await cannotReboot(d.clients);
+    if (!missing) return executePlan(ctx, item);
+    const why = `this job's Kubernetes identity cannot ${missing}, so it does not continue the execution; comment /resume (the environment's execute job continues it) or run the schedule with the rebooting credential`;
+    d.log(why);
+    return {
+      outcome: 'answered',
+      state: l.run!.state,
+      planId: plan.id,
+      number: item.number,
+      ...counts(l),
+      summary: `Reboot Pilot: ${md(why)}.\n`,
+    };
+  }
   if (runnable && mode === 'execute')
     d.log(
       'the plan is approved, but this comment did not start it (only the completing approval or /resume does): not executing',
@@ -207,6 +223,24 @@ async function afterAnswers(ctx: Ctx, item: TrackedItem, mode: SessionMode): Pro
     ...counts(l),
     summary: statusText(ctx.cluster, l, d.settings.github['required-approvals']) + '\n',
   };
+}
+
+/** What this identity may not do of what an execution needs (SelfSubjectAccessReview), or undefined. */
+async function cannotReboot(clients: KubeClients): Promise<string | undefined> {
+  const api = clients.kc.makeApiClient(k8s.AuthorizationV1Api);
+  const needs: [string, k8s.V1ResourceAttributes][] = [
+    ['patch (cordon) nodes', { verb: 'patch', resource: 'nodes' }],
+    ['evict pods', { verb: 'create', resource: 'pods', subresource: 'eviction' }],
+  ];
+  for (const [what, resourceAttributes] of needs) {
+    try {
+      const r = await api.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes } } });
+      if (!r.status?.allowed) return what;
+    } catch {
+      return undefined; // Unknown: try, as before; the execution names any denial itself.
+    }
+  }
+  return undefined;
 }
 
 /** The ledger's open item as GitHub has it now; a closing by hand (even one undone since) is recorded. */

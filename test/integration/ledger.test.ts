@@ -3,7 +3,7 @@
 // executed and that a reply or notice says why. The record is the ledger ConfigMap in the cluster.
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync, gunzipSync } from 'node:zlib';
@@ -149,7 +149,7 @@ function stateBase(planId: string): Record<string, unknown> {
 const body = (n: number) => gh.issues.get(n)!.body as string;
 
 before(async () => {
-  cluster = await startCluster({ users: [{ name: 'reboot-pilot' }] });
+  cluster = await startCluster({ users: [{ name: 'reboot-pilot' }, { name: 'planner' }] });
   sim = new NodeSimulator(cluster);
   sim.rebootDownMs = 1000;
   await sim.start();
@@ -589,4 +589,47 @@ test('upgrade: a tracking issue from before the ledger is adopted with a new rev
   const l = await ledger();
   assert.deepEqual([l.item!.number, l.plan!.revision, l.approvals.length], [old.number, 1, 0]);
   assert.equal(sim.reboots.length, reboots, 'nothing executed');
+});
+
+test('environment setup: a schedule whose identity can plan but not reboot leaves a paused execution alone and says why', async () => {
+  // The plan workflow's credential: read the cluster, probe pods, the ledger; no cordon, no eviction.
+  const rbac = cluster.kc.makeApiClient(k8s.RbacAuthorizationV1Api);
+  const read = [
+    { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
+    { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] },
+    { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['list'] },
+    { apiGroups: [''], resources: ['namespaces'], resourceNames: ['kube-system'], verbs: ['get'] },
+  ];
+  await rbac
+    .createClusterRole({ body: { metadata: { name: 'test-planner' }, rules: read } })
+    .catch(() => undefined);
+  const subjects = [{ kind: 'User', name: 'planner', apiGroup: 'rbac.authorization.k8s.io' }];
+  const clusterRole = { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'test-planner' };
+  await rbac
+    .createClusterRoleBinding({
+      body: { metadata: { name: 'test-planner' }, roleRef: clusterRole, subjects },
+    })
+    .catch(() => undefined);
+  const podsRole = { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'reboot-pilot-pods' };
+  await rbac
+    .createNamespacedRoleBinding({
+      namespace: 'kube-system',
+      body: { metadata: { name: 'test-planner' }, roleRef: podsRole, subjects },
+    })
+    .catch(() => undefined);
+  const planner = join(dir, 'planner.kubeconfig');
+  writeFileSync(planner, cluster.kubeconfigFor('planner'));
+
+  const { reboots } = await gatePaused(nodes[0]!, nodes[2]!);
+  const next = await schedule({ 'MAX-NODES': '1', KUBECONFIG: planner });
+  assert.equal(next.code, 0, next.stdout + next.stderr);
+  assert.equal(sim.reboots.length, reboots, 'nothing executed');
+  assert.match(
+    next.stdout,
+    /this job's Kubernetes identity cannot patch \(cordon\) nodes, so it does not continue the execution; comment \/resume/,
+  );
+  assert.equal((await ledger()).run!.state, 'paused', 'the execution is left as it was, not failed');
+  const full = await schedule({ 'MAX-NODES': '1' });
+  assert.equal(full.outputs.state, 'completed', full.stdout + full.stderr);
+  assert.equal(sim.reboots.length, reboots + 1);
 });
