@@ -48,10 +48,12 @@ function readEvent(name: string): SessionEvent | undefined {
   if (name !== 'issue_comment') return event;
   const path = process.env.GITHUB_EVENT_PATH;
   if (!path) throw new UserError('GITHUB_EVENT_PATH is not set: the issue_comment event payload is needed to know which issue was commented on');
-  const payload = JSON.parse(readFileSync(path, 'utf8')) as { action?: string; issue?: { number?: number } };
+  const payload = JSON.parse(readFileSync(path, 'utf8')) as { action?: string; issue?: { number?: number }; comment?: { id?: number } };
   if (payload.action === 'deleted') return undefined;
   if (typeof payload.issue?.number !== 'number') throw new UserError(`the event payload at ${path} has no issue number`);
-  return { ...event, issueNumber: payload.issue.number };
+  // The comment that triggered the run: only the one the ledger names as the start of an execution starts it.
+  const commentId = typeof payload.comment?.id === 'number' ? { commentId: payload.comment.id } : {};
+  return { ...event, issueNumber: payload.issue.number, ...commentId };
 }
 
 function setOutputs(r: SessionResult, kind: Tracker['kind'] | undefined): void {
@@ -108,8 +110,8 @@ export async function run(): Promise<void> {
       result = await planOnly(plan, clients, aksFacts, outDir);
     } else {
       core.setSecret(token);
+      // The record is the ledger in the cluster now; a state key signs nothing any more.
       if (github['state-key']) core.setSecret(github['state-key']);
-      else core.notice('state-key is not set: the tracking body\'s hidden state is not signed, so anyone who can edit the issue or PR body can change it (approvals are still recomputed from comments). Set state-key from a secret.');
       const [owner, repo] = repository.split('/') as [string, string];
       const octokit = makeOctokit(token, (l) => core.warning(l));
       const tracker: Tracker =

@@ -239,21 +239,22 @@ function githubSection(rounds: GitHubRound[], nodes: number): void {
   lines.push(
     '## GitHub API requests per action run',
     '',
-    `How: the bundled action (\`node action/index.js\`) started as the runner starts it (INPUT_* variables, GITHUB_EVENT_PATH), with GITHUB_API_URL pointing at the loopback fake GitHub of test/harness/github.ts, which validates every request against GitHub's OpenAPI description and records it; requests are counted per action run by method and route template. Tracking issue mode, a real local control plane with ${nodes} KWOK nodes and the permissions of deploy/rbac.yaml; inputs ${Object.entries(GITHUB_INPUTS).map(([k, v]) => `${k}=${v}`).join(', ')}, the others default. Each run takes a fresh fake GitHub: a scheduled run with ${nodes} nodes pending opens the tracking issue; a second scheduled run finds the cluster unchanged; an \`/approve\` comment from a collaborator with write permission starts a run that executes the ${nodes} nodes; then, with 1 node pending, a scheduled run opens a new issue and an approval executes that 1 node. Per executed node: (requests of the ${nodes}-node execution − those of the 1-node execution) / ${nodes - 1}, per run; the fixed part of an execution is the 1-node count minus that. This is done at the default progress-interval (15 s) and at 1 s.`,
+    `How: the bundled action (\`node action/index.js\`) started as the runner starts it (INPUT_* variables, GITHUB_EVENT_PATH), with GITHUB_API_URL pointing at the loopback fake GitHub of test/harness/github.ts, which validates every request against GitHub's OpenAPI description and records it; requests are counted per action run by method and route template. Tracking issue mode, a real local control plane with ${nodes} KWOK nodes and the permissions of deploy/rbac.yaml; inputs ${Object.entries(GITHUB_INPUTS).map(([k, v]) => `${k}=${v}`).join(', ')}, the others default. Each run takes a fresh fake GitHub: a scheduled run with ${nodes} nodes pending opens the tracking issue; a second scheduled run finds the cluster unchanged; an \`/approve\` comment from a collaborator with write permission starts a run that executes the ${nodes} nodes; then, with 1 node pending, a scheduled run opens a new issue and an approval executes that 1 node. Per executed node: (requests of the ${nodes}-node execution − those of the 1-node execution) / ${nodes - 1}, per run; the fixed part of an execution is the 1-node count minus that. This is done at the default progress-interval (15 s) and at 1 s. Kubernetes requests for the ledger: the reads and writes of the ConfigMap reboot-pilot-ledger that the action logs at the end of each run (the ledger is deleted before each round: a fresh repository); the planner's and executor's other Kubernetes requests are not in it.`,
     '',
-    '| Action run | progress-interval | Requests | Same requests in every run? | Action wall time |',
-    '|---|---|---|---|---|',
+    '| Action run | progress-interval | GitHub requests | Kubernetes requests for the ledger | Same GitHub requests in every run? | Action wall time |',
+    '|---|---|---|---|---|---|',
   );
   const row = (what: string, interval: number | undefined, phase: Phase) => {
     const ss = of(interval, phase);
-    lines.push(`| ${what} | ${interval ?? 'any'} | ${fmt(ss.map((s) => s.total))} | ${same(ss) ? `yes (${ss.length} runs)` : `no (${ss.length} runs)`} | ${sec(median(ss.map((s) => s.wallMs)))} (${spread(ss.map((s) => s.wallMs), sec)}) |`);
+    lines.push(`| ${what} | ${interval ?? 'any'} | ${fmt(ss.map((s) => s.total))} | ${fmt(ss.map((s) => s.ledger))} | ${same(ss) ? `yes (${ss.length} runs)` : `no (${ss.length} runs)`} | ${sec(median(ss.map((s) => s.wallMs)))} (${spread(ss.map((s) => s.wallMs), sec)}) |`);
   };
   row('Scheduled plan, no tracking issue yet: opens it', undefined, 'open');
   row('Scheduled plan, cluster unchanged', undefined, 'unchanged');
   for (const i of intervals) {
     row(`Approval comment: executes 1 node`, i, 'exec1');
     row(`Approval comment: executes ${nodes} nodes`, i, 'exec3');
-    lines.push(`| **Per executed node** | ${i} | **${fmt(slopes(i))}** | | |`, `| Fixed part of an execution | ${i} | ${fmt(fixed(i))} | | |`);
+    const ledgerSlope = rounds.filter((r) => r.interval === i).map((r) => (r.phases.exec3.ledger - r.phases.exec1.ledger) / (nodes - 1));
+    lines.push(`| **Per executed node** | ${i} | **${fmt(slopes(i))}** | ${fmt(ledgerSlope)} | | |`, `| Fixed part of an execution | ${i} | ${fmt(fixed(i))} | | | |`);
   }
   const cols: [string, number | undefined, Phase | 'slope'][] = [['Opens issue', undefined, 'open'], ['Unchanged', undefined, 'unchanged']];
   for (const i of intervals) cols.push([`Execute 1 (${i} s)`, i, 'exec1'], [`Execute ${nodes} (${i} s)`, i, 'exec3'], [`Per node (${i} s)`, i, 'slope']);

@@ -20,7 +20,7 @@ import { BOOT_TIME, ubuntuUpToDate } from '../test/fixtures/hosts.ts';
 import { FakeGitHub } from '../test/harness/github.ts';
 import { FakeAzure } from '../test/harness/arm.ts';
 import { applyProductRbac, guardedDeployment } from '../test/harness/workloads.ts';
-import { readTrackedPlan } from '../src/github/body.ts';
+import { shownPlan } from '../src/github/body.ts';
 import { runAction, type ActionEvent } from '../test/harness/action.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -169,7 +169,7 @@ async function main(): Promise<number> {
     heading('4. The scheduled workflow: plan (OIDC sign-in, AKS access without a kubeconfig, probes)');
     const planned = await action({ name: 'schedule', actor: 'github-actions[bot]' });
     const number = Number(planned['issue-number']);
-    const id = readTrackedPlan(gh.issues.get(number)!.body as string)!.planId;
+    const id = shownPlan(gh.issues.get(number)!.body as string)!.planId;
     say(`tracking issue #${number} opened: plan ${id.slice(0, 12)}, ${planned['nodes-pending']} nodes, state ${planned.state}`);
     heading(`Issue #${number}: ${gh.issues.get(number)!.title as string}`);
     show(gh.issues.get(number)!.body as string);

@@ -11,10 +11,11 @@ export async function authorize(octokit: Octokit, repo: { owner: string; repo: s
   let permission: Permission = 'none';
   try {
     const r = await octokit.rest.repos.getCollaboratorPermissionLevel({ ...repo, username: login });
-    // role_name is the fine-grained role (custom roles included); custom roles fall back to the
-    // base permission they inherit.
+    // role_name is the built-in role, or a custom role's own name. A custom role's base role shows
+    // in user.permissions (maintain, triage...), never in the legacy `permission` field, which
+    // reads Maintain as write and Triage as read.
     permission = permissionOf(r.data.role_name);
-    if (permission === 'none') permission = permissionOf(r.data.permission);
+    if (permission === 'none') permission = fromFlags(r.data.user?.permissions);
   } catch (e) {
     // 404: not a collaborator; anything else: unknown, so no permission.
     if (status(e) !== 404) throw e;
@@ -33,4 +34,10 @@ export async function authorize(octokit: Octokit, repo: { owner: string; repo: s
     }
   }
   return { permission, teams };
+}
+
+/** The highest role the collaborator object's permission flags grant. */
+function fromFlags(p: { admin?: boolean; maintain?: boolean; push?: boolean; triage?: boolean; pull?: boolean } | undefined): Permission {
+  if (!p) return 'none';
+  return p.admin ? 'admin' : p.maintain ? 'maintain' : p.push ? 'write' : p.triage ? 'triage' : p.pull ? 'read' : 'none';
 }

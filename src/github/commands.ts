@@ -26,9 +26,42 @@ export const MIN_PREFIX = 12;
 
 const NODE_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
+/** Invisible characters that hide in pasted text. */
+const INVISIBLE = /[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
+/** Cyrillic and Greek letters that look like the Latin ones of the command words and hex digits. */
+const CONFUSABLE: Record<string, string> = {
+  а: 'a', в: 'b', с: 'c', е: 'e', һ: 'h', і: 'i', ј: 'j', к: 'k', м: 'm', н: 'h', о: 'o', р: 'p', ѕ: 's', т: 't', у: 'y', х: 'x', ԁ: 'd', ԛ: 'q', ԝ: 'w',
+  А: 'A', В: 'B', С: 'C', Е: 'E', Н: 'H', І: 'I', К: 'K', М: 'M', О: 'O', Р: 'P', Ѕ: 'S', Т: 'T', Х: 'X',
+  α: 'a', ε: 'e', ο: 'o', ρ: 'p', τ: 't', υ: 'u', ν: 'v', κ: 'k', Α: 'A', Ε: 'E', Ο: 'O', Ρ: 'P', Τ: 'T',
+};
+
+/** The line as it looks: invisibles removed, compatibility forms (fullwidth) folded, look-alikes mapped. */
+function asSeen(line: string): string {
+  return line.replace(INVISIBLE, '').normalize('NFKC').replace(/[\u0370-\u03ff\u0400-\u04ff\u0500-\u052f]/g, (c) => CONFUSABLE[c] ?? c);
+}
+
+/** The characters outside printable ASCII, as code points (the reply never echoes them). */
+const codepoints = (raw: string) =>
+  [...new Set([...raw].filter((c) => c.codePointAt(0)! > 0x7e))]
+    .slice(0, 3)
+    .map((c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`)
+    .join(', ');
+
+/** A first line that only looks like a command: answered, so nobody believes it worked. */
+function lookAlike(first: string): Parsed | undefined {
+  const seen = asSeen(first).trim();
+  if (seen === first.trim() || !seen.startsWith('/')) return undefined;
+  const word = seen.slice(1).split(/\s+/)[0]!.toLowerCase();
+  if (!COMMANDS.some((c) => distance(word, c) <= 2)) return undefined;
+  return { kind: 'invalid', reason: `this looks like /${md(word.slice(0, 30))} but contains characters that only look like it (${codepoints(first)}: invisible, fullwidth or non-Latin); type the command in plain ASCII in a new comment` };
+}
+
 export function parseComment(body: string): Parsed {
   const lines = body.replace(/\r\n?/g, '\n').split('\n');
-  const first = (lines[0] ?? '').trim();
+  const raw = lines[0] ?? '';
+  const alike = lookAlike(raw);
+  if (alike) return alike;
+  const first = raw.trim();
   if (!first.startsWith('/')) {
     // Only the command word is echoed: the reply never repeats what a commenter wrote.
     const buried = lines.slice(1).map((l) => l.match(new RegExp(`^\\s*/(${COMMANDS.join('|')})\\b`, 'i'))).find(Boolean);

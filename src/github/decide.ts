@@ -62,6 +62,8 @@ export interface DecideOptions {
   finished?: string;
   /** An execution is under way: the plan cannot be replaced or rejected, only paused or cancelled. */
   executing?: boolean;
+  /** An approved execution stopped by a gate (max-nodes, a window): /resume continues it. */
+  runPaused?: boolean;
 }
 
 export type Next = 'none' | 'execute' | 'replan' | 'cancel' | 'pause' | 'resume' | 'status';
@@ -133,6 +135,7 @@ function apply(r: PlanRecord, cmd: Command, c: IncomingComment, o: DecideOptions
       if (r.state !== 'approved' && r.state !== 'executing' && r.state !== 'awaiting-approval') return refuse(r, `@${c.login}: the plan is ${r.state}; nothing to pause.`, c.id);
       return { reaction: '+1', reply: `Paused by @${c.login}: the node in progress finishes, no further node starts until /resume.`, record: { ...r, state: 'paused', pausedFrom: r.state }, next: 'pause' };
     case 'resume': {
+      if (r.state === 'approved' && o.runPaused) return { reaction: '+1', reply: `Resumed by @${c.login}.`, record: r, next: 'resume' };
       if (r.state !== 'paused') return refuse(r, `@${c.login}: the plan is ${r.state}, not paused.`, c.id);
       const back = r.pausedFrom ?? 'awaiting-approval';
       const { pausedFrom: _, ...rest } = r;

@@ -1,27 +1,32 @@
 // One cluster's GitHub session: answer the commands on its tracking issue or PR, then do what the
-// mode and the plan's state call for: execute the approved plan, or inspect the cluster and open,
-// refresh, revise or close the tracking item. Approvals are recomputed from the comments every
-// time (foldComments); the body only names the plan under review and the execution's progress.
+// mode and the ledger call for: execute the approved plan, or inspect the cluster and open,
+// refresh, revise or close the tracking item. The ledger in the cluster (src/ledger/) is the
+// record: the item it names, the plan revision, accepted approvals and commands, the execution.
+// Bodies are views of it; nothing in a body is read back for a decision.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
 import { UserError, type KubeClients } from '../kube/client.ts';
 import type { PlanSettings, ExecuteSettings } from '../settings.ts';
 import { inspectCluster } from '../plan/inspect.ts';
 import { canonicalJson, shortId } from '../plan/canonical.ts';
 import type { AksFacts, Plan } from '../plan/types.ts';
 import { renderMarkdown } from '../report/markdown.ts';
-import { renderResultMarkdown } from '../report/result.ts';
 import { md } from '../report/escape.ts';
-import { readPlanFile, runPlan, type RunOptions } from '../execute/run.ts';
-import type { ExecEvent, ExecutionResult, Interruption } from '../execute/executor.ts';
+import type { RunOptions } from '../execute/run.ts';
 import { parseComment } from './commands.ts';
-import type { Authorization, PlanRecord } from './decide.ts';
-import { answeredKeys, foldComments, isFinished, readTrackedPlan, renderBody, replyMarker, reportOf, stateFits, type FoldResult, type ProgressLine, type TrackedPlan, type TrackedRun } from './body.ts';
+import type { Authorization } from './decide.ts';
+import { renderBody, replyMarker, type ProgressLine } from './body.ts';
 import { authorize } from './authorize.ts';
 import type { GitHubSettings } from './options.ts';
 import type { ActionState } from '../states.ts';
 import type { Octokit, Repo } from './octokit.ts';
-import type { Tracker, TrackedItem } from './tracker.ts';
+import type { Tracker, TrackedItem, Comment } from './tracker.ts';
+import { LedgerStore, type LedgerSnapshot } from '../ledger/store.ts';
+import { LEDGER_NAME, currentApprovals, emptyLedger, runFinished, type Ledger } from '../ledger/record.ts';
+import { judge, type Notice } from '../ledger/judge.ts';
+import { auditLines } from '../ledger/audit.ts';
+import { executePlan } from './execution.ts';
 
 export type SessionMode = 'plan' | 'decide' | 'execute';
 
@@ -31,6 +36,8 @@ export interface SessionEvent {
   actor?: string;
   /** issue_comment: the issue or PR commented on. */
   issueNumber?: number;
+  /** issue_comment: the comment that triggered this run. */
+  commentId?: number;
 }
 
 export interface SessionDeps {
@@ -66,142 +73,558 @@ export interface SessionResult {
   summary: string;
 }
 
-const COMMANDS_HELP = 'Other commands: `/reject [reason]`, `/replan`, `/skip <node>`, `/pause`, `/resume`, `/cancel`, `/status`.';
+/** What every step of a session shares: the deps, the cluster, the ledger and where it is. */
+export interface Ctx {
+  d: SessionDeps;
+  cluster: string;
+  store: LedgerStore;
+  where: string;
+  snap: LedgerSnapshot | undefined;
+}
+
+export const COMMANDS_HELP =
+  'Other commands: `/reject [reason]`, `/replan`, `/skip <node>`, `/pause`, `/resume`, `/cancel`, `/status`.';
+const TITLE_LIMIT = 256;
 
 export function clusterName(c: KubeClients, s: PlanSettings): string {
   return s['cluster-name'] || c.kc.getCurrentCluster()?.name || c.context;
 }
 
-export async function runSession(mode: SessionMode, d: SessionDeps): Promise<SessionResult> {
-  const cluster = clusterName(d.clients, d.settings.plan);
-  const kind = d.tracker.kind === 'issue' ? 'issue' : 'pull request';
-  const item = await d.tracker.find(cluster);
-  if (d.event.issueNumber !== undefined && item?.number !== d.event.issueNumber) {
-    const why = `#${d.event.issueNumber} is not the open tracking ${kind} of cluster ${cluster}; nothing to do`;
-    d.log(why);
-    return { outcome: 'ignored', state: 'ignored', nodesPending: 0, nodesRebooted: 0, nodesFailed: 0, summary: `Reboot Pilot: ${md(why)}.\n` };
-  }
-  if (!item) {
-    if (mode !== 'plan') return { outcome: 'none', state: 'none', nodesPending: 0, nodesRebooted: 0, nodesFailed: 0, summary: `Reboot Pilot: no open tracking ${kind} for ${md(cluster)}.\n` };
-    return planAndSync(d, cluster, undefined, undefined, d.event.name === 'workflow_dispatch' ? d.event.actor : undefined);
-  }
-  const key = d.settings.github['state-key'] || undefined;
-  const tracked = readTrackedPlan(item.body, key);
-  if (!tracked) throw new UserError(`#${item.number} carries the tracking marker of ${cluster} but no ${key ? 'validly signed' : 'readable'} plan state (was its body edited?); close it and the next plan run opens a new one`);
+export const now = (d: SessionDeps) => (d.now ?? (() => new Date()))();
+const zero = { nodesPending: 0, nodesRebooted: 0, nodesFailed: 0 };
+const kindOf = (t: Tracker) => (t.kind === 'issue' ? 'issue' : 'pull request');
 
-  // In the jobs that share the executions' concurrency group, an "executing" state is a job that
-  // died (a live one would hold the group); only decide (an environment's first job) runs beside one.
-  const executing = tracked.run?.state === 'executing' && mode === 'decide';
-  const auths = new Map<string, Authorization>();
-  const { fold, lastCommentId } = await answerComments(d, item, tracked, auths, executing);
-  const r = fold.record;
-  // decide (beside a possibly live execution, outside its concurrency group) only answers; the
-  // closing and re-planning are left to the jobs in that group (execute, the schedule).
-  if (mode !== 'decide' && r.state === 'replan-requested') return planAndSync(d, cluster, item, tracked, r.replanBy, true, lastCommentId);
-  if (mode !== 'decide' && (r.state === 'rejected' || (r.state === 'cancelled' && !isFinished(tracked.run)))) {
-    const ending = r.state === 'rejected' ? 'rejected' : 'cancelled';
-    const run = tracked.run ? { ...tracked.run, state: 'cancelled' as const, at: now(d).toISOString(), message: `${ending} by a comment` } : undefined;
-    const next = { ...tracked, ...(run ? { run } : {}) };
-    await d.tracker.update(item, renderBody(cluster, next, reportOf(item.body), progressLines(next), '', key));
-    await d.tracker.finish(cluster, item, ending, `Plan \`${shortId(tracked.planId)}\` ${ending}: nothing more will be done for it. The next scheduled run makes a new plan.`, {}, `Reboot plan ${shortId(tracked.planId)} ${ending}`);
-    return { outcome: 'closed', state: ending, planId: tracked.planId, number: item.number, ...counts(next), summary: `Reboot Pilot: plan \`${shortId(tracked.planId)}\` for ${md(cluster)} ${ending}.\n` };
+export async function runSession(mode: SessionMode, d: SessionDeps): Promise<SessionResult> {
+  const store = new LedgerStore(d.clients, d.settings.plan.namespace);
+  try {
+    return await session(mode, d, store);
+  } finally {
+    d.log(
+      `ledger ${d.settings.plan.namespace}/${LEDGER_NAME}: ${store.reads + store.writes} Kubernetes requests (${store.reads} reads, ${store.writes} writes)`,
+    );
   }
-  const started = !!tracked.run && !isFinished(tracked.run);
-  // An approval is for starting before the plan expires; a started execution may continue after.
-  const lapsed = r.state === 'approved' && !tracked.run && now(d).getTime() > Date.parse(tracked.expiresAt);
-  const expected = d.settings.github['expect-plan-id'].toLowerCase();
-  if (mode === 'execute' && expected && !tracked.planId.startsWith(expected)) {
-    // The environment reviewer approved a job for one plan; a re-plan meanwhile is not it.
-    d.log(`the tracked plan is now ${shortId(tracked.planId)}, not ${expected.slice(0, 12)} (expect-plan-id): not executing`);
-    return { outcome: 'ignored', state: 'ignored', planId: tracked.planId, number: item.number, ...counts(tracked), summary: `Reboot Pilot: the plan changed to \`${shortId(tracked.planId)}\` since this job was approved; nothing executed.\n` };
-  }
-  if (r.state === 'approved' && !lapsed && !isFinished(tracked.run)) {
-    // execute runs approved plans; plan (the schedule) only continues one an execute job started,
-    // so an environment gate in front of the execute job is never bypassed.
-    if (mode === 'execute' || (mode === 'plan' && started)) return execute(d, cluster, item, tracked, auths);
-  }
-  if (lapsed && mode === 'execute') await d.tracker.comment(item, `Plan \`${shortId(tracked.planId)}\` expired at ${tracked.expiresAt} before its execution started; comment \`/replan\` for a fresh plan.`);
-  // A schedule makes a new plan unless this one is approved (and not lapsed) or its execution is under way.
-  if (mode === 'plan' && !started && (r.state !== 'approved' || lapsed)) return planAndSync(d, cluster, item, tracked, d.event.actor && d.event.name === 'workflow_dispatch' ? d.event.actor : undefined, false, lastCommentId);
-  const state = isFinished(tracked.run) ? tracked.run!.state : lapsed ? 'expired' : tracked.run?.state === 'executing' ? 'executing' : r.state;
-  return { outcome: 'answered', state, planId: tracked.planId, number: item.number, ...counts(tracked), summary: statusText(cluster, tracked, r, d.settings.github['required-approvals']) + '\n' };
 }
 
-const now = (d: SessionDeps) => (d.now ?? (() => new Date()))();
+async function session(mode: SessionMode, d: SessionDeps, store: LedgerStore): Promise<SessionResult> {
+  const cluster = clusterName(d.clients, d.settings.plan);
+  const ctx: Ctx = {
+    d,
+    cluster,
+    store,
+    where: `${d.settings.plan.namespace}/${LEDGER_NAME}`,
+    snap: await store.read(),
+  };
+  const repository = `${d.repo.owner}/${d.repo.repo}`;
+  const own = ctx.snap?.ledger;
+  if (own && (own.repository !== repository || own.cluster !== cluster || own.tracking !== d.tracker.kind)) {
+    throw new UserError(
+      `the ledger ${ctx.where} belongs to cluster ${own.cluster} tracked by ${own.repository} (${own.tracking}), not ${cluster} in ${repository} (${d.tracker.kind}); use another namespace for a second setup`,
+    );
+  }
+  const item = await currentItem(ctx);
+  if (d.event.issueNumber !== undefined && d.event.issueNumber !== item?.number)
+    return elsewhere(ctx, d.event.issueNumber);
+  if (!item) {
+    if (mode !== 'plan')
+      return {
+        outcome: 'none',
+        state: 'none',
+        ...zero,
+        summary: `Reboot Pilot: no open tracking ${kindOf(d.tracker)} for ${md(cluster)}.\n`,
+      };
+    // An item made before the ledger existed is adopted (with a new revision: no approval carries over).
+    const legacy = ctx.snap ? undefined : await d.tracker.find(cluster);
+    return planAndSync(ctx, legacy, dispatcher(d), false);
+  }
+  await answer(ctx, item, mode === 'decide' && ctx.snap?.ledger.run?.state === 'executing');
+  return afterAnswers(ctx, item, mode);
+}
 
-function counts(t: TrackedPlan) {
-  const nodes = t.run?.nodes ?? [];
+const dispatcher = (d: SessionDeps) => (d.event.name === 'workflow_dispatch' ? d.event.actor : undefined);
+
+/** What the answered ledger calls for in this mode. */
+async function afterAnswers(ctx: Ctx, item: TrackedItem, mode: SessionMode): Promise<SessionResult> {
+  const { d } = ctx;
+  const l = ctx.snap!.ledger;
+  const plan = l.plan!;
+  // decide (beside a possibly live execution) only answers; closing and re-planning are left to the jobs in its group.
+  if (mode !== 'decide' && l.state === 'replan-requested') return planAndSync(ctx, item, l.replanBy, true);
+  if (mode !== 'decide' && (l.state === 'rejected' || l.state === 'cancelled'))
+    return closeItem(ctx, item, l.state);
+  const started = !!l.run && !runFinished(l.run);
+  const lapsed = l.state === 'approved' && !l.run && now(d).getTime() > Date.parse(plan.expiresAt);
+  const expected = d.settings.github['expect-plan-id'].toLowerCase();
+  if (mode === 'execute' && expected && expected !== plan.id) {
+    // The environment reviewer approved a job for one plan (its full ID); anything else is not it.
+    const why =
+      expected.length !== 64
+        ? `expect-plan-id must be the full 64-digit plan ID, not ${expected.length} digits`
+        : `the plan is now \`${shortId(plan.id)}\`, not the \`${shortId(expected)}\` this job was approved for`;
+    d.log(`${why}: not executing`);
+    return {
+      outcome: 'ignored',
+      state: 'ignored',
+      planId: plan.id,
+      number: item.number,
+      ...counts(l),
+      summary: `Reboot Pilot: ${why}; nothing executed.\n`,
+    };
+  }
+  // Executions start only on purpose: the comment that completed the approvals or resumed (the
+  // ledger names it), or a schedule continuing an execution the ledger shows under way.
+  const go = l.go && l.go.revision === plan.revision ? l.go : undefined;
+  const onPurpose = !!go && d.event.commentId === go.commentId;
+  const runnable = l.state === 'approved' && !lapsed && !runFinished(l.run);
+  if (runnable && mode === 'execute' && onPurpose) return executePlan(ctx, item);
+  if (runnable && mode === 'plan' && started && go) {
+    // A schedule whose identity cannot reboot (the environment setup's plan workflow) leaves the
+    // continuation to a job that can, instead of failing the execution on the first cordon.
+    const missing = await cannotReboot(d.clients);
+    if (!missing) return executePlan(ctx, item);
+    const why = `this job's Kubernetes identity cannot ${missing}, so it does not continue the execution; comment /resume (the environment's execute job continues it) or run the schedule with the rebooting credential`;
+    d.log(why);
+    return {
+      outcome: 'answered',
+      state: l.run!.state,
+      planId: plan.id,
+      number: item.number,
+      ...counts(l),
+      summary: `Reboot Pilot: ${md(why)}.\n`,
+    };
+  }
+  if (runnable && mode === 'execute')
+    d.log(
+      'the plan is approved, but this comment did not start it (only the completing approval or /resume does): not executing',
+    );
+  if (runnable && mode === 'plan' && !started)
+    d.log(
+      'the plan is approved but its execution never started: a schedule only continues an execution the ledger shows under way, so nothing is executed',
+    );
+  if (lapsed && mode === 'execute' && onPurpose)
+    await d.tracker.comment(
+      item,
+      `Plan \`${shortId(plan.id)}\` expired at ${plan.expiresAt} before its execution started; comment \`/replan\` for a fresh plan.`,
+    );
+  if (mode === 'plan' && !started && (l.state !== 'approved' || lapsed))
+    return planAndSync(ctx, item, dispatcher(d), false);
+  let state: ActionState = runFinished(l.run)
+    ? l.run!.state
+    : lapsed
+      ? 'expired'
+      : l.run?.state === 'executing'
+        ? 'executing'
+        : l.state;
+  // decide's "approved" starts the environment's execute job: only for the comment that approved.
+  if (mode === 'decide' && state === 'approved' && !onPurpose) state = 'answered';
+  return {
+    outcome: 'answered',
+    state,
+    planId: plan.id,
+    number: item.number,
+    ...counts(l),
+    summary: statusText(ctx.cluster, l, d.settings.github['required-approvals']) + '\n',
+  };
+}
+
+/** What this identity may not do of what an execution needs (SelfSubjectAccessReview), or undefined. */
+async function cannotReboot(clients: KubeClients): Promise<string | undefined> {
+  const api = clients.kc.makeApiClient(k8s.AuthorizationV1Api);
+  const needs: [string, k8s.V1ResourceAttributes][] = [
+    ['patch (cordon) nodes', { verb: 'patch', resource: 'nodes' }],
+    ['evict pods', { verb: 'create', resource: 'pods', subresource: 'eviction' }],
+  ];
+  for (const [what, resourceAttributes] of needs) {
+    try {
+      const r = await api.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes } } });
+      if (!r.status?.allowed) return what;
+    } catch {
+      return undefined; // Unknown: try, as before; the execution names any denial itself.
+    }
+  }
+  return undefined;
+}
+
+/** The ledger's open item as GitHub has it now; a closing by hand (even one undone since) is recorded. */
+async function currentItem(ctx: Ctx): Promise<TrackedItem | undefined> {
+  const it = ctx.snap?.ledger.item;
+  if (!it || it.closed) return undefined;
+  const got = await ctx.d.tracker.get(it.number).catch((e: unknown) => {
+    // Deleted (admins can delete issues): as closed as it gets.
+    if ((e as { status?: number }).status === 404)
+      return { open: false, closings: [] as { at: string; by: string }[] };
+    throw e;
+  });
+  const closing = got.closings.find((c) => Date.parse(c.at) >= Date.parse(it.openedAt));
+  if (got.open && !closing && 'number' in got) return got;
+  const at = closing?.at ?? now(ctx.d).toISOString();
+  const by = closing?.by ?? 'someone';
+  ctx.d.log(
+    `#${it.number} was closed by ${by} at ${at}${got.open ? ' and reopened since' : ''}: the ledger records it closed`,
+  );
+  await update(ctx, (l) => ({
+    ...closedLedger(l, { at, by, how: 'closed by hand' }),
+    ...(l.run && !runFinished(l.run)
+      ? { run: { ...l.run, state: 'cancelled' as const, message: `the tracking item was closed by ${by}` } }
+      : {}),
+  }));
+  return undefined;
+}
+
+function closedLedger(l: Ledger, closed: { at: string; by: string; how: string }): Ledger {
+  const { go: _, ...rest } = l;
+  return { ...rest, state: 'closed', item: { ...l.item!, closed } };
+}
+
+/** Applies a change to the ledger (re-applied on a write conflict) and keeps the snapshot. */
+export async function update(ctx: Ctx, change: (l: Ledger) => Ledger, planFile?: string): Promise<Ledger> {
+  const r = await ctx.store.update(
+    (s) => (s ? { ledger: change(s.ledger), ...(planFile ? { planFile } : {}), out: true } : undefined),
+    ctx.snap,
+  );
+  ctx.snap = r.snapshot;
+  if (!ctx.snap)
+    throw new UserError(`the ledger ${ctx.where} disappeared during the run; nothing more is done`);
+  return ctx.snap.ledger;
+}
+
+/** A comment on another issue or PR: a former tracking item (closed, maybe reopened) gets an answer. */
+async function elsewhere(ctx: Ctx, number: number): Promise<SessionResult> {
+  const { d } = ctx;
+  const l = ctx.snap?.ledger;
+  const former =
+    l?.former.find((f) => f.number === number) ??
+    (l?.item?.number === number && l.item.closed
+      ? {
+          number,
+          closedAt: l.item.closed.at,
+          by: l.item.closed.by,
+          how: l.item.closed.how,
+          lastCommentId: l.lastCommentId,
+        }
+      : undefined);
+  const kind = kindOf(d.tracker);
+  if (!former) {
+    const why = `#${number} is not the open tracking ${kind} of cluster ${ctx.cluster}; nothing to do`;
+    d.log(why);
+    return { outcome: 'ignored', state: 'ignored', ...zero, summary: `Reboot Pilot: ${md(why)}.\n` };
+  }
+  const item = { number, body: '', url: '' };
+  const comments = (await d.tracker.comments(item)).filter(
+    (c) => c.id > former.lastCommentId && c.userType !== 'Bot' && parseComment(c.body).kind !== 'none',
+  );
+  const last = Math.max(former.lastCommentId, ...comments.map((c) => c.id));
+  await update(ctx, (x) =>
+    x.item?.number === number
+      ? { ...x, lastCommentId: Math.max(x.lastCommentId, last) }
+      : { ...x, former: x.former.map((f) => (f.number === number ? { ...f, lastCommentId: last } : f)) },
+  );
+  const why = `#${number} was closed (${former.how}, by ${former.by} at ${former.closedAt}); Reboot Pilot's record keeps it closed, so nothing on it is executed, even if it was reopened. The next scheduled run plans in a new tracking ${kind}.`;
+  for (const c of comments) {
+    await d.tracker.react(c.id, 'confused');
+    await d.tracker.comment(item, `@${c.login}: ${why}\n\n${replyMarker(String(c.id), true)}`);
+  }
+  return { outcome: 'ignored', state: 'closed', ...zero, summary: `Reboot Pilot: ${md(why)}\n` };
+}
+
+export function counts(l: Ledger) {
+  const nodes = l.run?.nodes ?? [];
   const ok = nodes.filter((n) => n.outcome === 'rebooted' || n.outcome === 'already-done').length;
   const failed = nodes.filter((n) => n.outcome === 'failed').length;
   const skipped = nodes.filter((n) => n.outcome === 'skipped').length;
-  return { nodesPending: t.nodes.length - ok - failed - skipped, nodesRebooted: ok, nodesFailed: failed };
+  return {
+    nodesPending: (l.plan?.nodes.length ?? 0) - ok - failed - skipped,
+    nodesRebooted: ok,
+    nodesFailed: failed,
+  };
 }
 
-/** Replays the comments, reacts to and answers the new ones; returns the recomputed record. */
-async function answerComments(d: SessionDeps, item: TrackedItem, tracked: TrackedPlan, auths: Map<string, Authorization>, executing: boolean): Promise<{ fold: FoldResult; lastCommentId: number }> {
+/** Judges the comments not judged yet, records the outcome in the ledger, then reacts and replies. */
+export async function answer(ctx: Ctx, item: TrackedItem, executing: boolean): Promise<Ledger> {
+  const { d } = ctx;
   const g = d.settings.github;
   const comments = await d.tracker.comments(item);
   const self = item.author ?? 'github-actions[bot]';
-  for (const c of comments) {
-    const login = c.login.toLowerCase();
-    if (c.userType === 'Bot' || auths.has(login) || parseComment(c.body).kind === 'none') continue;
-    auths.set(login, await authorize(d.octokit, d.repo, c.login, g['allow-teams']));
+  const auths = await authorizations(d, comments, ctx.snap!.ledger.lastCommentId);
+  const options = {
+    minPermission: g['min-permission'],
+    allowUsers: g['allow-users'],
+    allowTeams: g['allow-teams'],
+    requiredApprovals: g['required-approvals'],
+    preventSelfApproval: g['prevent-self-approval'],
+    selfLogin: self,
+    now: now(d),
+    executing,
+  };
+  let notices: Notice[] = [];
+  const r = await ctx.store.update((s) => {
+    if (!s) return undefined;
+    const j = judge(
+      s.ledger,
+      comments,
+      (login) => auths.get(login.toLowerCase()) ?? { permission: 'none', teams: [] },
+      options,
+    );
+    notices = j.notices;
+    return JSON.stringify(j.ledger) === JSON.stringify(s.ledger)
+      ? undefined
+      : { ledger: j.ledger, out: true };
+  }, ctx.snap);
+  ctx.snap = r.snapshot;
+  const l = ctx.snap!.ledger;
+  for (const n of notices) {
+    if (n.commentId) await d.tracker.react(n.commentId, n.reaction);
+    const reply = n.status ? statusText('', l, g['required-approvals']) : n.reply;
+    await d.tracker.comment(item, `${reply}\n\n${replyMarker(n.key, n.reaction === 'confused')}`);
+    d.log(`comment ${n.commentId || n.key}: ${n.reaction}`);
   }
-  const fold = foldComments(
-    tracked,
-    comments,
-    (login) => auths.get(login.toLowerCase()) ?? { permission: 'none', teams: [] },
-    {
-      minPermission: g['min-permission'],
-      allowUsers: g['allow-users'],
-      allowTeams: g['allow-teams'],
-      requiredApprovals: g['required-approvals'],
-      preventSelfApproval: g['prevent-self-approval'],
-      selfLogin: self,
-      now: now(d),
-      ...(isFinished(tracked.run) ? { finished: tracked.run!.state } : {}),
-      executing,
-    },
-    answeredKeys(comments, self),
-  );
-  for (const { commentId, key, decision } of fold.decisions) {
-    await d.tracker.react(commentId, decision.reaction);
-    const reply = decision.next === 'status' ? statusText('', tracked, decision.record, g['required-approvals']) : decision.reply!;
-    await d.tracker.comment(item, `${reply}\n\n${replyMarker(key, decision.reaction === 'confused')}`);
-    d.log(`comment ${commentId}: ${decision.reaction}${decision.next !== 'none' ? ` (${decision.next})` : ''}`);
-  }
-  return { fold, lastCommentId: comments.reduce((m, c) => Math.max(m, c.id), 0) };
+  return l;
 }
 
-function statusText(cluster: string, t: TrackedPlan, r: PlanRecord, required: number): string {
-  const parts = [`Plan \`${shortId(t.planId)}\` (revision ${t.revision}${cluster ? `, cluster ${md(cluster)}` : ''}): ${r.state}`];
-  parts.push(`approvals ${r.approvals.length} of ${required}${r.approvals.length ? ` (${r.approvals.map((a) => `@${a.login}`).join(', ')})` : ''}`);
-  parts.push(`expires ${t.expiresAt}`);
-  if (r.skipped.length) parts.push(`skipped: ${r.skipped.map(md).join(', ')}`);
-  if (t.run) parts.push(`execution ${t.run.state}: ${md(t.run.message)}`);
+async function authorizations(
+  d: SessionDeps,
+  comments: Comment[],
+  after: number,
+): Promise<Map<string, Authorization>> {
+  const auths = new Map<string, Authorization>();
+  for (const c of comments) {
+    const login = c.login.toLowerCase();
+    if (c.id <= after || c.userType === 'Bot' || auths.has(login) || parseComment(c.body).kind === 'none')
+      continue;
+    auths.set(login, await authorize(d.octokit, d.repo, c.login, d.settings.github['allow-teams']));
+  }
+  return auths;
+}
+
+export function statusText(cluster: string, l: Ledger, required: number): string {
+  const p = l.plan!;
+  const approvals = currentApprovals(l);
+  const parts = [
+    `Plan \`${shortId(p.id)}\` (revision ${p.revision}${cluster ? `, cluster ${md(cluster)}` : ''}): ${l.state}`,
+  ];
+  parts.push(
+    `approvals ${approvals.length} of ${required}${approvals.length ? ` (${approvals.map((a) => `@${a.login}`).join(', ')})` : ''}`,
+  );
+  parts.push(`expires ${p.expiresAt}`);
+  if (l.skipped.length) parts.push(`skipped: ${l.skipped.map(md).join(', ')}`);
+  const held = l.commands
+    .filter(
+      (c) => c.revision === p.revision && (c.kind === 'pause' || c.kind === 'cancel' || c.kind === 'reject'),
+    )
+    .pop();
+  if (held && l.state !== 'approved')
+    parts.push(`/${held.kind} by @${held.login} (comment ${held.commentId}) holds`);
+  if (l.run) parts.push(`execution ${l.run.state}: ${md(l.run.message)}`);
   return parts.join('; ') + '.';
 }
 
 const METHOD_TEXT = { reboot: 'reboot', 'node-image-upgrade': 'node image upgrade (pool-wide)' } as const;
 
 /** The checklist: the plan's nodes, marked from the execution's per-node results. */
-function progressLines(t: TrackedPlan, plan?: Plan): ProgressLine[] {
-  const byName = new Map((t.run?.nodes ?? []).map((n) => [n.name, n]));
-  return t.nodes.map((name) => {
+export function progressLines(l: Ledger, plan?: Plan): ProgressLine[] {
+  const byName = new Map((l.run?.nodes ?? []).map((n) => [n.name, n]));
+  const methods = new Map((plan?.nodes ?? []).map((p) => [p.name, p.method]));
+  return (l.plan?.nodes ?? []).map((name) => {
     const n = byName.get(name);
-    const planned = plan?.nodes.find((p) => p.name === name);
-    if (!n || n.outcome === 'not-started') return { node: name, mark: 'pending', text: planned ? METHOD_TEXT[planned.method] : 'pending' };
-    if (n.outcome === 'rebooted' || n.outcome === 'already-done') return { node: name, mark: 'done', text: n.kernelAfter && n.kernelAfter !== n.kernelBefore ? `${n.kernelBefore} → ${n.kernelAfter}` : (n.detail ?? n.outcome) };
+    const method = methods.get(name);
+    if (!n || n.outcome === 'not-started')
+      return { node: name, mark: 'pending', text: method ? METHOD_TEXT[method] : 'pending' };
+    if (n.outcome === 'rebooted' || n.outcome === 'already-done')
+      return {
+        node: name,
+        mark: 'done',
+        text:
+          n.kernelAfter && n.kernelAfter !== n.kernelBefore
+            ? `${n.kernelBefore} → ${n.kernelAfter}`
+            : (n.detail ?? n.outcome),
+      };
     if (n.outcome === 'skipped') return { node: name, mark: 'skipped', text: n.detail ?? 'skipped' };
     return { node: name, mark: 'failed', text: n.detail ?? 'failed' };
   });
 }
 
-async function planAndSync(d: SessionDeps, cluster: string, item: TrackedItem | undefined, before: TrackedPlan | undefined, requestedBy?: string, force = false, afterCommentId = 0): Promise<SessionResult> {
-  const key = d.settings.github['state-key'] || undefined;
+/** The body of the item for the ledger as it is. */
+export function bodyFor(
+  ctx: Ctx,
+  report: string,
+  plan?: Plan,
+  footer?: string,
+  progress?: ProgressLine[],
+): string {
+  return renderBody({
+    cluster: ctx.cluster,
+    ledger: ctx.snap!.ledger,
+    where: ctx.where,
+    report,
+    progress: progress ?? progressLines(ctx.snap!.ledger, plan),
+    ...(footer ? { footer } : {}),
+  });
+}
+
+export function preambleFor(ctx: Ctx): string {
+  const p = ctx.snap!.ledger.plan!;
+  const g = ctx.d.settings.github;
+  return `To approve, comment \`/approve ${shortId(p.id)}\` (revision ${p.revision}, expires ${p.expiresAt}${g['required-approvals'] > 1 ? `, ${g['required-approvals']} approvals needed` : ''}). ${COMMANDS_HELP}`;
+}
+
+/** The item is closed: recorded in the ledger first, so a crash in between never leaves it open there. */
+async function closeItem(
+  ctx: Ctx,
+  item: TrackedItem,
+  ending: 'rejected' | 'cancelled',
+): Promise<SessionResult> {
+  const { d } = ctx;
+  const at = now(d).toISOString();
+  const l = await update(ctx, (x) =>
+    closedLedger(
+      {
+        ...x,
+        ...(x.run && !runFinished(x.run)
+          ? { run: { ...x.run, state: 'cancelled' as const, at, message: `${ending} by a comment` } }
+          : {}),
+      },
+      { at, by: 'reboot-pilot', how: ending },
+    ),
+  );
+  const id = shortId(l.plan!.id);
+  const audit = auditLines(l).join('\n');
+  await d.tracker.finish(
+    ctx.cluster,
+    item,
+    ending,
+    `Plan \`${id}\` ${ending}: nothing more will be done for it. The next scheduled run makes a new plan.\n\n${audit}`,
+    {},
+    `Reboot plan ${id} ${ending}\n\n${audit}`,
+  );
+  return {
+    outcome: 'closed',
+    state: ending,
+    planId: l.plan!.id,
+    number: item.number,
+    ...counts(l),
+    summary: `Reboot Pilot: plan \`${id}\` for ${md(ctx.cluster)} ${ending}.\n`,
+  };
+}
+
+/** A fresh ledger for a new item, keeping the record of the items before it. */
+function newItemLedger(ctx: Ctx, number: number, at: string): Ledger {
+  const d = ctx.d;
+  const prev = ctx.snap?.ledger;
+  const fresh = emptyLedger(`${d.repo.owner}/${d.repo.repo}`, ctx.cluster, d.tracker.kind, now(d));
+  const closed = prev?.item?.closed
+    ? [
+        {
+          number: prev.item.number,
+          closedAt: prev.item.closed.at,
+          by: prev.item.closed.by,
+          how: prev.item.closed.how,
+          lastCommentId: prev.lastCommentId,
+        },
+      ]
+    : [];
+  return {
+    ...fresh,
+    former: [...(prev?.former ?? []), ...closed].slice(-20),
+    item: { number, openedAt: at },
+  };
+}
+
+async function planAndSync(
+  ctx: Ctx,
+  item: TrackedItem | undefined,
+  requestedBy: string | undefined,
+  force: boolean,
+): Promise<SessionResult> {
+  const { d, cluster } = ctx;
   const g = d.settings.github;
   const { plan, id } = await inspectCluster(d.clients, d.settings.plan, d.log, await d.aksFacts?.());
   const at = now(d);
+  const { base, files, planText, reportRef } = writeArtifacts(d, plan, id, at);
+  const adopted = !!item && !(ctx.snap?.ledger.item?.number === item.number && !ctx.snap.ledger.item.closed);
+
+  if (!plan.nodes.length) {
+    if (!item) return { ...base, outcome: 'none', state: 'up-to-date' };
+    if (!adopted)
+      await update(ctx, (l) =>
+        closedLedger(l, { at: at.toISOString(), by: 'reboot-pilot', how: 'nothing to do' }),
+      );
+    await d.tracker.finish(
+      cluster,
+      item,
+      'nothing-to-do',
+      `Nothing needs a reboot any more: all ${plan.upToDate.length} inspected node(s) are up to date. Closing.`,
+      files,
+      `Cluster ${cluster} is up to date`,
+    );
+    return { ...base, outcome: 'closed', state: 'up-to-date', number: item.number };
+  }
+  const prev = adopted ? undefined : ctx.snap?.ledger;
+  const before = item && prev?.plan ? prev.plan : undefined;
+  const expired = !!before && at.getTime() > Date.parse(before.expiresAt);
+  const same = !!before && before.id === id && !prev!.run && !expired && !force;
+  const revision = {
+    id,
+    revision: (before?.revision ?? 0) + 1,
+    createdAt: at.toISOString(),
+    expiresAt: new Date(at.getTime() + g['plan-ttl-hours'] * 3_600_000).toISOString(),
+    ...(requestedBy ? { requestedBy } : {}),
+    afterCommentId: prev?.lastCommentId ?? 0,
+    nodes: plan.nodes.map((n) => n.name),
+  };
+  const title = `Reboot plan for ${cluster}: ${plan.nodes.length} node(s)`.slice(0, TITLE_LIMIT);
+  const message = `Reboot plan ${shortId(id)} for ${cluster} (revision ${same ? before!.revision : revision.revision})`;
+  const state = 'awaiting-approval';
+  const render = () =>
+    bodyFor(
+      ctx,
+      renderMarkdown(plan, id, { now: at, preamble: preambleFor(ctx), fullReportRef: reportRef }),
+      plan,
+    );
+  if (same) {
+    const body = render();
+    if (body !== item!.body || title !== item!.title) await d.tracker.update(item!, body, title);
+    return { ...base, outcome: 'refreshed', state, number: item!.number };
+  }
+  const fresh = (l: Ledger): Ledger => {
+    const { go: _g, run: _r, pausedFrom: _p, replanBy: _b, ...rest } = l;
+    return {
+      ...rest,
+      plan: revision,
+      state: 'awaiting-approval',
+      skipped: [],
+      approvals: l.approvals.filter((a) => a.revision === revision.revision),
+    };
+  };
+  if (!item) {
+    // The body shows the ledger about to be written (it names no item number); a crash between
+    // opening and the ledger write leaves an item the ledger never trusts.
+    const shown = { ...ctx, snap: { ledger: fresh(newItemLedger(ctx, 1, at.toISOString())) } };
+    const created = await d.tracker.open(
+      cluster,
+      title,
+      bodyFor(
+        shown,
+        renderMarkdown(plan, id, { now: at, preamble: preambleFor(shown), fullReportRef: reportRef }),
+        plan,
+      ),
+      files,
+      message,
+    );
+    await writeNew(ctx, created.number, at, fresh, planText);
+    d.log(`opened tracking ${d.tracker.kind} #${created.number} for plan ${shortId(id)}`);
+    return { ...base, outcome: 'opened', state, number: created.number };
+  }
+  if (adopted) await writeNew(ctx, item.number, at, fresh, planText);
+  else await update(ctx, fresh, planText);
+  await d.tracker.revise(cluster, item, title, render(), files, message);
+  await d.tracker.comment(
+    item,
+    revisionNote(id, revision.revision, prev, before, force ? (requestedBy ?? '') : undefined, adopted),
+  );
+  return { ...base, outcome: 'revised', state, number: item.number };
+}
+
+/** plan.json and the full report under RUNNER_TEMP (the artifact), and what every outcome reports. */
+function writeArtifacts(d: SessionDeps, plan: Plan, id: string, at: Date) {
   const dir = join(d.outDir, shortId(id));
   mkdirSync(dir, { recursive: true });
   const planText = JSON.stringify({ planId: id, plan: JSON.parse(canonicalJson(plan)) }, null, 2) + '\n';
@@ -210,145 +633,64 @@ async function planAndSync(d: SessionDeps, cluster: string, item: TrackedItem | 
   const reportFile = join(dir, 'report.md');
   writeFileSync(planFile, planText);
   writeFileSync(reportFile, fullReport);
-  const reportRef = d.tracker.kind === 'pull-request' ? 'report.md in this pull request' : 'report.md in the reboot-pilot artifact';
-  const base = { planId: id, planFile, reportFile, nodesPending: plan.nodes.length, nodesRebooted: 0, nodesFailed: 0, summary: renderMarkdown(plan, id, { now: at, fullReportRef: reportRef }) };
-  const files = { 'plan.json': planText, 'report.md': fullReport };
-
-  if (!plan.nodes.length) {
-    if (!item) return { ...base, outcome: 'none', state: 'up-to-date' };
-    await d.tracker.finish(cluster, item, 'nothing-to-do', `Nothing needs a reboot any more: all ${plan.upToDate.length} inspected node(s) are up to date. Closing.`, files, `Cluster ${cluster} is up to date`);
-    return { ...base, outcome: 'closed', state: 'up-to-date', number: item.number };
-  }
-  const expired = !!before && at.getTime() > Date.parse(before.expiresAt);
-  const same = !!before && before.planId === id && !before.run && !expired && !force;
-  const tracked: TrackedPlan = same
-    ? before!
-    : {
-        v: 1,
-        planId: id,
-        revision: (before?.revision ?? 0) + 1,
-        createdAt: at.toISOString(),
-        expiresAt: new Date(at.getTime() + g['plan-ttl-hours'] * 3_600_000).toISOString(),
-        ...(requestedBy ? { requestedBy } : {}),
-        ...(afterCommentId ? { afterCommentId } : {}),
-        nodes: plan.nodes.map((n) => n.name),
-        ...(d.tracker.kind === 'issue' ? { planFile: planText } : { planPath: d.tracker.planPath(cluster)! }),
-      };
-  if (!stateFits(tracked)) {
-    throw new UserError(`the plan for ${cluster} (${plan.nodes.length} nodes) is too large to keep in an issue body; use tracking: pull-request (the plan is committed to a branch) or narrow it with node-selector`);
-  }
-  const preamble = `To approve, comment \`/approve ${shortId(id)}\` (revision ${tracked.revision}, expires ${tracked.expiresAt}${g['required-approvals'] > 1 ? `, ${g['required-approvals']} approvals needed` : ''}). ${COMMANDS_HELP}`;
-  const body = renderBody(cluster, tracked, renderMarkdown(plan, id, { now: at, preamble, fullReportRef: reportRef }), progressLines(tracked, plan), '', key);
-  const title = `Reboot plan for ${cluster}: ${plan.nodes.length} node(s)`;
-  const message = `Reboot plan ${shortId(id)} for ${cluster} (revision ${tracked.revision})`;
-  const state = 'awaiting-approval';
-  if (!item) {
-    const created = await d.tracker.open(cluster, title, body, files, message);
-    d.log(`opened tracking ${d.tracker.kind} #${created.number} for plan ${shortId(id)}`);
-    return { ...base, outcome: 'opened', state, number: created.number };
-  }
-  if (same) {
-    // An identical body costs no write (it still changes as the report's "pending since" ages grow).
-    if (body !== item.body || title !== item.title) await d.tracker.update(item, body, title);
-    return { ...base, outcome: 'refreshed', state, number: item.number };
-  }
-  await d.tracker.revise(cluster, item, title, body, files, message);
-  const why = force
-    ? `Re-planned${requestedBy ? ` for @${requestedBy}` : ''}`
-    : before && before.planId === id
-      ? before.run
-        ? `The execution of the previous revision ended (${before.run.state}); a new revision of the same plan`
-        : 'The previous revision expired; a new revision of the same plan'
-      : 'The cluster changed';
-  // Nodes an earlier execution left cordoned are not forgotten with the revision that left them.
-  const cordoned = before?.run?.leftCordoned ?? [];
-  const left = cordoned.length ? ` Still cordoned by the previous revision's execution: ${cordoned.map(md).join(', ')} (this plan's run uncordons them after their reboot, or \`kubectl uncordon\` them).` : '';
-  await d.tracker.comment(item, `${why}: plan \`${shortId(id)}\` (revision ${tracked.revision}) replaces \`${before ? shortId(before.planId) : 'none'}\` (revision ${before?.revision ?? 0}). Earlier approvals are discarded.${left}`);
-  return { ...base, outcome: 'revised', state, number: item.number };
+  const reportRef =
+    d.tracker.kind === 'pull-request'
+      ? 'report.md in this pull request'
+      : 'report.md in the reboot-pilot artifact';
+  const summary = renderMarkdown(plan, id, { now: at, fullReportRef: reportRef });
+  const base = {
+    planId: id,
+    planFile,
+    reportFile,
+    nodesPending: plan.nodes.length,
+    nodesRebooted: 0,
+    nodesFailed: 0,
+    summary,
+  };
+  return { base, files: { 'plan.json': planText, 'report.md': fullReport }, planText, reportRef };
 }
 
-/** Keeps the per-node results of earlier runs of this plan where this run only saw "done earlier". */
-function mergeRuns(prev: TrackedRun['nodes'], now: ExecutionResult['nodes']): TrackedRun['nodes'] {
-  return now.map((n) => {
-    const old = prev.find((p) => p.name === n.name);
-    const { bootIdBefore: _b, bootIdAfter: _a, ...rest } = n;
-    if (old && (n.outcome === 'already-done' || n.outcome === 'not-started')) return old;
-    return { ...rest, timings: rest.timings as Record<string, number> };
-  });
+/** The comment that announces a new revision: why, what it replaces, what is still cordoned. */
+function revisionNote(
+  id: string,
+  revision: number,
+  prev: Ledger | undefined,
+  before: Ledger['plan'],
+  replanFor: string | undefined,
+  adopted: boolean,
+): string {
+  const why = adopted
+    ? 'Reboot Pilot now keeps its record in the cluster'
+    : replanFor !== undefined
+      ? `Re-planned${replanFor ? ` for @${replanFor}` : ''}`
+      : before && before.id === id
+        ? prev?.run
+          ? `The execution of the previous revision ended (${prev.run.state}); a new revision of the same plan`
+          : 'The previous revision expired; a new revision of the same plan'
+        : 'The cluster changed';
+  const cordoned = prev?.run?.leftCordoned ?? [];
+  const left = cordoned.length
+    ? ` Still cordoned by the previous revision's execution: ${cordoned.map(md).join(', ')} (this plan's run uncordons them after their reboot, or \`kubectl uncordon\` them).`
+    : '';
+  const replaced = before ? shortId(before.id) : 'none';
+  return `${why}: plan \`${shortId(id)}\` (revision ${revision}) replaces \`${replaced}\` (revision ${before?.revision ?? 0}). Earlier approvals are discarded.${left}`;
 }
 
-async function execute(d: SessionDeps, cluster: string, item: TrackedItem, tracked: TrackedPlan, auths: Map<string, Authorization>): Promise<SessionResult> {
-  // The approved plan and nothing else: its content must hash to the ID the approvals named.
-  const source = tracked.planPath ? `${tracked.planPath} on the plan branch` : `the plan kept in #${item.number}`;
-  const text = tracked.planPath ? await d.tracker.readFile(cluster, tracked.planPath) : tracked.planFile;
-  if (!text) throw new UserError(`#${item.number} keeps no plan file for plan ${shortId(tracked.planId)}; comment /replan`);
-  const pf = readPlanFile(text, source);
-  if (pf.planId !== tracked.planId) throw new UserError(`${source} is plan ${shortId(pf.planId)}, not the approved plan ${shortId(tracked.planId)}; comment /replan`);
-
-  const report = reportOf(item.body);
-  const live: TrackedPlan = { ...tracked, run: { state: 'executing', at: now(d).toISOString(), message: `executing${d.runUrl ? ` in ${d.runUrl}` : ''}`, nodes: tracked.run?.nodes ?? [], leftCordoned: tracked.run?.leftCordoned ?? [] } };
-  const lines = new Map(progressLines(live, pf.plan).map((l) => [l.node, l]));
-  // Body writes are serialized and throttled; node ends and the final state always go out.
-  let chain = Promise.resolve();
-  let last = 0;
-  let dirty = false;
-  const write = (force: boolean) => {
-    dirty = true;
-    if (!force && Date.now() - last < d.settings.github['progress-interval'] * 1000) return chain;
-    last = Date.now();
-    chain = chain
-      .then(async () => {
-        if (!dirty) return;
-        dirty = false;
-        await d.tracker.update(item, renderBody(cluster, live, report, [...lines.values()], `_Execution: ${md(live.run!.message)}_`, d.settings.github['state-key'] || undefined));
-      })
-      .catch((e: unknown) => d.log(`could not update #${item.number}: ${(e as Error).message}`));
-    return chain;
-  };
-  const onEvent = (e: ExecEvent) => {
-    const name = e.type === 'node-end' ? e.report.name : e.node;
-    if (e.type === 'node-start') lines.set(name, { node: name, mark: 'running', text: 'started' });
-    else if (e.type === 'step') lines.set(name, { node: name, mark: 'running', text: `${e.step}${e.detail ? `: ${e.detail}` : ''}` });
-    else if (e.type === 'waiting') {
-      lines.set(name, { node: name, mark: 'running', text: `waiting for ${e.what} (${Math.round(e.sinceMs / 1000)}s)` });
-      d.log(`waiting for ${e.what} (${Math.round(e.sinceMs / 1000)}s so far)`);
-    }
-    else {
-      live.run!.nodes = mergeRuns(live.run!.nodes, [e.report]).concat(live.run!.nodes.filter((n) => n.name !== name));
-      const [l] = progressLines({ ...live, nodes: [name] }, pf.plan);
-      lines.set(name, l!);
-    }
-    void write(e.type === 'node-end');
-  };
-  // Between nodes, the comments are read again: /pause, /cancel, /skip and withdrawn approvals take effect there.
-  const interrupt = async (node: string): Promise<Interruption | undefined> => {
-    const r = (await answerComments(d, item, live, auths, true)).fold.record;
-    if (r.state === 'cancelled') return { action: 'cancel', reason: 'cancelled by a /cancel comment' };
-    if (r.state === 'paused') return { action: 'pause', reason: 'paused by a /pause comment; /resume continues' };
-    if (r.state !== 'approved') return { action: 'pause', reason: `the plan is no longer approved (${r.state}: an approval was withdrawn or expired)` };
-    if (r.skipped.includes(node)) return { action: 'skip', reason: 'skipped by a /skip comment' };
-    return undefined;
-  };
-  // The body says "executing" from the first event on: a run that cannot start (the lock is held,
-  // another cluster) leaves the plan's state as it was.
-  let result: ExecutionResult;
-  try {
-    result = await runPlan(d.clients, pf, { plan: d.settings.plan, execute: d.settings.execute, log: d.log, onEvent, interrupt, ...(await d.extras?.()) });
-  } catch (e) {
-    // It could not start or continue (the lock is held, another cluster): the plan stays approved
-    // and says why; the body is left to whoever holds the lock.
-    await d.tracker.comment(item, `Execution of plan \`${shortId(tracked.planId)}\` could not run: ${md((e as Error).message)}`);
-    throw e;
-  }
-  live.run = { state: result.state, at: now(d).toISOString(), message: result.message, nodes: mergeRuns(live.run!.nodes, result.nodes), leftCordoned: result.leftCordoned };
-  for (const l of progressLines(live, pf.plan)) lines.set(l.node, l);
-  await write(true);
-  const table = renderResultMarkdown(cluster, { planId: result.planId, state: result.state, message: result.message, leftCordoned: result.leftCordoned, nodes: live.run.nodes });
-  const files = { 'result.md': table, 'result.json': JSON.stringify({ planId: result.planId, ...live.run }, null, 2) + '\n' };
-  const message = `Reboot plan ${shortId(tracked.planId)} for ${cluster}: ${result.state}`;
-  if (result.state === 'completed') await d.tracker.finish(cluster, item, 'completed', `${table}\nAll done. Closing.`, files, message);
-  else if (result.state === 'cancelled') await d.tracker.finish(cluster, item, 'cancelled', `${table}\nCancelled. Closing.`, files, message);
-  else if (result.state === 'paused') await d.tracker.comment(item, `${table}\nPaused: ${md(result.message)}. ${/comment/.test(result.message) ? 'Comment `/resume` to continue.' : 'The next scheduled run continues, or comment `/resume`.'}`);
-  else await d.tracker.comment(item, `${table}\nStopped. Look at the node named above; \`/replan\` makes a new plan from the cluster as it is now.`);
-  return { outcome: 'executed', state: result.state, planId: tracked.planId, number: item.number, ...counts(live), summary: table };
+async function writeNew(
+  ctx: Ctx,
+  number: number,
+  at: Date,
+  fresh: (l: Ledger) => Ledger,
+  planText: string,
+): Promise<void> {
+  const first = fresh(newItemLedger(ctx, number, at.toISOString()));
+  const r = await ctx.store.update(
+    (s) => ({
+      ledger: s ? fresh(newItemLedger({ ...ctx, snap: s }, number, at.toISOString())) : first,
+      planFile: planText,
+      out: true,
+    }),
+    ctx.snap ?? 'none',
+  );
+  ctx.snap = r.snapshot;
 }

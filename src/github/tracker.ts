@@ -4,6 +4,23 @@
 import type { Octokit, Repo } from './octokit.ts';
 import { UserError } from '../kube/client.ts';
 import { isTracking } from './body.ts';
+import { fitMarkdown } from '../report/fit.ts';
+import { GITHUB_BODY_LIMIT } from '../report/markdown.ts';
+
+/**
+ * GitHub's 422 for a body or title over its limit, as the documented message (the action keeps
+ * its bodies under the limits; this names the cause if one ever is not).
+ */
+async function limited<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    const err = e as { status?: number; response?: { data?: { errors?: { field?: string; message?: string }[] } } };
+    const over = err.status === 422 ? err.response?.data?.errors?.find((x) => /too long/i.test(x.message ?? '')) : undefined;
+    if (!over) throw e;
+    throw new UserError(`GitHub refused ${what}: its ${over.field ?? 'body'} is over GitHub's limit (65,536 characters for a body, 256 for a title). Reboot Pilot keeps within them, so please report this; the record in the cluster is unaffected`);
+  }
+}
 
 export const LABEL = 'reboot-pilot';
 
@@ -20,6 +37,7 @@ export interface Comment {
   id: number;
   body: string;
   login: string;
+  userId: number;
   userType: string;
   createdAt: string;
   updatedAt: string;
@@ -33,6 +51,8 @@ export type Ending = 'completed' | 'nothing-to-do' | 'cancelled' | 'rejected';
 export interface Tracker {
   readonly kind: 'issue' | 'pull-request';
   find(cluster: string): Promise<TrackedItem | undefined>;
+  /** The item the ledger names, as it is on GitHub now, and when it was ever closed. */
+  get(number: number): Promise<TrackedItem & { open: boolean; closings: { at: string; by: string }[] }>;
   /** Opens the item; PR mode commits `files` to the plan branch first. Returns its number. */
   open(cluster: string, title: string, body: string, files: PlanFiles, message: string): Promise<TrackedItem>;
   /** A new plan revision on an open item: PR mode commits the new files. */
@@ -76,11 +96,20 @@ abstract class Base {
 
   async comments(item: TrackedItem): Promise<Comment[]> {
     const all = await this.octokit.paginate(this.octokit.rest.issues.listComments, { ...this.r, issue_number: item.number, per_page: 100 });
-    return all.map((c) => ({ id: c.id, body: c.body ?? '', login: c.user?.login ?? '', userType: c.user?.type ?? 'User', createdAt: c.created_at, updatedAt: c.updated_at }));
+    return all.map((c) => ({ id: c.id, body: c.body ?? '', login: c.user?.login ?? '', userId: c.user?.id ?? 0, userType: c.user?.type ?? 'User', createdAt: c.created_at, updatedAt: c.updated_at }));
+  }
+
+  async get(number: number): Promise<TrackedItem & { open: boolean; closings: { at: string; by: string }[] }> {
+    const i = (await this.octokit.rest.issues.get({ ...this.r, issue_number: number })).data;
+    // Closed and reopened between two runs: only the item's events remember it.
+    const events = await this.octokit.paginate(this.octokit.rest.issues.listEvents, { ...this.r, issue_number: number, per_page: 100 });
+    const closings = events.filter((e) => e.event === 'closed').map((e) => ({ at: e.created_at, by: ('actor' in e && e.actor ? e.actor.login : 'unknown') }));
+    return { number, body: i.body ?? '', url: i.html_url, title: i.title, ...(i.user ? { author: i.user.login } : {}), open: i.state === 'open', closings };
   }
 
   async comment(item: TrackedItem, body: string): Promise<void> {
-    await this.octokit.rest.issues.createComment({ ...this.r, issue_number: item.number, body });
+    const fitted = fitMarkdown(body, GITHUB_BODY_LIMIT - 100, "_(cut to fit GitHub's 65,536-character comment limit; the full text is in the run's artifact, or the pull request's files)_");
+    await limited(`a comment on #${item.number}`, () => this.octokit.rest.issues.createComment({ ...this.r, issue_number: item.number, body: fitted }));
   }
 
   async react(commentId: number, content: '+1' | '-1' | 'rocket' | 'eyes' | 'confused'): Promise<void> {
@@ -88,7 +117,7 @@ abstract class Base {
   }
 
   async update(item: TrackedItem, body: string, title?: string): Promise<void> {
-    await this.octokit.rest.issues.update({ ...this.r, issue_number: item.number, body, ...(title ? { title } : {}) });
+    await limited(`the body of #${item.number}`, () => this.octokit.rest.issues.update({ ...this.r, issue_number: item.number, body, ...(title ? { title } : {}) }));
     item.body = body;
   }
 }
@@ -232,7 +261,10 @@ export class PullRequestTracker extends Base implements Tracker {
         return;
       }
       try {
-        await this.octokit.rest.pulls.merge({ ...this.r, pull_number: item.number, merge_method: 'merge', commit_title: message, ...(this.head ? { sha: this.head } : {}) });
+        // The title is the first line; the rest (who approved, which commands) is the commit message's body.
+        const [title = message, ...rest] = message.split('\n');
+        const body = rest.join('\n').trim();
+        await this.octokit.rest.pulls.merge({ ...this.r, pull_number: item.number, merge_method: 'merge', commit_title: title, ...(body ? { commit_message: body } : {}), ...(this.head ? { sha: this.head } : {}) });
         return;
       } catch (e) {
         // Branch protection, a conflict: the result is committed on the branch either way; say so and leave the PR open.

@@ -1,6 +1,8 @@
 // Every string that comes from the cluster (names, labels, kernels, package names, PDB names)
 // goes through one of these before it reaches Markdown or a terminal: a node name like
 // "x](https://evil)" or "@org/team" must render as text, never as a link, HTML or a mention.
+// Mentions: GitHub decodes entities (&#64;) and backslash escapes before it links mentions, so
+// neither stops one; a word joiner (U+2060) right after the @ does, and reads the same.
 
 /** For Markdown text and table cells: backslash escapes first, then entities (so an entity's "#" stays). */
 export function md(s: string): string {
@@ -18,7 +20,7 @@ export function term(s: string): string {
 }
 
 function entities(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;').replace(/@/g, '&#64;');
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;').replace(/@/g, '@\u2060');
 }
 
 function stripControl(s: string): string {

@@ -5,6 +5,7 @@
 import type { Plan, PlanNode } from '../plan/types.ts';
 import { shortId } from '../plan/canonical.ts';
 import { md, html } from './escape.ts';
+import { fitMarkdown } from './fit.ts';
 
 export const GITHUB_BODY_LIMIT = 65_536;
 
@@ -48,7 +49,7 @@ export function renderMarkdown(plan: Plan, id: string, o: MarkdownOptions): stri
     const text = render(plan, id, o, level);
     if (text.length <= limit) return text;
   }
-  return render(plan, id, o, { packages: false, details: 0, rows: 0 }).slice(0, limit);
+  return fitMarkdown(render(plan, id, o, { packages: false, details: 0, rows: 0 }), limit, '_(report cut to fit GitHub\'s body limit)_');
 }
 
 function render(plan: Plan, id: string, o: MarkdownOptions, lv: Level): string {
@@ -166,7 +167,7 @@ function nodeDetails(n: PlanNode, now: Date, packages: boolean): string[] {
   }
   if (n.evictions.length) {
     const pods = n.evictions.reduce((a, e) => a + e.pods, 0);
-    out.push(`- Evicts ${pods} pod${pods === 1 ? '' : 's'}: ${n.evictions.map((e) => `${md(e.namespace)}/${md(e.name)} (${e.kind}${e.pods > 1 ? ` ×${e.pods}` : ''})`).join(', ')}`);
+    out.push(`- Evicts ${pods} pod${pods === 1 ? '' : 's'}: ${n.evictions.map((e) => `${md(e.namespace)}/${md(e.name)} (${md(e.kind)}${e.pods > 1 ? ` ×${e.pods}` : ''})`).join(', ')}`);
   } else {
     out.push('- Evicts nothing (DaemonSet and mirror pods stay)');
   }

@@ -25,7 +25,7 @@ export interface ActionRun {
 
 let serial = 0;
 
-export async function runAction(o: { dir: string; event: ActionEvent; env?: Record<string, string>; inputs?: Record<string, string>; onOutput?: (chunk: string) => void }): Promise<ActionRun> {
+export async function runAction(o: { dir: string; event: ActionEvent; env?: Record<string, string>; inputs?: Record<string, string>; onOutput?: (chunk: string) => void; signal?: AbortSignal }): Promise<ActionRun> {
   const n = `${process.pid}-${++serial}`;
   const out = join(o.dir, `output-${n}`);
   const eventPath = join(o.dir, `event-${n}.json`);
@@ -45,7 +45,9 @@ export async function runAction(o: { dir: string; event: ActionEvent; env?: Reco
   };
   for (const [k, v] of Object.entries(o.inputs ?? {})) env[`INPUT_${k.toUpperCase()}`] = v;
   const t0 = performance.now();
-  const child = spawn(process.execPath, [ACTION], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  // `signal` kills the job as a cancelled runner or an OOM would: SIGKILL, no cleanup.
+  const child = spawn(process.execPath, [ACTION], { stdio: ['ignore', 'pipe', 'pipe'], env, ...(o.signal ? { signal: o.signal, killSignal: 'SIGKILL' as const } : {}) });
+  child.on('error', () => undefined);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => {

@@ -106,7 +106,13 @@ export interface FakeUser {
   type?: 'User' | 'Bot' | 'Organization';
   /** role_name on the repository: admin, maintain, write, triage, read (none: not a collaborator). */
   role?: 'admin' | 'maintain' | 'write' | 'triage' | 'read' | 'none';
+  /** A custom repository role: GitHub reports its name as role_name and its base role only in user.permissions. */
+  customRole?: string;
 }
+
+/** GitHub's documented limits: bodies of issues, pull requests and comments, and titles. */
+export const BODY_LIMIT = 65_536;
+export const TITLE_LIMIT = 256;
 
 export interface GitIdentity {
   name: string;
@@ -170,6 +176,8 @@ export class FakeGitHub {
   readonly owner: string;
   readonly repo: string;
   readonly violations: string[] = [];
+  /** Requests refused for GitHub's limits (422), with the body GitHub answers. */
+  readonly rejected: { key: string; status: number; body: Json }[] = [];
   readonly requests: { method: string; path: string; status: number }[] = [];
   url = '';
   private server: Server | undefined;
@@ -178,6 +186,8 @@ export class FakeGitHub {
   readonly issues = new Map<number, Json>();
   readonly comments = new Map<number, Json & { issue: number }>();
   readonly reactions: { subject: number; content: string; user: string }[] = [];
+  /** Issue events (closed, reopened) as GET .../issues/{n}/events lists them. */
+  readonly events: { issue: number; id: number; event: string; actor: string; at: string }[] = [];
   readonly teams = new Map<string, Set<string>>();
   /** The login the token belongs to (the action's identity). */
   readonly actor: string;
@@ -440,13 +450,29 @@ export class FakeGitHub {
   }
 
   /** Opens or closes an issue or pull request; a pull request's tips freeze as it closes. */
-  private setState(number: number, state: unknown): void {
+  private setState(number: number, state: unknown, actor = this.actor): void {
     const issue = this.issues.get(number)!;
     const pr = this.pulls.get(number);
     if (pr) this.tips(pr);
+    if (issue.state !== state) this.events.push({ issue: number, id: this.nextId++, event: state === 'closed' ? 'closed' : 'reopened', actor, at: new Date().toISOString() });
     issue.state = state;
     issue.closed_at = state === 'closed' ? new Date().toISOString() : null;
     if (pr) this.tips(pr);
+  }
+
+  /** A user closes or reopens an issue or pull request in the web UI (triage can). */
+  byHand(number: number, login: string, state: 'open' | 'closed'): void {
+    if (!this.users.has(login.toLowerCase())) throw new Error(`unknown fake user ${login}`);
+    this.setState(number, state, login);
+    this.issues.get(number)!.updated_at = new Date().toISOString();
+  }
+
+  /** GitHub's 422 for a body or title over its limit, as the API answers it; undefined when within. */
+  private tooLong(resource: string, body: Json): Json | undefined {
+    const errors: Json[] = [];
+    if (typeof body.body === 'string' && body.body.length > BODY_LIMIT) errors.push({ resource, code: 'custom', field: 'body', message: `body is too long (maximum is ${BODY_LIMIT} characters)` });
+    if (typeof body.title === 'string' && body.title.length > TITLE_LIMIT) errors.push({ resource, code: 'custom', field: 'title', message: `title is too long (maximum is ${TITLE_LIMIT} characters)` });
+    return errors.length ? { message: 'Validation Failed', errors, documentation_url: 'https://docs.github.com/rest' } : undefined;
   }
 
   /** Why GitHub refuses to reopen pull request `number`, if it does. */
@@ -713,7 +739,26 @@ export class FakeGitHub {
       this.violations.push(`${key}: ${what} is not implemented by the fake`);
       send(501, { message: 'not implemented by the fake' });
     };
+    const limited: Record<string, string> = {
+      'POST /repos/{owner}/{repo}/issues': 'Issue',
+      'PATCH /repos/{owner}/{repo}/issues/{issue_number}': 'Issue',
+      'POST /repos/{owner}/{repo}/issues/{issue_number}/comments': 'IssueComment',
+      'PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}': 'IssueComment',
+      'POST /repos/{owner}/{repo}/pulls': 'PullRequest',
+      'PATCH /repos/{owner}/{repo}/pulls/{pull_number}': 'PullRequest',
+    };
+    const over = limited[key] ? this.tooLong(limited[key], body) : undefined;
+    if (over) {
+      this.rejected.push({ key, status: 422, body: over });
+      return send(422, over);
+    }
     switch (key) {
+      case 'GET /repos/{owner}/{repo}/issues/{issue_number}/events': {
+        const n = Number(p.issue_number);
+        if (!this.issues.has(n)) return notFound();
+        const list = this.events.filter((e) => e.issue === n).map((e) => ({ id: e.id, node_id: `SCE_${e.id}`, url: `${this.repoUrl()}/issues/events/${e.id}`, actor: this.user(e.actor), event: e.event, commit_id: null, commit_url: null, created_at: e.at, performed_via_github_app: null, state_reason: null }));
+        return this.page(list, u, send);
+      }
       case 'GET /repos/{owner}/{repo}/issues': {
         const state = q.get('state') ?? 'open';
         const labels = (q.get('labels') ?? '').split(',').filter(Boolean);
@@ -733,9 +778,8 @@ export class FakeGitHub {
         const pr = this.pulls.get(Number(p.issue_number));
         if (pr && body.state === 'open' && this.cannotReopen(pr.number)) return fail(422, 'Validation Failed', [{ resource: 'Issue', field: 'state', code: 'custom', message: this.cannotReopen(pr.number)! }]);
         if (pr) this.tips(pr);
-        for (const k of ['title', 'body', 'state', 'state_reason'] as const) if (k in body) i[k] = body[k];
-        if (body.state === 'closed') i.closed_at = new Date().toISOString();
-        if (body.state === 'open') i.closed_at = null;
+        for (const k of ['title', 'body', 'state_reason'] as const) if (k in body) i[k] = body[k];
+        if (body.state !== undefined) this.setState(Number(p.issue_number), body.state);
         i.updated_at = new Date().toISOString();
         return send(200, i);
       }
@@ -771,8 +815,9 @@ export class FakeGitHub {
         if (!u || u.type === 'Organization') return send(404, { message: 'Not Found', documentation_url: '' });
         const role = u.role ?? 'none';
         const permission = role === 'maintain' ? 'write' : role === 'triage' ? 'read' : role;
-        const user = { ...this.user(u.login), permissions: this.permissions(role), role_name: role };
-        return send(200, { permission, role_name: role, user });
+        const roleName = u.customRole ?? role;
+        const user = { ...this.user(u.login), permissions: this.permissions(role), role_name: roleName };
+        return send(200, { permission, role_name: roleName, user });
       }
       case 'GET /orgs/{org}/teams/{team_slug}/memberships/{username}': {
         const members = this.teams.get(p.team_slug!);

@@ -19,7 +19,7 @@ import { BOOT_TIME, ubuntuUpToDate } from '../fixtures/hosts.ts';
 import { FakeGitHub } from '../harness/github.ts';
 import { applyProductRbac } from '../harness/workloads.ts';
 import { runAction, type ActionEvent } from '../harness/action.ts';
-import { readTrackedPlan } from '../../src/github/body.ts';
+import { Ledger, LEDGER_KEY, LEDGER_NAME } from '../../src/ledger/record.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const NEW_KERNEL = '5.15.0-1300-azure';
@@ -77,7 +77,6 @@ function job(event: ActionEvent, mode: string, kubeconfig: string, inputs: Recor
       kubeconfig,
       'cluster-name': 'prod-cluster',
       'github-token': 'ghs_not-a-real-token',
-      'state-key': 'a-test-state-key-of-enough-length',
       'probe-timeout': '20',
       soak: '0',
       'lock-ttl': '5',
@@ -88,8 +87,12 @@ function job(event: ActionEvent, mode: string, kubeconfig: string, inputs: Recor
   });
 }
 
-const runState = () =>
-  readTrackedPlan(gh.issues.get(1)!.body as string, 'a-test-state-key-of-enough-length')?.run;
+/** The execution as the cluster's record (the ledger) holds it: the body is only a view. */
+async function runState() {
+  const core = cluster.kc.makeApiClient(k8s.CoreV1Api);
+  const cm = await core.readNamespacedConfigMap({ name: LEDGER_NAME, namespace: 'kube-system' });
+  return Ledger.parse(JSON.parse(cm.data![LEDGER_KEY]!)).run;
+}
 
 test('the plan identity plans and decides; only the environment job reboots, also to continue', async () => {
   const watcher = new InvariantWatcher(cluster);
@@ -124,7 +127,7 @@ test('the plan identity plans and decides; only the environment job reboots, als
   if (next.code === 0) assert.equal(next.outputs.state, 'executing', output);
   else assert.match(output, /RBAC denied: the identity may not "(create|update)" leases/);
   assert.equal(sim.reboots.length, 1, 'the plan identity rebooted nothing');
-  assert.equal(runState()?.state, 'paused', 'the execution is neither failed nor ended');
+  assert.equal((await runState())?.state, 'paused', 'the execution is neither failed nor ended');
 
   // The execute job, as the workflow starts it for a due continuation: the second node.
   const rest = await job(schedule, 'execute', rebooting, { 'expect-plan-id': id });

@@ -16,7 +16,7 @@ import { FakeGitHub } from '../harness/github.ts';
 import { applyProductRbac, guardedDeployment } from '../harness/workloads.ts';
 import { MERGE_PATCH as MERGE } from '../../src/kube/client.ts';
 import { ANN } from '../../src/execute/progress.ts';
-import { readTrackedPlan } from '../../src/github/body.ts';
+import { Ledger, LEDGER_KEY, LEDGER_NAME } from '../../src/ledger/record.ts';
 import { runAction, type ActionEvent } from '../harness/action.ts';
 
 
@@ -90,7 +90,12 @@ async function annotated(): Promise<string[]> {
   return (await core.listNode()).items.filter((n) => Object.keys(n.metadata?.annotations ?? {}).some((k) => k === ANN.step)).map((n) => n.metadata!.name!);
 }
 
-const idOf = (number: number) => readTrackedPlan(gh.issues.get(number)!.body as string)!.planId;
+/** The ledger as the cluster keeps it (read with the test's admin identity). */
+async function ledger(): Promise<Ledger> {
+  const cm = await core.readNamespacedConfigMap({ name: LEDGER_NAME, namespace: 'kube-system' });
+  return Ledger.parse(JSON.parse(cm.data![LEDGER_KEY]!));
+}
+const idOf = async (_number: number) => (await ledger()).plan!.id;
 
 before(async () => {
   cluster = await startCluster({ users: [{ name: 'reboot-pilot' }] });
@@ -112,6 +117,8 @@ after(async () => {
 });
 
 beforeEach(async () => {
+  // Each test is a new repository: its cluster starts without a record.
+  await core.deleteNamespacedConfigMap({ name: LEDGER_NAME, namespace: 'kube-system' }).catch(() => undefined);
   gh = new FakeGitHub({ users: USERS });
   api = await gh.start();
   watcher = new InvariantWatcher(cluster);
@@ -139,7 +146,7 @@ test('issue mode: spoofed and invalid commands are refused with a reply and exec
   assert.equal(first.code, 0, first.stdout + first.stderr);
   assert.equal(first.outputs['issue-number'], '1');
   assert.equal(first.outputs.state, 'awaiting-approval');
-  const id = idOf(1);
+  const id = (await idOf(1));
   const short = id.slice(0, 12);
   assert.equal(first.outputs['plan-id'], id);
 
@@ -178,8 +185,8 @@ test('issue mode: spoofed and invalid commands are refused with a reply and exec
   assert.match(answerTo(replan.comment.id).reply!, /needs write permission/, 'a triager cannot replan either');
   const replan2 = await say(1, 'carol', '/replan', approvals);
   assert.equal(replan2.run.code, 0, replan2.run.stderr);
-  assert.equal(readTrackedPlan(gh.issues.get(1)!.body as string)!.revision, 2);
-  assert.equal(idOf(1), id, 'the cluster did not change: the same plan, a new revision');
+  assert.equal((await ledger()).plan!.revision, 2);
+  assert.equal((await idOf(1)), id, 'the cluster did not change: the same plan, a new revision');
   const late = await say(1, 'alice', `/approve ${short}`, approvals);
   assert.match(answerTo(late.comment.id).reply!, /Approval 1 of 2 counted/, "bob's approval of revision 1 does not count");
 
@@ -249,7 +256,7 @@ test('/pause during an execution stops it between nodes; /resume continues in a 
   pend(nodes[0]!, nodes[2]!);
   const first = await schedule();
   const number = Number(first.outputs['issue-number']);
-  const id = idOf(number);
+  const id = (await idOf(number));
   const reboots = sim.reboots.length;
   const c = gh.comment(number, 'bob', `/approve ${id.slice(0, 12)}`) as { id: number };
   const running = action({ name: 'issue_comment', actor: 'bob', payload: { action: 'created', issue: { number }, comment: { id: c.id } } });
@@ -268,7 +275,7 @@ test('/pause during an execution stops it between nodes; /resume continues in a 
   // A schedule meanwhile leaves a paused execution alone (no new revision, no reboot).
   const sched = await schedule();
   assert.equal(sched.outputs.state, 'paused');
-  assert.equal(readTrackedPlan(gh.issues.get(number)!.body as string)!.revision, 1);
+  assert.equal((await ledger()).plan!.revision, 1);
 
   const resume = await say(number, 'alice', '/resume');
   assert.equal(resume.run.code, 0, resume.run.stdout + resume.run.stderr);
@@ -286,7 +293,7 @@ test('a gate pauses an approved plan (max-nodes 1 per run); the next scheduled r
   const first = await schedule(gate);
   const number = Number(first.outputs['issue-number']);
   const reboots = sim.reboots.length;
-  const go = await say(number, 'bob', `/approve ${idOf(number).slice(0, 12)}`, gate);
+  const go = await say(number, 'bob', `/approve ${(await idOf(number)).slice(0, 12)}`, gate);
   assert.equal(go.run.outputs.state, 'paused');
   assert.equal(go.run.outputs['nodes-rebooted'], '1');
   assert.match([...gh.comments.values()].pop()!.body as string, /Paused: max\\-nodes reached.*The next scheduled run continues, or comment `\/resume`\./s);
@@ -296,14 +303,14 @@ test('a gate pauses an approved plan (max-nodes 1 per run); the next scheduled r
   assert.equal(next.outputs['nodes-rebooted'], '2');
   assert.equal(sim.reboots.length, reboots + 2);
   assert.equal(gh.issues.get(number)!.state, 'closed');
-  assert.equal(readTrackedPlan(gh.issues.get(number)!.body as string)!.revision, 1, 'the approved revision was executed, not replaced');
+  assert.equal((await ledger()).plan!.revision, 1, 'the approved revision was executed, not replaced');
 });
 
 test('environment gate: a decide job only answers, the schedule does not execute a never-started approved plan, an execute job does; a look-alike issue by a user is ignored', async () => {
   pend(nodes[0]!);
   const first = await schedule();
   const number = Number(first.outputs['issue-number']);
-  const id = idOf(number);
+  const id = (await idOf(number));
   // bob copies the tracking body into an issue of his own: it is not the action's, so it is ignored.
   const fake = gh.openIssue('bob', 'Reboot plan for aks-prod: 1 node(s)', gh.issues.get(number)!.body as string, ['reboot-pilot']) as { number: number };
   const onFake = await say(fake.number, 'bob', `/approve ${id.slice(0, 12)}`);
@@ -319,7 +326,7 @@ test('environment gate: a decide job only answers, the schedule does not execute
   assert.equal(morning.code, 0, morning.stdout + morning.stderr);
   assert.equal(morning.outputs.state, 'approved');
   assert.equal(sim.reboots.length, reboots, 'the schedule does not bypass the environment gate');
-  assert.equal(readTrackedPlan(gh.issues.get(number)!.body as string)!.revision, 1);
+  assert.equal((await ledger()).plan!.revision, 1);
   // The reviewer approves the environment: the execute job (same event) runs the plan.
   const exec = await action({ name: 'issue_comment', actor: 'bob', payload: { action: 'created', issue: { number }, comment: { id: approval.comment.id } } }, { MODE: 'execute' });
   assert.equal(exec.code, 0, exec.stdout + exec.stderr);
@@ -346,7 +353,7 @@ test('an approved plan that cannot start (another execution holds the lock) says
   pend(nodes[1]!);
   const first = await schedule();
   const number = Number(first.outputs['issue-number']);
-  const before = readTrackedPlan(gh.issues.get(number)!.body as string)!;
+  const before = await ledger();
   // Another executor holds the run lock (a Lease in the product's namespace), renewed just now.
   const coord = cluster.kc.makeApiClient(k8s.CoordinationV1Api);
   // Earlier runs leave the released Lease object behind: start from none.
@@ -357,11 +364,13 @@ test('an approved plan that cannot start (another execution holds the lock) says
   });
   try {
     const reboots = sim.reboots.length;
-    const go = await say(number, 'bob', `/approve ${before.planId.slice(0, 12)}`);
+    const go = await say(number, 'bob', `/approve ${before.plan!.id.slice(0, 12)}`);
     assert.notEqual(go.run.code, 0, 'the job fails: the plan could not run');
     assert.match([...gh.comments.values()].pop()!.body as string, /could not run: another execution holds the lock kube\\-system\/reboot\\-pilot/);
     assert.equal(sim.reboots.length, reboots);
-    assert.deepEqual(readTrackedPlan(gh.issues.get(number)!.body as string), before, 'the body still describes the plan as approved-not-started');
+    const after = await ledger();
+    assert.equal(after.state, 'approved');
+    assert.equal(after.run, undefined, 'the ledger still records the plan as approved-not-started');
   } finally {
     await coord.deleteNamespacedLease({ name: 'reboot-pilot', namespace: 'kube-system' });
   }

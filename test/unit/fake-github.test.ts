@@ -242,3 +242,29 @@ test('pull requests: closed ones do not merge, merge commits, conflicts, and bra
   assert.deepEqual((await octokit.rest.pulls.list({ ...repo, state: 'all', per_page: 2 })).data.map((p) => p.number), [stale.number, notes.number]);
   assert.deepEqual(gh.violations, []);
 });
+
+test("GitHub's documented limits: bodies over 65,536 characters and titles over 256 are refused with GitHub's 422; custom roles report their base role only in user.permissions; closings are issue events", async () => {
+  const repo = { owner: 'contoso', repo: 'platform' };
+  const big = 'x'.repeat(65_537);
+  const refused = async (call: Promise<unknown>, field: string) => {
+    const e = (await call.then(() => undefined, (x: unknown) => x)) as { status: number; response: { data: { message: string; errors: { field: string; message: string }[] } } };
+    assert.equal(e?.status, 422);
+    assert.equal(e.response.data.message, 'Validation Failed');
+    assert.match(e.response.data.errors[0]!.message, new RegExp(`${field} is too long \\(maximum is \\d+ characters\\)`));
+  };
+  await refused(octokit.rest.issues.create({ ...repo, title: 't', body: big }), 'body');
+  await refused(octokit.rest.issues.create({ ...repo, title: 't'.repeat(257), body: 'b' }), 'title');
+  const issue = await octokit.rest.issues.create({ ...repo, title: 't', body: 'x'.repeat(65_536) });
+  await refused(octokit.rest.issues.update({ ...repo, issue_number: issue.data.number, body: big }), 'body');
+  await refused(octokit.rest.issues.createComment({ ...repo, issue_number: issue.data.number, body: big }), 'body');
+  gh.addUser({ login: 'mona', role: 'maintain', customRole: 'release-manager' });
+  const p = await octokit.rest.repos.getCollaboratorPermissionLevel({ ...repo, username: 'mona' });
+  assert.equal(p.data.role_name, 'release-manager');
+  assert.equal(p.data.permission, 'write', 'the legacy field reads Maintain as write');
+  assert.equal(p.data.user!.permissions!.maintain, true);
+  gh.byHand(issue.data.number, 'tim', 'closed');
+  gh.byHand(issue.data.number, 'tim', 'open');
+  const events = await octokit.rest.issues.listEvents({ ...repo, issue_number: issue.data.number });
+  assert.deepEqual(events.data.map((e) => [e.event, 'actor' in e ? e.actor?.login : '']), [['closed', 'tim'], ['reopened', 'tim']]);
+  assert.deepEqual(gh.violations, []);
+});

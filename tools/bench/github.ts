@@ -19,7 +19,7 @@ import { FakeGitHub } from '../../test/harness/github.ts';
 import { applyProductRbac, guardedDeployment } from '../../test/harness/workloads.ts';
 import { MERGE_PATCH as MERGE } from '../../src/kube/client.ts';
 import { ANN } from '../../src/execute/progress.ts';
-import { readTrackedPlan } from '../../src/github/body.ts';
+import { shownPlan } from '../../src/github/body.ts';
 import { runAction as runShared, type ActionEvent, type ActionRun } from '../../test/harness/action.ts';
 
 const log = (s: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
@@ -76,6 +76,8 @@ export interface PhaseSample {
   /** `METHOD /template` (with ` → status` when not 2xx) → count. */
   routes: Map<string, number>;
   total: number;
+  /** Kubernetes requests for the ledger (the action logs them). */
+  ledger: number;
   wallMs: number;
   /** Lines of the tracking issue's body that the run changed (the unchanged run: what its PATCH rewrote). */
   bodyLinesChanged?: string[];
@@ -125,6 +127,8 @@ export async function benchGitHub(runs: number, intervals: number[]): Promise<{ 
 
     for (let r = 0; r < runs; r++) {
       for (const interval of intervals) {
+        // A fresh repository: the cluster's ledger of the previous round is not its record.
+        await core.deleteNamespacedConfigMap({ name: 'reboot-pilot-ledger', namespace: 'kube-system' }).catch(() => undefined);
         const gh = new FakeGitHub({ users: USERS });
         const api = await gh.start();
         const inputs = { ...GITHUB_INPUTS, ...(interval === 15 ? {} : { 'progress-interval': String(interval) }) };
@@ -140,11 +144,12 @@ export async function benchGitHub(runs: number, intervals: number[]): Promise<{ 
             const key = `${routeOf(q.method, q.path)}${q.status >= 300 ? ` → ${q.status}` : ''}`;
             routes.set(key, (routes.get(key) ?? 0) + 1);
           }
-          return { routes, total: reqs.length, wallMs: a.wallMs };
+          const ledger = Number(a.stdout.match(/ledger [\w/-]+: (\d+) Kubernetes requests/)?.[1] ?? NaN);
+          return { routes, total: reqs.length, ledger, wallMs: a.wallMs };
         };
         const schedule = () => runAction(dir, api, kubeconfig, { name: 'schedule' }, inputs);
         const approve = async (number: number) => {
-          const body = `/approve ${readTrackedPlan(gh.issues.get(number)!.body as string)!.planId.slice(0, 12)}`;
+          const body = `/approve ${shownPlan(gh.issues.get(number)!.body as string)!.planId.slice(0, 12)}`;
           const c = gh.comment(number, 'bob', body) as { id: number };
           return runAction(dir, api, kubeconfig, { name: 'issue_comment', actor: 'bob', payload: { action: 'created', issue: { number }, comment: { id: c.id, body, user: { login: 'bob' } } } }, inputs);
         };

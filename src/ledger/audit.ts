@@ -1,0 +1,28 @@
+// Who decided what, from the ledger: for the final comment, result.json, result.md and, in PR
+// mode, the merge commit message. Logins are GitHub's [A-Za-z0-9-] (and [bot]); inside code spans.
+import { currentApprovals, type Ledger } from './record.ts';
+
+export function auditLines(l: Ledger): string[] {
+  const rev = l.plan?.revision;
+  const out = [`Plan ${l.plan?.id ?? 'none'}, revision ${rev ?? 0}.`];
+  for (const a of currentApprovals(l))
+    out.push(`- Approved by \`${a.login}\` (user ${a.userId}, comment ${a.commentId}, ${a.at})`);
+  for (const c of l.commands.filter((x) => x.revision === rev))
+    out.push(
+      `- \`/${c.kind}${c.node ? ` ${c.node}` : ''}\` by \`${c.login}\` (user ${c.userId}, comment ${c.commentId}, ${c.at})`,
+    );
+  for (const w of l.withdrawn.filter((x) => x.revision === rev))
+    out.push(`- Approval by \`${w.login}\` (comment ${w.commentId}) withdrawn: ${w.why}`);
+  return out;
+}
+
+/** The audit part of result.json. */
+export function auditJson(l: Ledger) {
+  const rev = l.plan?.revision;
+  return {
+    revision: rev,
+    approvals: currentApprovals(l),
+    commands: l.commands.filter((x) => x.revision === rev),
+    withdrawn: l.withdrawn.filter((x) => x.revision === rev),
+  };
+}
