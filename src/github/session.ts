@@ -175,17 +175,23 @@ async function afterAnswers(ctx: Ctx, item: TrackedItem, mode: SessionMode): Pro
   const go = l.go && l.go.revision === plan.revision ? l.go : undefined;
   const onPurpose = !!go && d.event.commentId === go.commentId;
   const runnable = l.state === 'approved' && !lapsed && !runFinished(l.run);
-  if (runnable && mode === 'execute' && onPurpose) return executePlan(ctx, item);
-  if (runnable && mode === 'plan' && started && go) {
-    // A schedule whose identity cannot reboot (the environment setup's plan workflow) leaves the
-    // continuation to a job that can, instead of failing the execution on the first cordon.
+  // A job started by no comment (schedule, dispatch) may continue what the ledger shows under way.
+  const continuation = started && !!go && d.event.commentId === undefined;
+  if (runnable && mode === 'execute' && (onPurpose || continuation)) return executePlan(ctx, item);
+  if (runnable && mode === 'plan' && continuation) {
+    // A schedule whose identity cannot reboot (the environment setup's plan workflow) hands the
+    // continuation to a job that can (state executing starts the environment's execute job),
+    // instead of failing the execution on the first cordon.
     const missing = await cannotReboot(d.clients);
     if (!missing) return executePlan(ctx, item);
-    const why = `this job's Kubernetes identity cannot ${missing}, so it does not continue the execution; comment /resume (the environment's execute job continues it) or run the schedule with the rebooting credential`;
+    const why =
+      `this job's Kubernetes identity cannot ${missing}, so it does not continue the execution: ` +
+      `it is left to a job that can (the environment's execute job, started by the state output ` +
+      `executing), or to /resume`;
     d.log(why);
     return {
       outcome: 'answered',
-      state: l.run!.state,
+      state: 'executing',
       planId: plan.id,
       number: item.number,
       ...counts(l),

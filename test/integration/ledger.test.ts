@@ -626,8 +626,9 @@ test('environment setup: a schedule whose identity can plan but not reboot leave
   assert.equal(sim.reboots.length, reboots, 'nothing executed');
   assert.match(
     next.stdout,
-    /this job's Kubernetes identity cannot patch \(cordon\) nodes, so it does not continue the execution; comment \/resume/,
+    /this job's Kubernetes identity cannot patch \(cordon\) nodes, so it does not continue the execution: it is left to a job that can/,
   );
+  assert.equal(next.outputs.state, 'executing', 'the state output hands the continuation over');
   assert.equal((await ledger()).run!.state, 'paused', 'the execution is left as it was, not failed');
   const full = await schedule({ 'MAX-NODES': '1' });
   assert.equal(full.outputs.state, 'completed', full.stdout + full.stderr);
