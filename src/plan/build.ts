@@ -9,6 +9,7 @@ import { compareKernelVersions, newestKernel } from '../detect/kernel.ts';
 import type { DrainOptions } from '../drain/filters.ts';
 import { parseSelector, matches } from '../kube/selector.ts';
 import { preflight, cmp } from './preflight.ts';
+import { fixesFromProbe } from './fixes.ts';
 import { PLAN_VERSION, type AksFacts, type AksPoolFacts, type Evidence, type Plan, type PlanNode, type Risk } from './types.ts';
 
 export type PlanOrder = 'pool' | 'risk' | 'name';
@@ -213,6 +214,7 @@ export function buildPlan(s: ClusterSnapshot, probes: Map<string, ProbeOutcome>,
         sinceBoot: (r?.history.items ?? []).map(parseHistoryItem),
         sinceBootTotal: r?.history.total ?? 0,
       },
+      ...(fixesFromProbe(r) ? { fixes: fixesFromProbe(r)! } : {}),
       evictions,
       risks: sortRisks(risks),
     });

@@ -4,6 +4,7 @@ import type { Plan } from '../plan/types.ts';
 import { shortId } from '../plan/canonical.ts';
 import { term } from './escape.ts';
 import { duration } from './markdown.ts';
+import { fixesPhrase } from './fixes.ts';
 
 export function renderTerminal(plan: Plan, id: string, now: Date): string {
   const out: string[] = [];
@@ -16,6 +17,10 @@ export function renderTerminal(plan: Plan, id: string, now: Date): string {
     out.push(`${n.order}. ${term(n.name)}  pool=${term(n.pool)}  ${n.method}  ${kernel}`);
     for (const e of n.evidence) out.push(`     evidence: ${term(e.detail)}`);
     if (n.pendingSince) out.push(`     pending for ${duration(now.getTime() - Date.parse(n.pendingSince))} (since ${term(n.pendingSince)})`);
+    if (n.method === 'reboot') {
+      const ids = n.fixes?.cves.length ? `: ${n.fixes.cves.slice(0, 10).join(', ')}${n.fixes.cveTotal > 10 ? ', ...' : ''}` : '';
+      out.push(`     ${fixesPhrase(n.fixes, term)}${ids}`);
+    }
     if (n.packages.requiringRebootTotal) out.push(`     requires reboot: ${n.packages.requiringReboot.map(term).join(', ')}${n.packages.requiringRebootTotal > n.packages.requiringReboot.length ? ', ...' : ''}`);
     if (n.packages.sinceBootTotal) out.push(`     changed since boot: ${n.packages.sinceBootTotal} package(s)`);
     const pods = n.evictions.reduce((a, e) => a + e.pods, 0);
