@@ -15,6 +15,7 @@ import type { Gate } from '../gates/types.ts';
 import { runProbes, type ProbeOptions } from '../detect/probe.ts';
 import { ANN, SCALE_DOWN_DISABLED, clearProgress, patchNode, readProgress, stepPatch, type Workload } from './progress.ts';
 import { waitForBoot, waitForWorkloads } from './wait.ts';
+import { PendingTaints } from './taints.ts';
 
 export type NodeOutcome = 'rebooted' | 'already-done' | 'skipped' | 'failed' | 'not-started';
 export type RunState = 'completed' | 'paused' | 'cancelled' | 'stale' | 'failed';
@@ -55,6 +56,8 @@ export interface ExecuteSettings {
   forceReboot?: boolean;
   /** Re-probe each node before touching it (is the reboot still needed?). */
   reprobe?: ProbeOptions;
+  /** PreferNoSchedule taints on the nodes still pending, so pods move once (default on). */
+  preferNoScheduleTaint?: boolean;
 }
 
 /** Progress events for live reporting (GitHub body, terminal, chat). */
@@ -120,6 +123,8 @@ export async function executePlan(plan: Plan, planId: string, s: ExecuteSettings
   // nodes were reimaged with it and are not rebooted again.
   const upgradedPools = new Map<string, string>();
   const ctx = { upgradedPools };
+  const taints = s.preferNoScheduleTaint === false ? undefined : new PendingTaints(c, plan, planId, log);
+  await taints?.start(planId);
 
   for (const [i, n] of plan.nodes.entries()) {
     const report = reports[i]!;
@@ -218,8 +223,11 @@ export async function executePlan(plan: Plan, planId: string, s: ExecuteSettings
       }
       log(`run stops: ${message}`);
       break;
+    } finally {
+      if (report.outcome !== 'not-started' && report.outcome !== 'failed') await taints?.release(n.name).catch(() => undefined);
     }
   }
+  await taints?.finish();
   if (state === 'completed') {
     const count = (o: NodeOutcome) => reports.filter((r) => r.outcome === o).length;
     message = `${count('rebooted')} rebooted, ${count('already-done')} done earlier, ${count('skipped')} skipped, of ${plan.nodes.length} planned`;

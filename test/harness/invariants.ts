@@ -1,9 +1,11 @@
 // The invariant watcher: runs beside every execution test and records a violation the moment
 // more than one node is unavailable because of Reboot Pilot (cordoned or NotReady while it holds
-// the node in a step) or a PodDisruptionBudget's healthy count drops below what it requires.
+// the node in a step) or a PodDisruptionBudget's healthy count drops below what it requires; and,
+// when it stops, one if a node still carries our PreferNoSchedule taint (nothing left behind).
 import * as k8s from '@kubernetes/client-node';
 import type { Cluster } from './controlplane.ts';
 import { ANN, UNAVAILABLE_STEPS, type Step } from '../../src/execute/progress.ts';
+import { hasPendingTaint } from '../../src/execute/taints.ts';
 
 export class InvariantWatcher {
   readonly violations: string[] = [];
@@ -30,6 +32,8 @@ export class InvariantWatcher {
     const step = n.metadata?.annotations?.[ANN.step] as Step | undefined;
     const notReady = !n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
     const ours = type !== 'DELETED' && step !== undefined && UNAVAILABLE_STEPS.includes(step) && (n.spec?.unschedulable === true || notReady);
+    if (type !== 'DELETED' && hasPendingTaint(n)) this.tainted.add(name);
+    else this.tainted.delete(name);
     if (ours) this.unavailable.add(name);
     else this.unavailable.delete(name);
     this.maxUnavailable = Math.max(this.maxUnavailable, this.unavailable.size);
@@ -50,8 +54,12 @@ export class InvariantWatcher {
     }
   }
 
+  /** Nodes carrying our PreferNoSchedule taint, as last seen. */
+  readonly tainted = new Set<string>();
+
   stop(): string[] {
     for (const c of this.ctls) c.abort();
+    if (this.tainted.size) this.violations.push(`${new Date().toISOString()} left with Reboot Pilot's PreferNoSchedule taint: ${[...this.tainted].sort().join(', ')}`);
     return this.violations;
   }
 }
