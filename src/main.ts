@@ -59,6 +59,7 @@ function setOutputs(r: SessionResult, kind: Tracker['kind'] | undefined): void {
   core.setOutput('state', r.state);
   core.setOutput('nodes-pending', String(r.nodesPending));
   core.setOutput('nodes-rebooted', String(r.nodesRebooted));
+  core.setOutput('nodes-reimaged', String(r.nodesReimaged ?? 0));
   core.setOutput('nodes-failed', String(r.nodesFailed));
   if (r.planFile) core.setOutput('plan-file', r.planFile);
   if (r.reportFile) core.setOutput('report-file', r.reportFile);
@@ -134,7 +135,7 @@ export async function run(): Promise<void> {
     }
     await core.summary.addRaw(result.summary).write();
     setOutputs(result, kind);
-    core.info(`plan ${result.planId ? shortId(result.planId) : '-'}: ${result.state}; ${result.nodesPending} pending, ${result.nodesRebooted} rebooted, ${result.nodesFailed} failed`);
+    core.info(`plan ${result.planId ? shortId(result.planId) : '-'}: ${result.state}; ${result.nodesPending} pending, ${result.nodesRebooted} rebooted, ${result.nodesReimaged ?? 0} reimaged, ${result.nodesFailed} failed`);
     if (result.state === 'failed' || result.state === 'stale') core.setFailed(`plan ${result.planId ? shortId(result.planId) : ''} ${result.state}: see the tracking ${kind ?? 'issue'} and the job summary`);
   } catch (e) {
     core.setFailed(e instanceof UserError ? e.message : ((e as Error).stack ?? String(e)));

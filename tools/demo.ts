@@ -172,7 +172,7 @@ async function main(): Promise<number> {
     heading('6. Result');
     const comments = [...gh.comments.values()].map((x) => x.body as string);
     show(comments.find((b) => b.includes('Reboot Pilot: plan'))!);
-    say(`issue #${number} is ${gh.issues.get(number)!.state as string}; outputs: state ${done.state}, rebooted ${done['nodes-rebooted']}, failed ${done['nodes-failed']}, pending ${done['nodes-pending']}`);
+    say(`issue #${number} is ${gh.issues.get(number)!.state as string}; outputs: state ${done.state}, rebooted ${done['nodes-rebooted']}, reimaged ${done['nodes-reimaged']}, failed ${done['nodes-failed']}, pending ${done['nodes-pending']}`);
     say(`the Windows pool's node image: ${az.pool('win').nodeImageVersion} (was ${WIN_IMAGE})`);
     say(`invariants while executing: at most ${watcher.maxUnavailable} node unavailable because of Reboot Pilot, ${violations.length} violations (PDBs, cordons)`);
     say(`GitHub: ${gh.requests.length} API requests, ${gh.violations.length} OpenAPI violations; ARM: ${az.violations.length} violations`);

@@ -48,6 +48,8 @@ export const TrackedPlan = z.object({
           outcome: z.string(),
           kernelBefore: z.string(),
           kernelAfter: z.string().optional(),
+          nodeImageBefore: z.string().optional(),
+          nodeImageAfter: z.string().optional(),
           startedAt: z.string().optional(),
           finishedAt: z.string().optional(),
           timings: z.record(z.string(), z.number()),

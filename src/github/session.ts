@@ -58,6 +58,8 @@ export interface SessionResult {
   number?: number;
   nodesPending: number;
   nodesRebooted: number;
+  /** Nodes patched by a node image upgrade of their pool (counted apart from nodesRebooted). */
+  nodesReimaged?: number;
   nodesFailed: number;
   planFile?: string;
   reportFile?: string;
@@ -131,9 +133,10 @@ const now = (d: SessionDeps) => (d.now ?? (() => new Date()))();
 function counts(t: TrackedPlan) {
   const nodes = t.run?.nodes ?? [];
   const ok = nodes.filter((n) => n.outcome === 'rebooted' || n.outcome === 'already-done').length;
+  const reimaged = nodes.filter((n) => n.outcome === 'reimaged').length;
   const failed = nodes.filter((n) => n.outcome === 'failed').length;
   const skipped = nodes.filter((n) => n.outcome === 'skipped').length;
-  return { nodesPending: t.nodes.length - ok - failed - skipped, nodesRebooted: ok, nodesFailed: failed };
+  return { nodesPending: t.nodes.length - ok - reimaged - failed - skipped, nodesRebooted: ok, nodesReimaged: reimaged, nodesFailed: failed };
 }
 
 /** Replays the comments, reacts to and answers the new ones; returns the recomputed record. */
@@ -190,6 +193,7 @@ function progressLines(t: TrackedPlan, plan?: Plan): ProgressLine[] {
     const n = byName.get(name);
     const planned = plan?.nodes.find((p) => p.name === name);
     if (!n || n.outcome === 'not-started') return { node: name, mark: 'pending', text: planned ? METHOD_TEXT[planned.method] : 'pending' };
+    if (n.outcome === 'reimaged') return { node: name, mark: 'done', text: `reimaged: node image ${n.nodeImageBefore || '?'} → ${n.nodeImageAfter || '?'}` };
     if (n.outcome === 'rebooted' || n.outcome === 'already-done') return { node: name, mark: 'done', text: n.kernelAfter && n.kernelAfter !== n.kernelBefore ? `${n.kernelBefore} → ${n.kernelAfter}` : (n.detail ?? n.outcome) };
     if (n.outcome === 'skipped') return { node: name, mark: 'skipped', text: n.detail ?? 'skipped' };
     return { node: name, mark: 'failed', text: n.detail ?? 'failed' };
