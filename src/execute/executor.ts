@@ -16,6 +16,7 @@ import { runProbes, type ProbeOptions } from '../detect/probe.ts';
 import { ANN, SCALE_DOWN_DISABLED, clearProgress, patchNode, readProgress, stepPatch, type Workload } from './progress.ts';
 import { waitForBoot, waitForWorkloads } from './wait.ts';
 import { PendingTaints } from './taints.ts';
+import { recordDurations } from '../estimate/history.ts';
 
 /** reimaged: patched by a node image upgrade of its pool (planned, or the fallback of a failed reboot). */
 export type NodeOutcome = 'rebooted' | 'reimaged' | 'already-done' | 'skipped' | 'failed' | 'not-started';
@@ -176,6 +177,7 @@ export async function executePlan(plan: Plan, planId: string, s: ExecuteSettings
           }
         }
         const t = Date.now();
+        report.startedAt = new Date(t).toISOString();
         const r = fallbackOutcome(d.fallback ? await d.fallback(n, 'planned node image upgrade', { failedReboot: false, ...(d.checkLock ? { checkLock: d.checkLock } : {}) }) : 'unavailable');
         report.outcome = r.result === 'handled' ? 'reimaged' : 'skipped';
         report.detail = r.detail ?? (r.result === 'handled' ? 'node image upgraded' : 'node image upgrade needs the AKS integration, which is not configured');
@@ -185,6 +187,7 @@ export async function executePlan(plan: Plan, planId: string, s: ExecuteSettings
           report.kernelAfter = after?.status?.nodeInfo?.kernelVersion ?? '';
           if (after) setImages(report, n, after);
           report.timings = { reboot: Date.now() - t, total: Date.now() - nodeStart };
+          report.finishedAt = new Date().toISOString();
           done++;
         }
         emit({ type: 'node-end', report });
@@ -231,6 +234,8 @@ export async function executePlan(plan: Plan, planId: string, s: ExecuteSettings
       break;
     } finally {
       if (report.outcome !== 'not-started' && report.outcome !== 'failed') await taints?.release(n.name).catch(() => undefined);
+      // The next plan's estimate: how long this node took (rebooted in place, whole).
+      if (report.outcome === 'rebooted' && report.timings.total !== undefined) await recordDurations(c, n.name, report.timings).catch(() => undefined);
     }
   }
   await taints?.finish();

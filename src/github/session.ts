@@ -11,6 +11,7 @@ import { canonicalJson, shortId } from '../plan/canonical.ts';
 import type { AksFacts, Plan } from '../plan/types.ts';
 import { renderMarkdown } from '../report/markdown.ts';
 import { renderResultMarkdown } from '../report/result.ts';
+import { estimateOptions } from '../estimate/options.ts';
 import { md } from '../report/escape.ts';
 import { readPlanFile, runPlan, type RunOptions } from '../execute/run.ts';
 import type { ExecEvent, ExecutionResult, Interruption } from '../execute/executor.ts';
@@ -208,13 +209,13 @@ async function planAndSync(d: SessionDeps, cluster: string, item: TrackedItem | 
   const dir = join(d.outDir, shortId(id));
   mkdirSync(dir, { recursive: true });
   const planText = JSON.stringify({ planId: id, plan: JSON.parse(canonicalJson(plan)) }, null, 2) + '\n';
-  const fullReport = renderMarkdown(plan, id, { now: at, limit: Number.MAX_SAFE_INTEGER });
+  const fullReport = renderMarkdown(plan, id, { estimate: estimateOptions(d.settings.execute), now: at, limit: Number.MAX_SAFE_INTEGER });
   const planFile = join(dir, 'plan.json');
   const reportFile = join(dir, 'report.md');
   writeFileSync(planFile, planText);
   writeFileSync(reportFile, fullReport);
   const reportRef = d.tracker.kind === 'pull-request' ? 'report.md in this pull request' : 'report.md in the reboot-pilot artifact';
-  const base = { planId: id, planFile, reportFile, nodesPending: plan.nodes.length, nodesRebooted: 0, nodesFailed: 0, summary: renderMarkdown(plan, id, { now: at, fullReportRef: reportRef }) };
+  const base = { planId: id, planFile, reportFile, nodesPending: plan.nodes.length, nodesRebooted: 0, nodesFailed: 0, summary: renderMarkdown(plan, id, { estimate: estimateOptions(d.settings.execute), now: at, fullReportRef: reportRef }) };
   const files = { 'plan.json': planText, 'report.md': fullReport };
 
   if (!plan.nodes.length) {
@@ -241,7 +242,7 @@ async function planAndSync(d: SessionDeps, cluster: string, item: TrackedItem | 
     throw new UserError(`the plan for ${cluster} (${plan.nodes.length} nodes) is too large to keep in an issue body; use tracking: pull-request (the plan is committed to a branch) or narrow it with node-selector`);
   }
   const preamble = `To approve, comment \`/approve ${shortId(id)}\` (revision ${tracked.revision}, expires ${tracked.expiresAt}${g['required-approvals'] > 1 ? `, ${g['required-approvals']} approvals needed` : ''}). ${COMMANDS_HELP}`;
-  const body = renderBody(cluster, tracked, renderMarkdown(plan, id, { now: at, preamble, fullReportRef: reportRef }), progressLines(tracked, plan), '', key);
+  const body = renderBody(cluster, tracked, renderMarkdown(plan, id, { estimate: estimateOptions(d.settings.execute), now: at, preamble, fullReportRef: reportRef }), progressLines(tracked, plan), '', key);
   const title = `Reboot plan for ${cluster}: ${plan.nodes.length} node(s)`;
   const message = `Reboot plan ${shortId(id)} for ${cluster} (revision ${tracked.revision})`;
   const state = 'awaiting-approval';
@@ -346,7 +347,7 @@ async function execute(d: SessionDeps, cluster: string, item: TrackedItem, track
   live.run = { state: result.state, at: now(d).toISOString(), message: result.message, nodes: mergeRuns(live.run!.nodes, result.nodes), leftCordoned: result.leftCordoned };
   for (const l of progressLines(live, pf.plan)) lines.set(l.node, l);
   await write(true);
-  const table = renderResultMarkdown(cluster, { planId: result.planId, state: result.state, message: result.message, leftCordoned: result.leftCordoned, nodes: live.run.nodes });
+  const table = renderResultMarkdown(cluster, { planId: result.planId, state: result.state, message: result.message, leftCordoned: result.leftCordoned, nodes: live.run.nodes }, { plan: pf.plan, soakSeconds: d.settings.execute.soak });
   const files = { 'result.md': table, 'result.json': JSON.stringify({ planId: result.planId, ...live.run }, null, 2) + '\n' };
   const message = `Reboot plan ${shortId(tracked.planId)} for ${cluster}: ${result.state}`;
   if (result.state === 'completed') await d.tracker.finish(cluster, item, 'completed', `${table}\nAll done. Closing.`, files, message);

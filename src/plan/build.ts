@@ -10,6 +10,7 @@ import type { DrainOptions } from '../drain/filters.ts';
 import { parseSelector, matches } from '../kube/selector.ts';
 import { preflight, cmp } from './preflight.ts';
 import { fixesFromProbe } from './fixes.ts';
+import { readDurations } from '../estimate/history.ts';
 import { PLAN_VERSION, type AksFacts, type AksPoolFacts, type Evidence, type Plan, type PlanNode, type Risk } from './types.ts';
 
 export type PlanOrder = 'pool' | 'risk' | 'name';
@@ -102,6 +103,7 @@ export function buildPlan(s: ClusterSnapshot, probes: Map<string, ProbeOutcome>,
       bootID: info?.bootID ?? '',
       nodeImageVersion: n.metadata?.labels?.['kubernetes.azure.com/node-image-version'] ?? '',
       osImage: info?.osImage ?? '',
+      ...(readDurations(n) ? { history: readDurations(n)! } : {}),
     };
     const others = s.nodes.filter((x) => x !== n && osOf(x) === 'linux');
     const pf = () => preflight({ node: n, podsByNode, pdbs: s.pdbs, otherNodes: others, drain: o.drain, blockingPodSelector: blocking });

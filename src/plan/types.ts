@@ -102,6 +102,8 @@ export const PlanNode = z.object({
     sinceBoot: z.array(PackageChange),
     sinceBootTotal: z.number().int().nonnegative(),
   }),
+  /** Seconds of the node's last reboot by Reboot Pilot (its annotation), for the estimate. */
+  history: z.object({ drain: z.number(), reboot: z.number(), workloads: z.number() }).optional(),
   /** Absent when no changelogs were read (node image upgrades, probes without the feature). */
   fixes: Fixes.optional(),
   evictions: z.array(Eviction),

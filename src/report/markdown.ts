@@ -6,6 +6,7 @@ import type { Plan, PlanNode } from '../plan/types.ts';
 import { shortId } from '../plan/canonical.ts';
 import { md, html } from './escape.ts';
 import { cveLinks, daysPending, fixesOverall, fixesPhrase } from './fixes.ts';
+import { estimateLines, nodeEstimateText, type EstimateOptions } from './estimate.ts';
 
 export const GITHUB_BODY_LIMIT = 65_536;
 
@@ -18,6 +19,8 @@ export interface MarkdownOptions {
   fullReportRef?: string;
   /** Text placed right under the title (e.g. how to approve). */
   preamble?: string;
+  /** Soak and maintenance window for the estimate; without it, the soak setting's default and no window. */
+  estimate?: EstimateOptions;
 }
 
 export function duration(ms: number): string {
@@ -68,6 +71,7 @@ function render(plan: Plan, id: string, o: MarkdownOptions, lv: Level): string {
       : `Nothing needs a reboot: ${plan.upToDate.length} node${plan.upToDate.length === 1 ? '' : 's'} up to date${plan.unknown.length ? `, **${plan.unknown.length} could not be inspected**` : ''}.`,
   );
   if (reboots.length) out.push('', fixesSummary(plan, o.now));
+  if (plan.nodes.length) out.push('', ...estimateLines(plan, o.estimate ?? { soakSeconds: 60 }, o.now));
   if (blocked.length) out.push('', `> [!WARNING]\n> ${blocked.length} node${blocked.length === 1 ? ' is' : 's are'} blocked under the current options: ${blocked.slice(0, 10).map((n) => md(n.name)).join(', ')}${blocked.length > 10 ? ', …' : ''}. Their risks say why.`);
   if (images.length) {
     out.push('', `> [!CAUTION]\n> A node image upgrade is pool-wide and reimages every node of the pool: local disk data is lost. It follows the pool's upgradeSettings (max surge, drain timeout, soak).`);
@@ -110,9 +114,10 @@ function render(plan: Plan, id: string, o: MarkdownOptions, lv: Level): string {
     }
     if (groups.size > lv.rows) out.push('', `_${groups.size - lv.rows} more rows are in the full report${o.fullReportRef ? ` (${md(o.fullReportRef)})` : ''}._`);
     out.push('', '### Order', '');
+    const estimates = nodeEstimateText(plan, o.estimate?.soakSeconds ?? 60);
     for (const n of plan.nodes.slice(0, lv.rows === Infinity ? undefined : lv.rows)) {
       const days = daysPending(n, o.now);
-      out.push(`${n.order}. ${md(n.name)} (${md(n.pool)}): ${n.method === 'reboot' ? 'cordon, drain, reboot, verify, uncordon' : 'node image upgrade of the pool'}${days !== undefined ? `, pending ${days} d` : ''}`);
+      out.push(`${n.order}. ${md(n.name)} (${md(n.pool)}): ${n.method === 'reboot' ? 'cordon, drain, reboot, verify, uncordon' : 'node image upgrade of the pool'}${days !== undefined ? `, pending ${days} d` : ''}, ${estimates.get(n.name)}`);
     }
     if (lv.rows !== Infinity && plan.nodes.length > lv.rows) out.push(`… ${plan.nodes.length - lv.rows} more`);
     out.push('');

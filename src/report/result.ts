@@ -4,6 +4,9 @@
 import type { ExecutionResult } from '../execute/executor.ts';
 import { shortId } from '../plan/canonical.ts';
 import { md, term } from './escape.ts';
+import type { Plan } from '../plan/types.ts';
+import { ganttBlock } from './gantt.ts';
+import { estimateVsActual } from './estimate.ts';
 
 const s = (ms: number | undefined) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)}s`);
 
@@ -29,7 +32,13 @@ function versions(n: ResultNode, esc: (x: string) => string, arrow: string): str
 }
 
 /** The result as Markdown (the final comment, result.md, the job summary); every cluster string escaped. */
-export function renderResultMarkdown(cluster: string, r: Pick<ExecutionResult, 'planId' | 'state' | 'message' | 'leftCordoned'> & { nodes: ResultNode[] }): string {
+export interface ResultExtras {
+  /** The executed plan and the soak setting: the estimate, compared with the actual time. */
+  plan?: Plan;
+  soakSeconds?: number;
+}
+
+export function renderResultMarkdown(cluster: string, r: Pick<ExecutionResult, 'planId' | 'state' | 'message' | 'leftCordoned'> & { nodes: ResultNode[] }, x: ResultExtras = {}): string {
   const out = [`### Reboot Pilot: plan \`${shortId(r.planId)}\` on ${md(cluster)} ${r.state}`, '', md(r.message), ''];
   if (r.leftCordoned.length) out.push(`> [!WARNING]\n> Left cordoned by Reboot Pilot: ${r.leftCordoned.map(md).join(', ')}. Look at them, then \`kubectl uncordon\` them or run the plan again.`, '');
   out.push('| Node | Outcome | Kernel (or node image) before → after | Drain | Reboot | Workloads | Soak | Total |', '|---|---|---|---|---|---|---|---|');
@@ -46,5 +55,9 @@ export function renderResultMarkdown(cluster: string, r: Pick<ExecutionResult, '
     out.push('', '**Node image upgrades** (pool-wide: every node of the pool was reimaged):', '');
     for (const [detail, names] of poolWide) out.push(`- ${names.map(md).join(', ')}: ${md(detail)}`);
   }
+  const took = r.nodes.reduce((a, n) => a + (n.timings.total ?? 0), 0);
+  if (x.plan && took > 0) out.push('', estimateVsActual(x.plan, x.soakSeconds ?? 60, took));
+  const chart = ganttBlock(r.nodes, `plan ${shortId(r.planId)}`);
+  if (chart.length) out.push('', '<details open><summary>Timeline</summary>', '', ...chart, '', '</details>');
   return out.join('\n') + '\n';
 }

@@ -1,7 +1,8 @@
 // Each pod moved once, on the real control plane: PreferNoSchedule taints on the nodes still
 // pending while a plan executes, removed per node when it is done and all of them when the run
 // ends (completed, paused, failed); a resumed run keeps the ones a killed run left; the invariant
-// watcher fails a test that ends with one of them.
+// watcher fails a test that ends with one of them. And each finished node records how long it
+// took, for the next plan's estimate.
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -20,6 +21,8 @@ import { MERGE_PATCH as MERGE, loadKubeConfig, makeClients, type KubeClients } f
 import { runPlan, readPlanFile } from '../../src/execute/run.ts';
 import { ANN } from '../../src/execute/progress.ts';
 import { PENDING_TAINT_KEY, hasPendingTaint } from '../../src/execute/taints.ts';
+import { readDurations } from '../../src/estimate/history.ts';
+import { estimatePlan } from '../../src/estimate/estimate.ts';
 
 let cluster: Cluster;
 let sim: NodeSimulator;
@@ -87,7 +90,7 @@ async function taintedNow(): Promise<string[]> {
 before(async () => {
   cluster = await startCluster({ users: [{ name: 'reboot-pilot' }] });
   sim = new NodeSimulator(cluster);
-  sim.rebootDownMs = 500;
+  sim.rebootDownMs = 1000;
   await sim.start();
   core = cluster.kc.makeApiClient(k8s.CoreV1Api);
   clients = makeClients(loadKubeConfig({ kubeconfig: cluster.kubeconfigPath }));
@@ -142,6 +145,15 @@ test('every pending node is tainted from the start; each loses it when done; non
   assert.deepEqual(await taintedNow(), []);
   assert.deepEqual((await sim.node(c!)).spec?.taints?.map((t) => t.key), ['team.example/gpu']);
   assert.ok(!nodes.slice(0, 3).some((n) => log.state.get(n)!.tainted));
+  // Each node now carries how long it took, and the next plan estimates from it.
+  for (const [i, n] of r.nodes.entries()) {
+    const d = readDurations(await sim.node(n.name))!;
+    assert.deepEqual(d, { drain: Math.round(n.timings.drain! / 1000), reboot: Math.round(n.timings.reboot! / 1000), workloads: Math.round((n.timings.workloads ?? 0) / 1000) }, `node ${i}`);
+  }
+  pend(a!);
+  const next = await makePlan();
+  assert.deepEqual(next.plan.nodes[0]!.history, readDurations(await sim.node(a!)));
+  assert.equal(estimatePlan(next.plan, 0).nodes[0]!.source, 'node');
 });
 
 test('a paused run removes them all; the next run taints only the nodes still pending', async () => {

@@ -35,7 +35,10 @@ async function rollout(taint: boolean): Promise<TaintRollout> {
   const { nodes, deployments, replicasEach } = TAINT_BENCH;
   const cluster = await startCluster();
   const sim = new NodeSimulator(cluster);
-  sim.rebootDownMs = 500;
+  // Down long enough for the node lifecycle controller to mark the node's pods before it is back
+  // (with a shorter reboot its late marking can catch a pod scheduled after the reboot, which the
+  // simulated kubelet never readies again, and a PDB then holds the next drain).
+  sim.rebootDownMs = 2000;
   await sim.start();
   let ctl: AbortController | undefined;
   try {
