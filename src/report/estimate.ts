@@ -62,5 +62,6 @@ export function estimateVsActual(plan: Plan, soakSeconds: number, actualMs: numb
   const e = estimatePlan(plan, soakSeconds).totalSeconds;
   const actual = actualMs / 1000;
   const ratio = e > 0 ? actual / e : 0;
-  return `Estimated ${minutes(e)}; the nodes took ${minutes(actual)} (${ratio ? `${Math.round(ratio * 100)}% of the estimate` : 'no estimate'}).`;
+  const share = !ratio ? 'no estimate' : ratio < 0.01 ? 'under 1% of the estimate' : `${Math.round(ratio * 100)}% of the estimate`;
+  return `Estimated ${minutes(e)}; the nodes took ${minutes(actual)} (${share}).`;
 }

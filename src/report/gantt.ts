@@ -24,7 +24,11 @@ function label(name: string): string {
 export function ganttChart(nodes: GanttNode[], title: string): string | undefined {
   const timed = nodes.filter((n) => n.startedAt && !Number.isNaN(Date.parse(n.startedAt))).sort((a, b) => Date.parse(a.startedAt!) - Date.parse(b.startedAt!));
   if (!timed.some((n) => PHASES.some((p) => (n.timings[p] ?? 0) >= 1))) return undefined;
-  const out = ['gantt', `    title ${label(title)}`, '    dateFormat x', '    axisFormat %H:%M'];
+  // Seconds on the axis only for short rollouts (tests, demos), where minutes would repeat.
+  const first = Date.parse(timed[0]!.startedAt!);
+  const last = Math.max(...timed.map((n) => Date.parse(n.startedAt!) + (n.timings.total ?? 0)));
+  const axis = last - first < 20 * 60_000 ? '%H:%M:%S' : '%H:%M';
+  const out = ['gantt', `    title ${label(title)}`, '    dateFormat x', `    axisFormat ${axis}`];
   let previousEnd: number | undefined;
   const pauses: [number, number][] = [];
   for (const n of timed) {

@@ -14,6 +14,7 @@ import { NodeSimulator } from '../harness/simulator.ts';
 import { InvariantWatcher } from '../harness/invariants.ts';
 import { aksNode } from '../harness/nodes.ts';
 import { guardedDeployment } from '../harness/workloads.ts';
+import { keepPodsReady } from '../harness/kubelet-ready.ts';
 import { BOOT_TIME, ubuntuUpToDate } from '../fixtures/hosts.ts';
 import { inspectCluster } from '../../src/plan/inspect.ts';
 import { parseExecuteSettings, parsePlanSettings } from '../../src/settings.ts';
@@ -30,6 +31,7 @@ let core: k8s.CoreV1Api;
 let clients: KubeClients;
 let dir: string;
 let watcher: InvariantWatcher;
+let stopReady: () => void = () => undefined;
 
 const nodes = [0, 1, 2, 3].map((i) => `aks-nodepool1-12345678-vmss00000${i}`);
 let kernelSerial = 2000;
@@ -98,9 +100,11 @@ before(async () => {
   await sim.createNodes(nodes.map((_, i) => ({ ...aksNode({ pool: 'nodepool1', index: i }), bootTime: BOOT_TIME })));
   for (const n of nodes) sim.writeHostFiles(n, { ...ubuntuUpToDate, 'boot/vmlinuz-5.15.0-1079-azure': 'kernel' });
   await guardedDeployment(cluster, { namespace: 'shop', name: 'web', replicas: 4, minAvailable: 3 });
+  stopReady = keepPodsReady(cluster, 'shop');
 });
 
 after(async () => {
+  stopReady();
   await sim?.stop();
   await cluster?.stop();
 });

@@ -28,7 +28,7 @@ const nodes: ResultNode[] = [
 test('one row per node, phases end to end from its start, a row for the paused span, names reduced to safe text', () => {
   const chart = ganttChart(nodes, 'plan 0123456789ab')!;
   const lines = chart.split('\n');
-  assert.deepEqual(lines.slice(0, 4), ['gantt', '    title plan_0123456789ab', '    dateFormat x', '    axisFormat %H:%M']);
+  assert.deepEqual(lines.slice(0, 4), ['gantt', '    title plan_0123456789ab', '    dateFormat x', '    axisFormat %H:%M'], 'a rollout of over 20 minutes: minutes on the axis');
   assert.deepEqual(lines.filter((l) => l.includes('section')), ['    section aks-nodepool1-0', '    section aks-nodepool1-1', '    section aks-nodepool1-2', '    section win000001', '    section paused']);
   const first = lines.slice(lines.indexOf('    section aks-nodepool1-0') + 1, lines.indexOf('    section aks-nodepool1-1'));
   assert.deepEqual(first, [
