@@ -204,18 +204,20 @@ function progressLines(t: TrackedPlan, plan?: Plan): ProgressLine[] {
 async function planAndSync(d: SessionDeps, cluster: string, item: TrackedItem | undefined, before: TrackedPlan | undefined, requestedBy?: string, force = false, afterCommentId = 0): Promise<SessionResult> {
   const key = d.settings.github['state-key'] || undefined;
   const g = d.settings.github;
-  const { plan, id } = await inspectCluster(d.clients, d.settings.plan, d.log, await d.aksFacts?.());
+  const aks = await d.aksFacts?.();
+  const { plan, id } = await inspectCluster(d.clients, d.settings.plan, d.log, aks);
+  const estimate = estimateOptions(d.settings.execute, aks);
   const at = now(d);
   const dir = join(d.outDir, shortId(id));
   mkdirSync(dir, { recursive: true });
   const planText = JSON.stringify({ planId: id, plan: JSON.parse(canonicalJson(plan)) }, null, 2) + '\n';
-  const fullReport = renderMarkdown(plan, id, { estimate: estimateOptions(d.settings.execute), now: at, limit: Number.MAX_SAFE_INTEGER });
+  const fullReport = renderMarkdown(plan, id, { estimate, now: at, limit: Number.MAX_SAFE_INTEGER });
   const planFile = join(dir, 'plan.json');
   const reportFile = join(dir, 'report.md');
   writeFileSync(planFile, planText);
   writeFileSync(reportFile, fullReport);
   const reportRef = d.tracker.kind === 'pull-request' ? 'report.md in this pull request' : 'report.md in the reboot-pilot artifact';
-  const base = { planId: id, planFile, reportFile, nodesPending: plan.nodes.length, nodesRebooted: 0, nodesFailed: 0, summary: renderMarkdown(plan, id, { estimate: estimateOptions(d.settings.execute), now: at, fullReportRef: reportRef }) };
+  const base = { planId: id, planFile, reportFile, nodesPending: plan.nodes.length, nodesRebooted: 0, nodesFailed: 0, summary: renderMarkdown(plan, id, { estimate, now: at, fullReportRef: reportRef }) };
   const files = { 'plan.json': planText, 'report.md': fullReport };
 
   if (!plan.nodes.length) {
@@ -242,7 +244,7 @@ async function planAndSync(d: SessionDeps, cluster: string, item: TrackedItem | 
     throw new UserError(`the plan for ${cluster} (${plan.nodes.length} nodes) is too large to keep in an issue body; use tracking: pull-request (the plan is committed to a branch) or narrow it with node-selector`);
   }
   const preamble = `To approve, comment \`/approve ${shortId(id)}\` (revision ${tracked.revision}, expires ${tracked.expiresAt}${g['required-approvals'] > 1 ? `, ${g['required-approvals']} approvals needed` : ''}). ${COMMANDS_HELP}`;
-  const body = renderBody(cluster, tracked, renderMarkdown(plan, id, { estimate: estimateOptions(d.settings.execute), now: at, preamble, fullReportRef: reportRef }), progressLines(tracked, plan), '', key);
+  const body = renderBody(cluster, tracked, renderMarkdown(plan, id, { estimate, now: at, preamble, fullReportRef: reportRef }), progressLines(tracked, plan), '', key);
   const title = `Reboot plan for ${cluster}: ${plan.nodes.length} node(s)`;
   const message = `Reboot plan ${shortId(id)} for ${cluster} (revision ${tracked.revision})`;
   const state = 'awaiting-approval';

@@ -161,4 +161,6 @@ export interface AksFacts {
   pools: Record<string, AksPoolFacts>;
   /** Description of the maintenance window the run honours, if any. */
   maintenance?: string;
+  /** That window as a predicate (for the estimate's window fit; not part of the plan). */
+  maintenanceOpen?: (at: Date) => boolean;
 }

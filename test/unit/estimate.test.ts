@@ -84,3 +84,18 @@ test('the report says the estimate, where it comes from, and the window fit', ()
   const fits = renderMarkdown(p, planId(p), { now, estimate: estimateOptions(parseExecuteSettings({ 'reboot-days': 'sat', 'start-time': '22:00', 'end-time': '06:00' })) });
   assert.match(fits, /It fits in the next maintenance window, 2026-01-10 22:00 UTC to 2026-01-11 06:00 UTC \(8 h 0 min; sat 22\\:00–06\\:00 UTC\)\./);
 });
+
+test('AKS planned maintenance: the window is where both it and the kured-style window are open', async () => {
+  const { MaintenanceGate } = await import('../../src/gates/maintenance.ts');
+  const gate = new MaintenanceGate({ name: 'aksManagedNodeOSUpgradeSchedule', maintenanceWindow: { schedule: { weekly: { intervalWeeks: 1, dayOfWeek: 'Saturday' } }, durationHours: 6, startTime: '20:00' } });
+  const aks = { maintenance: 'aksManagedNodeOSUpgradeSchedule: every Saturday at 20:00 UTC+00:00 for 6 h', maintenanceOpen: (at: Date) => gate.isOpen(at) };
+  const now = new Date('2026-01-05T12:00:00Z');
+  // AKS alone: Saturday 20:00 to Sunday 02:00.
+  const alone = estimateOptions(parseExecuteSettings({}), aks);
+  assert.deepEqual(Object.values(nextWindow(alone.window!.isOpen, now)!).map((d) => d.toISOString()), ['2026-01-10T20:00:00.000Z', '2026-01-11T02:00:00.000Z']);
+  assert.match(alone.window!.text, /^AKS planned maintenance aksManagedNodeOSUpgradeSchedule/);
+  // With reboot-days sat 22:00–06:00: both open from 22:00 to 02:00.
+  const both = estimateOptions(parseExecuteSettings({ 'reboot-days': 'sat', 'start-time': '22:00', 'end-time': '06:00' }), aks);
+  assert.deepEqual(Object.values(nextWindow(both.window!.isOpen, now)!).map((d) => d.toISOString()), ['2026-01-10T22:00:00.000Z', '2026-01-11T02:00:00.000Z']);
+  assert.match(both.window!.text, /^sat 22:00–06:00 UTC and AKS planned maintenance /);
+});
