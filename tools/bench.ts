@@ -258,6 +258,8 @@ function taintsSection(rs: TaintRollout[]): void {
     '',
     `Without the taint a pod evicted from one node may land on one still to drain and move again: ${ratio.toFixed(2)}× the evictions of the tainted rollout. (The scheduler's default scoring already favours the emptiest node, which is the one just rebooted, so the serial rollout without the taint is not far off in this even cluster.) Goal: at most 1.1 per replica with the taint: ${median(per(true)) <= 1.1 ? 'met' : `not met (${median(per(true)).toFixed(2)}; the floor of these runs is ${median(rs.filter((r) => r.taint).map((r) => r.floor / r.replicas)).toFixed(2)})`}.`,
     '',
+    `KWOK readies a pod only once; a pod the node lifecycle controller marks NotReady late (after its node is back) would stay so and hold every later drain through its PDB, so these runs report such pods Ready again as a kubelet would (test/harness/kubelet-ready.ts): ${rs.reduce((a, r) => a + r.readied, 0)} pod(s) over all ${rs.length} rollouts.`,
+    '',
   );
 }
 

@@ -10,9 +10,11 @@ import { SIM_POWER_LABEL, PRODUCT_ROLE_LABEL } from './stages.ts';
 import { isReady } from './nodes.ts';
 import { listAll } from '../../src/cluster/snapshot.ts';
 
-export function keepPodsReady(cluster: Cluster, namespace: string, everyMs = 1000): () => void {
+/** Starts the loop; the function returned stops it and says how many pods it re-readied. */
+export function keepPodsReady(cluster: Cluster, namespace: string, everyMs = 1000): () => number {
   const core = cluster.kc.makeApiClient(k8s.CoreV1Api);
   let stopped = false;
+  let readied = 0;
   const MERGE = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch);
   const round = async () => {
     const nodes = await listAll((page) => core.listNode(page));
@@ -31,6 +33,7 @@ export function keepPodsReady(cluster: Cluster, namespace: string, everyMs = 100
           },
           MERGE,
         )
+        .then(() => readied++)
         .catch(() => undefined);
     }
   };
@@ -43,5 +46,6 @@ export function keepPodsReady(cluster: Cluster, namespace: string, everyMs = 100
   void loop();
   return () => {
     stopped = true;
+    return readied;
   };
 }

@@ -31,7 +31,7 @@ let core: k8s.CoreV1Api;
 let clients: KubeClients;
 let dir: string;
 let watcher: InvariantWatcher;
-let stopReady: () => void = () => undefined;
+let stopReady: () => number = () => 0;
 
 const nodes = [0, 1, 2, 3].map((i) => `aks-nodepool1-12345678-vmss00000${i}`);
 let kernelSerial = 2000;

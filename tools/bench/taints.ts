@@ -9,6 +9,7 @@ import { startCluster } from '../../test/harness/controlplane.ts';
 import { NodeSimulator, waitUntil } from '../../test/harness/simulator.ts';
 import { aksNode } from '../../test/harness/nodes.ts';
 import { guardedDeployment } from '../../test/harness/workloads.ts';
+import { keepPodsReady } from '../../test/harness/kubelet-ready.ts';
 import { BOOT_TIME, ubuntuUpToDate } from '../../test/fixtures/hosts.ts';
 import { inspectCluster } from '../../src/plan/inspect.ts';
 import { parseExecuteSettings, parsePlanSettings } from '../../src/settings.ts';
@@ -26,6 +27,8 @@ export interface TaintRollout {
   worstDeployment: number;
   /** The fewest possible: every pod once, plus the first node's pods once more (nowhere rebooted to go). */
   floor: number;
+  /** Pods the simulated kubelet had to report Ready again (see test/harness/kubelet-ready.ts). */
+  readied: number;
   wallMs: number;
 }
 
@@ -35,12 +38,11 @@ async function rollout(taint: boolean): Promise<TaintRollout> {
   const { nodes, deployments, replicasEach } = TAINT_BENCH;
   const cluster = await startCluster();
   const sim = new NodeSimulator(cluster);
-  // Down long enough for the node lifecycle controller to mark the node's pods before it is back
-  // (with a shorter reboot its late marking can catch a pod scheduled after the reboot, which the
-  // simulated kubelet never readies again, and a PDB then holds the next drain).
   sim.rebootDownMs = 2000;
   await sim.start();
   let ctl: AbortController | undefined;
+  let watching = true;
+  const stopReady = keepPodsReady(cluster, 'shop');
   try {
     const specs = Array.from({ length: nodes }, (_, i) => ({ ...aksNode({ pool: 'roll', index: i }), bootTime: BOOT_TIME }));
     await sim.createNodes(specs);
@@ -50,9 +52,15 @@ async function rollout(taint: boolean): Promise<TaintRollout> {
     }
     // Every pod of the Deployments seen from here on, by UID and Deployment.
     const seen = new Map<string, string>();
-    ctl = await new k8s.Watch(cluster.kc).watch('/api/v1/namespaces/shop/pods', {}, (_t: string, p: k8s.V1Pod) => {
-      if (p.metadata?.uid && p.metadata.labels?.app) seen.set(p.metadata.uid, p.metadata.labels.app);
-    }, () => undefined);
+    // Watches end (server timeouts): restarted, the re-list's ADDED events dedupe by UID.
+    const watch = async (): Promise<void> => {
+      ctl = await new k8s.Watch(cluster.kc).watch('/api/v1/namespaces/shop/pods', {}, (_t: string, p: k8s.V1Pod) => {
+        if (p.metadata?.uid && p.metadata.labels?.app) seen.set(p.metadata.uid, p.metadata.labels.app);
+      }, () => {
+        if (watching) void watch().catch(() => undefined);
+      });
+    };
+    await watch();
     const replicas = deployments * replicasEach;
     await waitUntil('the initial pods listed', async () => seen.size >= replicas, 30_000);
     const clients = makeClients(loadKubeConfig({ kubeconfig: cluster.kubeconfigPath }));
@@ -70,8 +78,10 @@ async function rollout(taint: boolean): Promise<TaintRollout> {
     for (const app of seen.values()) perApp.set(app, (perApp.get(app) ?? 0) + 1);
     const evictions = seen.size - replicas;
     const worstDeployment = Math.max(...[...perApp.values()].map((n) => (n - replicasEach) / replicasEach));
-    return { taint, evictions, replicas, worstDeployment, floor, wallMs };
+    return { taint, evictions, replicas, worstDeployment, floor, wallMs, readied: stopReady() };
   } finally {
+    watching = false;
+    stopReady();
     ctl?.abort();
     await sim.stop();
     await cluster.stop();
@@ -84,7 +94,7 @@ export async function benchTaints(runs: number): Promise<TaintRollout[]> {
   for (let r = 0; r < runs; r++) {
     for (const taint of r % 2 === 0 ? [true, false] : [false, true]) {
       const x = await rollout(taint);
-      log(`taint run ${r + 1} (${taint ? 'with' : 'without'} taint): ${x.evictions} evictions for ${x.replicas} replicas = ${(x.evictions / x.replicas).toFixed(2)} per replica (floor ${(x.floor / x.replicas).toFixed(2)})`);
+      log(`taint run ${r + 1} (${taint ? 'with' : 'without'} taint): ${x.evictions} evictions for ${x.replicas} replicas = ${(x.evictions / x.replicas).toFixed(2)} per replica (floor ${(x.floor / x.replicas).toFixed(2)}; ${x.readied} pods re-readied)`);
       out.push(x);
     }
   }
