@@ -13,7 +13,10 @@ import { startCluster, type Cluster } from '../harness/controlplane.ts';
 import { NodeSimulator } from '../harness/simulator.ts';
 import { InvariantWatcher } from '../harness/invariants.ts';
 import { aksNode } from '../harness/nodes.ts';
-import { guardedDeployment } from '../harness/workloads.ts';
+import { applyProductRbac, guardedDeployment } from '../harness/workloads.ts';
+import { spawn } from 'node:child_process';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { keepPodsReady } from '../harness/kubelet-ready.ts';
 import { BOOT_TIME, ubuntuUpToDate } from '../fixtures/hosts.ts';
 import { inspectCluster } from '../../src/plan/inspect.ts';
@@ -32,6 +35,21 @@ let clients: KubeClients;
 let dir: string;
 let watcher: InvariantWatcher;
 let stopReady: () => number = () => 0;
+let rbacKubeconfig: string;
+const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'action', 'cli.js');
+
+/** The bundled CLI under the product's RBAC; `onStderr` may kill it. */
+function runCli(args: string[], onStderr?: (text: string, kill: (sig: NodeJS.Signals) => void) => void) {
+  return new Promise<{ code: number | null; signal: string | null; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [CLI, 'run', '--kubeconfig', rbacKubeconfig, ...Object.entries(EXEC).flatMap(([k, v]) => [`--${k}`, v]), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      onStderr?.(stderr, (sig) => child.kill(sig));
+    });
+    child.on('close', (code, signal) => resolve({ code, signal, stderr }));
+  });
+}
 
 const nodes = [0, 1, 2, 3].map((i) => `aks-nodepool1-12345678-vmss00000${i}`);
 let kernelSerial = 2000;
@@ -97,6 +115,7 @@ before(async () => {
   core = cluster.kc.makeApiClient(k8s.CoreV1Api);
   clients = makeClients(loadKubeConfig({ kubeconfig: cluster.kubeconfigPath }));
   dir = mkdtempSync(join(tmpdir(), 'rp-taints-'));
+  rbacKubeconfig = await applyProductRbac(cluster, dir);
   await sim.createNodes(nodes.map((_, i) => ({ ...aksNode({ pool: 'nodepool1', index: i }), bootTime: BOOT_TIME })));
   for (const n of nodes) sim.writeHostFiles(n, { ...ubuntuUpToDate, 'boot/vmlinuz-5.15.0-1079-azure': 'kernel' });
   await guardedDeployment(cluster, { namespace: 'shop', name: 'web', replicas: 4, minAvailable: 3 });
@@ -189,6 +208,34 @@ test('a killed run leaves its taints; the resumed run keeps them until each node
   assert.equal(r.state, 'completed', r.message);
   assert.deepEqual(log.gaps, [], 'no node lost its taint before it was done');
   assert.deepEqual(log.atCordon.get(b!), [b]);
+  assert.deepEqual(await taintedNow(), []);
+});
+
+test('kill -9 in the middle of a node: the taints stay; the rerun keeps them and removes them as it finishes', async () => {
+  const [a, b, c] = nodes;
+  pend(a!, b!, c!);
+  const p = await makePlan();
+  let killed = false;
+  const first = await runCli(['--plan', p.file], (text, kill) => {
+    if (!killed && text.includes(`${a}: drain`)) {
+      killed = true;
+      kill('SIGKILL');
+    }
+  });
+  assert.equal(first.signal, 'SIGKILL', first.stderr);
+  assert.deepEqual(await taintedNow(), [a, b, c], 'the killed run could not clean up');
+  const log = new TaintLog();
+  await log.start();
+  let second = await runCli(['--plan', p.file]);
+  // The dead run's lock is taken over once lock-ttl (5 s) has passed.
+  for (let i = 0; i < 10 && /holds the lock/.test(second.stderr); i++) {
+    await new Promise((r) => setTimeout(r, 1500));
+    second = await runCli(['--plan', p.file]);
+  }
+  log.stop();
+  assert.equal(second.code, 0, second.stderr);
+  assert.deepEqual(log.gaps, [], 'b and c kept their taints until they were done');
+  assert.deepEqual(log.atCordon.get(b!), [b, c]);
   assert.deepEqual(await taintedNow(), []);
 });
 
