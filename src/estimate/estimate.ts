@@ -32,7 +32,8 @@ function poolHistory(nodes: PlanNode[]): Map<string, number> {
   const byPool = new Map<string, number[]>();
   for (const n of nodes) {
     if (!n.history) continue;
-    byPool.set(n.pool, [...(byPool.get(n.pool) ?? []), n.history.drain + n.history.reboot + n.history.workloads]);
+    const seconds = n.history.drain + n.history.reboot + n.history.workloads;
+    byPool.set(n.pool, [...(byPool.get(n.pool) ?? []), seconds]);
   }
   return new Map([...byPool].map(([pool, xs]) => [pool, Math.round(median(xs))]));
 }
@@ -41,7 +42,9 @@ export function estimatePlan(plan: Plan, soakSeconds: number): Estimate {
   const pools = poolHistory(plan.nodes);
   const d = DEFAULT_DURATIONS;
   const nodes = plan.nodes.map((n): NodeEstimate => {
-    if (n.method === 'node-image-upgrade') return { name: n.name, seconds: DEFAULT_NODE_IMAGE_SECONDS, source: 'default' };
+    if (n.method === 'node-image-upgrade') {
+      return { name: n.name, seconds: DEFAULT_NODE_IMAGE_SECONDS, source: 'default' };
+    }
     const h = n.history;
     if (h) return { name: n.name, seconds: h.drain + h.reboot + h.workloads + soakSeconds, source: 'node' };
     const p = pools.get(n.pool);
@@ -99,5 +102,6 @@ export function fitWindows(e: Estimate, w: WindowSpan): WindowFit {
     used += n.seconds;
     if (windows === 1) first++;
   }
-  return { window: w, fits: e.totalSeconds <= length, nodesPerWindow: first, windowsNeeded: e.nodes.length ? windows : 0 };
+  const windowsNeeded = e.nodes.length ? windows : 0;
+  return { window: w, fits: e.totalSeconds <= length, nodesPerWindow: first, windowsNeeded };
 }

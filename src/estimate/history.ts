@@ -21,7 +21,8 @@ export function readDurations(node: k8s.V1Node): Durations | undefined {
     const d = JSON.parse(raw) as Partial<Durations>;
     const ok = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x >= 0 && x < 7 * 86_400;
     if (!ok(d.drain) || !ok(d.reboot) || !ok(d.workloads)) return undefined;
-    return { drain: Math.round(d.drain!), reboot: Math.round(d.reboot!), workloads: Math.round(d.workloads!) };
+    const r = Math.round;
+    return { drain: r(d.drain!), reboot: r(d.reboot!), workloads: r(d.workloads!) };
   } catch {
     // Someone else's edit; no history rather than a wrong one.
     return undefined;
@@ -29,7 +30,11 @@ export function readDurations(node: k8s.V1Node): Durations | undefined {
 }
 
 /** Records a finished node's phases (milliseconds in, whole seconds stored). */
-export async function recordDurations(c: KubeClients, name: string, t: { drain?: number; reboot?: number; workloads?: number }): Promise<void> {
+export async function recordDurations(
+  c: KubeClients,
+  name: string,
+  t: { drain?: number; reboot?: number; workloads?: number },
+): Promise<void> {
   const s = (ms: number | undefined) => Math.round((ms ?? 0) / 1000);
   const value: Durations = { drain: s(t.drain), reboot: s(t.reboot), workloads: s(t.workloads) };
   await patchNode(c, name, { [DURATIONS_ANNOTATION]: JSON.stringify(value) });

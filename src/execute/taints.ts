@@ -26,12 +26,15 @@ export function hasPendingTaint(n: k8s.V1Node): boolean {
 async function setTaint(c: KubeClients, node: k8s.V1Node, add: boolean, value: string): Promise<void> {
   let current: k8s.V1Node | undefined = node;
   for (let attempt = 0; attempt < 5 && current; attempt++) {
-    const others = (current.spec?.taints ?? []).filter((t) => !(t.key === PENDING_TAINT_KEY && t.effect === PENDING_TAINT_EFFECT));
+    const ours = (t: k8s.V1Taint) => t.key === PENDING_TAINT_KEY && t.effect === PENDING_TAINT_EFFECT;
+    const others = (current.spec?.taints ?? []).filter((t) => !ours(t));
     if (hasPendingTaint(current) === add) return;
-    const taints = add ? [...others, { key: PENDING_TAINT_KEY, value, effect: PENDING_TAINT_EFFECT }] : others;
+    const taint = { key: PENDING_TAINT_KEY, value, effect: PENDING_TAINT_EFFECT };
+    const taints = add ? [...others, taint] : others;
     const name: string = current.metadata!.name!;
     try {
-      await c.core.patchNode({ name, body: { metadata: { resourceVersion: current.metadata!.resourceVersion }, spec: { taints } } }, MERGE_PATCH);
+      const metadata = { resourceVersion: current.metadata!.resourceVersion };
+      await c.core.patchNode({ name, body: { metadata, spec: { taints } } }, MERGE_PATCH);
       return;
     } catch (e) {
       const code = e instanceof k8s.ApiException ? e.code : undefined;

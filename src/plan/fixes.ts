@@ -17,7 +17,9 @@ export function fixesFromProbe(r: ProbeResult | undefined): Fixes | undefined {
     if (!p.doc) return { name: p.p, changelog: false };
     const known = (v: string) => (v === '-' ? '' : v);
     urgency = higherUrgency(urgency, known(p.urgency));
-    return { name: p.p, changelog: true, entries: p.entries, cves: p.cves, urgency: known(p.urgency), from: known(p.from), to: known(p.to) };
+    const versions = { from: known(p.from), to: known(p.to) };
+    const counts = { entries: p.entries, cves: p.cves, urgency: known(p.urgency) };
+    return { name: p.p, changelog: true, ...counts, ...versions };
   });
   return {
     cveTotal: r.fixes.cves.total,

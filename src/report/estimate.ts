@@ -1,7 +1,9 @@
 // The rollout estimate in words: per node and in total, where each figure comes from, and
 // whether the plan fits the next maintenance window. Pure (the clock and the window are given).
 import type { Plan } from '../plan/types.ts';
-import { DEFAULT_DURATIONS, DEFAULT_NODE_IMAGE_SECONDS, estimatePlan, fitWindows, nextWindow, type Estimate } from '../estimate/estimate.ts';
+import { DEFAULT_DURATIONS, DEFAULT_NODE_IMAGE_SECONDS } from '../estimate/estimate.ts';
+import { estimatePlan, fitWindows, nextWindow } from '../estimate/estimate.ts';
+import type { Estimate } from '../estimate/estimate.ts';
 import { md } from './escape.ts';
 
 export interface EstimateOptions {
@@ -24,7 +26,9 @@ function sources(e: Estimate): string {
     count('node') && `${count('node')} from the node's own last reboot`,
     count('pool') && `${count('pool')} from its pool's (median of the pool's last reboots)`,
     count('default') &&
-      `${count('default')} from the default (drain ${minutes(d.drain)}, reboot ${minutes(d.reboot)}, workloads ${minutes(d.workloads)}; a node image upgrade ${minutes(DEFAULT_NODE_IMAGE_SECONDS)} per pool)`,
+      `${count('default')} from the default (drain ${minutes(d.drain)}, reboot ${minutes(d.reboot)}, ` +
+        `workloads ${minutes(d.workloads)}; ` +
+        `a node image upgrade ${minutes(DEFAULT_NODE_IMAGE_SECONDS)} per pool)`,
   ].filter(Boolean);
   return `${parts.join(', ')}; soak ${minutes(e.soakSeconds)} per node`;
 }
@@ -36,16 +40,21 @@ function fmtTime(d: Date): string {
 /** Lines for the plan's report; `now` is the report's clock. */
 export function estimateLines(plan: Plan, o: EstimateOptions, now: Date): string[] {
   const e = estimatePlan(plan, o.soakSeconds);
-  const out = [`**Estimate:** about **${minutes(e.totalSeconds)}** for ${plan.nodes.length} node${plan.nodes.length === 1 ? '' : 's'}, one at a time (${sources(e)}).`];
+  const nodes = `${plan.nodes.length} node${plan.nodes.length === 1 ? '' : 's'}`;
+  const total = minutes(e.totalSeconds);
+  const out = [`**Estimate:** about **${total}** for ${nodes}, one at a time (${sources(e)}).`];
   if (!o.window) return out;
   const w = nextWindow(o.window.isOpen, now);
-  if (!w) return [...out, `No maintenance window opens in the next 62 days (${md(o.window.text)}): nothing would start.`];
+  if (!w) return [...out, `No maintenance window opens in the next 62 days (${md(o.window.text)}).`];
   const f = fitWindows(e, w);
-  const span = `${fmtTime(w.start)} to ${fmtTime(w.end)} (${minutes((w.end.getTime() - w.start.getTime()) / 1000)}; ${md(o.window.text)})`;
+  const length = minutes((w.end.getTime() - w.start.getTime()) / 1000);
+  const span = `${fmtTime(w.start)} to ${fmtTime(w.end)} (${length}; ${md(o.window.text)})`;
+  const per = `${f.nodesPerWindow} node${f.nodesPerWindow === 1 ? '' : 's'}`;
   out.push(
     f.fits
       ? `It fits in the next maintenance window, ${span}.`
-      : `It does not fit in the next maintenance window, ${span}: about ${f.nodesPerWindow} node${f.nodesPerWindow === 1 ? '' : 's'} per window, **${f.windowsNeeded} windows** for the whole plan.`,
+      : `It does not fit in the next maintenance window, ${span}: about ${per} per window, ` +
+          `**${f.windowsNeeded} windows** for the whole plan.`,
   );
   return out;
 }
@@ -62,6 +71,7 @@ export function estimateVsActual(plan: Plan, soakSeconds: number, actualMs: numb
   const e = estimatePlan(plan, soakSeconds).totalSeconds;
   const actual = actualMs / 1000;
   const ratio = e > 0 ? actual / e : 0;
-  const share = !ratio ? 'no estimate' : ratio < 0.01 ? 'under 1% of the estimate' : `${Math.round(ratio * 100)}% of the estimate`;
+  const percent = `${Math.round(ratio * 100)}% of the estimate`;
+  const share = !ratio ? 'no estimate' : ratio < 0.01 ? 'under 1% of the estimate' : percent;
   return `Estimated ${minutes(e)}; the nodes took ${minutes(actual)} (${share}).`;
 }

@@ -16,11 +16,14 @@ export function fixesPhrase(f: Fixes | undefined, esc: (s: string) => string = m
   const missing = f.packages.filter((p) => !p.changelog).map((p) => esc(p.name));
   const more = f.packagesTotal - f.packages.length;
   if (f.packagesTotal === 0) return 'CVEs unknown: no package named as requiring the reboot';
-  if (!read.length) return `CVEs unknown: no Debian changelog on the node (${missing.join(', ')}${more > 0 ? ', …' : ''})`;
+  if (!read.length) {
+    return `CVEs unknown: no Debian changelog on the node (${missing.join(', ')}${more > 0 ? ', …' : ''})`;
+  }
   const entries = read.reduce((a, p) => a + (p.entries ?? 0), 0);
+  const urgency = f.urgency ? ` (urgency ${f.urgency})` : '';
   const head = f.cveTotal
-    ? `fixes ${plural(f.cveTotal, 'CVE')}${f.urgency ? ` (urgency ${f.urgency})` : ''}`
-    : `no CVE named in ${plural(entries, 'changelog entry', 'changelog entries')}${f.urgency ? ` (urgency ${f.urgency})` : ''}`;
+    ? `fixes ${plural(f.cveTotal, 'CVE')}${urgency}`
+    : `no CVE named in ${plural(entries, 'changelog entry', 'changelog entries')}${urgency}`;
   return head + (missing.length ? `; no changelog for ${missing.join(', ')}` : '');
 }
 
@@ -34,7 +37,14 @@ export function cveLinks(f: Fixes | undefined, max: number): string {
 }
 
 /** Over several nodes: distinct IDs where every list is whole, else a lower bound. */
-export function fixesOverall(nodes: PlanNode[]): { cves: number; exact: boolean; urgency: string; unread: number } {
+export interface FixesOverall {
+  cves: number;
+  exact: boolean;
+  urgency: string;
+  unread: number;
+}
+
+export function fixesOverall(nodes: PlanNode[]): FixesOverall {
   const ids = new Set<string>();
   let exact = true;
   let urgency = '';

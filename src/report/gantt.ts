@@ -22,7 +22,9 @@ function label(name: string): string {
 
 /** The chart's Mermaid text, or undefined when no node has times to show. */
 export function ganttChart(nodes: GanttNode[], title: string): string | undefined {
-  const timed = nodes.filter((n) => n.startedAt && !Number.isNaN(Date.parse(n.startedAt))).sort((a, b) => Date.parse(a.startedAt!) - Date.parse(b.startedAt!));
+  const timed = nodes
+    .filter((n) => n.startedAt && !Number.isNaN(Date.parse(n.startedAt)))
+    .sort((a, b) => Date.parse(a.startedAt!) - Date.parse(b.startedAt!));
   if (!timed.some((n) => PHASES.some((p) => (n.timings[p] ?? 0) >= 1))) return undefined;
   // Seconds on the axis only for short rollouts (tests, demos), where minutes would repeat.
   const first = Date.parse(timed[0]!.startedAt!);
@@ -40,7 +42,8 @@ export function ganttChart(nodes: GanttNode[], title: string): string | undefine
       const ms = Math.round(n.timings[phase] ?? 0);
       if (ms <= 0) continue;
       const tag = n.outcome === 'failed' ? 'crit, ' : n.outcome === 'reimaged' ? 'active, ' : 'done, ';
-      tasks.push(`    ${phase === 'reboot' && n.outcome === 'reimaged' ? 'node image' : phase} :${tag}${t}, ${t + ms}`);
+      const name = phase === 'reboot' && n.outcome === 'reimaged' ? 'node image' : phase;
+      tasks.push(`    ${name} :${tag}${t}, ${t + ms}`);
       t += ms;
     }
     // A section without tasks is not valid Mermaid: a node with no timed phase gets no row.
