@@ -1,7 +1,8 @@
 // How long the rollout will take, pure: per node from its own last reboot, else its pool's
 // (the median of the pool's nodes that have one), else a stated default; plus the soak. And
 // whether it fits in the next maintenance window, else how many nodes fit per window and how
-// many windows the plan needs (a node counts in a window when it can finish inside it).
+// many windows the plan needs (a node joins a window when it can finish inside it; one longer
+// than a window gets a window to itself, since the gates hold only a node's start).
 import type { Plan, PlanNode } from '../plan/types.ts';
 import type { Durations } from './history.ts';
 
@@ -68,16 +69,34 @@ export interface WindowSpan {
   end: Date;
 }
 
-/** The next span in which `isOpen` holds, searched in 5-minute steps up to `days` ahead. */
+/** The first whole second after `before` at which `isOpen` differs from its value at `before`. */
+function edge(isOpen: (at: Date) => boolean, before: number, after: number): number {
+  // Whole seconds: window edges are whole minutes, the clock is not.
+  let lo = Math.floor(before / 1000) * 1000;
+  let hi = Math.ceil(after / 1000) * 1000;
+  const was = isOpen(new Date(lo));
+  while (hi - lo > 1000) {
+    const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
+    if (isOpen(new Date(mid)) === was) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
+/**
+ * The next span in which `isOpen` holds (from now when it holds now), searched in 5-minute steps
+ * up to `days` ahead, its edges then found to the second.
+ */
 export function nextWindow(isOpen: (at: Date) => boolean, now: Date, days = 62): WindowSpan | undefined {
   const step = 5 * 60_000;
   const limit = now.getTime() + days * 86_400_000;
   let t = now.getTime();
   while (t < limit && !isOpen(new Date(t))) t += step;
   if (t >= limit) return undefined;
-  const start = t;
+  const start = t === now.getTime() ? t : edge(isOpen, t - step, t);
   while (t < limit && isOpen(new Date(t))) t += step;
-  return { start: new Date(start), end: new Date(Math.min(t, limit)) };
+  const end = t >= limit ? limit : edge(isOpen, t - step, t);
+  return { start: new Date(start), end: new Date(end) };
 }
 
 export interface WindowFit {
@@ -89,6 +108,7 @@ export interface WindowFit {
 }
 
 /** Greedy, in plan order: a node goes into the current window if it finishes before its end. */
+// (An empty window takes the next node whatever its length.)
 export function fitWindows(e: Estimate, w: WindowSpan): WindowFit {
   const length = (w.end.getTime() - w.start.getTime()) / 1000;
   let windows = 1;

@@ -2,7 +2,8 @@
 // simulated host trees hold the changelogs of real Debian packages (fetched with apt-get into a
 // cache outside the repository), read through the probe pod's read-only /usr/share/doc mount;
 // the plan and its report against the changelog entries themselves; and a node without
-// changelogs (Azure Linux) said so.
+// changelogs (Azure Linux) said so. And the bundled action without a token (plan only): its job
+// summary carries the CVEs, the days pending and the estimate with the window fit.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as k8s from '@kubernetes/client-node';
@@ -15,6 +16,10 @@ import { inspectCluster } from '../../src/plan/inspect.ts';
 import { parsePlanSettings } from '../../src/settings.ts';
 import { loadKubeConfig, makeClients } from '../../src/kube/client.ts';
 import { renderMarkdown } from '../../src/report/markdown.ts';
+import { runAction } from '../harness/action.ts';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 let cluster: Cluster;
 let sim: NodeSimulator;
@@ -76,4 +81,21 @@ test('the plan carries the CVEs of the real changelog entries newer than the run
   // The probe pods are gone.
   const core = cluster.kc.makeApiClient(k8s.CoreV1Api);
   assert.equal((await core.listPodForAllNamespaces({ labelSelector: 'reboot-pilot.io/role=probe' })).items.length, 0);
+});
+
+test('the bundled action, plan only: the job summary shows the CVEs, the days pending and the estimate against the window', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rp-fixes-action-'));
+  const r = await runAction({
+    dir,
+    event: { name: 'schedule' },
+    env: { KUBECONFIG: cluster.kubeconfigPath },
+    inputs: { 'cluster-name': 'fixes', 'github-token': '', 'probe-timeout': '30', soak: '120', 'reboot-days': 'sat', 'start-time': '22:00', 'end-time': '22:05' },
+  });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.equal(r.outputs.state, 'planned');
+  const summary = readFileSync(join(dir, 'summary.md'), 'utf8');
+  assert.match(summary, /Security: the reboots fix at least \*\*\d+ CVEs\*\* \(urgency high\); no Debian changelog could be read on 1 node\. The oldest has been pending for \*\*\d+ days\*\*\./);
+  // Two nodes from the default (2 + 3 + 1 min) plus the soak of 2 min each: 16 min; a 5-minute window holds none whole.
+  assert.match(summary, /\*\*Estimate:\*\* about \*\*16 min\*\* for 2 nodes, one at a time \(2 from the default .*; soak 2 min per node\)\./);
+  assert.match(summary, /It does not fit in the next maintenance window, \d{4}-\d\d-\d\d 22:00 UTC to \d{4}-\d\d-\d\d 22:05 UTC \(5 min; sat 22\\:00–22\\:05 UTC\): about 1 node per window, \*\*2 windows\*\* for the whole plan\./);
 });

@@ -99,3 +99,13 @@ test('AKS planned maintenance: the window is where both it and the kured-style w
   assert.deepEqual(Object.values(nextWindow(both.window!.isOpen, now)!).map((d) => d.toISOString()), ['2026-01-10T22:00:00.000Z', '2026-01-11T02:00:00.000Z']);
   assert.match(both.window!.text, /^sat 22:00–06:00 UTC and AKS planned maintenance /);
 });
+
+test('the window edges are exact whatever the clock reads (not rounded to the search step)', () => {
+  const now = new Date('2026-01-05T12:03:17.250Z');
+  const o = estimateOptions(parseExecuteSettings({ 'reboot-days': 'sat', 'start-time': '22:00', 'end-time': '22:05' }));
+  const w = nextWindow(o.window!.isOpen, now)!;
+  assert.deepEqual([w.start.toISOString(), w.end.toISOString()], ['2026-01-10T22:00:00.000Z', '2026-01-10T22:05:00.000Z']);
+  // Already open: the window runs from now to its end.
+  const inside = nextWindow(o.window!.isOpen, new Date('2026-01-10T22:01:30Z'))!;
+  assert.deepEqual([inside.start.toISOString(), inside.end.toISOString()], ['2026-01-10T22:01:30.000Z', '2026-01-10T22:05:00.000Z']);
+});
