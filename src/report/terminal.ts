@@ -5,12 +5,15 @@ import { shortId } from '../plan/canonical.ts';
 import { term } from './escape.ts';
 import { duration } from './markdown.ts';
 import { fixesPhrase } from './fixes.ts';
+import { estimateLines, type EstimateOptions } from './estimate.ts';
 
-export function renderTerminal(plan: Plan, id: string, now: Date): string {
+export function renderTerminal(plan: Plan, id: string, now: Date, estimate: EstimateOptions = { soakSeconds: 60 }): string {
   const out: string[] = [];
   out.push(`Reboot plan ${shortId(id)} for ${term(plan.cluster.name)} (${term(plan.cluster.server)})`);
   out.push(`  plan ID ${id}`);
   out.push(`  ${plan.nodes.length} planned, ${plan.upToDate.length} up to date, ${plan.unknown.length} not inspected`);
+  // The Markdown lines without their emphasis (the window text is settings, not cluster data).
+  if (plan.nodes.length) for (const l of estimateLines(plan, estimate, now)) out.push(`  ${l.replace(/\*\*/g, '').replace(/\\/g, '')}`);
   for (const n of plan.nodes) {
     out.push('');
     const kernel = n.kernel.next === n.kernel.running ? `${term(n.kernel.running)} (unchanged)` : `${term(n.kernel.running)} -> ${term(n.kernel.next)}`;

@@ -109,3 +109,10 @@ test('the window edges are exact whatever the clock reads (not rounded to the se
   const inside = nextWindow(o.window!.isOpen, new Date('2026-01-10T22:01:30Z'))!;
   assert.deepEqual([inside.start.toISOString(), inside.end.toISOString()], ['2026-01-10T22:01:30.000Z', '2026-01-10T22:05:00.000Z']);
 });
+
+test('the terminal report says the estimate too', async () => {
+  const { renderTerminal } = await import('../../src/report/terminal.ts');
+  const p = plan();
+  const t = renderTerminal(p, planId(p), new Date('2026-01-05T12:00:00Z'));
+  assert.match(t, /\n {2}Estimate: about 20 min for 4 nodes, one at a time \(2 from the node's own last reboot, /);
+});
