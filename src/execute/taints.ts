@@ -88,14 +88,16 @@ export class PendingTaints {
   /** The run ends: no node keeps our taint. Returns the nodes it could not clean. */
   async finish(): Promise<string[]> {
     const left: string[] = [];
-    const nodes = await this.planNodes().catch((e: Error) => {
-      this.log(`could not list nodes to remove the PreferNoSchedule taints: ${e.message}`);
+    const nodes = await this.planNodes().catch((e: unknown) => {
+      this.log(`could not list nodes to remove the PreferNoSchedule taints: ${(e as Error).message}`);
       return [] as k8s.V1Node[];
     });
     for (const n of nodes.filter(hasPendingTaint)) {
-      await setTaint(this.c, n, false, this.value).catch((e: Error) => {
+      await setTaint(this.c, n, false, this.value).catch((e: unknown) => {
         left.push(n.metadata!.name!);
-        this.log(`could not remove the PreferNoSchedule taint from ${n.metadata!.name}: ${e.message}`);
+        this.log(
+          `could not remove the PreferNoSchedule taint from ${n.metadata!.name}: ${(e as Error).message}`,
+        );
       });
     }
     return left;

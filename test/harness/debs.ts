@@ -11,7 +11,11 @@ import { gunzipSync } from 'node:zlib';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const DEBS_CACHE = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'reboot-pilot', 'debs');
+export const DEBS_CACHE = join(
+  process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'),
+  'reboot-pilot',
+  'debs',
+);
 
 export interface UnpackedDeb {
   name: string;
@@ -22,14 +26,21 @@ export interface UnpackedDeb {
 
 function apt(args: string[]): string {
   const r = spawnSync('apt-cache', args, { encoding: 'utf8' });
-  if (r.error) throw new Error(`the changelog tests need apt-cache (Debian or Ubuntu) to fetch real packages: ${r.error.message}`);
+  if (r.error)
+    throw new Error(
+      `the changelog tests need apt-cache (Debian or Ubuntu) to fetch real packages: ${r.error.message}`,
+    );
   return r.stdout;
 }
 
 function versionsOf(name: string): string[] {
   // "libc6 | 2.36-9+deb12u14 | http://deb.debian.org/debian bookworm/main amd64 Packages"
-  const seen = apt(['madison', name]).split('\n').map((l) => l.split('|').map((f) => f.trim()));
-  return [...new Set(seen.filter((f) => f[0] === name && f[1]).map((f) => f[1]!))].sort(compareDebianVersions);
+  const seen = apt(['madison', name])
+    .split('\n')
+    .map((l) => l.split('|').map((f) => f.trim()));
+  return [...new Set(seen.filter((f) => f[0] === name && f[1]).map((f) => f[1]!))].sort(
+    compareDebianVersions,
+  );
 }
 
 /** dpkg's own order (dpkg --compare-versions), for sorting and as the tests' oracle. */
@@ -49,7 +60,10 @@ function unpack(name: string, version: string): UnpackedDeb {
   mkdirSync(DEBS_CACHE, { recursive: true });
   const work = mkdtempSync(join(tmpdir(), 'rp-deb-'));
   try {
-    execFileSync('apt-get', ['download', '-qq', `${name}=${version}`], { cwd: work, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync('apt-get', ['download', '-qq', `${name}=${version}`], {
+      cwd: work,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     const deb = readdirSync(work).find((f) => f.endsWith('.deb'));
     if (!deb) throw new Error(`apt-get download ${name}=${version} left no .deb`);
     const out = join(work, 'root');
@@ -77,8 +91,11 @@ export function realPackages(): RealPackages {
     .split('\n')
     .map((l) => l.split(' ')[0]!)
     .filter((n) => /^linux-image-[0-9.]+-[0-9]+-cloud-amd64$/.test(n));
-  const releases = names.map((n) => n.slice('linux-image-'.length)).sort((a, b) => compareDebianVersions(a, b));
-  if (releases.length < 2) throw new Error(`apt offers ${releases.length} linux-image-*-cloud-amd64 kernel(s); the test needs two`);
+  const releases = names
+    .map((n) => n.slice('linux-image-'.length))
+    .sort((a, b) => compareDebianVersions(a, b));
+  if (releases.length < 2)
+    throw new Error(`apt offers ${releases.length} linux-image-*-cloud-amd64 kernel(s); the test needs two`);
   const kernel = (release: string) => {
     const name = `linux-image-${release}`;
     const version = versionsOf(name).at(-1);
@@ -86,7 +103,10 @@ export function realPackages(): RealPackages {
     return { ...unpack(name, version), release };
   };
   const libc = versionsOf('libc6');
-  if (libc.length < 2) throw new Error(`apt offers ${libc.length} libc6 version(s); the test needs two (is the security suite in sources.list?)`);
+  if (libc.length < 2)
+    throw new Error(
+      `apt offers ${libc.length} libc6 version(s); the test needs two (is the security suite in sources.list?)`,
+    );
   return {
     kernelOld: kernel(releases[0]!),
     kernelNew: kernel(releases.at(-1)!),
@@ -128,7 +148,7 @@ export function changelogOracle(file: string, base: string | undefined): Changel
     if (i === 0) facts.to = version;
     const u = h[3]!.toLowerCase();
     if (URGENCY.indexOf(u) > URGENCY.indexOf(facts.urgency)) facts.urgency = u;
-    const body = text.slice(h.index! + h[0].length, heads[i + 1]?.index ?? text.length);
+    const body = text.slice(h.index + h[0].length, heads[i + 1]?.index ?? text.length);
     for (const m of body.matchAll(/CVE-(\d{4}-\d{4,})/g)) ids.add(m[1]!);
   }
   facts.cves = [...ids];
@@ -150,7 +170,8 @@ export function installDocs(hostRoot: string, debs: UnpackedDeb[]): void {
  */
 export function debianNodeFiles(p: RealPackages): Record<string, string> {
   return {
-    'etc/os-release': 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n',
+    'etc/os-release':
+      'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n',
     [`boot/vmlinuz-${p.kernelOld.release}`]: 'kernel',
     [`boot/vmlinuz-${p.kernelNew.release}`]: 'kernel',
     'proc/sys/kernel/osrelease': `${p.kernelOld.release}\n`,

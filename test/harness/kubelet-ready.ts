@@ -18,18 +18,33 @@ export function keepPodsReady(cluster: Cluster, namespace: string, everyMs = 100
   const MERGE = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch);
   const round = async () => {
     const nodes = await listAll((page) => core.listNode(page));
-    const up = new Set(nodes.filter((n) => isReady(n) && !n.metadata?.labels?.[SIM_POWER_LABEL]).map((n) => n.metadata!.name!));
+    const up = new Set(
+      nodes.filter((n) => isReady(n) && !n.metadata?.labels?.[SIM_POWER_LABEL]).map((n) => n.metadata!.name!),
+    );
     const pods = await core.listNamespacedPod({ namespace, fieldSelector: 'status.phase=Running' });
     for (const p of pods.items) {
       const ready = p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-      if (ready || p.metadata?.deletionTimestamp || p.metadata?.labels?.[PRODUCT_ROLE_LABEL] || !up.has(p.spec?.nodeName ?? '')) continue;
+      if (
+        ready ||
+        p.metadata?.deletionTimestamp ||
+        p.metadata?.labels?.[PRODUCT_ROLE_LABEL] ||
+        !up.has(p.spec?.nodeName ?? '')
+      )
+        continue;
       const now = new Date();
       await core
         .patchNamespacedPodStatus(
           {
             name: p.metadata!.name!,
             namespace,
-            body: { status: { conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }, { type: 'ContainersReady', status: 'True', lastTransitionTime: now }] } },
+            body: {
+              status: {
+                conditions: [
+                  { type: 'Ready', status: 'True', lastTransitionTime: now },
+                  { type: 'ContainersReady', status: 'True', lastTransitionTime: now },
+                ],
+              },
+            },
           },
           MERGE,
         )

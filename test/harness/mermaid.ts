@@ -13,7 +13,8 @@ const require = createRequire(import.meta.url);
 
 export function renderMermaid(text: string): MermaidResult {
   const chromium = spawnSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).stdout.trim();
-  if (!chromium) throw new Error('rendering Mermaid needs chromium (apt-get install chromium); .ci/run installs it');
+  if (!chromium)
+    throw new Error('rendering Mermaid needs chromium (apt-get install chromium); .ci/run installs it');
   const script = require.resolve('mermaid/dist/mermaid.min.js');
   const dir = mkdtempSync(join(tmpdir(), 'rp-mermaid-'));
   try {
@@ -34,12 +35,24 @@ mermaid.parse(text)
     );
     const r = spawnSync(
       chromium,
-      ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        `--user-data-dir=${join(dir, 'profile')}`, '--allow-file-access-from-files', '--virtual-time-budget=30000', '--dump-dom', `file://${page}`],
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        `--user-data-dir=${join(dir, 'profile')}`,
+        '--allow-file-access-from-files',
+        '--virtual-time-budget=30000',
+        '--dump-dom',
+        `file://${page}`,
+      ],
       { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 2 ** 20 },
     );
-    const m = /<pre id="out">(OK|ERR) ([A-Za-z0-9+/=]*)<\/pre>/.exec(r.stdout ?? '');
-    if (!m) throw new Error(`chromium did not finish the render (exit ${r.status}): ${(r.stderr ?? '').slice(-500)}`);
+    const m = /<pre id="out">(OK|ERR) ([A-Za-z0-9+/=]*)<\/pre>/.exec(r.stdout);
+    if (!m) throw new Error(`chromium did not finish the render (exit ${r.status}): ${r.stderr.slice(-500)}`);
     const body = Buffer.from(m[2]!, 'base64').toString('utf8');
     return m[1] === 'OK' ? { ok: true, svg: body } : { ok: false, error: body };
   } finally {

@@ -21,7 +21,12 @@ import { keepPodsReady } from '../harness/kubelet-ready.ts';
 import { BOOT_TIME, ubuntuUpToDate } from '../fixtures/hosts.ts';
 import { inspectCluster } from '../../src/plan/inspect.ts';
 import { parseExecuteSettings, parsePlanSettings } from '../../src/settings.ts';
-import { MERGE_PATCH as MERGE, loadKubeConfig, makeClients, type KubeClients } from '../../src/kube/client.ts';
+import {
+  MERGE_PATCH as MERGE,
+  loadKubeConfig,
+  makeClients,
+  type KubeClients,
+} from '../../src/kube/client.ts';
 import { runPlan, readPlanFile } from '../../src/execute/run.ts';
 import { ANN } from '../../src/execute/progress.ts';
 import { PENDING_TAINT_KEY, hasPendingTaint } from '../../src/execute/taints.ts';
@@ -41,10 +46,21 @@ const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'action', 
 /** The bundled CLI under the product's RBAC; `onStderr` may kill it. */
 function runCli(args: string[], onStderr?: (text: string, kill: (sig: NodeJS.Signals) => void) => void) {
   return new Promise<{ code: number | null; signal: string | null; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'run', '--kubeconfig', rbacKubeconfig, ...Object.entries(EXEC).flatMap(([k, v]) => [`--${k}`, v]), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'run',
+        '--kubeconfig',
+        rbacKubeconfig,
+        ...Object.entries(EXEC).flatMap(([k, v]) => [`--${k}`, v]),
+        ...args,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let stderr = '';
     child.stderr.on('data', (d) => {
-      stderr += d;
+      stderr += String(d);
       onStderr?.(stderr, (sig) => child.kill(sig));
     });
     child.on('close', (code, signal) => resolve({ code, signal, stderr }));
@@ -53,12 +69,24 @@ function runCli(args: string[], onStderr?: (text: string, kill: (sig: NodeJS.Sig
 
 const nodes = [0, 1, 2, 3].map((i) => `aks-nodepool1-12345678-vmss00000${i}`);
 let kernelSerial = 2000;
-const EXEC: Record<string, string> = { soak: '0', 'drain-retry-delay': '1', 'lock-ttl': '5', 'reboot-timeout': '30', 'workload-timeout': '60' };
-const planSettings = () => parsePlanSettings({ 'cluster-name': 'taints', 'probe-timeout': '20', order: 'name' });
+const EXEC: Record<string, string> = {
+  soak: '0',
+  'drain-retry-delay': '1',
+  'lock-ttl': '5',
+  'reboot-timeout': '30',
+  'workload-timeout': '60',
+};
+const planSettings = () =>
+  parsePlanSettings({ 'cluster-name': 'taints', 'probe-timeout': '20', order: 'name' });
 
 function pend(...names: string[]): void {
   const k = `5.15.0-${++kernelSerial}-azure`;
-  for (const n of names) sim.writeHostFiles(n, { [`boot/vmlinuz-${k}`]: 'kernel', 'var/run/reboot-required': '*** System restart required ***\n', 'var/run/reboot-required.pkgs': `linux-image-${k}\n` });
+  for (const n of names)
+    sim.writeHostFiles(n, {
+      [`boot/vmlinuz-${k}`]: 'kernel',
+      'var/run/reboot-required': '*** System restart required ***\n',
+      'var/run/reboot-required.pkgs': `linux-image-${k}\n`,
+    });
 }
 
 async function makePlan() {
@@ -69,7 +97,11 @@ async function makePlan() {
 }
 
 const run = (file: string, extra: Record<string, string> = {}) =>
-  runPlan(clients, readPlanFile(readFileSync(file, 'utf8')), { plan: planSettings(), execute: parseExecuteSettings({ ...EXEC, ...extra }), log: () => undefined });
+  runPlan(clients, readPlanFile(readFileSync(file, 'utf8')), {
+    plan: planSettings(),
+    execute: parseExecuteSettings({ ...EXEC, ...extra }),
+    log: () => undefined,
+  });
 
 /**
  * Every node event in order (one watch: the API server's order), with the state of all nodes
@@ -84,7 +116,12 @@ class TaintLog {
   private ctl: AbortController | undefined;
 
   async start(): Promise<void> {
-    this.ctl = await new k8s.Watch(cluster.kc).watch('/api/v1/nodes', {}, (_t: string, n: k8s.V1Node) => this.seen(n), () => undefined);
+    this.ctl = await new k8s.Watch(cluster.kc).watch(
+      '/api/v1/nodes',
+      {},
+      (_t: string, n: k8s.V1Node) => this.seen(n),
+      () => undefined,
+    );
   }
 
   private seen(n: k8s.V1Node): void {
@@ -94,7 +131,13 @@ class TaintLog {
     this.state.set(name, now);
     if (before?.tainted && !now.tainted && now.step !== 'done') this.gaps.push(name);
     if (now.step === 'cordoned' && before?.step !== 'cordoned' && !this.atCordon.has(name)) {
-      this.atCordon.set(name, [...this.state].filter(([, s]) => s.tainted).map(([k]) => k).sort());
+      this.atCordon.set(
+        name,
+        [...this.state]
+          .filter(([, s]) => s.tainted)
+          .map(([k]) => k)
+          .sort(),
+      );
     }
   }
 
@@ -104,7 +147,10 @@ class TaintLog {
 }
 
 async function taintedNow(): Promise<string[]> {
-  return (await core.listNode()).items.filter(hasPendingTaint).map((n) => n.metadata!.name!).sort();
+  return (await core.listNode()).items
+    .filter(hasPendingTaint)
+    .map((n) => n.metadata!.name!)
+    .sort();
 }
 
 before(async () => {
@@ -116,8 +162,11 @@ before(async () => {
   clients = makeClients(loadKubeConfig({ kubeconfig: cluster.kubeconfigPath }));
   dir = mkdtempSync(join(tmpdir(), 'rp-taints-'));
   rbacKubeconfig = await applyProductRbac(cluster, dir);
-  await sim.createNodes(nodes.map((_, i) => ({ ...aksNode({ pool: 'nodepool1', index: i }), bootTime: BOOT_TIME })));
-  for (const n of nodes) sim.writeHostFiles(n, { ...ubuntuUpToDate, 'boot/vmlinuz-5.15.0-1079-azure': 'kernel' });
+  await sim.createNodes(
+    nodes.map((_, i) => ({ ...aksNode({ pool: 'nodepool1', index: i }), bootTime: BOOT_TIME })),
+  );
+  for (const n of nodes)
+    sim.writeHostFiles(n, { ...ubuntuUpToDate, 'boot/vmlinuz-5.15.0-1079-azure': 'kernel' });
   await guardedDeployment(cluster, { namespace: 'shop', name: 'web', replicas: 4, minAvailable: 3 });
   stopReady = keepPodsReady(cluster, 'shop');
 });
@@ -138,13 +187,23 @@ afterEach(async () => {
   sim.neverReturn.clear();
   for (const n of nodes) {
     const node = await sim.node(n);
-    if (sim.isPoweredOff(node)) await sim.powerOn(n, { bootID: `recovered-${Date.now()}`, kernelVersion: node.status!.nodeInfo!.kernelVersion! });
+    if (sim.isPoweredOff(node))
+      await sim.powerOn(n, {
+        bootID: `recovered-${Date.now()}`,
+        kernelVersion: node.status!.nodeInfo!.kernelVersion,
+      });
     sim.writeHostFiles(n, { 'var/run/reboot-required': null, 'var/run/reboot-required.pkgs': null });
     const clear = Object.fromEntries(Object.values(ANN).map((k) => [k, null]));
     const taints = (node.spec?.taints ?? []).filter((t) => t.key !== PENDING_TAINT_KEY);
-    await core.patchNode({ name: n, body: { spec: { unschedulable: false, taints }, metadata: { annotations: clear } } }, MERGE);
+    await core.patchNode(
+      { name: n, body: { spec: { unschedulable: false, taints }, metadata: { annotations: clear } } },
+      MERGE,
+    );
   }
-  await core.deleteCollectionNamespacedPod({ namespace: 'kube-system', labelSelector: 'reboot-pilot.io/role' });
+  await core.deleteCollectionNamespacedPod({
+    namespace: 'kube-system',
+    labelSelector: 'reboot-pilot.io/role',
+  });
   assert.deepEqual(v, [], 'invariants held throughout, nothing of ours left');
 });
 
@@ -152,9 +211,18 @@ test('every pending node is tainted from the start; each loses it when done; non
   const [a, b, c] = nodes;
   pend(a!, b!, c!);
   const p = await makePlan();
-  assert.deepEqual(p.plan.nodes.map((n) => n.name), [a, b, c]);
+  assert.deepEqual(
+    p.plan.nodes.map((n) => n.name),
+    [a, b, c],
+  );
   // A taint of someone else's stays untouched.
-  await core.patchNode({ name: c!, body: { spec: { taints: [{ key: 'team.example/gpu', value: 'true', effect: 'PreferNoSchedule' }] } } }, MERGE);
+  await core.patchNode(
+    {
+      name: c!,
+      body: { spec: { taints: [{ key: 'team.example/gpu', value: 'true', effect: 'PreferNoSchedule' }] } },
+    },
+    MERGE,
+  );
   const log = new TaintLog();
   await log.start();
   const r = await run(p.file);
@@ -166,12 +234,23 @@ test('every pending node is tainted from the start; each loses it when done; non
   assert.deepEqual(log.atCordon.get(c!), [c]);
   assert.deepEqual(log.gaps, []);
   assert.deepEqual(await taintedNow(), []);
-  assert.deepEqual((await sim.node(c!)).spec?.taints?.map((t) => t.key), ['team.example/gpu']);
+  assert.deepEqual(
+    (await sim.node(c!)).spec?.taints?.map((t) => t.key),
+    ['team.example/gpu'],
+  );
   assert.ok(!nodes.slice(0, 3).some((n) => log.state.get(n)!.tainted));
   // Each node now carries how long it took, and the next plan estimates from it.
   for (const [i, n] of r.nodes.entries()) {
     const d = readDurations(await sim.node(n.name))!;
-    assert.deepEqual(d, { drain: Math.round(n.timings.drain! / 1000), reboot: Math.round(n.timings.reboot! / 1000), workloads: Math.round((n.timings.workloads ?? 0) / 1000) }, `node ${i}`);
+    assert.deepEqual(
+      d,
+      {
+        drain: Math.round(n.timings.drain! / 1000),
+        reboot: Math.round(n.timings.reboot! / 1000),
+        workloads: Math.round((n.timings.workloads ?? 0) / 1000),
+      },
+      `node ${i}`,
+    );
   }
   pend(a!);
   const next = await makePlan();
@@ -200,7 +279,18 @@ test('a killed run leaves its taints; the resumed run keeps them until each node
   pend(a!, b!);
   const p = await makePlan();
   // What a run killed right after tainting leaves behind.
-  for (const n of [a!, b!]) await core.patchNode({ name: n, body: { spec: { taints: [{ key: PENDING_TAINT_KEY, value: p.id.slice(0, 12), effect: 'PreferNoSchedule' }] } } }, MERGE);
+  for (const n of [a!, b!])
+    await core.patchNode(
+      {
+        name: n,
+        body: {
+          spec: {
+            taints: [{ key: PENDING_TAINT_KEY, value: p.id.slice(0, 12), effect: 'PreferNoSchedule' }],
+          },
+        },
+      },
+      MERGE,
+    );
   const log = new TaintLog();
   await log.start();
   const r = await run(p.file);
@@ -255,7 +345,13 @@ test('the invariant watcher fails a test that ends with our taint on a node', as
   const w = new InvariantWatcher(cluster);
   await w.start();
   const name = nodes[3]!;
-  await core.patchNode({ name, body: { spec: { taints: [{ key: PENDING_TAINT_KEY, value: 'x', effect: 'PreferNoSchedule' }] } } }, MERGE);
+  await core.patchNode(
+    {
+      name,
+      body: { spec: { taints: [{ key: PENDING_TAINT_KEY, value: 'x', effect: 'PreferNoSchedule' }] } },
+    },
+    MERGE,
+  );
   const deadline = Date.now() + 10_000;
   while (!w.tainted.has(name) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   const v = w.stop();
@@ -263,5 +359,6 @@ test('the invariant watcher fails a test that ends with our taint on a node', as
   assert.match(v[0]!, new RegExp(`left with Reboot Pilot's PreferNoSchedule taint: ${name}`));
   await core.patchNode({ name, body: { spec: { taints: [] } } }, MERGE);
   // The test's own watcher saw it too: wait for it to see the removal.
-  while (watcher.tainted.has(name) && Date.now() < deadline + 10_000) await new Promise((r) => setTimeout(r, 50));
+  while (watcher.tainted.has(name) && Date.now() < deadline + 10_000)
+    await new Promise((r) => setTimeout(r, 50));
 });

@@ -44,33 +44,58 @@ async function rollout(taint: boolean): Promise<TaintRollout> {
   let watching = true;
   const stopReady = keepPodsReady(cluster, 'shop');
   try {
-    const specs = Array.from({ length: nodes }, (_, i) => ({ ...aksNode({ pool: 'roll', index: i }), bootTime: BOOT_TIME }));
+    const specs = Array.from({ length: nodes }, (_, i) => ({
+      ...aksNode({ pool: 'roll', index: i }),
+      bootTime: BOOT_TIME,
+    }));
     await sim.createNodes(specs);
-    for (const s of specs) sim.writeHostFiles(s.name, { ...ubuntuUpToDate, 'boot/vmlinuz-5.15.0-1081-azure': 'k', 'var/run/reboot-required': 'x\n', 'var/run/reboot-required.pkgs': 'linux-image-5.15.0-1081-azure\n' });
+    for (const s of specs)
+      sim.writeHostFiles(s.name, {
+        ...ubuntuUpToDate,
+        'boot/vmlinuz-5.15.0-1081-azure': 'k',
+        'var/run/reboot-required': 'x\n',
+        'var/run/reboot-required.pkgs': 'linux-image-5.15.0-1081-azure\n',
+      });
     for (let d = 0; d < deployments; d++) {
-      await guardedDeployment(cluster, { namespace: 'shop', name: `app${d}`, replicas: replicasEach, minAvailable: replicasEach - 1 });
+      await guardedDeployment(cluster, {
+        namespace: 'shop',
+        name: `app${d}`,
+        replicas: replicasEach,
+        minAvailable: replicasEach - 1,
+      });
     }
     // Every pod of the Deployments seen from here on, by UID and Deployment.
     const seen = new Map<string, string>();
     // Watches end (server timeouts): restarted, the re-list's ADDED events dedupe by UID.
     const watch = async (): Promise<void> => {
-      ctl = await new k8s.Watch(cluster.kc).watch('/api/v1/namespaces/shop/pods', {}, (_t: string, p: k8s.V1Pod) => {
-        if (p.metadata?.uid && p.metadata.labels?.app) seen.set(p.metadata.uid, p.metadata.labels.app);
-      }, () => {
-        if (watching) void watch().catch(() => undefined);
-      });
+      ctl = await new k8s.Watch(cluster.kc).watch(
+        '/api/v1/namespaces/shop/pods',
+        {},
+        (_t: string, p: k8s.V1Pod) => {
+          if (p.metadata?.uid && p.metadata.labels?.app) seen.set(p.metadata.uid, p.metadata.labels.app);
+        },
+        () => {
+          if (watching) void watch().catch(() => undefined);
+        },
+      );
     };
     await watch();
     const replicas = deployments * replicasEach;
-    await waitUntil('the initial pods listed', async () => seen.size >= replicas, 30_000);
+    await waitUntil('the initial pods listed', () => Promise.resolve(seen.size >= replicas), 30_000);
     const clients = makeClients(loadKubeConfig({ kubeconfig: cluster.kubeconfigPath }));
     const plan = parsePlanSettings({ kubeconfig: cluster.kubeconfigPath, order: 'name' });
     const { plan: p, id } = await inspectCluster(clients, plan, () => undefined);
     if (p.nodes.length !== nodes) throw new Error(`expected ${nodes} planned nodes, got ${p.nodes.length}`);
-    const first = await cluster.kc.makeApiClient(k8s.CoreV1Api).listNamespacedPod({ namespace: 'shop', fieldSelector: `spec.nodeName=${p.nodes[0]!.name}` });
+    const first = await cluster.kc
+      .makeApiClient(k8s.CoreV1Api)
+      .listNamespacedPod({ namespace: 'shop', fieldSelector: `spec.nodeName=${p.nodes[0]!.name}` });
     const floor = replicas + first.items.length;
     const t0 = Date.now();
-    const execute = parseExecuteSettings({ soak: '0', 'drain-retry-delay': '1', 'prefer-no-schedule-taint': String(taint) });
+    const execute = parseExecuteSettings({
+      soak: '0',
+      'drain-retry-delay': '1',
+      'prefer-no-schedule-taint': String(taint),
+    });
     const r = await runPlan(clients, { planId: id, plan: p }, { plan, execute, log: () => undefined });
     if (r.state !== 'completed') throw new Error(`rollout ${r.state}: ${r.message}`);
     const wallMs = Date.now() - t0;
@@ -94,7 +119,9 @@ export async function benchTaints(runs: number): Promise<TaintRollout[]> {
   for (let r = 0; r < runs; r++) {
     for (const taint of r % 2 === 0 ? [true, false] : [false, true]) {
       const x = await rollout(taint);
-      log(`taint run ${r + 1} (${taint ? 'with' : 'without'} taint): ${x.evictions} evictions for ${x.replicas} replicas = ${(x.evictions / x.replicas).toFixed(2)} per replica (floor ${(x.floor / x.replicas).toFixed(2)}; ${x.readied} pods re-readied)`);
+      log(
+        `taint run ${r + 1} (${taint ? 'with' : 'without'} taint): ${x.evictions} evictions for ${x.replicas} replicas = ${(x.evictions / x.replicas).toFixed(2)} per replica (floor ${(x.floor / x.replicas).toFixed(2)}; ${x.readied} pods re-readied)`,
+      );
       out.push(x);
     }
   }
