@@ -19,7 +19,7 @@ shot() { # html png height
     --window-size=1012,"$3" --screenshot="$2" "file://$1" >/dev/null 2>&1
   rm -rf "$prof"
 }
-for name in tracking-issue:1085 final-comment:650; do
+for name in tracking-issue:1330 final-comment:900; do
   "$render" "$here/${name%%:*}.md" "$tmp/${name%%:*}.png" 100 >/dev/null
   shot "$tmp/${name%%:*}.html" "$here/${name%%:*}.png" "${name##*:}"
 done

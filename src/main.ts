@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { connect, UserError } from './kube/client.ts';
-import { EXECUTE_SETTINGS, PLAN_SETTINGS, parseExecuteSettings, parsePlanSettings } from './settings.ts';
+import { EXECUTE_SETTINGS, PLAN_SETTINGS, parseExecuteSettings, parsePlanSettings, type ExecuteSettings } from './settings.ts';
+import { estimateOptions } from './estimate/options.ts';
 import { GITHUB_SETTINGS, parseGitHubSettings, type GitHubSettings } from './github/options.ts';
 import { makeOctokit } from './github/octokit.ts';
 import { IssueTracker, PullRequestTracker, type Tracker } from './github/tracker.ts';
@@ -61,6 +62,7 @@ function setOutputs(r: SessionResult, kind: Tracker['kind'] | undefined): void {
   core.setOutput('state', r.state);
   core.setOutput('nodes-pending', String(r.nodesPending));
   core.setOutput('nodes-rebooted', String(r.nodesRebooted));
+  core.setOutput('nodes-reimaged', String(r.nodesReimaged ?? 0));
   core.setOutput('nodes-failed', String(r.nodesFailed));
   if (r.planFile) core.setOutput('plan-file', r.planFile);
   if (r.reportFile) core.setOutput('report-file', r.reportFile);
@@ -68,17 +70,19 @@ function setOutputs(r: SessionResult, kind: Tracker['kind'] | undefined): void {
 }
 
 /** Without a token: inspect and report only (job summary, files, outputs). */
-async function planOnly(settings: ReturnType<typeof parsePlanSettings>, clients: KubeClients, aksFacts: (() => Promise<AksFacts | undefined>) | undefined, outDir: string): Promise<SessionResult> {
+async function planOnly(settings: ReturnType<typeof parsePlanSettings>, clients: KubeClients, aksFacts: (() => Promise<AksFacts | undefined>) | undefined, outDir: string, execute: ExecuteSettings): Promise<SessionResult> {
   const log = (l: string) => core.info(l);
-  const { plan, id } = await inspectCluster(clients, settings, log, await aksFacts?.());
+  const aks = await aksFacts?.();
+  const { plan, id } = await inspectCluster(clients, settings, log, aks);
+  const estimate = estimateOptions(execute, aks);
   const now = new Date();
   const dir = join(outDir, shortId(id));
   mkdirSync(dir, { recursive: true });
   const planFile = join(dir, 'plan.json');
   const reportFile = join(dir, 'report.md');
   writeFileSync(planFile, JSON.stringify({ planId: id, plan: JSON.parse(canonicalJson(plan)) }, null, 2) + '\n');
-  writeFileSync(reportFile, renderMarkdown(plan, id, { now, limit: Number.MAX_SAFE_INTEGER }));
-  const summary = renderMarkdown(plan, id, { now, fullReportRef: 'report.md in the reboot-pilot artifact' });
+  writeFileSync(reportFile, renderMarkdown(plan, id, { now, estimate, limit: Number.MAX_SAFE_INTEGER }));
+  const summary = renderMarkdown(plan, id, { now, estimate, fullReportRef: 'report.md in the reboot-pilot artifact' });
   return { outcome: 'none', state: plan.nodes.length ? 'planned' : 'up-to-date', planId: id, nodesPending: plan.nodes.length, nodesRebooted: 0, nodesFailed: 0, planFile, reportFile, summary };
 }
 
@@ -107,7 +111,7 @@ export async function run(): Promise<void> {
     let kind: Tracker['kind'] | undefined;
     if (!token || !repository.includes('/')) {
       if (mode !== 'plan') throw new UserError(`mode ${mode} needs github-token and GITHUB_REPOSITORY: commands and approvals live on the tracking issue or pull request`);
-      result = await planOnly(plan, clients, aksFacts, outDir);
+      result = await planOnly(plan, clients, aksFacts, outDir, execute);
     } else {
       core.setSecret(token);
       // The record is the ledger in the cluster now; a state key signs nothing any more.
@@ -136,7 +140,7 @@ export async function run(): Promise<void> {
     }
     await core.summary.addRaw(result.summary).write();
     setOutputs(result, kind);
-    core.info(`plan ${result.planId ? shortId(result.planId) : '-'}: ${result.state}; ${result.nodesPending} pending, ${result.nodesRebooted} rebooted, ${result.nodesFailed} failed`);
+    core.info(`plan ${result.planId ? shortId(result.planId) : '-'}: ${result.state}; ${result.nodesPending} pending, ${result.nodesRebooted} rebooted, ${result.nodesReimaged ?? 0} reimaged, ${result.nodesFailed} failed`);
     if (result.state === 'failed' || result.state === 'stale') core.setFailed(`plan ${result.planId ? shortId(result.planId) : ''} ${result.state}: see the tracking ${kind ?? 'issue'} and the job summary`);
   } catch (e) {
     core.setFailed(e instanceof UserError ? e.message : ((e as Error).stack ?? String(e)));

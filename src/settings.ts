@@ -129,6 +129,7 @@ export const EXECUTE_SETTINGS = {
   'alerts-firing-only': [bool('alerts-firing-only'), 'true', 'Only firing alerts hold reboots (pending ones do not).'],
   'pre-reboot-node-labels': [labels('pre-reboot-node-labels'), '', 'Labels (k=v,...) set on a node before it is cordoned.'],
   'post-reboot-node-labels': [labels('post-reboot-node-labels'), '', 'Labels (k=v,...) set on a node after it is back and uncordoned.'],
+  'prefer-no-schedule-taint': [bool('prefer-no-schedule-taint'), 'true', 'Taint the nodes still waiting for their reboot PreferNoSchedule while a plan executes, so evicted pods prefer nodes already done (each pod moves once); removed as each node is done and when the run ends.'],
   'force-reboot': [bool('force-reboot'), 'false', 'Reboot a node whose drain timed out anyway (evicting what remains is then up to the reboot).'],
   'notify-url': [url('notify-url'), '', 'Slack or Microsoft Teams webhook for drain, reboot and uncordon messages (keep it in a secret).'],
   'notify-format': [z.enum(['auto', 'slack', 'teams']), 'auto', 'Message format for notify-url; auto decides by the URL\'s host.'],

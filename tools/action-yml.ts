@@ -40,7 +40,9 @@ outputs:
   nodes-pending:
     description: Nodes of the plan not yet rebooted, failed or skipped.
   nodes-rebooted:
-    description: Nodes of the plan rebooted (or upgraded) so far, over all runs of the plan.
+    description: Nodes of the plan rebooted in place so far, over all runs of the plan.
+  nodes-reimaged:
+    description: Nodes of the plan patched by a node image upgrade of their pool (planned, or the fallback of a failed reboot) so far.
   nodes-failed:
     description: Nodes of the plan whose step failed.
   plan-file:

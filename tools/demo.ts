@@ -7,7 +7,7 @@
 // `npm run demo -- --dump DIR` also writes the Markdown bodies the fake GitHub kept (the tracking
 // issue as planned and as closed, every comment) to DIR, e.g. to render them for the docs.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,8 @@ import { FakeGitHub } from '../test/harness/github.ts';
 import { FakeAzure } from '../test/harness/arm.ts';
 import { applyProductRbac, guardedDeployment } from '../test/harness/workloads.ts';
 import { shownPlan } from '../src/github/body.ts';
+import { realPackages, debianNodeFiles, installDocs, type RealPackages } from '../test/harness/debs.ts';
+import { DURATIONS_ANNOTATION } from '../src/estimate/history.ts';
 import { runAction, type ActionEvent } from '../test/harness/action.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -50,7 +52,7 @@ const dump = (name: string, body: string) => {
 
 const LINUX_IMAGE = 'AKSUbuntu-2204gen2containerd-202509.23.0';
 const WIN_IMAGE = 'AKSWindows-2022-containerd-20348.3207.250212';
-const NEW_KERNEL = '5.15.0-1102-azure';
+let NEW_KERNEL = '5.15.0-1102-azure';
 
 async function main(): Promise<number> {
   heading('1. Local control plane (etcd, kube-apiserver, controller-manager, scheduler, KWOK)');
@@ -70,16 +72,37 @@ async function main(): Promise<number> {
     say('applied deploy/rbac.yaml: the action runs with exactly those permissions');
 
     heading('2. An AKS-like cluster: pools nodepool1 and userpool (Linux), win (Windows)');
+    // The pending nodes hold real packages' changelogs (Debian's cloud kernels and libc6, fetched
+    // once with apt-get into ~/.cache/reboot-pilot/debs), so the plan shows what the reboot fixes.
+    let real: RealPackages | undefined;
+    try {
+      real = realPackages();
+      NEW_KERNEL = real.kernelNew.release;
+      say(`real packages: ${real.kernelOld.name} ${real.kernelOld.version} running, ${real.kernelNew.name} ${real.kernelNew.version} and libc6 ${real.libcNew.version} installed`);
+    } catch (e) {
+      say(`no real packages (${(e as Error).message}): the plan will say the CVEs are unknown`);
+    }
+    const running = real ? { kernelVersion: real.kernelOld.release } : {};
     const specs = [
-      ...[0, 1].map((i) => ({ ...aksNode({ pool: 'nodepool1', index: i, nodeImageVersion: LINUX_IMAGE }), bootTime: BOOT_TIME })),
-      ...[0, 1].map((i) => ({ ...aksNode({ pool: 'userpool', index: i, vmssSuffix: '87654321', nodeImageVersion: LINUX_IMAGE }), bootTime: BOOT_TIME })),
+      ...[0, 1].map((i) => ({ ...aksNode({ pool: 'nodepool1', index: i, nodeImageVersion: LINUX_IMAGE, ...(i === 0 ? running : {}) }), bootTime: BOOT_TIME })),
+      ...[0, 1].map((i) => ({ ...aksNode({ pool: 'userpool', index: i, vmssSuffix: '87654321', nodeImageVersion: LINUX_IMAGE, ...(i === 0 ? running : {}) }), bootTime: BOOT_TIME })),
       aksNode({ pool: 'win', index: 0, os: 'windows', nodeImageVersion: WIN_IMAGE }),
     ];
     await sim.createNodes(specs);
     const linux = specs.slice(0, 4).map((s) => s.name);
     for (const n of linux) sim.writeHostFiles(n, { ...ubuntuUpToDate, 'boot/vmlinuz-5.15.0-1079-azure': 'kernel' });
-    // unattended-upgrades installed a new kernel on one node of each Linux pool.
-    for (const n of [linux[0]!, linux[2]!]) sim.writeHostFiles(n, { [`boot/vmlinuz-${NEW_KERNEL}`]: 'kernel', 'var/run/reboot-required': '*** System restart required ***\n', 'var/run/reboot-required.pkgs': `linux-image-${NEW_KERNEL}\n` });
+    // unattended-upgrades installed a new kernel (and libc6) on one node of each Linux pool, 3 days ago.
+    const since = Date.now() / 1000 - 3 * 86_400 - 3600;
+    for (const n of [linux[0]!, linux[2]!]) {
+      sim.writeHostFiles(n, { [`boot/vmlinuz-${NEW_KERNEL}`]: 'kernel', 'var/run/reboot-required': '*** System restart required ***\n', 'var/run/reboot-required.pkgs': `linux-image-${NEW_KERNEL}\n` });
+      if (real) {
+        sim.writeHostFiles(n, debianNodeFiles(real));
+        installDocs(sim.hostDir(n), [real.kernelOld, real.kernelNew, real.libcNew]);
+      }
+      utimesSync(`${sim.hostDir(n)}/var/run/reboot-required`, since, since);
+    }
+    // An earlier rollout recorded how long nodepool1's first node took (the estimate reads it).
+    await sim.core.patchNode({ name: linux[0]!, body: { metadata: { annotations: { [DURATIONS_ANNOTATION]: JSON.stringify({ drain: 45, reboot: 120, workloads: 15 }) } } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
     for (const s of specs) say(`node ${s.name}${[linux[0], linux[2]].includes(s.name) ? `: kernel ${NEW_KERNEL} installed, /var/run/reboot-required present` : ''}`);
     await guardedDeployment(cluster, { namespace: 'shop', name: 'web', replicas: 3, minAvailable: 2, spec: { nodeSelector: { 'kubernetes.io/os': 'linux' } } });
     say('Deployment shop/web (3 replicas) guarded by PDB minAvailable 2');
@@ -187,7 +210,7 @@ async function main(): Promise<number> {
     dump('issue-final.md', gh.issues.get(number)!.body as string);
     if (dumpDir) say(`bodies written to ${dumpDir}`);
     show(comments.find((b) => b.includes('Reboot Pilot: plan'))!);
-    say(`issue #${number} is ${gh.issues.get(number)!.state as string}; outputs: state ${done.state}, rebooted ${done['nodes-rebooted']}, failed ${done['nodes-failed']}, pending ${done['nodes-pending']}`);
+    say(`issue #${number} is ${gh.issues.get(number)!.state as string}; outputs: state ${done.state}, rebooted ${done['nodes-rebooted']}, reimaged ${done['nodes-reimaged']}, failed ${done['nodes-failed']}, pending ${done['nodes-pending']}`);
     say(`the Windows pool's node image: ${az.pool('win').nodeImageVersion} (was ${WIN_IMAGE})`);
     say(`invariants while executing: at most ${watcher.maxUnavailable} node unavailable because of Reboot Pilot, ${violations.length} violations (PDBs, cordons)`);
     say(`GitHub: ${gh.requests.length} API requests, ${gh.violations.length} OpenAPI violations; ARM: ${az.violations.length} violations`);

@@ -61,7 +61,8 @@ export async function azurePlanFacts(az: AzureSession | undefined, log: (l: stri
   const { facts, maintenance } = await readAksFacts(az.clients);
   const chosen = chooseMaintenance(maintenance, az.settings['azure-maintenance-configurations']);
   log(`AKS: node OS upgrade channel ${facts.nodeOSUpgradeChannel}; ${Object.keys(facts.pools).length} pools${chosen ? `; maintenance window ${describeMaintenance(chosen)}` : ''}`);
-  return { ...facts, ...(chosen ? { maintenance: describeMaintenance(chosen) } : {}) };
+  const gate = chosen ? new MaintenanceGate(chosen) : undefined;
+  return { ...facts, ...(chosen && gate ? { maintenance: describeMaintenance(chosen), maintenanceOpen: (at: Date) => gate.isOpen(at) } : {}) };
 }
 
 export interface AzureExtras {

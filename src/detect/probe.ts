@@ -28,7 +28,8 @@ export type Log = (line: string) => void;
 
 /** Directories the probe reads, mounted read-only at the same path under /host. */
 export function hostMounts(sentinel: string): string[] {
-  const dirs = ['/var/run', '/boot', '/var/log', '/etc/os-release'];
+  // /usr/share/doc: the Debian changelogs of the packages requiring the reboot (CVEs fixed).
+  const dirs = ['/var/run', '/boot', '/var/log', '/etc/os-release', '/usr/share/doc'];
   const sentinelDir = dirname(sentinel);
   if (!dirs.some((d) => sentinelDir === d || sentinelDir.startsWith(d + '/'))) dirs.push(sentinelDir);
   return dirs;

@@ -19,8 +19,11 @@ import { runProbes, type ProbeOptions } from '../detect/probe.ts';
 import { ANN, SCALE_DOWN_DISABLED, clearProgress, patchNode, readProgress, stepPatch, type Workload } from './progress.ts';
 import { untilAnswered, waitForBoot, waitForWorkloads, watchSoak } from './wait.ts';
 import { checkHealth, type Health } from './health.ts';
+import { PendingTaints } from './taints.ts';
+import { recordDurations } from '../estimate/history.ts';
 
-export type NodeOutcome = 'rebooted' | 'already-done' | 'skipped' | 'failed' | 'not-started';
+/** reimaged: patched by a node image upgrade of its pool (planned, or the fallback of a failed reboot). */
+export type NodeOutcome = 'rebooted' | 'reimaged' | 'already-done' | 'skipped' | 'failed' | 'not-started';
 export type RunState = 'completed' | 'paused' | 'cancelled' | 'stale' | 'failed';
 
 export interface NodeReport {
@@ -28,6 +31,9 @@ export interface NodeReport {
   outcome: NodeOutcome;
   kernelBefore: string;
   kernelAfter?: string;
+  /** Reimaged nodes: the node image before and after (AKS's node-image-version label). */
+  nodeImageBefore?: string;
+  nodeImageAfter?: string;
   bootIdBefore: string;
   bootIdAfter?: string;
   startedAt?: string;
@@ -59,6 +65,8 @@ export interface ExecuteSettings {
   forceReboot?: boolean;
   /** Re-probe each node before touching it (is the reboot still needed?). */
   reprobe?: ProbeOptions;
+  /** PreferNoSchedule taints on the nodes still pending, so pods move once (default on). */
+  preferNoScheduleTaint?: boolean;
 }
 
 /** Progress events for live reporting (GitHub body, terminal, chat). */
@@ -128,6 +136,8 @@ export async function executePlan(plan: Plan, planId: string, s: ExecuteSettings
     health: (current: string) =>
       checkHealth(c, { plan, planId, current, rebootedThisRun: rebootedIn(reports) }),
   };
+  const taints = s.preferNoScheduleTaint === false ? undefined : new PendingTaints(c, plan, planId, log);
+  await taints?.start(planId);
 
   for (const [i, n] of plan.nodes.entries()) {
     const report = reports[i]!;
@@ -160,9 +170,10 @@ export async function executePlan(plan: Plan, planId: string, s: ExecuteSettings
       if (upgradedFor !== undefined && !resuming) {
         const live = node.status?.nodeInfo;
         if (live?.bootID !== n.bootID && isReadyNode(node)) {
-          report.outcome = 'rebooted';
+          report.outcome = 'reimaged';
           report.bootIdAfter = live?.bootID ?? '';
           report.kernelAfter = live?.kernelVersion ?? '';
+          setImages(report, n, node);
           report.detail = `reimaged by the node image upgrade of pool ${n.pool} in this run (the fallback for ${upgradedFor}); not rebooted again`;
           emit({ type: 'node-end', report });
           continue;
@@ -176,14 +187,17 @@ export async function executePlan(plan: Plan, planId: string, s: ExecuteSettings
           }
         }
         const t = Date.now();
+        report.startedAt = new Date(t).toISOString();
         const r = fallbackOutcome(d.fallback ? await d.fallback(n, 'planned node image upgrade', { failedReboot: false, ...(d.checkLock ? { checkLock: d.checkLock } : {}) }) : 'unavailable');
-        report.outcome = r.result === 'handled' ? 'rebooted' : 'skipped';
+        report.outcome = r.result === 'handled' ? 'reimaged' : 'skipped';
         report.detail = r.detail ?? (r.result === 'handled' ? 'node image upgraded' : 'node image upgrade needs the AKS integration, which is not configured');
         if (r.result === 'handled') {
           const after = await readNode(c, n.name);
           report.bootIdAfter = after?.status?.nodeInfo?.bootID ?? '';
           report.kernelAfter = after?.status?.nodeInfo?.kernelVersion ?? '';
+          if (after) setImages(report, n, after);
           report.timings = { reboot: Date.now() - t, total: Date.now() - nodeStart };
+          report.finishedAt = new Date().toISOString();
           done++;
         }
         emit({ type: 'node-end', report });
@@ -232,18 +246,32 @@ export async function executePlan(plan: Plan, planId: string, s: ExecuteSettings
       }
       log(`run stops: ${message}`);
       break;
+    } finally {
+      if (report.outcome !== 'not-started' && report.outcome !== 'failed') await taints?.release(n.name).catch(() => undefined);
+      // The next plan's estimate: how long this node took (rebooted in place, whole).
+      if (report.outcome === 'rebooted' && report.timings.total !== undefined) await recordDurations(c, n.name, report.timings).catch(() => undefined);
     }
   }
+  await taints?.finish();
   if (state === 'completed') {
     const count = (o: NodeOutcome) => reports.filter((r) => r.outcome === o).length;
-    message = `${count('rebooted')} rebooted, ${count('already-done')} done earlier, ${count('skipped')} skipped, of ${plan.nodes.length} planned`;
+    const reimaged = count('reimaged') ? `${count('reimaged')} reimaged, ` : '';
+    message = `${count('rebooted')} rebooted, ${reimaged}${count('already-done')} done earlier, ${count('skipped')} skipped, of ${plan.nodes.length} planned`;
   }
   const leftCordoned = await cordonedByUs(c, plan);
   return { planId, state, message, nodes: reports, leftCordoned };
 }
 
+export const NODE_IMAGE_LABEL = 'kubernetes.azure.com/node-image-version';
+
+function setImages(report: NodeReport, n: PlanNode, after: k8s.V1Node): void {
+  report.nodeImageBefore = n.nodeImageVersion;
+  report.nodeImageAfter = after.metadata?.labels?.[NODE_IMAGE_LABEL] ?? '';
+}
+
 function rebootedIn(reports: NodeReport[]): Set<string> {
-  return new Set(reports.filter((r) => r.outcome === 'rebooted').map((r) => r.name));
+  // "or upgraded": a reimaged node was patched by this run as much as a rebooted one.
+  return new Set(reports.filter((r) => r.outcome === 'rebooted' || r.outcome === 'reimaged').map((r) => r.name));
 }
 
 function isReadyNode(n: k8s.V1Node): boolean {
@@ -387,6 +415,7 @@ async function processNode(
       }
       if (r.result !== 'handled') throw new Error(`${reason}; no fallback: ${r.detail ?? 'node image upgrade unavailable'}; it stays cordoned`);
       fellBack = true;
+      report.outcome = 'reimaged';
       ctx.upgradedPools.set(n.pool, n.name);
       report.detail = `in-place reboot failed (${back.reason}); fell back to ${r.detail ?? 'a node image upgrade of its pool'}`;
     }
@@ -394,6 +423,7 @@ async function processNode(
     const after = back.ok ? back.node : await c.core.readNode({ name: n.name });
     report.bootIdAfter = after.status?.nodeInfo?.bootID ?? '';
     report.kernelAfter = after.status?.nodeInfo?.kernelVersion ?? '';
+    if (fellBack) setImages(report, n, after);
     await api('remove the reboot request', () => d.rebooter.cleanup({ node: after, planId }));
     // After a fallback the node runs the new node image's kernel (the fallback verified the image).
     if (!fellBack && n.kernel.next !== n.kernel.running && report.kernelAfter !== n.kernel.next) {
@@ -433,7 +463,8 @@ async function processNode(
     }
     node = await api('record the step', () => patchNode(c, n.name, clearProgress({ planId })));
   }
-  report.outcome = 'rebooted';
+  // A fallback's node image upgrade reimaged it (set above); else it was rebooted in place.
+  if (report.outcome !== 'reimaged') report.outcome = 'rebooted';
   if (!report.kernelAfter) report.kernelAfter = node.status?.nodeInfo?.kernelVersion ?? '';
   if (!report.bootIdAfter) report.bootIdAfter = node.status?.nodeInfo?.bootID ?? '';
   report.finishedAt = new Date().toISOString();

@@ -120,6 +120,7 @@ export async function runPlan(c: KubeClients, pf: PlanFile, o: RunOptions): Prom
         preRebootLabels: s['pre-reboot-node-labels'],
         postRebootLabels: s['post-reboot-node-labels'],
         forceReboot: s['force-reboot'],
+        preferNoScheduleTaint: s['prefer-no-schedule-taint'],
         ...(o.plan.detectors.includes('probe')
           ? {
               reprobe: {

@@ -160,6 +160,12 @@ export class MaintenanceGate implements Gate {
     this.name = `AKS planned maintenance (${config.name})`;
   }
 
+  /** Pure: whether nodes may start at `at` (also used to estimate the fit into the next window). */
+  isOpen(at: Date): boolean {
+    const c = this.config;
+    return (c.maintenanceWindow ? inMaintenanceWindow(c.maintenanceWindow, at) : c.legacy ? inLegacyWindow(c.legacy, at) : { open: false }).open;
+  }
+
   async check(ctx: GateContext): Promise<GateResult> {
     const c = this.config;
     const a = c.maintenanceWindow ? inMaintenanceWindow(c.maintenanceWindow, ctx.now) : c.legacy ? inLegacyWindow(c.legacy, ctx.now) : ({ open: false, reason: 'the configuration has no window' } as WindowAnswer);

@@ -229,7 +229,7 @@ async function finishExecution(
     message: result.message,
     leftCordoned: result.leftCordoned,
     nodes: run.nodes,
-  });
+  }, { plan: pf.plan, soakSeconds: d.settings.execute.soak });
   // Who decided first: a comment cut to GitHub's limit (1,000 nodes) keeps the audit, loses table rows.
   const record = `${audit.join('\n')}\n\n${table}`;
   const files = {

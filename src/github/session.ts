@@ -12,6 +12,8 @@ import { inspectCluster } from '../plan/inspect.ts';
 import { canonicalJson, shortId } from '../plan/canonical.ts';
 import type { AksFacts, Plan } from '../plan/types.ts';
 import { renderMarkdown } from '../report/markdown.ts';
+import { estimateOptions } from '../estimate/options.ts';
+import type { EstimateOptions } from '../report/estimate.ts';
 import { md } from '../report/escape.ts';
 import type { RunOptions } from '../execute/run.ts';
 import { parseComment } from './commands.ts';
@@ -66,6 +68,8 @@ export interface SessionResult {
   number?: number;
   nodesPending: number;
   nodesRebooted: number;
+  /** Nodes patched by a node image upgrade of their pool (counted apart from nodesRebooted). */
+  nodesReimaged?: number;
   nodesFailed: number;
   planFile?: string;
   reportFile?: string;
@@ -335,11 +339,13 @@ async function elsewhere(ctx: Ctx, number: number): Promise<SessionResult> {
 export function counts(l: Ledger) {
   const nodes = l.run?.nodes ?? [];
   const ok = nodes.filter((n) => n.outcome === 'rebooted' || n.outcome === 'already-done').length;
+  const reimaged = nodes.filter((n) => n.outcome === 'reimaged').length;
   const failed = nodes.filter((n) => n.outcome === 'failed').length;
   const skipped = nodes.filter((n) => n.outcome === 'skipped').length;
   return {
-    nodesPending: (l.plan?.nodes.length ?? 0) - ok - failed - skipped,
+    nodesPending: (l.plan?.nodes.length ?? 0) - ok - reimaged - failed - skipped,
     nodesRebooted: ok,
+    nodesReimaged: reimaged,
     nodesFailed: failed,
   };
 }
@@ -434,6 +440,10 @@ export function progressLines(l: Ledger, plan?: Plan): ProgressLine[] {
     const method = methods.get(name);
     if (!n || n.outcome === 'not-started')
       return { node: name, mark: 'pending', text: method ? METHOD_TEXT[method] : 'pending' };
+    if (n.outcome === 'reimaged') {
+      const images = `${n.nodeImageBefore || '?'} → ${n.nodeImageAfter || '?'}`;
+      return { node: name, mark: 'done', text: `reimaged: node image ${images}` };
+    }
     if (n.outcome === 'rebooted' || n.outcome === 'already-done')
       return {
         node: name,
@@ -542,9 +552,11 @@ async function planAndSync(
 ): Promise<SessionResult> {
   const { d, cluster } = ctx;
   const g = d.settings.github;
-  const { plan, id } = await inspectCluster(d.clients, d.settings.plan, d.log, await d.aksFacts?.());
+  const aks = await d.aksFacts?.();
+  const { plan, id } = await inspectCluster(d.clients, d.settings.plan, d.log, aks);
+  const estimate = estimateOptions(d.settings.execute, aks);
   const at = now(d);
-  const { base, files, planText, reportRef } = writeArtifacts(d, plan, id, at);
+  const { base, files, planText, reportRef } = writeArtifacts(d, plan, id, at, estimate);
   const adopted = !!item && !(ctx.snap?.ledger.item?.number === item.number && !ctx.snap.ledger.item.closed);
 
   if (!plan.nodes.length) {
@@ -582,7 +594,7 @@ async function planAndSync(
   const render = () =>
     bodyFor(
       ctx,
-      renderMarkdown(plan, id, { now: at, preamble: preambleFor(ctx), fullReportRef: reportRef }),
+      renderMarkdown(plan, id, { estimate, now: at, preamble: preambleFor(ctx), fullReportRef: reportRef }),
       plan,
     );
   if (same) {
@@ -609,7 +621,7 @@ async function planAndSync(
       title,
       bodyFor(
         shown,
-        renderMarkdown(plan, id, { now: at, preamble: preambleFor(shown), fullReportRef: reportRef }),
+        renderMarkdown(plan, id, { estimate, now: at, preamble: preambleFor(shown), fullReportRef: reportRef }),
         plan,
       ),
       files,
@@ -630,11 +642,11 @@ async function planAndSync(
 }
 
 /** plan.json and the full report under RUNNER_TEMP (the artifact), and what every outcome reports. */
-function writeArtifacts(d: SessionDeps, plan: Plan, id: string, at: Date) {
+function writeArtifacts(d: SessionDeps, plan: Plan, id: string, at: Date, estimate: EstimateOptions) {
   const dir = join(d.outDir, shortId(id));
   mkdirSync(dir, { recursive: true });
   const planText = JSON.stringify({ planId: id, plan: JSON.parse(canonicalJson(plan)) }, null, 2) + '\n';
-  const fullReport = renderMarkdown(plan, id, { now: at, limit: Number.MAX_SAFE_INTEGER });
+  const fullReport = renderMarkdown(plan, id, { estimate, now: at, limit: Number.MAX_SAFE_INTEGER });
   const planFile = join(dir, 'plan.json');
   const reportFile = join(dir, 'report.md');
   writeFileSync(planFile, planText);
@@ -643,7 +655,7 @@ function writeArtifacts(d: SessionDeps, plan: Plan, id: string, at: Date) {
     d.tracker.kind === 'pull-request'
       ? 'report.md in this pull request'
       : 'report.md in the reboot-pilot artifact';
-  const summary = renderMarkdown(plan, id, { now: at, fullReportRef: reportRef });
+  const summary = renderMarkdown(plan, id, { estimate, now: at, fullReportRef: reportRef });
   const base = {
     planId: id,
     planFile,

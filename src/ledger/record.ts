@@ -37,6 +37,8 @@ const NodeResult = z.object({
   outcome: z.string(),
   kernelBefore: z.string(),
   kernelAfter: z.string().optional(),
+  nodeImageBefore: z.string().optional(),
+  nodeImageAfter: z.string().optional(),
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
   timings: z.record(z.string(), z.number()),

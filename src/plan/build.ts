@@ -9,6 +9,8 @@ import { compareKernelVersions, newestKernel } from '../detect/kernel.ts';
 import type { DrainOptions } from '../drain/filters.ts';
 import { parseSelector, matches } from '../kube/selector.ts';
 import { preflight, cmp } from './preflight.ts';
+import { fixesFromProbe } from './fixes.ts';
+import { readDurations } from '../estimate/history.ts';
 import { PLAN_VERSION, type AksFacts, type AksPoolFacts, type Evidence, type Plan, type PlanNode, type Risk } from './types.ts';
 
 export type PlanOrder = 'pool' | 'risk' | 'name';
@@ -106,6 +108,7 @@ export function buildPlan(s: ClusterSnapshot, found: Findings, o: PlanOptions, a
       bootID: info?.bootID ?? '',
       nodeImageVersion: n.metadata?.labels?.['kubernetes.azure.com/node-image-version'] ?? '',
       osImage: info?.osImage ?? '',
+      ...(readDurations(n) ? { history: readDurations(n)! } : {}),
       ...(isControlPlane(n) ? { role: 'control-plane' as const } : {}),
     };
     const others = s.nodes.filter((x) => x !== n && osOf(x) === 'linux');
@@ -220,6 +223,7 @@ export function buildPlan(s: ClusterSnapshot, found: Findings, o: PlanOptions, a
         sinceBoot: (r?.history.items ?? []).map(parseHistoryItem),
         sinceBootTotal: r?.history.total ?? 0,
       },
+      ...(fixesFromProbe(r) ? { fixes: fixesFromProbe(r)! } : {}),
       evictions,
       risks: sortRisks(risks),
     });

@@ -52,6 +52,34 @@ export const PackageChange = z.object({
   to: z.string().optional(),
 });
 
+/** A package requiring the reboot and what its Debian changelog says the new version fixes. */
+export const PackageFixes = z.object({
+  name: z.string(),
+  /** False when the node has no Debian changelog for it (RPM distros, images without docs). */
+  changelog: z.boolean(),
+  /** Changelog entries newer than the running version, their CVE IDs and highest urgency. */
+  entries: z.number().int().nonnegative().optional(),
+  cves: z.number().int().nonnegative().optional(),
+  urgency: z.string().optional(),
+  /** The version running now ("" when unknown: then only the newest entry counts) and the new one. */
+  from: z.string().optional(),
+  to: z.string().optional(),
+});
+export type PackageFixes = z.infer<typeof PackageFixes>;
+
+/** What the reboot fixes, from the changelogs the probe read on the node. */
+export const Fixes = z.object({
+  /** Distinct CVE IDs over every package requiring the reboot. */
+  cveTotal: z.number().int().nonnegative(),
+  /** "CVE-YYYY-N", newest first; may be cut (cveTotal is not). */
+  cves: z.array(z.string()),
+  /** Highest urgency of the entries read, "" when none was read. */
+  urgency: z.string(),
+  packages: z.array(PackageFixes),
+  packagesTotal: z.number().int().nonnegative(),
+});
+export type Fixes = z.infer<typeof Fixes>;
+
 export const PlanNode = z.object({
   name: z.string(),
   providerID: z.string(),
@@ -78,6 +106,10 @@ export const PlanNode = z.object({
     sinceBoot: z.array(PackageChange),
     sinceBootTotal: z.number().int().nonnegative(),
   }),
+  /** Seconds of the node's last reboot by Reboot Pilot (its annotation), for the estimate. */
+  history: z.object({ drain: z.number(), reboot: z.number(), workloads: z.number() }).optional(),
+  /** Absent when no changelogs were read (node image upgrades, probes without the feature). */
+  fixes: Fixes.optional(),
   evictions: z.array(Eviction),
   risks: z.array(Risk),
 });
@@ -138,4 +170,6 @@ export interface AksFacts {
   pools: Record<string, AksPoolFacts>;
   /** Description of the maintenance window the run honours, if any. */
   maintenance?: string;
+  /** That window as a predicate (for the estimate's window fit; not part of the plan). */
+  maintenanceOpen?: (at: Date) => boolean;
 }

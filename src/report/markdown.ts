@@ -6,6 +6,8 @@ import type { Plan, PlanNode } from '../plan/types.ts';
 import { shortId } from '../plan/canonical.ts';
 import { md, html } from './escape.ts';
 import { fitMarkdown } from './fit.ts';
+import { cveLinks, daysPending, fixesOverall, fixesPhrase } from './fixes.ts';
+import { estimateLines, nodeEstimateText, type EstimateOptions } from './estimate.ts';
 
 export const GITHUB_BODY_LIMIT = 65_536;
 
@@ -18,6 +20,8 @@ export interface MarkdownOptions {
   fullReportRef?: string;
   /** Text placed right under the title (e.g. how to approve). */
   preamble?: string;
+  /** Soak and maintenance window for the estimate; without it, the soak setting's default and no window. */
+  estimate?: EstimateOptions;
 }
 
 export function duration(ms: number): string {
@@ -67,6 +71,8 @@ function render(plan: Plan, id: string, o: MarkdownOptions, lv: Level): string {
           `. ${plan.upToDate.length} up to date${plan.unknown.length ? `, **${plan.unknown.length} could not be inspected**` : ''}.`
       : `Nothing needs a reboot: ${plan.upToDate.length} node${plan.upToDate.length === 1 ? '' : 's'} up to date${plan.unknown.length ? `, **${plan.unknown.length} could not be inspected**` : ''}.`,
   );
+  if (reboots.length) out.push('', fixesSummary(plan, o.now));
+  if (plan.nodes.length) out.push('', ...estimateLines(plan, o.estimate ?? { soakSeconds: 60 }, o.now));
   if (blocked.length) out.push('', `> [!WARNING]\n> ${blocked.length} node${blocked.length === 1 ? ' is' : 's are'} blocked under the current options: ${blocked.slice(0, 10).map((n) => md(n.name)).join(', ')}${blocked.length > 10 ? ', …' : ''}. Their risks say why.`);
   const apiDown = plan.nodes.filter((n) => n.risks.some((r) => r.kind === 'api-server-outage'));
   if (apiDown.length) {
@@ -94,10 +100,10 @@ function render(plan: Plan, id: string, o: MarkdownOptions, lv: Level): string {
     // Nodes with the same diff share a row.
     const groups = new Map<string, PlanNode[]>();
     for (const n of plan.nodes) {
-      const key = JSON.stringify([n.method, n.pool, n.kernel.running, n.kernel.next, n.packages.requiringReboot]);
+      const key = JSON.stringify([n.method, n.pool, n.kernel.running, n.kernel.next, n.packages.requiringReboot, n.fixes]);
       groups.set(key, [...(groups.get(key) ?? []), n]);
     }
-    out.push('| Nodes | Pool | Kernel | Requires the reboot | Method | Risks |', '|---|---|---|---|---|---|');
+    out.push('| Nodes | Pool | Kernel | Requires the reboot | Fixes | Pending | Method | Risks |', '|---|---|---|---|---|---|---|---|');
     let rows = 0;
     for (const g of groups.values()) {
       if (rows++ >= lv.rows) break;
@@ -111,12 +117,17 @@ function render(plan: Plan, id: string, o: MarkdownOptions, lv: Level): string {
           : '—';
       const risks = g.reduce((a, x) => a + x.risks.length, 0);
       const blocking = g.reduce((a, x) => a + x.risks.filter((r) => r.blocking).length, 0);
-      out.push(`| ${names} | ${md(n.pool)} | ${kernel} | ${pkgs} | ${n.method} | ${risks ? `${risks}${blocking ? ` (**${blocking} blocking**)` : ''}` : '0'} |`);
+      const fixes = n.method === 'reboot' ? `${fixesPhrase(n.fixes)}${n.fixes?.cves.length ? `<br>${cveLinks(n.fixes, 3)}` : ''}` : '—';
+      const days = g.map((x) => daysPending(x, o.now)).filter((d): d is number => d !== undefined);
+      const pending = days.length ? `${Math.max(...days)} d` : '—';
+      out.push(`| ${names} | ${md(n.pool)} | ${kernel} | ${pkgs} | ${fixes} | ${pending} | ${n.method} | ${risks ? `${risks}${blocking ? ` (**${blocking} blocking**)` : ''}` : '0'} |`);
     }
     if (groups.size > lv.rows) out.push('', `_${groups.size - lv.rows} more rows are in the full report${o.fullReportRef ? ` (${md(o.fullReportRef)})` : ''}._`);
     out.push('', '### Order', '');
+    const estimates = nodeEstimateText(plan, o.estimate?.soakSeconds ?? 60);
     for (const n of plan.nodes.slice(0, lv.rows === Infinity ? undefined : lv.rows)) {
-      out.push(`${n.order}. ${md(n.name)} (${md(n.pool)}): ${n.method === 'reboot' ? 'cordon, drain, reboot, verify, uncordon' : 'node image upgrade of the pool'}`);
+      const days = daysPending(n, o.now);
+      out.push(`${n.order}. ${md(n.name)} (${md(n.pool)}): ${n.method === 'reboot' ? 'cordon, drain, reboot, verify, uncordon' : 'node image upgrade of the pool'}${days !== undefined ? `, pending ${days} d` : ''}, ${estimates.get(n.name)}`);
     }
     if (lv.rows !== Infinity && plan.nodes.length > lv.rows) out.push(`… ${plan.nodes.length - lv.rows} more`);
     out.push('');
@@ -148,6 +159,32 @@ function render(plan: Plan, id: string, o: MarkdownOptions, lv: Level): string {
   return out.join('\n') + '\n';
 }
 
+/** "What the reboots fix" line: CVEs over every node, how long the oldest has waited. */
+function fixesSummary(plan: Plan, now: Date): string {
+  const reboots = plan.nodes.filter((n) => n.method === 'reboot');
+  const f = fixesOverall(reboots);
+  const read = reboots.length - f.unread;
+  const cves = read
+    ? f.cves
+      ? `the reboots fix ${f.exact ? '' : 'at least '}**${f.cves} CVE${f.cves === 1 ? '' : 's'}**${f.urgency ? ` (urgency ${f.urgency})` : ''}`
+      : `the changelogs read name no CVE${f.urgency ? ` (urgency ${f.urgency})` : ''}`
+    : 'CVEs unknown';
+  const unread = f.unread ? `; no Debian changelog could be read on ${f.unread} node${f.unread === 1 ? '' : 's'}` : '';
+  const days = reboots.map((n) => daysPending(n, now)).filter((d): d is number => d !== undefined);
+  const waited = days.length ? `. The oldest has been pending for **${Math.max(...days)} day${Math.max(...days) === 1 ? '' : 's'}**` : '';
+  return `Security: ${cves}${unread}${waited}.`;
+}
+
+function fixesDetails(n: PlanNode, full: boolean): string[] {
+  const out = [`- Fixes: ${fixesPhrase(n.fixes)}${full && n.fixes?.cves.length ? `: ${cveLinks(n.fixes, 40)}` : ''}`];
+  for (const p of full ? (n.fixes?.packages ?? []) : []) {
+    if (!p.changelog) continue;
+    const span = p.from ? `${md(p.from)} → ${md(p.to ?? '?')}` : `${md(p.to ?? '?')} (newest entry only: the running version is unknown)`;
+    out.push(`  - ${md(p.name)} ${span}: ${p.entries} changelog entr${p.entries === 1 ? 'y' : 'ies'}, ${p.cves ? `${p.cves} CVE${p.cves === 1 ? '' : 's'}` : 'no CVE named'}${p.urgency ? `, urgency ${md(p.urgency)}` : ''}`);
+  }
+  return out;
+}
+
 function nodeDetails(n: PlanNode, now: Date, packages: boolean): string[] {
   const out: string[] = [];
   const risky = n.risks.length ? ` — ${n.risks.length} risk${n.risks.length === 1 ? '' : 's'}${n.risks.some((r) => r.blocking) ? ', blocked' : ''}` : '';
@@ -161,6 +198,7 @@ function nodeDetails(n: PlanNode, now: Date, packages: boolean): string[] {
   if (packages && n.packages.requiringRebootTotal) {
     out.push(`- Packages requiring the reboot (${n.packages.requiringRebootTotal}): ${n.packages.requiringReboot.map(md).join(', ')}${n.packages.requiringRebootTotal > n.packages.requiringReboot.length ? ', …' : ''}`);
   }
+  if (n.method === 'reboot') out.push(...fixesDetails(n, packages));
   if (packages && n.packages.sinceBootTotal) {
     const items = n.packages.sinceBoot.map((p) => `${md(p.name)}${p.from || p.to ? ` ${md(p.from ?? '?')} → ${md(p.to ?? '?')}` : ''}${p.action === 'install' ? ' (new)' : ''}`);
     out.push(`- Changed since boot (${n.packages.sinceBootTotal}): ${items.join(', ')}${n.packages.sinceBootTotal > items.length ? ', …' : ''}`);

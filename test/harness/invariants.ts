@@ -1,10 +1,12 @@
 // The invariant watcher: runs beside every execution test and records a violation the moment
 // more than one node is unavailable (NotReady or cordoned, whoever caused it) while one of
 // Reboot Pilot's nodes is in a step, or a PodDisruptionBudget's healthy count drops below what
-// it requires. Its watches are started again when they end (an API server restart).
+// it requires; and, when it stops, one if a node still carries our PreferNoSchedule taint
+// (nothing left behind). Its watches are started again when they end (an API server restart).
 import * as k8s from '@kubernetes/client-node';
 import type { Cluster } from './controlplane.ts';
 import { ANN, STEPS, type Step } from '../../src/execute/progress.ts';
+import { hasPendingTaint } from '../../src/execute/taints.ts';
 
 interface NodeState {
   /** NotReady or cordoned. */
@@ -51,6 +53,8 @@ export class InvariantWatcher {
 
   private node(type: string, n: k8s.V1Node): void {
     const name = n.metadata!.name!;
+    if (type !== 'DELETED' && hasPendingTaint(n)) this.tainted.add(name);
+    else this.tainted.delete(name);
     if (type === 'DELETED') this.nodes.delete(name);
     else {
       const step = n.metadata?.annotations?.[ANN.step] as Step | undefined;
@@ -82,10 +86,14 @@ export class InvariantWatcher {
     }
   }
 
+  /** Nodes carrying our PreferNoSchedule taint, as last seen. */
+  readonly tainted = new Set<string>();
+
   stop(): string[] {
     this.stopped = true;
     for (const c of this.ctls) c.abort();
     this.ctls.clear();
+    if (this.tainted.size) this.violations.push(`${new Date().toISOString()} left with Reboot Pilot's PreferNoSchedule taint: ${[...this.tainted].sort().join(', ')}`);
     return this.violations;
   }
 }

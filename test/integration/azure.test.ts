@@ -27,6 +27,7 @@ import { ANN } from '../../src/execute/progress.ts';
 import { parseAzureSettings } from '../../src/azure/settings.ts';
 import { openAzure, azureKubeClients, azurePlanFacts, azureExtras, type AzureSession } from '../../src/azure/wire.ts';
 import { RESTART_ANNOTATION } from '../../src/reboot/vmss.ts';
+import { renderResultMarkdown } from '../../src/report/result.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -206,7 +207,8 @@ test('end to end: a Linux pool rebooted through azure-vmss (a 429 on the way), t
   const restartsBefore = az.restarts.length;
   const r = await execute(p.file);
   assert.equal(r.state, 'completed', r.message);
-  assert.equal(r.message, '4 rebooted, 0 done earlier, 0 skipped, of 4 planned');
+  assert.equal(r.message, '2 rebooted, 2 reimaged, 0 done earlier, 0 skipped, of 4 planned');
+  assert.deepEqual(r.nodes.map((n) => n.outcome), ['rebooted', 'rebooted', 'reimaged', 'reimaged']);
   // One VMSS restart per Linux node, in plan order, each into the pending kernel.
   assert.deepEqual(az.restarts.slice(restartsBefore).map((x) => x.node), [linux[0], linux[1]]);
   assert.deepEqual(az.restarts.slice(restartsBefore).map((x) => x.vm), ['virtualMachineScaleSets/aks-nodepool1-12345678-vmss/virtualMachines/0', 'virtualMachineScaleSets/aks-nodepool1-12345678-vmss/virtualMachines/1']);
@@ -223,6 +225,13 @@ test('end to end: a Linux pool rebooted through azure-vmss (a 429 on the way), t
   assert.equal(az.pool('win').nodeImageVersion, 'AKSWindows-2022-containerd-20348.3270.250311');
   assert.match(r.nodes[2]!.detail!, /^a node image upgrade of pool win \(AKSWindows-2022-containerd-20348.3207.250212 -> AKSWindows-2022-containerd-20348.3270.250311; pool-wide, every node reimaged, local disk data lost; max surge 1, drain timeout 30 min, soak 0 min\)$/);
   assert.match(r.nodes[3]!.detail!, /earlier in this run \(for /);
+  for (const n of r.nodes.slice(2)) assert.deepEqual([n.nodeImageBefore, n.nodeImageAfter], ['AKSWindows-2022-containerd-20348.3207.250212', 'AKSWindows-2022-containerd-20348.3270.250311']);
+  // The result: the node image where the kernel would be, the pool-wide details below the table.
+  const md = renderResultMarkdown('aks-prod', r);
+  const row = md.split('\n').find((l) => l.startsWith(`| ${windows[0]} `))!;
+  assert.ok(row.includes(' | reimaged | node image AKSWindows\\-2022\\-containerd\\-20348\\.3207\\.250212 → AKSWindows\\-2022\\-containerd\\-20348\\.3270\\.250311 |'), row);
+  assert.ok(!row.includes('pool-wide'), 'the long text is not in the cell');
+  assert.match(md, /\*\*Node image upgrades\*\* \(pool-wide: every node of the pool was reimaged\):\n\n- win000001: a node image upgrade of pool win/);
   for (const w of windows) assert.equal((await sim.node(w)).metadata?.labels?.['kubernetes.azure.com/node-image-version'], 'AKSWindows-2022-containerd-20348.3270.250311');
   // The operation was polled to its end through Azure-AsyncOperation.
   assert.ok(az.requests.some((q) => /Microsoft.ContainerService\/locations\/westeurope\/operations\//.test(q.path)));
@@ -247,8 +256,10 @@ test('a reboot that never brings the node back: its pool gets one node image upg
   assert.deepEqual(az.upgrades.slice(upgradesBefore).map((u) => [u.pool, u.nodes]), [['nodepool1', linux]]);
   assert.deepEqual(az.restarts.slice(restartsBefore).map((x) => x.node), [linux[0]], 'only the first node was restarted');
   assert.match(r.nodes[0]!.detail!, /^in-place reboot failed \(.+\); fell back to a node image upgrade of pool nodepool1 \(AKSUbuntu-2204gen2containerd-202509.23.0 -> AKSUbuntu-2204gen2containerd-202510.03.0; pool-wide/);
-  assert.equal(r.nodes[0]!.outcome, 'rebooted');
-  assert.equal(r.nodes[1]!.outcome, 'rebooted');
+  assert.equal(r.nodes[0]!.outcome, 'reimaged');
+  assert.equal(r.nodes[1]!.outcome, 'reimaged');
+  assert.deepEqual([r.nodes[0]!.nodeImageBefore, r.nodes[0]!.nodeImageAfter], ['AKSUbuntu-2204gen2containerd-202509.23.0', 'AKSUbuntu-2204gen2containerd-202510.03.0']);
+  assert.match(r.message, /^0 rebooted, 2 reimaged, /);
   assert.match(r.nodes[1]!.detail!, /reimaged by the node image upgrade of pool nodepool1 in this run \(the fallback for aks-nodepool1-12345678-vmss000000\); not rebooted again/);
   assert.deepEqual(r.leftCordoned, []);
   const n0 = await sim.node(linux[0]!);

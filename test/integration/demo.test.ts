@@ -24,7 +24,12 @@ test('npm run demo: plan → issue → approval → serial VMSS restarts → Win
   assert.match(text, /action │ signed in to Azure with oidc/);
   assert.match(text, /Azure accepted the restart of VMSS instance .*aks-userpool-87654321-vmss\/0/);
   assert.match(text, /win: AKS accepted the node image upgrade/);
-  assert.match(text, /issue #1 is closed; outputs: state completed, rebooted 3, failed 0, pending 0/);
+  assert.match(text, /issue #1 is closed; outputs: state completed, rebooted 2, reimaged 1, failed 0, pending 0/);
+  // The plan says what the reboots fix, how long the nodes waited and how long it will take;
+  // the result shows the timeline.
+  assert.match(text, /│ Security: the reboots fix at least \*\*\d+ CVEs\*\* \(urgency \w+\)\. The oldest has been pending for \*\*3 days\*\*\./);
+  assert.match(text, /│ \*\*Estimate:\*\* about \*\*\d+ min\*\* for 3 nodes, one at a time \(1 from the node's own last reboot, /);
+  assert.match(text, /│ ```mermaid\n\s+│ gantt\n/);
   assert.match(text, /at most 1 node unavailable because of Reboot Pilot, 0 violations/);
   assert.match(text, /0 OpenAPI violations; ARM: 0 violations/);
   // Steps come one node at a time: the second node is cordoned only after the first is back.

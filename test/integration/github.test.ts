@@ -212,9 +212,15 @@ test('issue mode: spoofed and invalid commands are refused with a reply and exec
   assert.equal(issue.state_reason, 'completed');
   assert.match(issue.body as string, new RegExp(`- \\[x\\] ${nodes[0]!.replace(/-/g, '\\\\-')}: 5\\\\\\.15\\\\\\.0\\\\-1079\\\\-azure → ${kernel.replace(/[.-]/g, (x) => `\\\\\\${x}`)}`));
   const final = [...gh.comments.values()].map((x) => x.body as string).find((b) => b.includes('All done. Closing.'))!;
-  assert.match(final, /\| Node \| Outcome \| Kernel before → after \| Drain \| Reboot \| Workloads \| Soak \| Total \|/);
+  assert.match(final, /\| Node \| Outcome \| Kernel \(or node image\) before → after \| Drain \| Reboot \| Workloads \| Soak \| Total \|/);
   assert.equal(final.match(/\| rebooted \|/g)?.length, 2);
-  assert.match(readFileSync(join(dir, 'summary.md'), 'utf8'), /All|rebooted/);
+  // The estimate against the actual time, and the timeline, in the final comment and the job summary.
+  const timeline = new RegExp(`<details open><summary>Timeline</summary>\n\n\`\`\`mermaid\ngantt\n[^]*section ${nodes[0]}\n    drain :done, `);
+  assert.match(final, /\nEstimated \d+ min; the nodes took \d+ s \(/);
+  assert.match(final, timeline);
+  const summary = readFileSync(join(dir, 'summary.md'), 'utf8');
+  assert.match(summary, /All|rebooted/);
+  assert.match(summary, timeline);
   if (process.env.RP_DUMP) writeFileSync(process.env.RP_DUMP, [issue.body, ...[...gh.comments.values()].map((x) => `--- ${(x.user as { login: string }).login}: ${x.body}`)].join('\n'));
   assert.doesNotMatch(go.run.stdout.replace(/^::add-mask::.*$/m, ''), /ghs_not-a-real-token|BEGIN CERTIFICATE/);
 });

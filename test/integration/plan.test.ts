@@ -214,7 +214,7 @@ describe('plan on a 6-node mixed cluster', () => {
     const md = renderMarkdown(first.plan, first.id, { now });
     assert.ok(md.length < GITHUB_BODY_LIMIT);
     assert.ok(md.includes(`Plan ID: \`${first.id}\``));
-    assert.match(md, /\| Nodes \| Pool \| Kernel \| Requires the reboot \| Method \| Risks \|/);
+    assert.match(md, /\| Nodes \| Pool \| Kernel \| Requires the reboot \| Fixes \| Pending \| Method \| Risks \|/);
     assert.ok(md.includes('5\\.15\\.0\\-1079\\-azure → **5\\.15\\.0\\-1081\\-azure**'), 'kernel diff in the table');
     assert.ok(md.includes(`<details><summary>3. ${N.up0} — 5.15.0-1079-azure → 5.15.0-1081-azure — 2 risks, blocked</summary>`));
     assert.match(md, /⛔ \*\*Blocking\*\* \(emptydir-data-loss\)/);

@@ -35,5 +35,5 @@ test('every setting is an input with the same default and description, and nothi
 
 test('outputs are documented', () => {
   for (const [name, o] of Object.entries(action.outputs)) assert.ok(o.description.length > 10, name);
-  assert.deepEqual(Object.keys(action.outputs), ['plan-id', 'state', 'nodes-pending', 'nodes-rebooted', 'nodes-failed', 'plan-file', 'report-file', 'issue-number', 'pr-number']);
+  assert.deepEqual(Object.keys(action.outputs), ['plan-id', 'state', 'nodes-pending', 'nodes-rebooted', 'nodes-reimaged', 'nodes-failed', 'plan-file', 'report-file', 'issue-number', 'pr-number']);
 });

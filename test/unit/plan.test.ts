@@ -194,7 +194,7 @@ test('probe pods are unprivileged, read-only, pinned and tolerate every taint', 
   assert.equal(c.securityContext!.allowPrivilegeEscalation, false);
   assert.deepEqual(c.securityContext!.capabilities, { drop: ['ALL'] });
   assert.ok(c.volumeMounts!.every((m) => m.readOnly === true));
-  assert.deepEqual(p.spec!.volumes!.map((v) => v.hostPath!.path), ['/var/run', '/boot', '/var/log', '/etc/os-release']);
+  assert.deepEqual(p.spec!.volumes!.map((v) => v.hostPath!.path), ['/var/run', '/boot', '/var/log', '/etc/os-release', '/usr/share/doc']);
   assert.equal(p.spec!.activeDeadlineSeconds, 60);
   assert.equal(p.spec!.automountServiceAccountToken, false);
 });

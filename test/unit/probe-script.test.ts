@@ -1,12 +1,15 @@
 // The probe script on real file trees, under dash and under busybox (the default probe image is
-// busybox-based), with the same environment the probe pod gives it.
-import { test, describe } from 'node:test';
+// busybox-based), with the same environment the probe pod gives it; the changelog part on the
+// contents of real Debian packages (fetched with apt-get into a cache outside the repository).
+import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync, symlinkSync, utimesSync, cpSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PROBE_SCRIPT, parseProbeResult, parseHistoryItem } from '../../src/detect/probe-script.ts';
+import { realPackages, changelogPath, changelogOracle, compareDebianVersions, type RealPackages } from '../harness/debs.ts';
 import { BOOT_TIME, procFiles, ubuntu2204, ubuntu2404, azureLinux3, ubuntuUpToDate, halfWrittenPkgs, type HostFiles } from '../fixtures/hosts.ts';
 
 const BOOT_ID = '6c1d3a9e-1f4b-4d55-9a55-0f3c9b2e7d11';
@@ -25,7 +28,7 @@ function busyboxPath(): string | undefined {
   const which = spawnSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).stdout.trim();
   if (!which) return undefined;
   const dir = mkdtempSync(join(tmpdir(), 'rp-busybox-'));
-  for (const applet of ['sh', 'awk', 'sed', 'tr', 'ls', 'date', 'stat', 'cat', 'wc', 'test', 'printf', 'dirname']) symlinkSync(which, join(dir, applet));
+  for (const applet of ['sh', 'awk', 'sed', 'tr', 'ls', 'date', 'stat', 'cat', 'wc', 'test', 'printf', 'dirname', 'zcat', 'sort']) symlinkSync(which, join(dir, applet));
   return dir;
 }
 
@@ -142,3 +145,89 @@ for (const shell of shells) {
     });
   });
 }
+
+// What a reboot buys, on real packages: the probe's CVE IDs, urgency and entry counts against
+// the changelog entries themselves (read by an oracle that compares versions with dpkg).
+let real: RealPackages;
+before(() => {
+  real = realPackages();
+});
+
+function realTree(files: HostFiles, docs: RealPackages[keyof RealPackages][]): string {
+  const root = tree(files);
+  for (const d of docs) {
+    const to = join(root, 'usr/share/doc', d.name);
+    mkdirSync(to, { recursive: true });
+    cpSync(dirname(changelogPath(d)), to, { recursive: true, dereference: true });
+  }
+  return root;
+}
+
+for (const shell of shells) {
+  describe(`probe changelogs under ${shell.name}`, () => {
+    test('real kernel and libc6 packages: CVEs and urgency of the entries newer than the running versions', async () => {
+      const { debianNodeFiles } = await import('../harness/debs.ts');
+      const root = realTree(debianNodeFiles(real), [real.kernelOld, real.kernelNew, real.libcNew]);
+      const r = probe(shell, root);
+      const kernel = changelogOracle(changelogPath(real.kernelNew), real.kernelOld.version);
+      const libc = changelogOracle(changelogPath(real.libcNew), real.libcOld.version);
+      assert.ok(kernel.entries >= 1 && libc.entries >= 1, `the archive's versions differ: ${kernel.entries} kernel, ${libc.entries} libc6 entries`);
+      const fixes = r.fixes!;
+      const [k, l] = fixes.pkgs.items;
+      assert.deepEqual(k, {
+        p: real.kernelNew.name,
+        doc: true,
+        entries: kernel.entries,
+        urgency: kernel.urgency,
+        // The running kernel's own package says which version runs (its changelog's top entry).
+        from: changelogOracle(changelogPath(real.kernelOld), undefined).to,
+        to: kernel.to,
+        cves: kernel.cves.length,
+      });
+      assert.deepEqual(l, { p: 'libc6', doc: true, entries: libc.entries, urgency: libc.urgency, from: real.libcOld.version, to: libc.to, cves: libc.cves.length });
+      const union = new Set([...kernel.cves, ...libc.cves]);
+      assert.equal(fixes.cves.total, union.size);
+      // Newest first, every one a real ID from those entries; cut to fit, the total kept.
+      const sorted = [...union].sort((a, b) => Number(b.slice(0, 4)) - Number(a.slice(0, 4)) || Number(b.slice(5)) - Number(a.slice(5)));
+      assert.deepEqual(fixes.cves.items, sorted.slice(0, fixes.cves.items.length));
+      assert.ok(fixes.cves.items.length > 0);
+      // Over 300 IDs cannot fit in 4000 bytes with everything else: the list must be cut.
+      if (union.size > 300) assert.ok(fixes.cves.items.length < union.size, 'a long list is cut');
+      assert.ok(union.size > 300, `${union.size} CVEs: the kernels are too close to exercise the cut`);
+      rmSync(root, { recursive: true });
+    });
+
+    test('a package without a changelog says so; no packages named, nothing to read', () => {
+      const root = realTree({ ...ubuntu2204, 'var/run/reboot-required.pkgs': 'linux-base\nlibc6\n' }, [real.libcNew]);
+      const r = probe(shell, root);
+      assert.deepEqual(r.fixes!.pkgs, {
+        total: 2,
+        items: [{ p: 'linux-base', doc: false }, { ...r.fixes!.pkgs.items[1]!, p: 'libc6', doc: true }],
+      });
+      // No upgrade of libc6 since boot in this tree: only the newest entry counts.
+      const newest = changelogOracle(changelogPath(real.libcNew), undefined);
+      assert.deepEqual(r.fixes!.pkgs.items[1], { p: 'libc6', doc: true, entries: 1, urgency: newest.urgency, from: '-', to: newest.to, cves: newest.cves.length });
+      const azl = probe(shell, tree(azureLinux3));
+      assert.deepEqual(azl.fixes, { cves: { total: 0, items: [] }, pkgs: { total: 0, items: [] } });
+      rmSync(root, { recursive: true });
+    });
+
+    test("versions compared in dpkg's order (epochs, tildes, revisions, +b rebuilds)", () => {
+      const pairs = [
+        ['1.0', '1.0~rc1'], ['1.0~rc1', '1.0'], ['1:0.9', '1.0'], ['1.0-1', '1.0'], ['1.0-1.1', '1.0-1'], ['1.0+b1', '1.0'],
+        ['6.1.170-3', '6.1.170+3'], ['6.1.176+1', '6.1.170+3'], ['2.36-9+deb12u10', '2.36-9+deb12u9'], ['1.0a', '1.0'],
+        ['1.0', '1.0a'], ['1.01', '1.1'], ['1.0-0ubuntu1.18', '1.0-0ubuntu1.2'], ['0:1.0', '1.0'], ['1.0~~', '1.0~'], ['1.0.A', '1.0.a'],
+      ];
+      for (const [a, b] of pairs) {
+        const doc = gzipSync(`pkgx (${a}) stable; urgency=low\n\n  * Fix CVE-2025-0001.\n\n -- A <a@b>  Mon, 01 Jan 2025 00:00:00 +0000\n`);
+        const root = tree({ ...ubuntu2204, 'var/run/reboot-required.pkgs': 'pkgx\n', 'var/log/dpkg.log': `2025-11-21 06:25:13 upgrade pkgx:amd64 ${b} ${a}\n` });
+        mkdirSync(join(root, 'usr/share/doc/pkgx'), { recursive: true });
+        writeFileSync(join(root, 'usr/share/doc/pkgx/changelog.Debian.gz'), doc);
+        const got = probe(shell, root).fixes!.pkgs.items[0] as { entries: number };
+        assert.equal(got.entries, compareDebianVersions(a!, b!) > 0 ? 1 : 0, `${a} newer than ${b}?`);
+        rmSync(root, { recursive: true });
+      }
+    });
+  });
+}
+
