@@ -139,19 +139,19 @@ test('the marker check finds an unmarked placeholder, also inside an if: block',
     '    steps:',
     '      - with:',
     '          cluster-name: x',
-    '          state-key: ${{ secrets.K }}',
+    '          github-token: ${{ secrets.K }}',
     '',
   ].join('\n');
   assert.deepEqual(missingEditMarkers(wf), [
     "line 4: contains(github.event.issue.body, '<!-- reboot-pilot:tracking cluster=x -->')",
     'line 8: cluster-name: x',
-    'line 9: state-key: ${{ secrets.K }}',
+    'line 9: github-token: ${{ secrets.K }}',
   ]);
   assert.deepEqual(
     missingEditMarkers(
       wf
         .replace('    if: >-', '    # EDIT: cluster\n    if: >-')
-        .replace('x\n          state', 'x # EDIT: c\n          state')
+        .replace('x\n          github', 'x # EDIT: c\n          github')
         .replace('K }}', 'K }} # EDIT: k'),
     ),
     [],
@@ -184,6 +184,14 @@ test('reboot-plan.yml and reboot-approve.yml: one concurrency group, one cluster
   assert.ok(
     approve.if!.includes(`tracking cluster=${encodeURIComponent(approveSettings['cluster-name']!)} -->`),
   );
+});
+
+test('no workflow passes the retired state-key input or reads its secret (the ledger is the record)', () => {
+  for (const f of files) {
+    assert.doesNotMatch(text(f), /state-key|REBOOT_PILOT_STATE_KEY/, f);
+    for (const job of Object.values(workflow(f).jobs))
+      for (const s of ours(job)) assert.ok(!('state-key' in (s.with ?? {})), `${f}: state-key`);
+  }
 });
 
 test('reboot-environment.yml: only the environment job holds the rebooting kubeconfig', () => {
