@@ -2,6 +2,8 @@
 # Re-makes the README's pictures from real bodies: runs the demo with --dump, keeps the tracking
 # issue's and the final comment's Markdown here, renders them with render-github (cmark-gfm and a
 # GitHub-like sanitizer) and screenshots the result at the content's width (1012 px, no margins).
+# render-github leaves a ```mermaid block as code; GitHub draws it, so the pinned `mermaid` npm
+# package draws it here too (the final comment's timeline).
 #   docs/render.sh [path/to/render-github]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -12,15 +14,29 @@ trap 'rm -rf "$tmp"' EXIT
 cp "$tmp/bodies/issue-planned.md" "$here/tracking-issue.md"
 # The final comment: the one that reports the completed plan.
 cp "$(grep -l '^### Reboot Pilot: plan .* completed' "$tmp"/bodies/comment-*.md | head -1)" "$here/final-comment.md"
+mermaid=$(cd "$here/.." && node -p "require.resolve('mermaid/dist/mermaid.min.js')")
 shot() { # html png height
   local prof; prof=$(mktemp -d)
   chromium --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking \
     --disable-component-update --disable-sync --user-data-dir="$prof" --hide-scrollbars \
-    --window-size=1012,"$3" --screenshot="$2" "file://$1" >/dev/null 2>&1
+    --virtual-time-budget=10000 --window-size=1012,"$3" --screenshot="$2" "file://$1" >/dev/null 2>&1
   rm -rf "$prof"
 }
-for name in tracking-issue:1330 final-comment:900; do
+for name in tracking-issue:1560 final-comment:1110; do
   "$render" "$here/${name%%:*}.md" "$tmp/${name%%:*}.png" 100 >/dev/null
+  cat >>"$tmp/${name%%:*}.html" <<EOF
+<script src="file://$mermaid"></script>
+<script>
+for (const pre of document.querySelectorAll('pre[lang="mermaid"]')) {
+  const div = document.createElement('div');
+  div.className = 'mermaid';
+  div.textContent = pre.textContent;
+  pre.replaceWith(div);
+}
+mermaid.initialize({ startOnLoad: false, securityLevel: 'strict' });
+mermaid.run();
+</script>
+EOF
   shot "$tmp/${name%%:*}.html" "$here/${name%%:*}.png" "${name##*:}"
 done
 echo "docs/tracking-issue.png and docs/final-comment.png re-made (check their height: the plan may grow)"
