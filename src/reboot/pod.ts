@@ -2,7 +2,10 @@
 // running `nsenter -m/proc/1/ns/mnt -- /bin/systemctl reboot` (the command is configurable), or
 // the signal method, SIGRTMIN+5 (39) to PID 1, which needs hostPID and only CAP_KILL. The pod
 // tolerates every taint (the node is cordoned by now) and has a name derived from plan and node,
-// so issuing twice creates it once.
+// so issuing twice creates it once. The command is guarded by the boot ID the node had when the
+// reboot was requested (the executor requests it only while the node still runs the plan's boot):
+// if the pod ever runs again after that boot ended (a kubelet restarting it after the reboot, a
+// copy of the spec applied later), it exits 0 without rebooting.
 import { createHash } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { explainApiError, type KubeClients } from '../kube/client.ts';
@@ -23,9 +26,21 @@ export function rebootPodName(planId: string, node: string): string {
   return `reboot-pilot-reboot-${createHash('sha256').update(`${planId}\0${node}`).digest('hex').slice(0, 16)}`;
 }
 
+/**
+ * `script`, run only while the node still runs boot `bootId`; otherwise a message (also the
+ * termination message) and exit 0. Unguarded only when the node reports no boot ID.
+ */
+export function guardedRebootScript(script: string, bootId: string | undefined): string {
+  const id = (bootId ?? '').replace(/[^0-9a-f-]/g, '');
+  if (!id) return script;
+  const refuse = `echo "not rebooting: requested for boot ${id}, this is boot $b" | tee /dev/termination-log; exit 0`;
+  return `b=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null); if [ "$b" != "${id}" ]; then ${refuse}; fi; ${script}`;
+}
+
 export function rebootPod(r: RebootRequest, o: PodRebootOptions): k8s.V1Pod {
   const node = r.node.metadata!.name!;
   const signal = o.mode === 'signal';
+  const script = guardedRebootScript(signal ? 'kill -39 1' : o.command, r.node.status?.nodeInfo?.bootID);
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -47,7 +62,7 @@ export function rebootPod(r: RebootRequest, o: PodRebootOptions): k8s.V1Pod {
         {
           name: 'reboot',
           image: o.image,
-          command: signal ? ['/bin/sh', '-c', 'kill -39 1'] : ['/bin/sh', '-c', o.command],
+          command: ['/bin/sh', '-c', script],
           resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '64Mi' } },
           securityContext: signal ? { runAsUser: 0, privileged: false, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['KILL'] } } : { runAsUser: 0, privileged: true },
         },
