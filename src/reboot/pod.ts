@@ -63,6 +63,8 @@ export function rebootPod(r: RebootRequest, o: PodRebootOptions): k8s.V1Pod {
           name: 'reboot',
           image: o.image,
           command: ['/bin/sh', '-c', script],
+          // "sh: nsenter: not found" becomes the termination message the request's error quotes.
+          terminationMessagePolicy: 'FallbackToLogsOnError',
           resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '64Mi' } },
           securityContext: signal ? { runAsUser: 0, privileged: false, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['KILL'] } } : { runAsUser: 0, privileged: true },
         },
@@ -83,12 +85,43 @@ export class PodRebooter implements Rebooter {
   }
 
   async reboot(r: RebootRequest): Promise<'issued' | 'already-issued'> {
+    let result: 'issued' | 'already-issued' = 'issued';
     try {
       await this.c.core.createNamespacedPod({ namespace: this.o.namespace, body: rebootPod(r, this.o) });
-      return 'issued';
     } catch (e) {
-      if (e instanceof k8s.ApiException && e.code === 409) return 'already-issued';
-      throw explainApiError(e, 'create', `pods in namespace ${this.o.namespace}`, this.c.server);
+      if (!(e instanceof k8s.ApiException && e.code === 409)) throw explainApiError(e, 'create', `pods in namespace ${this.o.namespace}`, this.c.server);
+      result = 'already-issued';
+    }
+    await this.failFastOnMissingCommand(r);
+    return result;
+  }
+
+  /**
+   * A reboot pod whose command cannot run at all (exit 126 or 127: no nsenter or systemctl in the
+   * image) while the node still runs the same boot fails the request at once, naming the cause,
+   * instead of waiting out the reboot timeout. Looks until the pod ends, the node goes down or
+   * reboots, or `watchSeconds` pass; any other outcome is left to the boot-ID wait.
+   */
+  private async failFastOnMissingCommand(r: RebootRequest, watchSeconds = 60): Promise<void> {
+    const nodeName = r.node.metadata!.name!;
+    const bootBefore = r.node.status?.nodeInfo?.bootID;
+    const name = rebootPodName(r.planId, nodeName);
+    const deadline = Date.now() + watchSeconds * 1000;
+    while (Date.now() < deadline) {
+      const pod = await this.c.core.readNamespacedPod({ name, namespace: this.o.namespace }).catch(() => undefined);
+      const ended = pod?.status?.containerStatuses?.[0]?.state?.terminated;
+      if (pod?.status?.phase === 'Failed' && ended && (ended.exitCode === 126 || ended.exitCode === 127)) {
+        const node = await this.c.core.readNode({ name: nodeName }).catch(() => undefined);
+        if (node?.status?.nodeInfo?.bootID !== bootBefore) return;
+        const why = (ended.message ?? '').trim().slice(0, 300) || (ended.exitCode === 127 ? 'command not found' : 'command not executable');
+        await this.cleanup(r);
+        throw new Error(`the reboot pod could not run its command on ${nodeName} (exit ${ended.exitCode}: ${why}); the image ${this.o.image} lacks a program the ${this.method} method needs (the default command needs nsenter and the node's systemctl); nothing was rebooted and the node stays cordoned`);
+      }
+      if (pod?.status?.phase === 'Succeeded' || pod?.status?.phase === 'Failed' || !pod) return;
+      const node = await this.c.core.readNode({ name: nodeName }).catch(() => undefined);
+      const ready = node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+      if (!node || !ready || node.status?.nodeInfo?.bootID !== bootBefore) return;
+      await new Promise((res) => setTimeout(res, 1000));
     }
   }
 
