@@ -10,7 +10,7 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createConnection } from 'node:net';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, accessSync, constants } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, accessSync, constants } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -148,6 +148,24 @@ function provisionDisk(disk: string, dir: string, cluster: Cluster, name: string
   if (!check.includes(`NODE_NAME=${name}`)) throw new Error(`could not write the kubelet's files into ${disk}`);
 }
 
+/** Disk copies of test processes that were SIGKILLed (their VMs died with them). */
+function removeStaleDirs(): void {
+  for (const d of readdirSync(tmpdir()).filter((x) => x.startsWith('rp-realnode-'))) {
+    const path = join(tmpdir(), d);
+    let owner = 0;
+    try {
+      if (Date.now() - statSync(path).mtimeMs < 60_000) continue; // maybe still being set up
+      owner = Number(readFileSync(join(path, 'owner'), 'utf8'));
+      if (!(owner > 0)) throw new Error('no owner');
+      process.kill(owner, 0);
+      continue; // its test process is alive
+    } catch {
+      /* no owner file, or its owner is dead */
+    }
+    rmSync(path, { recursive: true, force: true });
+  }
+}
+
 function tailOf(path: string, lines = 40): string {
   try {
     return readFileSync(path, 'utf8').replace(/\r/g, '').trim().split('\n').slice(-lines).join('\n');
@@ -201,6 +219,8 @@ export interface RealNodeOptions {
   /** Boot to Ready; TCG on a loaded 2-core machine needs minutes. */
   readyTimeoutMs?: number;
   log?: (line: string) => void;
+  /** false: return once qemu is started, without waiting for Ready (the teardown test). */
+  waitReady?: boolean;
 }
 
 export async function startRealNode(cluster: Cluster, o: RealNodeOptions): Promise<RealNode> {
@@ -209,7 +229,9 @@ export async function startRealNode(cluster: Cluster, o: RealNodeOptions): Promi
   const image = realNodeImage();
   const { accelerator, why } = pickAccelerator();
   log(`real node ${o.name}: accelerator ${accelerator.toUpperCase()} (${why})`);
+  removeStaleDirs();
   const dir = mkdtempSync(join(tmpdir(), 'rp-realnode-'));
+  writeFileSync(join(dir, 'owner'), String(process.pid));
   const disk = join(dir, 'disk.img');
   execFileSync('cp', ['--sparse=always', image, disk]);
   provisionDisk(disk, dir, cluster, o.name);
@@ -274,6 +296,7 @@ export async function startRealNode(cluster: Cluster, o: RealNodeOptions): Promi
       else rmSync(dir, { recursive: true, force: true });
     },
   };
+  if (o.waitReady === false) return node;
   try {
     const t0 = Date.now();
     await node.waitReady({ timeoutMs: o.readyTimeoutMs ?? (accelerator === 'kvm' ? 120_000 : 420_000) });

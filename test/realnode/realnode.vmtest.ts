@@ -5,7 +5,7 @@
 // the boot-ID guard and no second boot two minutes later; the signal method; kill -9 mid-reboot.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -317,4 +317,20 @@ test('real node: kill -9 of the executor while the node reboots, then a rerun co
   const n = await liveNode();
   assert.equal(n.spec?.unschedulable, undefined);
   assert.equal((await core.listPodForAllNamespaces({ labelSelector: 'reboot-pilot.io/role' })).items.length, 0, 'no reboot or probe pods left');
+});
+
+test('real node: a SIGKILLed test process takes its VM with it', { timeout: 5 * MIN }, async () => {
+  const child = spawn(process.execPath, [join(root, 'test', 'realnode', 'start-real-node-and-wait.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const { dir: vmDir } = await new Promise<{ dir: string }>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]!) as { dir: string });
+    });
+    child.on('exit', (c) => reject(new Error(`the child exited ${c}`)));
+  });
+  const vmProcs = () => execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(vmDir));
+  await waitUntil('qemu started', async () => vmProcs().some((l) => l.includes('qemu-system')), 60_000, 500);
+  child.kill('SIGKILL');
+  await waitUntil('every VM process gone', async () => vmProcs().length === 0, 15_000, 250);
 });
