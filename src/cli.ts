@@ -1,10 +1,12 @@
 // reboot-pilot CLI: the same code path as the action, for operators and tests.
 //   reboot-pilot plan [--kubeconfig F] [--context C] [--output md|json|text] [settings...]
 //   reboot-pilot run --plan plan.json [--kubeconfig F] [--context C] [--output text|json] [settings...]
+//   reboot-pilot plan --help | run --help    that command's usage and settings (exit 0)
 import { readFileSync } from 'node:fs';
 import { getIDToken } from '@actions/core';
 import { parseArgs } from 'node:util';
-import { connect, UserError } from './kube/client.ts';
+import { connect } from './kube/client.ts';
+import { UserError } from './errors.ts';
 import { EXECUTE_SETTINGS, PLAN_SETTINGS, parseExecuteSettings, parsePlanSettings } from './settings.ts';
 import { readPlanFile, runPlan } from './execute/run.ts';
 import { renderResultText } from './report/result.ts';
@@ -20,27 +22,53 @@ const flags = (spec: Record<string, readonly [unknown, string, string]>) =>
     .map(([k, [, def, doc]]) => `  --${k.padEnd(24)} ${doc}${def ? ` (default: ${def})` : ''}`)
     .join('\n');
 
-const USAGE = `usage:
-  reboot-pilot plan [--kubeconfig FILE] [--context NAME] [--output text|md|json] [--SETTING VALUE ...]
-      Inspects a cluster and prints a reboot plan (nothing is changed; probe pods are removed).
-  reboot-pilot run --plan plan.json [--kubeconfig FILE] [--context NAME] [--output text|json] [--SETTING VALUE ...]
-      Executes a plan (as printed by plan --output json): one node at a time, resumable.
-      Exit 0 completed, 1 failed or stale, 3 paused by a gate (run again later).
+const PLAN_USAGE = `usage: reboot-pilot plan [--kubeconfig FILE] [--context NAME] [--output text|md|json]
+                         [--SETTING VALUE ...]
+  Inspects a cluster and prints a reboot plan (nothing is changed; probe pods are removed).
+  Exit codes: 0 plan printed, 1 failure, 2 bad usage or settings.
 
 Plan settings (the same names as the action's inputs):
 ${flags(PLAN_SETTINGS)}
 
-Execution settings (run):
-${flags(EXECUTE_SETTINGS)}
-
-Azure / AKS settings (plan and run; the client secret comes from AZURE_CLIENT_SECRET):
+Azure / AKS settings (the client secret comes from AZURE_CLIENT_SECRET):
 ${flags(AZURE_SETTINGS)}
 `;
+
+const RUN_USAGE = `usage: reboot-pilot run --plan plan.json [--kubeconfig FILE] [--context NAME] [--output text|json]
+                        [--SETTING VALUE ...]
+  Executes a plan (as printed by plan --output json): one node at a time, resumable.
+  Exit codes: 0 completed, 1 failed or stale, 2 bad usage or settings, 3 paused by a gate
+  (run the same plan again later: finished nodes are skipped).
+
+Plan settings (the same names as the action's inputs):
+${flags(PLAN_SETTINGS)}
+
+Execution settings:
+${flags(EXECUTE_SETTINGS)}
+
+Azure / AKS settings (the client secret comes from AZURE_CLIENT_SECRET):
+${flags(AZURE_SETTINGS)}
+`;
+
+const USAGE = `usage:
+  reboot-pilot plan [--kubeconfig FILE] [--context NAME] [--output text|md|json] [--SETTING VALUE ...]
+      Inspects a cluster and prints a reboot plan (nothing is changed; probe pods are removed).
+  reboot-pilot run --plan plan.json [--kubeconfig FILE] [--context NAME] [--output text|json]
+                   [--SETTING VALUE ...]
+      Executes a plan (as printed by plan --output json): one node at a time, resumable.
+  reboot-pilot plan --help, reboot-pilot run --help
+      A command's settings.
+
+Exit codes: 0 done, 1 failure (run: failed or stale), 2 bad usage or settings,
+3 run paused by a gate (run the same plan again later).
+`;
+
+const HELP = ['--help', '-h'];
 
 /** Progress lines on stderr, timed, so waits show how long they took. */
 const progress = (err: NodeJS.WritableStream) => (line: string) => err.write(`reboot-pilot ${new Date().toISOString().slice(11, 19)} ${line}\n`);
 
-/** Exit codes: 0 ok, 1 failure, 2 bad usage or settings. */
+/** Exit codes: 0 ok, 1 failure, 2 bad usage or settings, 3 (run) paused by a gate. */
 export async function cli(argv: string[], io = { out: process.stdout, err: process.stderr }): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
@@ -51,11 +79,16 @@ export async function cli(argv: string[], io = { out: process.stdout, err: proce
     io.err.write(`reboot-pilot: unknown command "${command}"\n${USAGE}`);
     return 2;
   }
+  // Help wins over everything else on the line, as in most CLIs: `run --plan x --help` helps.
+  if (rest.some((arg) => HELP.includes(arg))) {
+    io.out.write(command === 'run' ? RUN_USAGE : PLAN_USAGE);
+    return 0;
+  }
   let values: Record<string, string | undefined>;
   try {
     const names = [...Object.keys(PLAN_SETTINGS), ...Object.keys(AZURE_SETTINGS), 'output', ...(command === 'run' ? [...Object.keys(EXECUTE_SETTINGS), 'plan'] : [])];
     const options = Object.fromEntries(names.map((k) => [k, { type: 'string' as const }]));
-    values = parseArgs({ args: rest, options, strict: true, allowPositionals: false }).values as Record<string, string | undefined>;
+    values = parseArgs({ args: rest, options, strict: true, allowPositionals: false }).values;
   } catch (e) {
     io.err.write(`reboot-pilot: ${(e as Error).message}\n`);
     return 2;
@@ -73,8 +106,10 @@ export async function cli(argv: string[], io = { out: process.stdout, err: proce
     const clients = (await azureKubeClients(az, settings, log)) ?? connect(settings);
     const { plan, id } = await inspectCluster(clients, settings, log, await azurePlanFacts(az, log));
     const now = new Date();
-    if (output === 'json') io.out.write(JSON.stringify({ planId: id, plan: JSON.parse(canonicalJson(plan)) }, null, 2) + '\n');
-    else if (output === 'md') io.out.write(renderMarkdown(plan, id, { now }));
+    if (output === 'json') {
+      const canonical = JSON.parse(canonicalJson(plan)) as unknown;
+      io.out.write(JSON.stringify({ planId: id, plan: canonical }, null, 2) + '\n');
+    } else if (output === 'md') io.out.write(renderMarkdown(plan, id, { now }));
     else io.out.write(renderTerminal(plan, id, now));
     return 0;
   } catch (e) {

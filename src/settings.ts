@@ -2,7 +2,7 @@
 // schema, one set of defaults. Values arrive as strings from either side and are validated
 // here, so bad input fails with a message naming the setting before anything touches a cluster.
 import { z } from 'zod';
-import { UserError } from './kube/client.ts';
+import { UserError } from './errors.ts';
 import { parseSelector } from './kube/selector.ts';
 
 export const bool = (name: string) =>

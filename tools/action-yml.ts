@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { EXECUTE_SETTINGS, PLAN_SETTINGS } from '../src/settings.ts';
 import { GITHUB_SETTINGS } from '../src/github/options.ts';
 import { AZURE_SETTINGS } from '../src/azure/settings.ts';
+import { ACTION_STATES } from '../src/states.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const q = (s: string) => JSON.stringify(s);
@@ -16,6 +17,8 @@ const group = (title: string, settings: Record<string, readonly [unknown, string
   Object.entries(settings)
     .map(([name, [, def, doc]]) => `  ${name}:\n    description: ${q(doc)}\n    required: false\n    default: ${q(ACTION_DEFAULTS[name] ?? def)}`)
     .join('\n');
+// Every state the code can return (src/states.ts), in one line: "value: meaning; ...".
+const states = Object.entries(ACTION_STATES).map(([state, meaning]) => `${state}: ${meaning}`).join('; ');
 const inputs = [group('GitHub: tracking and approvals', GITHUB_SETTINGS), group('Planning (also the CLI\'s plan flags)', PLAN_SETTINGS), group('Execution (also the CLI\'s run flags)', EXECUTE_SETTINGS), group('Azure and AKS (the client secret comes from AZURE_CLIENT_SECRET, never an input)', AZURE_SETTINGS)].join('\n');
 
 const text = `# Generated from src/settings.ts by \`node tools/action-yml.ts\`; edit the settings, not this file.
@@ -33,7 +36,7 @@ outputs:
   plan-id:
     description: SHA-256 of the plan's canonical JSON; approvals name it (a prefix of at least 12 digits).
   state:
-    description: "planned (no tracking), up-to-date, awaiting-approval, approved, paused, rejected, cancelled, completed, failed, stale (the plan no longer matches the cluster), or ignored (a comment on another issue)."
+    description: ${q(`One of: ${states}.`)}
   nodes-pending:
     description: Nodes of the plan not yet rebooted, failed or skipped.
   nodes-rebooted:

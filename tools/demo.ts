@@ -4,8 +4,10 @@
 // ARM/Entra (HTTPS), and runs the bundled action exactly as a workflow would: a scheduled plan
 // opens the tracking issue, an approval comment executes it (serial VMSS restarts, then the
 // Windows pool's node image upgrade), and the issue closes with the results.
+// `npm run demo -- --dump DIR` also writes the Markdown bodies the fake GitHub kept (the tracking
+// issue as planned and as closed, every comment) to DIR, e.g. to render them for the docs.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +38,15 @@ const show = (body: string) =>
       .map((l) => `    │ ${l}`)
       .join('\n'),
   );
+
+const dumpAt = process.argv.indexOf('--dump');
+const dumpDir = dumpAt > 0 ? process.argv[dumpAt + 1] : undefined;
+/** Writes one body the fake GitHub kept, for --dump. */
+const dump = (name: string, body: string) => {
+  if (!dumpDir) return;
+  mkdirSync(dumpDir, { recursive: true });
+  writeFileSync(join(dumpDir, name), body);
+};
 
 const LINUX_IMAGE = 'AKSUbuntu-2204gen2containerd-202509.23.0';
 const WIN_IMAGE = 'AKSWindows-2022-containerd-20348.3207.250212';
@@ -162,6 +173,7 @@ async function main(): Promise<number> {
     say(`tracking issue #${number} opened: plan ${id.slice(0, 12)}, ${planned['nodes-pending']} nodes, state ${planned.state}`);
     heading(`Issue #${number}: ${gh.issues.get(number)!.title as string}`);
     show(gh.issues.get(number)!.body as string);
+    dump('issue-planned.md', gh.issues.get(number)!.body as string);
 
     heading(`5. bob comments "/approve ${id.slice(0, 12)}": the comment workflow executes the plan`);
     await watcher.start();
@@ -171,6 +183,9 @@ async function main(): Promise<number> {
 
     heading('6. Result');
     const comments = [...gh.comments.values()].map((x) => x.body as string);
+    comments.forEach((b, i) => dump(`comment-${i + 1}.md`, b));
+    dump('issue-final.md', gh.issues.get(number)!.body as string);
+    if (dumpDir) say(`bodies written to ${dumpDir}`);
     show(comments.find((b) => b.includes('Reboot Pilot: plan'))!);
     say(`issue #${number} is ${gh.issues.get(number)!.state as string}; outputs: state ${done.state}, rebooted ${done['nodes-rebooted']}, failed ${done['nodes-failed']}, pending ${done['nodes-pending']}`);
     say(`the Windows pool's node image: ${az.pool('win').nodeImageVersion} (was ${WIN_IMAGE})`);

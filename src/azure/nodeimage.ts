@@ -9,7 +9,7 @@ import type * as k8s from '@kubernetes/client-node';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UserError, type KubeClients } from '../kube/client.ts';
 import { listAll } from '../cluster/snapshot.ts';
-import { poolOf, isReady } from '../plan/build.ts';
+import { poolOf, isReady } from '../cluster/node.ts';
 import type { PlanNode } from '../plan/types.ts';
 import type { FallbackContext, FallbackResult } from '../execute/executor.ts';
 import { explainAzureError, type AzureClients } from './clients.ts';

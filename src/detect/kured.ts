@@ -3,6 +3,7 @@
 // by kured, so it counts only when newer than the node's last transition to Ready (its boot).
 import type * as k8s from '@kubernetes/client-node';
 import type { Evidence } from '../plan/types.ts';
+import type { Detector } from './types.ts';
 
 export const KURED_IN_PROGRESS = 'weave.works/kured-reboot-in-progress';
 export const KURED_MOST_RECENT = 'weave.works/kured-most-recent-reboot-needed';
@@ -21,3 +22,16 @@ export function kuredEvidence(node: k8s.V1Node): Evidence[] {
   }
   return out;
 }
+
+/** kured's annotations behind the Detector seam: reads only the node objects already listed. */
+export const kuredDetector: Detector = {
+  name: 'kured',
+  detect({ considered }) {
+    const evidence = new Map<string, Evidence[]>();
+    for (const node of considered) {
+      const found = kuredEvidence(node);
+      if (found.length) evidence.set(node.metadata!.name!, found);
+    }
+    return Promise.resolve({ evidence });
+  },
+};

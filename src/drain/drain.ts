@@ -1,16 +1,17 @@
-// Cordon and drain with kubectl drain's semantics, and without kured's hang: every round
+// Drains a node that the executor has already cordoned (it cordons and records the step in one
+// patch, src/execute/progress.ts), with kubectl drain's semantics and without kured's hang: every round
 // re-lists the node's pods, so a pod recreated or finished meanwhile is seen. Evictions go
 // through the Eviction API (policy/v1) in parallel. Each round also reads the
 // PodDisruptionBudgets, so a pod whose budget allows no disruption now is not sent a doomed
 // eviction, and is evicted in the first round its budget allows one (kubectl retries blindly
 // every 5 s). A 429 anyway (a stale budget, API throttling) is retried per pod with back-off.
-// Refusals (emptyDir, no controller) stop the drain before anything is evicted; the whole drain
-// has a deadline.
+// Refusals (emptyDir, no controller) stop the drain before anything is evicted, and so does a
+// pod two budgets select (the eviction API refuses it), naming both; the whole drain has a deadline.
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
 import { UserError, explainApiError, type KubeClients } from '../kube/client.ts';
 import { fromLabelSelector, matches, parseSelector } from '../kube/selector.ts';
-import { classifyPod, type DrainOptions } from './filters.ts';
+import { classifyPod, isFinished, type DrainOptions } from './filters.ts';
 import { listAll } from '../cluster/snapshot.ts';
 
 export interface DrainSettings extends DrainOptions {
@@ -89,6 +90,7 @@ export async function drainNode(c: KubeClients, node: string, s: DrainSettings, 
     const due: k8s.V1Pod[] = [];
     for (const p of candidates) {
       const mine = budgets.filter((b) => b.namespace === p.metadata?.namespace && matches(b.selector, p.metadata?.labels));
+      if (mine.length > 1 && !isFinished(p)) throw overlapError(node, p, mine);
       const closed = mine.find((b) => b.allowed <= 0);
       if (closed) {
         const why = `PodDisruptionBudget ${closed.namespace}/${closed.name} allows no disruption now`;
@@ -106,6 +108,24 @@ export async function drainNode(c: KubeClients, node: string, s: DrainSettings, 
     // Soon after progress (replacements become healthy quickly), otherwise once a second.
     const soonest = Math.min(...pending.map((p) => nextTry.get(p.metadata!.uid!)?.at ?? now + 1000), now + 1000);
     await sleep(due.length ? 250 : Math.max(100, Math.min(1000, soonest - Date.now())));
+  }
+}
+
+/**
+ * Before the node is cordoned: a pod the drain would evict that two budgets select can never be
+ * evicted (the eviction API answers 500), so the drain is refused with both budgets named.
+ */
+export async function checkBudgetOverlap(c: KubeClients, node: string, s: DrainSettings): Promise<void> {
+  const selector = parseSelector(s.podSelector, 'pod selector');
+  const pods = (await podsOnNode(c, node)).filter((p) => matches(selector, p.metadata?.labels));
+  // A finished pod is deleted whatever its budgets say.
+  const evictable = pods.filter((p) => classifyPod(p, s).action === 'evict' && !isFinished(p));
+  if (!evictable.length) return;
+  const budgets = await readBudgets(c);
+  for (const p of evictable) {
+    const ns = p.metadata?.namespace;
+    const mine = budgets.filter((b) => b.namespace === ns && matches(b.selector, p.metadata?.labels));
+    if (mine.length > 1) throw overlapError(node, p, mine);
   }
 }
 
@@ -166,8 +186,25 @@ async function evictOne(
         return;
       }
     }
+    const overlap = e instanceof k8s.ApiException && e.code === 500 && /more than one PodDisruptionBudget/i.test(messageOf(e.body));
+    if (overlap) {
+      // Budgets read blind (or created since the last round): name them.
+      const ns = p.metadata?.namespace;
+      const mine = (await readBudgets(c)).filter((b) => b.namespace === ns && matches(b.selector, p.metadata?.labels));
+      throw overlapError(p.spec?.nodeName ?? '', p, mine);
+    }
     throw explainApiError(e, 'create', `pods/eviction ${ref(p)}`, c.server);
   }
+}
+
+/** The eviction API refuses (500) a pod two budgets select; a drain cannot proceed past it. */
+function overlapError(node: string, p: k8s.V1Pod, budgets: Budget[]): DrainError {
+  const names = budgets.map((b) => `${b.namespace}/${b.name}`).sort().join(' and ') || 'the budgets could not be read';
+  return new DrainError(
+    `cannot drain ${node}: ${ref(p)} is selected by more than one PodDisruptionBudget (${names}), ` +
+      "and the eviction API refuses such pods; change the budgets' selectors so that each pod has at most one",
+    [ref(p)],
+  );
 }
 
 function messageOf(body: unknown): string {

@@ -1,20 +1,24 @@
 // Executes an approved plan: one node at a time, each step recorded on the node before the
 // next starts, so a killed run started again continues where it stopped and reboots every
-// node exactly once. Per node: re-verify against the plan -> gates -> cordon -> drain ->
-// reboot -> wait for a new boot ID and Ready (and the planned kernel) -> uncordon (only if we
-// cordoned) -> evicted workloads available -> soak. The first failure stops the run; no
-// second node is touched after it, and any node left cordoned by us is named.
+// node exactly once. Per node: re-verify against the plan -> cluster health (a node this plan
+// rebooted NotReady again fails the run; another node unavailable since the plan pauses it) ->
+// gates -> cordon -> drain -> reboot -> wait for a new boot ID and Ready (and the planned
+// kernel), riding out an API server that is away meanwhile (its own node rebooting) -> uncordon
+// (only if we cordoned) -> evicted workloads available -> soak, watched (the node must stay
+// Ready). The first failure stops the run; no second node is touched after it, and any node
+// left cordoned by us is named.
 import * as k8s from '@kubernetes/client-node';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MERGE_PATCH, explainApiError, type KubeClients } from '../kube/client.ts';
 import { listAll } from '../cluster/snapshot.ts';
 import type { Plan, PlanNode } from '../plan/types.ts';
-import { drainNode, DrainError, type DrainSettings } from '../drain/drain.ts';
+import { checkBudgetOverlap, drainNode, DrainError, type DrainSettings } from '../drain/drain.ts';
 import type { Rebooter } from '../reboot/types.ts';
 import type { Gate } from '../gates/types.ts';
 import { runProbes, type ProbeOptions } from '../detect/probe.ts';
 import { ANN, SCALE_DOWN_DISABLED, clearProgress, patchNode, readProgress, stepPatch, type Workload } from './progress.ts';
-import { waitForBoot, waitForWorkloads } from './wait.ts';
+import { untilAnswered, waitForBoot, waitForWorkloads, watchSoak } from './wait.ts';
+import { checkHealth, type Health } from './health.ts';
 
 export type NodeOutcome = 'rebooted' | 'already-done' | 'skipped' | 'failed' | 'not-started';
 export type RunState = 'completed' | 'paused' | 'cancelled' | 'stale' | 'failed';
@@ -119,7 +123,11 @@ export async function executePlan(plan: Plan, planId: string, s: ExecuteSettings
   // Pools whose node image this run upgraded (the fallback of a failed reboot): their other
   // nodes were reimaged with it and are not rebooted again.
   const upgradedPools = new Map<string, string>();
-  const ctx = { upgradedPools };
+  const ctx = {
+    upgradedPools,
+    health: (current: string) =>
+      checkHealth(c, { plan, planId, current, rebootedThisRun: rebootedIn(reports) }),
+  };
 
   for (const [i, n] of plan.nodes.entries()) {
     const report = reports[i]!;
@@ -145,6 +153,8 @@ export async function executePlan(plan: Plan, planId: string, s: ExecuteSettings
           continue;
         }
         if (stop) throw new Stop(stop.action === 'pause' ? 'paused' : 'cancelled', stop.reason);
+        const health = await ctx.health(n.name);
+        if (!health.ok) throw new Stop(health.state, health.reason);
       }
       const upgradedFor = upgradedPools.get(n.pool);
       if (upgradedFor !== undefined && !resuming) {
@@ -200,6 +210,10 @@ export async function executePlan(plan: Plan, planId: string, s: ExecuteSettings
         }
         // A method that cannot reboot this node at all fails before the node is touched.
         await d.rebooter.preflight?.(node);
+        // A pod under two budgets can never be evicted: refused before the node is cordoned.
+        await checkBudgetOverlap(c, n.name, s.drain).catch((e: unknown) => {
+          throw e instanceof DrainError ? new Stop('failed', `${n.name}: ${e.message}`) : e;
+        });
       }
       emit({ type: 'node-start', node: n.name, order: n.order });
       await processNode(c, n, node, planId, s, d, report, log, emit, nodeStart, ctx);
@@ -226,6 +240,10 @@ export async function executePlan(plan: Plan, planId: string, s: ExecuteSettings
   }
   const leftCordoned = await cordonedByUs(c, plan);
   return { planId, state, message, nodes: reports, leftCordoned };
+}
+
+function rebootedIn(reports: NodeReport[]): Set<string> {
+  return new Set(reports.filter((r) => r.outcome === 'rebooted').map((r) => r.name));
 }
 
 function isReadyNode(n: k8s.V1Node): boolean {
@@ -261,8 +279,17 @@ async function processNode(
   log: (l: string) => void,
   emit: (e: ExecEvent) => void,
   t0: number,
-  ctx: { upgradedPools: Map<string, string> },
+  ctx: { upgradedPools: Map<string, string>; health: (current: string) => Promise<Health> },
 ): Promise<void> {
+  const health = () => ctx.health(n.name);
+  const waiting = (what: string, sinceMs: number) => {
+    emit({ type: 'waiting', node: n.name, what, sinceMs });
+    log(`waiting (${Math.round(sinceMs / 1000)}s): ${what}`);
+  };
+  // After the reboot request the API server may be away (its own node rebooting): calls are
+  // repeated while it does not answer, each for up to reboot-timeout.
+  const api = <T>(what: string, fn: () => Promise<T>) =>
+    untilAnswered(`${n.name}: ${what}`, fn, Date.now() + s.rebootTimeoutSeconds * 1000, waiting);
   report.startedAt = new Date().toISOString();
   let p = readProgress(node);
   const fresh = p.planId !== planId || !p.step;
@@ -346,7 +373,7 @@ async function processNode(
     step('wait for the node to come back', `new boot ID, Ready; timeout ${s.rebootTimeoutSeconds}s`);
     // From the request, not from here: a method whose request blocks (a VMSS restart) is timed whole.
     const t = since.getTime();
-    const back = await waitForBoot(c, n.name, bootBefore, deadline, (what, sinceMs) => emit({ type: 'waiting', node: n.name, what, sinceMs }));
+    const back = await waitForBoot(c, n.name, bootBefore, deadline, waiting);
     let fellBack = false;
     if (!back.ok) {
       const reason = `${n.name} did not come back: ${back.reason}`;
@@ -367,39 +394,44 @@ async function processNode(
     const after = back.ok ? back.node : await c.core.readNode({ name: n.name });
     report.bootIdAfter = after.status?.nodeInfo?.bootID ?? '';
     report.kernelAfter = after.status?.nodeInfo?.kernelVersion ?? '';
-    await d.rebooter.cleanup({ node: after, planId });
+    await api('remove the reboot request', () => d.rebooter.cleanup({ node: after, planId }));
     // After a fallback the node runs the new node image's kernel (the fallback verified the image).
     if (!fellBack && n.kernel.next !== n.kernel.running && report.kernelAfter !== n.kernel.next) {
       throw new Error(`${n.name} rebooted (boot ID ${report.bootIdAfter}) but runs kernel ${report.kernelAfter}, not the planned ${n.kernel.next}; it stays cordoned for a look`);
     }
-    node = await patchNode(c, n.name, stepPatch('rebooted'));
+    node = await api('record the step', () => patchNode(c, n.name, stepPatch('rebooted')));
     p = readProgress(node);
   }
 
   if (p.step === 'rebooted') {
     const scaleDownBefore = node.metadata?.annotations?.[ANN.scaleDownBefore];
     step('uncordon', p.cordonedByUs ? undefined : 'it was cordoned before the run: left cordoned');
-    node = await patchNode(c, n.name, stepPatch('uncordoned', { [SCALE_DOWN_DISABLED]: scaleDownBefore ? scaleDownBefore : null }), p.cordonedByUs ? false : undefined);
+    const uncordon = stepPatch('uncordoned', { [SCALE_DOWN_DISABLED]: scaleDownBefore || null });
+    node = await api('uncordon', () => patchNode(c, n.name, uncordon, p.cordonedByUs ? false : undefined));
     p = readProgress(node);
     // kured sets post-reboot labels only after its own successful uncordon; so do we.
-    if (p.cordonedByUs && s.postRebootLabels && Object.keys(s.postRebootLabels).length) await labelNode(c, n.name, s.postRebootLabels);
+    const labels = s.postRebootLabels;
+    if (p.cordonedByUs && labels && Object.keys(labels).length) {
+      await api('label', () => labelNode(c, n.name, labels));
+    }
   }
 
   if (p.step === 'uncordoned') {
     if (p.evicted.length && s.workloadTimeoutSeconds > 0) {
       step('wait for evicted workloads', p.evicted.map((w) => `${w.namespace}/${w.name}`).join(', '));
       const t = Date.now();
-      const ok = await waitForWorkloads(c, p.evicted, Date.now() + s.workloadTimeoutSeconds * 1000, (what, sinceMs) => emit({ type: 'waiting', node: n.name, what, sinceMs }));
+      const ok = await waitForWorkloads(c, p.evicted, Date.now() + s.workloadTimeoutSeconds * 1000, waiting);
       report.timings.workloads = Date.now() - t;
       if (!ok.ok) throw new Error(`after ${n.name}: ${ok.reason}; not starting another node while they are unavailable`);
     }
     if (s.soakSeconds > 0) {
-      step('soak', `${s.soakSeconds}s`);
+      step('soak', `${s.soakSeconds}s, watching that it stays Ready`);
       const t = Date.now();
-      await sleep(s.soakSeconds * 1000);
+      const soak = await watchSoak(c, n.name, Date.now() + s.soakSeconds * 1000, health);
       report.timings.soak = Date.now() - t;
+      if (!soak.ok) throw new Error(soak.reason);
     }
-    node = await patchNode(c, n.name, clearProgress({ planId }));
+    node = await api('record the step', () => patchNode(c, n.name, clearProgress({ planId })));
   }
   report.outcome = 'rebooted';
   if (!report.kernelAfter) report.kernelAfter = node.status?.nodeInfo?.kernelVersion ?? '';

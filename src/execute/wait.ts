@@ -1,7 +1,7 @@
 // Waiting, with a report of what is awaited and for how long.
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
-import type { KubeClients } from '../kube/client.ts';
+import { isTransient, type KubeClients } from '../kube/client.ts';
 import type { Workload } from './progress.ts';
 import { isReady } from '../plan/build.ts';
 
@@ -20,7 +20,8 @@ export async function waitForBoot(c: KubeClients, name: string, before: string, 
       if (boot && boot !== before && isReady(n)) return { ok: true, node: n };
       last = boot === before ? (isReady(n) ? 'still running the old boot (Ready)' : 'going down (NotReady, old boot ID)') : 'booted (new boot ID), not Ready yet';
     } catch (e) {
-      last = e instanceof k8s.ApiException && e.code === 404 ? 'the node object is gone' : `cannot read the node (${(e as Error).message.split('\n')[0]})`;
+      if (e instanceof k8s.ApiException && e.code === 404) last = 'the node object is gone';
+      else last = isTransient(e) ? apiAway(e) : `cannot read the node (${(e as Error).message.split('\n')[0]})`;
     }
     if (Date.now() - lastReport >= 10_000) {
       waiting(`${name}: ${last}`, Date.now() - start);
@@ -29,6 +30,39 @@ export async function waitForBoot(c: KubeClients, name: string, before: string, 
     await sleep(500);
   }
   return { ok: false, reason: `no new boot ID and Ready within the reboot timeout (last seen: ${last})` };
+}
+
+/** The waiting line while the API server does not answer (its own node may be rebooting). */
+function apiAway(e: unknown): string {
+  const code = e instanceof k8s.ApiException ? `HTTP ${e.code}` : (e as Error).message.split('\n')[0]!.slice(0, 120);
+  return `the API server does not answer (${code}); ` + 'if this is its control-plane node, that is expected while it reboots: retrying';
+}
+
+/**
+ * Repeats a call while the API server is away or coming back (transient errors only), until
+ * the deadline: the first calls after a control-plane node's reboot may meet a half-started
+ * API server.
+ */
+export async function untilAnswered<T>(
+  what: string,
+  fn: () => Promise<T>,
+  deadline: number,
+  waiting: Waiting,
+): Promise<T> {
+  const start = Date.now();
+  let lastReport = 0;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!isTransient(e) || Date.now() >= deadline) throw e;
+      if (Date.now() - lastReport >= 10_000) {
+        waiting(`${what}: ${apiAway(e)}`, Date.now() - start);
+        lastReport = Date.now();
+      }
+    }
+    await sleep(1000);
+  }
 }
 
 async function availability(c: KubeClients, w: Workload): Promise<{ ok: boolean; text: string }> {
@@ -79,4 +113,36 @@ export async function waitForWorkloads(c: KubeClients, ws: Workload[], deadline:
     await sleep(1000);
   }
   return { ok: false, reason: `evicted workloads not available again in time: ${pending.join(', ')}` };
+}
+
+/**
+ * A soak that watches: until the deadline, the soaking node (every second) and every other node
+ * this plan rebooted (every few seconds, through `health`) must stay Ready. A node unstable
+ * after its reboot is what a soak exists to catch.
+ */
+export async function watchSoak(
+  c: KubeClients,
+  name: string,
+  deadline: number,
+  health: () => Promise<{ ok: true } | { ok: false; state: string; reason: string }>,
+): Promise<{ ok: true } | { ok: false; reason: string }> {
+  let lastHealth = Date.now();
+  while (Date.now() < deadline) {
+    await sleep(Math.max(0, Math.min(1000, deadline - Date.now())));
+    // An unanswered read is not a verdict: the next one is.
+    const n = await c.core.readNode({ name }).catch(() => undefined);
+    if (n && !isReady(n)) {
+      const cond = n.status?.conditions?.find((x) => x.type === 'Ready');
+      const why = cond?.reason ? ` (${cond.reason})` : '';
+      // The run's message names the node ("<node>: went NotReady ...").
+      const reason = `went NotReady during its soak${why}: it is unstable after its reboot; no further node is started`;
+      return { ok: false, reason };
+    }
+    if (Date.now() - lastHealth >= 5000) {
+      lastHealth = Date.now();
+      const h = await health().catch(() => undefined);
+      if (h && !h.ok && h.state === 'failed') return { ok: false, reason: h.reason };
+    }
+  }
+  return { ok: true };
 }

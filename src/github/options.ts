@@ -34,7 +34,7 @@ export const GITHUB_SETTINGS = {
   'plan-ttl-hours': [posInt('plan-ttl-hours', 24 * 365), '48', 'Hours a plan can be approved before it expires and needs /replan.'],
   'min-permission': [z.enum(PERMISSIONS), 'write', 'Repository role a commenter needs for commands other than /status (read, triage, write, maintain, admin), checked through the collaborator-permission API.'],
   'allow-users': [list('allow-users', /^[A-Za-z0-9-]{1,39}$/), '', 'If set, only these GitHub users may give commands (comma- or space-separated), on top of min-permission.'],
-  'allow-teams': [list('allow-teams', /^[A-Za-z0-9-]+\/[A-Za-z0-9_.-]+$/), '', 'If set, only members of these teams (org/team-slug) may give commands. The token must be able to read team membership (read:org); when it cannot, nobody is authorized.'],
+  'allow-teams': [list('allow-teams', /^[A-Za-z0-9-]+\/[A-Za-z0-9_.-]+$/), '', 'If set, only members of these teams (org/team-slug) may give commands. The token must be a GitHub App installation token with the organization permission Members: read (GITHUB_TOKEN cannot read teams; personal access tokens are refused); when it cannot, nobody is authorized.'],
   'required-approvals': [posInt('required-approvals', 10), '1', 'Distinct approvers a plan needs.'],
   'prevent-self-approval': [bool('prevent-self-approval'), 'false', 'Refuse an approval from the user who asked for the plan (the workflow_dispatch actor or the /replan author).'],
   'state-key': [z.string(), '', 'A secret (e.g. ${{ secrets.REBOOT_PILOT_STATE_KEY }}) that signs the hidden plan state in the tracking body (HMAC-SHA256): a body edited by anyone but the action is then refused. Recommended; changing it makes open tracking items unreadable (close them).'],

@@ -19,6 +19,7 @@ import type { Authorization, PlanRecord } from './decide.ts';
 import { answeredKeys, foldComments, isFinished, readTrackedPlan, renderBody, replyMarker, reportOf, stateFits, type FoldResult, type ProgressLine, type TrackedPlan, type TrackedRun } from './body.ts';
 import { authorize } from './authorize.ts';
 import type { GitHubSettings } from './options.ts';
+import type { ActionState } from '../states.ts';
 import type { Octokit, Repo } from './octokit.ts';
 import type { Tracker, TrackedItem } from './tracker.ts';
 
@@ -53,7 +54,7 @@ export interface SessionDeps {
 export interface SessionResult {
   /** What happened to the tracking item. */
   outcome: 'ignored' | 'answered' | 'opened' | 'refreshed' | 'revised' | 'closed' | 'none' | 'executed';
-  state: string;
+  state: ActionState;
   planId?: string;
   number?: number;
   nodesPending: number;

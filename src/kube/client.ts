@@ -1,7 +1,10 @@
 // The Kubernetes edge: loads a kubeconfig with errors that name the cause, builds the typed API
 // clients once, and turns API failures into messages an operator can act on.
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { delimiter, join, resolve } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
+import { UserError } from '../errors.ts';
 
 /** Content-Type for JSON merge patches (client-node's patch methods default to JSON Patch). */
 export const MERGE_PATCH = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
@@ -11,9 +14,8 @@ export function connect(s: { kubeconfig: string; context: string }): KubeClients
   return makeClients(loadKubeConfig({ kubeconfig: s.kubeconfig || undefined, context: s.context || undefined }));
 }
 
-export class UserError extends Error {
-  override readonly name = 'UserError';
-}
+// UserError has a module of its own (src/errors.ts); it is re-exported here for existing importers.
+export { UserError };
 
 export interface KubeAccess {
   kubeconfig?: string | undefined;
@@ -75,8 +77,71 @@ export function loadKubeConfig(access: KubeAccess): k8s.KubeConfig {
   } catch {
     throw new UserError(`cluster "${ctx.cluster}" has an invalid server URL in ${file ?? 'the kubeconfig'}`);
   }
-  if (!kc.getUser(ctx.user)) throw new UserError(`context "${ctx.name}" names user "${ctx.user}", which is not in ${file ?? 'the kubeconfig'}`);
+  const user = kc.getUser(ctx.user);
+  const where = file ?? 'the kubeconfig';
+  if (!user) throw new UserError(`context "${ctx.name}" names user "${ctx.user}", which is not in ${where}`);
+  checkExecPlugin(user, where);
+  checkClientCertificate(user, where);
   return kc;
+}
+
+/**
+ * A user whose credentials come from an exec plugin that is not installed (kubelogin, on AKS,
+ * most often): named before any request, rather than as a spawn error mid-run.
+ */
+function checkExecPlugin(user: k8s.User, where: string): void {
+  type Exec = { command?: string; env?: { name: string; value: string }[]; installHint?: string };
+  const provider = (user as { authProvider?: { config?: { exec?: Exec } } }).authProvider;
+  const exec = (user.exec ?? provider?.config?.exec) as Exec | undefined;
+  const command = exec?.command;
+  if (!command) return;
+  const envPath = exec.env?.find((e) => e.name === 'PATH')?.value ?? process.env.PATH ?? '';
+  if (findExecutable(command, envPath)) return;
+  const hint = exec.installHint?.trim().split('\n')[0];
+  const place = command.includes('/') ? 'does not exist or is not executable' : 'is not on PATH';
+  throw new UserError(
+    `user "${user.name}" in ${where} gets its credentials from the exec plugin "${command}", ` +
+      `which ${place}${hint ? ` (${hint})` : ''}; install it or put it on PATH`,
+  );
+}
+
+function findExecutable(command: string, pathVar: string): boolean {
+  const dirs = pathVar.split(delimiter).filter(Boolean);
+  const candidates = command.includes('/') ? [resolve(command)] : dirs.map((d) => join(d, command));
+  return candidates.some((f) => {
+    try {
+      accessSync(f, constants.X_OK);
+      return statSync(f).isFile();
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** An expired or not yet valid client certificate, named with its dates, before any request. */
+function checkClientCertificate(user: k8s.User, where: string, now = new Date()): void {
+  let pem: Buffer;
+  try {
+    if (user.certData) pem = Buffer.from(user.certData, 'base64');
+    else if (user.certFile) pem = readFileSync(user.certFile);
+    else return;
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code ?? firstLine(e);
+    throw new UserError(`cannot read the client certificate ${user.certFile} of user "${user.name}" in ${where}: ${why}`);
+  }
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(pem);
+  } catch {
+    return; // Not ours to judge: the TLS layer reports a certificate it cannot use.
+  }
+  const which = `the client certificate of user "${user.name}" in ${where} (${cert.subject.replace(/\n/g, ', ')})`;
+  if (cert.validToDate.getTime() < now.getTime()) {
+    throw new UserError(`${which} expired on ${cert.validToDate.toISOString()}; get a new kubeconfig or renew the certificate`);
+  }
+  if (cert.validFromDate.getTime() > now.getTime()) {
+    throw new UserError(`${which} is not valid until ${cert.validFromDate.toISOString()}; is this machine's clock right?`);
+  }
 }
 
 export function makeClients(kc: k8s.KubeConfig): KubeClients {
@@ -111,11 +176,35 @@ export function explainApiError(e: unknown, verb: string, resource: string, serv
         `RBAC denied: the identity may not "${verb}" ${resource} (403 Forbidden${msg ? `: ${msg}` : ''}). Grant it with the RBAC manifest in deploy/rbac.yaml.`,
       );
     }
-    return new Error(`${verb} ${resource} failed: HTTP ${e.code}${msg ? `: ${msg}` : ''}`);
+    const err = new Error(`${verb} ${resource} failed: HTTP ${e.code}${msg ? `: ${msg}` : ''}`);
+    return e.code === 429 || e.code >= 500 ? markTransient(err) : err;
+  }
+  // An exec credential plugin removed while the run was going on.
+  const spawn = e as { code?: string; syscall?: string; path?: string };
+  if (spawn?.code === 'ENOENT' && spawn.syscall?.startsWith('spawn')) {
+    const plugin = spawn.path;
+    return new UserError(`the exec credential plugin "${plugin}" is not on PATH (while trying to ${verb} ${resource})`);
   }
   const cause = networkCause(e);
-  if (cause) return new UserError(`cannot reach the API server${server ? ` at ${server}` : ''} (${cause}) while trying to ${verb} ${resource}`);
+  if (cause) return markTransient(new UserError(`cannot reach the API server${server ? ` at ${server}` : ''} (${cause}) while trying to ${verb} ${resource}`));
   return e instanceof Error ? e : new Error(String(e));
+}
+
+const TRANSIENT = Symbol('transient');
+
+function markTransient<T extends Error>(e: T): T {
+  Object.defineProperty(e, TRANSIENT, { value: true });
+  return e;
+}
+
+/**
+ * An API server that is away or coming back: unreachable, TLS not ready, 5xx or 429 (as while
+ * a control-plane node reboots). Such a call is worth repeating; anything else is an answer.
+ */
+export function isTransient(e: unknown): boolean {
+  if (e instanceof Error && (e as unknown as Record<symbol, unknown>)[TRANSIENT] === true) return true;
+  if (e instanceof k8s.ApiException) return e.code === 429 || e.code >= 500;
+  return networkCause(e) !== undefined;
 }
 
 function parseBody(body: unknown): { message?: string; reason?: string } | undefined {
@@ -133,7 +222,7 @@ function networkCause(e: unknown): string | undefined {
   for (let cur: unknown = e, depth = 0; cur && depth < 5; depth++) {
     const err = cur as { code?: string; message?: string; cause?: unknown; errors?: unknown[] };
     const code = err.code ?? (err.errors?.[0] as { code?: string } | undefined)?.code;
-    if (code && /^(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|ECONNRESET|EAI_AGAIN|UND_ERR_CONNECT_TIMEOUT|UND_ERR_SOCKET|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS)/.test(code)) {
+    if (code && /^(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|ECONNRESET|EPIPE|EAI_AGAIN|UND_ERR_CONNECT_TIMEOUT|UND_ERR_SOCKET|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS)/.test(code)) {
       return code;
     }
     if (err.message && /fetch failed|request to .* failed|ECONNREFUSED/.test(err.message) && !err.cause) return err.message.slice(0, 200);

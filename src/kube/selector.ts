@@ -3,7 +3,7 @@
 // k8s.io/apimachinery/pkg/labels: requirements are ANDed; an empty selector matches everything
 // (for PDBs an empty object selector matches all pods in the namespace, as policy/v1 specifies).
 import type { V1LabelSelector } from '@kubernetes/client-node';
-import { UserError } from './client.ts';
+import { UserError } from '../errors.ts';
 
 type Op = 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
 export interface Requirement {

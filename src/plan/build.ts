@@ -1,10 +1,10 @@
-// The planner, pure: (cluster snapshot, probe outcomes, options) -> Plan. No I/O, no clock.
+// The planner, pure: (cluster snapshot, detector findings, options) -> Plan. No I/O, no clock.
 import type * as k8s from '@kubernetes/client-node';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import { isAksNode } from '../cluster/snapshot.ts';
-import type { ProbeOutcome } from '../detect/probe.ts';
+import { isControlPlane, isReady, osOf, poolOf } from '../cluster/node.ts';
 import { parseHistoryItem } from '../detect/probe-script.ts';
-import { kuredEvidence } from '../detect/kured.ts';
+import type { Findings } from '../detect/types.ts';
 import { compareKernelVersions, newestKernel } from '../detect/kernel.ts';
 import type { DrainOptions } from '../drain/filters.ts';
 import { parseSelector, matches } from '../kube/selector.ts';
@@ -26,22 +26,20 @@ export interface PlanOptions {
   probeEnabled: boolean;
 }
 
-export const POOL_LABELS = ['kubernetes.azure.com/agentpool', 'agentpool', 'node.kubernetes.io/pool'];
+// Moved to src/cluster/node.ts; re-exported for existing importers.
+export { POOL_LABELS, poolOf, osOf, isReady, isControlPlane } from '../cluster/node.ts';
 
-export function poolOf(n: k8s.V1Node): string {
-  const l = n.metadata?.labels ?? {};
-  for (const k of POOL_LABELS) if (l[k]) return l[k];
-  if ('node-role.kubernetes.io/control-plane' in l) return 'control-plane';
-  return 'default';
-}
-
-export function osOf(n: k8s.V1Node): 'linux' | 'windows' {
-  const os = n.metadata?.labels?.['kubernetes.io/os'] ?? n.status?.nodeInfo?.operatingSystem;
-  return os === 'windows' ? 'windows' : 'linux';
-}
-
-export function isReady(n: k8s.V1Node): boolean {
-  return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+/** The warning for the cluster's only control-plane node (kubeadm's usual set-up). */
+function apiOutageRisk(): Risk {
+  return {
+    kind: 'api-server-outage',
+    blocking: false,
+    detail:
+      'this is the only control-plane node: while it reboots the Kubernetes API server is down ' +
+      '(typically a minute or two). Running pods keep running, but nothing is scheduled, scaled or ' +
+      'repaired meanwhile; the run waits for the API to come back (up to reboot-timeout), then ' +
+      'verifies the node. Exclude it with node-selector to reboot it by hand',
+  };
 }
 
 /** Nodes the planner looks at (node selector applied), and which of them to probe. */
@@ -73,7 +71,8 @@ function reimageRisk(pool: string, facts: AksPoolFacts | undefined): Risk {
   };
 }
 
-export function buildPlan(s: ClusterSnapshot, probes: Map<string, ProbeOutcome>, o: PlanOptions, aks?: AksFacts): Plan {
+/** `found`: what the configured detectors found (src/plan/inspect.ts); nothing else is evidence. */
+export function buildPlan(s: ClusterSnapshot, found: Findings, o: PlanOptions, aks?: AksFacts): Plan {
   const blocking = parseSelector(o.blockingPodSelector, 'blocking pod selector');
   const { considered } = candidateNodes(s, o);
   const podsByNode = new Map<string, k8s.V1Pod[]>();
@@ -85,6 +84,12 @@ export function buildPlan(s: ClusterSnapshot, probes: Map<string, ProbeOutcome>,
     list.push(p);
   }
 
+  const controlPlanes = s.nodes.filter(isControlPlane);
+  const soleControlPlane = controlPlanes.length === 1 ? controlPlanes[0]!.metadata!.name! : undefined;
+  const unavailable = s.nodes
+    .filter((n) => !isReady(n) || n.spec?.unschedulable)
+    .map((n) => n.metadata!.name!)
+    .sort(cmp);
   const nodes: Omit<PlanNode, 'order'>[] = [];
   const upToDate: string[] = [];
   const unknown: Plan['unknown'] = [];
@@ -101,6 +106,7 @@ export function buildPlan(s: ClusterSnapshot, probes: Map<string, ProbeOutcome>,
       bootID: info?.bootID ?? '',
       nodeImageVersion: n.metadata?.labels?.['kubernetes.azure.com/node-image-version'] ?? '',
       osImage: info?.osImage ?? '',
+      ...(isControlPlane(n) ? { role: 'control-plane' as const } : {}),
     };
     const others = s.nodes.filter((x) => x !== n && osOf(x) === 'linux');
     const pf = () => preflight({ node: n, podsByNode, pdbs: s.pdbs, otherNodes: others, drain: o.drain, blockingPodSelector: blocking });
@@ -160,8 +166,8 @@ export function buildPlan(s: ClusterSnapshot, probes: Map<string, ProbeOutcome>,
       continue;
     }
 
-    const kured = kuredEvidence(n);
-    const outcome = probes.get(name);
+    const kured = found.evidence.get(name) ?? [];
+    const outcome = found.probes.get(name);
     if (!outcome && o.probeEnabled) {
       if (kured.length === 0) {
         unknown.push({ name, pool, reason: isReady(n) ? 'not probed' : 'the node is not Ready, so it could not be probed' });
@@ -197,6 +203,7 @@ export function buildPlan(s: ClusterSnapshot, probes: Map<string, ProbeOutcome>,
     }
     const next = newerInstalled ? newest! : running;
     const { evictions, risks } = pf();
+    if (soleControlPlane === name) risks.push(apiOutageRisk());
     if (!newerInstalled) {
       risks.push({ kind: 'kernel-unchanged', blocking: false, detail: `no newer kernel is installed: the node reboots into ${running} (user-space updates only)` });
     }
@@ -226,6 +233,7 @@ export function buildPlan(s: ClusterSnapshot, probes: Map<string, ProbeOutcome>,
     nodes: order(nodes, o.order),
     upToDate: upToDate.sort(cmp),
     unknown: unknown.sort((a, b) => cmp(a.name, b.name)),
+    ...(unavailable.length ? { unavailable } : {}),
   };
 }
 
@@ -236,7 +244,7 @@ function sortRisks(r: Risk[]): Risk[] {
 /**
  * One node at a time. pool: pool by pool (pools with fewer risks first), fewest risks first within
  * a pool; risk: fewest risks first across pools; name: by name. Reboots come before node image
- * upgrades, which are pool-wide and go last, pool by pool.
+ * upgrades, which are pool-wide and go last, pool by pool. Control-plane nodes are the last reboots.
  */
 export function order(nodes: Omit<PlanNode, 'order'>[], how: PlanOrder): PlanNode[] {
   const riskCount = (n: Omit<PlanNode, 'order'>) => n.risks.length + n.risks.filter((r) => r.blocking).length * 100;
@@ -247,7 +255,11 @@ export function order(nodes: Omit<PlanNode, 'order'>[], how: PlanOrder): PlanNod
   const byPool = (a: Omit<PlanNode, 'order'>, b: Omit<PlanNode, 'order'>) =>
     poolRisk.get(a.pool)! - poolRisk.get(b.pool)! || cmp(a.pool, b.pool) || byRisk(a, b);
   const within = how === 'pool' ? byPool : how === 'risk' ? (a: Omit<PlanNode, 'order'>, b: Omit<PlanNode, 'order'>) => byRisk(a, b) || cmp(a.pool, b.pool) : byName;
-  const reboots = nodes.filter((n) => n.method === 'reboot').sort(within);
+  // Control-plane nodes last: a problem shows on a worker first, and the API stays up longest.
+  const last = (n: Omit<PlanNode, 'order'>) => Number(n.role === 'control-plane');
+  const reboots = nodes
+    .filter((n) => n.method === 'reboot')
+    .sort((a, b) => last(a) - last(b) || within(a, b));
   const images = nodes.filter((n) => n.method === 'node-image-upgrade').sort((a, b) => cmp(a.pool, b.pool) || byName(a, b));
   return [...reboots, ...images].map((n, i) => ({ ...n, order: i + 1 }));
 }

@@ -1,8 +1,12 @@
-// Inspection: the I/O half of planning. Reads the cluster, probes the Linux nodes that are
-// candidates, and hands everything to the pure planner.
+// Inspection: the I/O half of planning. Reads the cluster, asks the configured detectors (the
+// `detectors` setting: host probes, kured's annotations) about the candidate nodes, and hands
+// everything to the pure planner.
 import type { KubeClients } from '../kube/client.ts';
 import { readSnapshot } from '../cluster/snapshot.ts';
-import { runProbes, type Log } from '../detect/probe.ts';
+import type { Log } from '../detect/probe.ts';
+import { probeDetector, probeOptions } from '../detect/probe-detector.ts';
+import { kuredDetector } from '../detect/kured.ts';
+import type { Candidates, Detector, Findings } from '../detect/types.ts';
 import type { PlanSettings } from '../settings.ts';
 import { buildPlan, candidateNodes, type PlanOptions } from './build.ts';
 import { planId } from './canonical.ts';
@@ -25,31 +29,36 @@ export function planOptions(s: PlanSettings): PlanOptions {
   };
 }
 
+/** The detectors the settings name, in the order they are listed. */
+export function detectorsFor(settings: PlanSettings, kube: KubeClients): Detector[] {
+  return settings.detectors.map((name) =>
+    name === 'probe' ? probeDetector(kube, probeOptions(settings)) : kuredDetector,
+  );
+}
+
+/** Asks each detector in turn; a source that is not asked contributes nothing. */
+export async function detect(detectors: Detector[], candidates: Candidates, log: Log): Promise<Findings> {
+  const findings: Findings = { probes: new Map(), evidence: new Map() };
+  for (const detector of detectors) {
+    const found = await detector.detect(candidates, log);
+    for (const [node, outcome] of found.probes ?? []) findings.probes.set(node, outcome);
+    for (const [node, evidence] of found.evidence ?? []) {
+      findings.evidence.set(node, [...(findings.evidence.get(node) ?? []), ...evidence]);
+    }
+  }
+  return findings;
+}
+
 /** `aks`: AKS facts read at the edge (src/azure/facts.ts) when the Azure integration is on. */
 export async function inspectCluster(c: KubeClients, s: PlanSettings, log: Log, aks?: AksFacts): Promise<Inspection> {
   const clusterName = s['cluster-name'] || c.kc.getCurrentCluster()?.name || c.context;
   log(`reading cluster ${clusterName} (${c.server})`);
   const snapshot = await readSnapshot(c, clusterName);
   const opts = planOptions(s);
-  const { considered, probe } = candidateNodes(snapshot, opts);
+  const candidates = candidateNodes(snapshot, opts);
+  const { considered } = candidates;
   log(`${snapshot.nodes.length} nodes, ${considered.length} considered, ${snapshot.pods.length} pods, ${snapshot.pdbs.length} PDBs`);
-  let probes = new Map();
-  if (opts.probeEnabled && probe.length) {
-    log(`probing ${probe.length} Linux nodes (${s['probe-parallelism']} at a time, ${s['probe-timeout']}s each, image ${s.image})`);
-    probes = await runProbes(
-      c,
-      probe,
-      {
-        image: s.image,
-        namespace: s.namespace,
-        parallelism: s['probe-parallelism'],
-        timeoutSeconds: s['probe-timeout'],
-        sentinel: s.sentinel,
-        sentinelCommand: s['sentinel-command'],
-      },
-      log,
-    );
-  }
-  const plan = buildPlan(snapshot, probes, opts, aks);
-  return { plan, id: planId(plan), probed: probes.size };
+  const findings = await detect(detectorsFor(s, c), candidates, log);
+  const plan = buildPlan(snapshot, findings, opts, aks);
+  return { plan, id: planId(plan), probed: findings.probes.size };
 }

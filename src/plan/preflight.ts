@@ -115,22 +115,7 @@ export function preflight(i: PreflightInput): PreflightResult {
     }
   }
 
-  // PDBs: an eviction is refused (429) while the budget allows fewer disruptions than the
-  // node's matching pods; the drain then waits for replacements to become healthy.
-  for (const pdb of i.pdbs) {
-    const ns = pdb.metadata?.namespace;
-    const sel = fromLabelSelector(pdb.spec?.selector);
-    const hit = evicted.filter((p) => p.metadata?.namespace === ns && matches(sel, p.metadata?.labels));
-    if (!hit.length) continue;
-    const allowed = pdb.status?.disruptionsAllowed ?? 0;
-    if (hit.length > allowed) {
-      risks.push({
-        kind: 'pdb-blocks-eviction',
-        blocking: false,
-        detail: `PodDisruptionBudget ${ns}/${pdb.metadata?.name} allows ${allowed} disruption${allowed === 1 ? '' : 's'} and ${hit.length} of its pods run here: the drain waits for healthy replacements${allowed === 0 ? ' and times out if none appear' : ''}`,
-      });
-    }
-  }
+  risks.push(...budgetRisks(evicted, i.pdbs));
 
   // Capacity: do the evicted pods' requests fit on the nodes that stay schedulable?
   const demand = evicted.map(podRequests);
@@ -174,6 +159,73 @@ export function preflight(i: PreflightInput): PreflightResult {
   const evictions = [...byWorkload.values()].sort((a, b) => cmp(a.namespace, b.namespace) || cmp(a.kind, b.kind) || cmp(a.name, b.name));
   risks.sort((a, b) => cmp(a.kind, b.kind) || cmp(a.detail, b.detail));
   return { evictions, risks };
+}
+
+/**
+ * PDB risks for the pods a drain would evict. A budget that can never allow a disruption
+ * (maxUnavailable 0, minAvailable 100 % or all its pods) and a pod under two budgets (the
+ * eviction API refuses it with a 500) block the drain; one at its limit now only delays it.
+ */
+export function budgetRisks(evicted: k8s.V1Pod[], pdbs: k8s.V1PodDisruptionBudget[]): Risk[] {
+  const risks: Risk[] = [];
+  const budgetsOf = new Map<k8s.V1Pod, string[]>();
+  for (const pdb of pdbs) {
+    const ns = pdb.metadata?.namespace;
+    const name = `${ns}/${pdb.metadata?.name}`;
+    const sel = fromLabelSelector(pdb.spec?.selector);
+    const hit = evicted.filter((p) => p.metadata?.namespace === ns && matches(sel, p.metadata?.labels));
+    if (!hit.length) continue;
+    for (const p of hit) budgetsOf.set(p, [...(budgetsOf.get(p) ?? []), name]);
+    const never = neverAllows(pdb);
+    const allowed = pdb.status?.disruptionsAllowed ?? 0;
+    if (never) {
+      risks.push({
+        kind: 'pdb-blocks-eviction',
+        blocking: true,
+        detail:
+          `PodDisruptionBudget ${name} can never allow a disruption (${never}): the drain would wait until ` +
+          'drain-timeout and fail with the node cordoned. Fix: set maxUnavailable to 1 (or minAvailable ' +
+          'below the replica count) and run more than one replica, then plan again',
+      });
+    } else if (hit.length > allowed) {
+      risks.push({
+        kind: 'pdb-blocks-eviction',
+        blocking: false,
+        detail:
+          `PodDisruptionBudget ${name} allows ${allowed} disruption${allowed === 1 ? '' : 's'} and ` +
+          `${hit.length} of its pods run here: the drain waits for healthy replacements` +
+          (allowed === 0 ? ' and times out if none appear' : ''),
+      });
+    }
+  }
+  const overlaps = new Set<string>();
+  for (const [pod, names] of budgetsOf) {
+    if (names.length < 2) continue;
+    const key = [...names].sort(cmp).join(', ');
+    if (overlaps.has(key)) continue;
+    overlaps.add(key);
+    risks.push({
+      kind: 'pdb-overlap',
+      blocking: true,
+      detail:
+        `${ref(pod)} is selected by more than one PodDisruptionBudget (${key}): the eviction API refuses ` +
+        "to evict such pods. Fix: change the budgets' selectors so that each pod has at most one, then plan again",
+    });
+  }
+  return risks;
+}
+
+/** Why a budget can never allow an eviction, or undefined. */
+export function neverAllows(pdb: k8s.V1PodDisruptionBudget): string | undefined {
+  const max = pdb.spec?.maxUnavailable;
+  const min = pdb.spec?.minAvailable;
+  if (max !== undefined && (max === 0 || max === '0' || max === '0%')) return `maxUnavailable ${max}`;
+  if (min === '100%') return 'minAvailable 100%';
+  const expected = pdb.status?.expectedPods ?? 0;
+  if (typeof min === 'number' && expected > 0 && min >= expected) {
+    return `minAvailable ${min} with ${expected} pod${expected === 1 ? '' : 's'}`;
+  }
+  return undefined;
 }
 
 export const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

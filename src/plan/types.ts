@@ -9,6 +9,8 @@ export type RebootMethod = z.infer<typeof RebootMethod>;
 
 export const RiskKind = z.enum([
   'pdb-blocks-eviction',
+  'pdb-overlap',
+  'api-server-outage',
   'blocking-pod',
   'unreplicated-pod',
   'emptydir-data-loss',
@@ -64,6 +66,8 @@ export const PlanNode = z.object({
     next: z.string(),
   }),
   method: RebootMethod,
+  /** Set for control-plane nodes (they go last; while one reboots, its API server is away). */
+  role: z.literal('control-plane').optional(),
   order: z.number().int().positive(),
   evidence: z.array(Evidence),
   /** RFC 3339 time the sentinel appeared (stable across runs), when known. */
@@ -109,6 +113,11 @@ export const Plan = z.object({
   upToDate: z.array(z.string()),
   /** Nodes whose state could not be determined (probe failed or timed out). */
   unknown: z.array(UnknownNode),
+  /**
+   * Nodes of the cluster NotReady or cordoned when the plan was made (sorted; absent when none):
+   * execution pauses when any other node becomes unavailable.
+   */
+  unavailable: z.array(z.string()).optional(),
 });
 export type Plan = z.infer<typeof Plan>;
 

@@ -1,6 +1,6 @@
 // A way to reboot one node. Issuing is idempotent per (plan, node): a rerun after a crash finds
 // the reboot already requested instead of requesting a second one. Whether the reboot happened
-// is decided by the node's boot ID (see verify.ts), the same for every method.
+// is decided by the node's boot ID (waitForBoot in src/execute/wait.ts), the same for every method.
 import type * as k8s from '@kubernetes/client-node';
 
 export interface RebootRequest {

@@ -67,6 +67,15 @@ function render(plan: Plan, id: string, o: MarkdownOptions, lv: Level): string {
       : `Nothing needs a reboot: ${plan.upToDate.length} node${plan.upToDate.length === 1 ? '' : 's'} up to date${plan.unknown.length ? `, **${plan.unknown.length} could not be inspected**` : ''}.`,
   );
   if (blocked.length) out.push('', `> [!WARNING]\n> ${blocked.length} node${blocked.length === 1 ? ' is' : 's are'} blocked under the current options: ${blocked.slice(0, 10).map((n) => md(n.name)).join(', ')}${blocked.length > 10 ? ', …' : ''}. Their risks say why.`);
+  const apiDown = plan.nodes.filter((n) => n.risks.some((r) => r.kind === 'api-server-outage'));
+  if (apiDown.length) {
+    const names = apiDown.map((n) => md(n.name)).join(', ');
+    out.push(
+      '',
+      `> [!WARNING]\n> Rebooting ${names} takes the Kubernetes API server down for a minute or two ` +
+        "(the cluster's only control-plane node; it goes last). Exclude it with `node-selector` to reboot it by hand.",
+    );
+  }
   if (images.length) {
     out.push('', `> [!CAUTION]\n> A node image upgrade is pool-wide and reimages every node of the pool: local disk data is lost. It follows the pool's upgradeSettings (max surge, drain timeout, soak).`);
   }

@@ -54,6 +54,17 @@ export interface Cluster {
   readonly auditLogPath: string;
   /** Kubeconfig YAML for one of the extra users. */
   kubeconfigFor(user: string): string;
+  /** Stops the kube-apiserver (SIGTERM, SIGKILL after 3 s): what clients see while its node reboots. */
+  stopApiServer?(): Promise<void>;
+  /** Starts it again with the same flags, port and certificates; resolves once /readyz answers. */
+  startApiServer?(): Promise<void>;
+  /**
+   * What the reboot of the control-plane node does to the components on it: scheduler,
+   * controller-manager and API server stopped (etcd and the kubelets' KWOK go on)...
+   */
+  stopControlPlane?(): Promise<void>;
+  /** ...and started again, the API server first; resolves once all three are ready. */
+  startControlPlane?(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -279,34 +290,63 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       );
       auditArgs.push(`--audit-policy-file=${join(dir, 'audit-policy.yaml')}`, `--audit-log-path=${join(dir, 'audit.log')}`, '--audit-log-mode=blocking', '--audit-log-format=json');
     }
-    const apiserver = startProc(
-      'kube-apiserver',
-      join(bin, 'kube-apiserver'),
-      [
-        ...auditArgs,
-        `--etcd-servers=http://127.0.0.1:${etcdPort}`,
-        '--bind-address=127.0.0.1',
-        '--advertise-address=127.0.0.1',
-        `--secure-port=${apiPort}`,
-        `--cert-dir=${join(dir, 'pki')}`,
-        `--token-auth-file=${join(dir, 'tokens.csv')}`,
-        '--authorization-mode=RBAC',
-        '--service-cluster-ip-range=10.96.0.0/16',
-        '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-        `--service-account-key-file=${join(dir, 'sa.pub')}`,
-        `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
-        '--allow-privileged=true',
-        // No kubelet mounts service-account tokens here; the admission plugin would only race
-        // the token controller at namespace creation.
-        '--disable-admission-plugins=ServiceAccount',
-        '--profiling=false',
-      ],
-      dir,
-    );
-    procs.push(apiserver);
+    const apiArgs = [
+      ...auditArgs,
+      `--etcd-servers=http://127.0.0.1:${etcdPort}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--secure-port=${apiPort}`,
+      `--cert-dir=${join(dir, 'pki')}`,
+      `--token-auth-file=${join(dir, 'tokens.csv')}`,
+      '--authorization-mode=RBAC',
+      '--service-cluster-ip-range=10.96.0.0/16',
+      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+      `--service-account-key-file=${join(dir, 'sa.pub')}`,
+      `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
+      '--allow-privileged=true',
+      // No kubelet mounts service-account tokens here; the admission plugin would only race
+      // the token controller at namespace creation.
+      '--disable-admission-plugins=ServiceAccount',
+      '--profiling=false',
+    ];
+    // The components a control-plane node runs can be stopped and started again (its reboot).
+    const parts = new Map<string, { index: number; args: string[]; ready: (p: Proc) => Promise<void>; restarts: number }>();
+    const startPart = (name: string, args: string[], ready: (p: Proc) => Promise<void>) => {
+      parts.set(name, { index: procs.length, args, ready, restarts: 0 });
+      const p = startProc(name, join(bin, name), args, dir);
+      procs.push(p);
+      return p;
+    };
+    const stopPart = async (name: string) => {
+      const p = procs[parts.get(name)!.index]!;
+      if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+      // As the node's shutdown would: SIGTERM, and SIGKILL for what is still running after 3 s
+      // (the API server's graceful shutdown waits up to a minute for open watches).
+      p.child.kill('SIGTERM');
+      const t = setTimeout(() => p.child.kill('SIGKILL'), 3000);
+      await p.exited;
+      clearTimeout(t);
+    };
+    const restartPart = async (name: string) => {
+      const part = parts.get(name)!;
+      const p = startProc(`${name}-restart-${++part.restarts}`, join(bin, name), part.args, dir);
+      procs[part.index] = p;
+      await part.ready(p);
+    };
     const adminToken = tokens.get('admin')!;
     const server = `https://127.0.0.1:${apiPort}`;
-    await waitFor('kube-apiserver /readyz', apiserver, async () => (await httpsGet(`${server}/readyz`, adminToken)).status === 200, 90_000);
+    const apiReady = (p: Proc) => waitFor('kube-apiserver /readyz', p, async () => (await httpsGet(`${server}/readyz`, adminToken)).status === 200, 90_000);
+    const apiserver = startPart('kube-apiserver', apiArgs, apiReady);
+    await apiReady(apiserver);
+    const stopApiServer = () => stopPart('kube-apiserver');
+    const startApiServer = () => restartPart('kube-apiserver');
+    const stopControlPlane = async () => {
+      for (const name of ['kube-scheduler', 'kube-controller-manager', 'kube-apiserver']) await stopPart(name);
+    };
+    const startControlPlane = async () => {
+      await restartPart('kube-apiserver');
+      await Promise.all([restartPart('kube-controller-manager'), restartPart('kube-scheduler')]);
+    };
 
     // The apiserver generated a self-signed serving certificate (with its CA) for 127.0.0.1.
     const caPem = readFileSync(join(dir, 'pki', 'apiserver.crt'), 'utf8');
@@ -323,9 +363,12 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     const kcmKc = join(dir, 'system_kube-controller-manager.kubeconfig');
     const schedKc = join(dir, 'system_kube-scheduler.kubeconfig');
 
-    const kcm = startProc(
+    const kcmReady = (p: Proc) =>
+      waitFor('kube-controller-manager /healthz', p, async () => (await httpsGet(`https://127.0.0.1:${kcmPort}/healthz`)).status === 200, 60_000);
+    const schedReady = (p: Proc) =>
+      waitFor('kube-scheduler /readyz', p, async () => (await httpsGet(`https://127.0.0.1:${schedPort}/readyz`)).status === 200, 60_000);
+    const kcm = startPart(
       'kube-controller-manager',
-      join(bin, 'kube-controller-manager'),
       [
         `--kubeconfig=${kcmKc}`,
         `--authentication-kubeconfig=${kcmKc}`,
@@ -340,12 +383,10 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         '--profiling=false',
         ...(opts.nodeMonitorGracePeriod ? [`--node-monitor-grace-period=${opts.nodeMonitorGracePeriod}`] : []),
       ],
-      dir,
+      kcmReady,
     );
-    procs.push(kcm);
-    const sched = startProc(
+    const sched = startPart(
       'kube-scheduler',
-      join(bin, 'kube-scheduler'),
       [
         `--kubeconfig=${schedKc}`,
         `--authentication-kubeconfig=${schedKc}`,
@@ -356,9 +397,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         '--leader-elect=false',
         '--profiling=false',
       ],
-      dir,
+      schedReady,
     );
-    procs.push(sched);
     writeFileSync(join(dir, 'kwok.yaml'), kwokConfigYaml(opts.nodeLeaseDurationSeconds ?? 40));
     const kwok = startProc(
       'kwok',
@@ -378,8 +418,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     procs.push(kwok);
 
     await Promise.all([
-      waitFor('kube-controller-manager /healthz', kcm, async () => (await httpsGet(`https://127.0.0.1:${kcmPort}/healthz`)).status === 200, 60_000),
-      waitFor('kube-scheduler /readyz', sched, async () => (await httpsGet(`https://127.0.0.1:${schedPort}/readyz`)).status === 200, 60_000),
+      kcmReady(kcm),
+      schedReady(sched),
       waitFor('kwok /healthz', kwok, async () => (await fetch(`http://127.0.0.1:${kwokPort}/healthz`)).ok, 60_000),
     ]);
 
@@ -402,8 +442,14 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       kc,
       binDir: bin,
       startedInMs: Date.now() - t0,
-      pids: procs.map((p) => p.child.pid!),
+      get pids() {
+        return procs.map((p) => p.child.pid!);
+      },
       kubeconfigFor: kcFor,
+      stopApiServer,
+      startApiServer,
+      stopControlPlane,
+      startControlPlane,
       stop,
     };
   } catch (err) {

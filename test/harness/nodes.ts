@@ -132,4 +132,4 @@ function nodeInfo(s: NodeSpec): k8s.V1NodeSystemInfo {
   };
 }
 
-export { isReady } from '../../src/plan/build.ts';
+export { isReady } from '../../src/cluster/node.ts';

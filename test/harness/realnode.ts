@@ -10,7 +10,17 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createConnection } from 'node:net';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, accessSync, constants } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  accessSync,
+  constants,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,7 +48,11 @@ export function realNodeUser(name: string): TestUser {
 
 /** Cluster options for a mixed cluster: these real nodes' identities, KWOK kept off them. */
 export function realNodeClusterOptions(names: string[], extra: ClusterOptions = {}): ClusterOptions {
-  return { ...extra, users: [...(extra.users ?? []), ...names.map(realNodeUser)], kwokNodeSelector: REAL_NODE_KWOK_SELECTOR };
+  return {
+    ...extra,
+    users: [...(extra.users ?? []), ...names.map(realNodeUser)],
+    kwokNodeSelector: REAL_NODE_KWOK_SELECTOR,
+  };
 }
 
 let cachedDisk: string | undefined;
@@ -49,9 +63,15 @@ export function realNodeImage(): string {
   if (fromEnv) return (cachedDisk = fromEnv);
   let out: string;
   try {
-    out = execFileSync('bash', [join(repoRoot, 'tools/realnode/build.sh')], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+    out = execFileSync('bash', [join(repoRoot, 'tools/realnode/build.sh')], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      encoding: 'utf8',
+    });
   } catch (e) {
-    throw new Error(`the real node image could not be built (tools/realnode/build.sh; its log names the step): ${(e as Error).message}`);
+    throw new Error(
+      `the real node image could not be built (tools/realnode/build.sh; its log names the step): ${(e as Error).message}`,
+      { cause: e },
+    );
   }
   const lines = out.trim().split('\n');
   return (cachedDisk = lines[lines.length - 1]!);
@@ -64,7 +84,8 @@ export function pickAccelerator(): { accelerator: Accelerator; why: string } {
   const forced = process.env.REBOOT_PILOT_ACCEL;
   if (forced === 'kvm' || forced === 'tcg') return { accelerator: forced, why: 'REBOOT_PILOT_ACCEL' };
   if (!existsSync('/dev/kvm')) return { accelerator: 'tcg', why: 'no /dev/kvm' };
-  if (existsSync('/sys/module/kvm_pvm')) return { accelerator: 'tcg', why: '/dev/kvm is PVM (kvm_pvm), which cannot boot stock kernels' };
+  if (existsSync('/sys/module/kvm_pvm'))
+    return { accelerator: 'tcg', why: '/dev/kvm is PVM (kvm_pvm), which cannot boot stock kernels' };
   try {
     accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
   } catch {
@@ -116,7 +137,8 @@ function installExitHooks(): void {
 
 function nodeKubeconfig(cluster: Cluster, name: string): string {
   const token = /token: (\S+)/.exec(cluster.kubeconfigFor(`system:node:${name}`))?.[1];
-  if (!token) throw new Error(`no token for system:node:${name}: start the cluster with realNodeClusterOptions`);
+  if (!token)
+    throw new Error(`no token for system:node:${name}: start the cluster with realNodeClusterOptions`);
   // The guest reaches the API server through slirp's forward; its certificate names "kubernetes".
   return `apiVersion: v1
 kind: Config
@@ -140,22 +162,33 @@ current-context: test
 /** Writes the per-run files into the (stopped) disk: kubelet credentials and node name. */
 function provisionDisk(disk: string, dir: string, cluster: Cluster, name: string): void {
   writeFileSync(join(dir, 'kubelet.kubeconfig'), nodeKubeconfig(cluster, name), { mode: 0o600 });
-  writeFileSync(join(dir, 'kubelet.env'), `NODE_NAME=${name}\nNODE_LABELS=${REAL_NODE_LABEL}=true\n`, { mode: 0o644 });
-  const cmds = ['cd /etc/kubernetes', 'rm kubelet.kubeconfig', 'rm kubelet.env', `write ${join(dir, 'kubelet.kubeconfig')} kubelet.kubeconfig`, `write ${join(dir, 'kubelet.env')} kubelet.env`];
+  writeFileSync(join(dir, 'kubelet.env'), `NODE_NAME=${name}\nNODE_LABELS=${REAL_NODE_LABEL}=true\n`, {
+    mode: 0o644,
+  });
+  const cmds = [
+    'cd /etc/kubernetes',
+    'rm kubelet.kubeconfig',
+    'rm kubelet.env',
+    `write ${join(dir, 'kubelet.kubeconfig')} kubelet.kubeconfig`,
+    `write ${join(dir, 'kubelet.env')} kubelet.env`,
+  ];
   writeFileSync(join(dir, 'debugfs.cmds'), cmds.join('\n') + '\n');
   execFileSync('debugfs', ['-w', '-f', join(dir, 'debugfs.cmds'), disk], { stdio: 'ignore' });
-  const check = execFileSync('debugfs', ['-R', 'cat /etc/kubernetes/kubelet.env', disk], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  if (!check.includes(`NODE_NAME=${name}`)) throw new Error(`could not write the kubelet's files into ${disk}`);
+  const check = execFileSync('debugfs', ['-R', 'cat /etc/kubernetes/kubelet.env', disk], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  if (!check.includes(`NODE_NAME=${name}`))
+    throw new Error(`could not write the kubelet's files into ${disk}`);
 }
 
 /** Disk copies of test processes that were SIGKILLed (their VMs died with them). */
 function removeStaleDirs(): void {
   for (const d of readdirSync(tmpdir()).filter((x) => x.startsWith('rp-realnode-'))) {
     const path = join(tmpdir(), d);
-    let owner = 0;
     try {
       if (Date.now() - statSync(path).mtimeMs < 60_000) continue; // maybe still being set up
-      owner = Number(readFileSync(join(path, 'owner'), 'utf8'));
+      const owner = Number(readFileSync(join(path, 'owner'), 'utf8'));
       if (!(owner > 0)) throw new Error('no owner');
       process.kill(owner, 0);
       continue; // its test process is alive
@@ -185,10 +218,13 @@ async function consoleRun(sock: string, script: string, timeoutMs: number): Prom
     const r = await new Promise<ConsoleResult | Error>((resolve) => {
       const s = createConnection(sock);
       let buf = '';
-      const timer = setTimeout(() => {
-        s.destroy();
-        resolve(new Error(`guest command timed out after ${timeoutMs} ms: ${script.slice(0, 200)}`));
-      }, Math.max(1, deadline - Date.now()));
+      const timer = setTimeout(
+        () => {
+          s.destroy();
+          resolve(new Error(`guest command timed out after ${timeoutMs} ms: ${script.slice(0, 200)}`));
+        },
+        Math.max(1, deadline - Date.now()),
+      );
       s.on('connect', () => s.write(line));
       s.on('data', (d) => {
         buf += d.toString('latin1');
@@ -204,7 +240,9 @@ async function consoleRun(sock: string, script: string, timeoutMs: number): Prom
       });
       s.on('close', () => {
         clearTimeout(timer);
-        resolve(Object.assign(new Error('console closed (the guest went down)'), { retry: buf.length === 0 }));
+        resolve(
+          Object.assign(new Error('console closed (the guest went down)'), { retry: buf.length === 0 }),
+        );
       });
     });
     if (!(r instanceof Error)) return r;
@@ -236,7 +274,22 @@ export async function startRealNode(cluster: Cluster, o: RealNodeOptions): Promi
   execFileSync('cp', ['--sparse=always', image, disk]);
   provisionDisk(disk, dir, cluster, o.name);
   const apiPort = new URL(cluster.server).port;
-  const child: ChildProcess = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'bash', join(repoRoot, 'tools/realnode/run-vm.sh'), dir, disk, apiPort, accelerator, String(o.memoryMb ?? 2048)], { stdio: 'ignore', detached: true });
+  const child: ChildProcess = spawn(
+    'setpriv',
+    [
+      '--pdeathsig',
+      'KILL',
+      '--',
+      'bash',
+      join(repoRoot, 'tools/realnode/run-vm.sh'),
+      dir,
+      disk,
+      apiPort,
+      accelerator,
+      String(o.memoryMb ?? 2048),
+    ],
+    { stdio: 'ignore', detached: true },
+  );
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   let exitCode: number | null | undefined;
   void exited.then((c) => (exitCode = c));
@@ -251,7 +304,10 @@ export async function startRealNode(cluster: Cluster, o: RealNodeOptions): Promi
   const core = cluster.kc.makeApiClient(k8s.CoreV1Api);
   const sock = join(dir, 'ttyS1.sock');
   let stopped = false;
-  const vmGone = () => (exitCode !== undefined ? `the VM loop exited (${exitCode}):\n${tailOf(join(dir, 'boots.log'))}\n${tailOf(join(dir, 'qemu.log'))}` : undefined);
+  const vmGone = () =>
+    exitCode !== undefined
+      ? `the VM loop exited (${exitCode}):\n${tailOf(join(dir, 'boots.log'))}\n${tailOf(join(dir, 'qemu.log'))}`
+      : undefined;
 
   const node: RealNode = {
     name: o.name,
@@ -267,9 +323,21 @@ export async function startRealNode(cluster: Cluster, o: RealNodeOptions): Promi
       if (r.code !== 0) throw new Error(`guest command failed (exit ${r.code}): ${script}\n${r.output}`);
       return r.output;
     },
-    qemuBoots: () => (existsSync(join(dir, 'boots.log')) ? readFileSync(join(dir, 'boots.log'), 'utf8').split('\n').filter((l) => / boot \d+ /.test(l)).length : 0),
-    bootIds: async () => (await node.shOk('cat /var/lib/rp/boots')).trim().split('\n').map((l) => l.split(' ')[0]!.replace(/-/g, '')),
-    journalBoots: async () => (await node.shOk('journalctl --list-boots --no-pager')).split('\n').filter((l) => /\b[0-9a-f]{32}\b/.test(l)).length,
+    qemuBoots: () =>
+      existsSync(join(dir, 'boots.log'))
+        ? readFileSync(join(dir, 'boots.log'), 'utf8')
+            .split('\n')
+            .filter((l) => / boot \d+ /.test(l)).length
+        : 0,
+    bootIds: async () =>
+      (await node.shOk('cat /var/lib/rp/boots'))
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' ')[0]!.replace(/-/g, '')),
+    journalBoots: async () =>
+      (await node.shOk('journalctl --list-boots --no-pager'))
+        .split('\n')
+        .filter((l) => /\b[0-9a-f]{32}\b/.test(l)).length,
     waitReady: async ({ notBootId, timeoutMs }) => {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -279,7 +347,9 @@ export async function startRealNode(cluster: Cluster, o: RealNodeOptions): Promi
         const ready = n?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
         if (n && ready && (!notBootId || n.status?.nodeInfo?.bootID !== notBootId)) return n;
         if (Date.now() > deadline) {
-          throw new Error(`real node ${o.name} not Ready${notBootId ? ' with a new boot ID' : ''} after ${timeoutMs} ms; console:\n${tailOf(join(dir, 'console.log'))}`);
+          throw new Error(
+            `real node ${o.name} not Ready${notBootId ? ' with a new boot ID' : ''} after ${timeoutMs} ms; console:\n${tailOf(join(dir, 'console.log'))}`,
+          );
         }
         await new Promise((r) => setTimeout(r, 2000));
       }
@@ -303,7 +373,8 @@ export async function startRealNode(cluster: Cluster, o: RealNodeOptions): Promi
     log(`real node ${o.name}: Ready ${Math.round((Date.now() - t0) / 1000)} s after qemu started`);
     return node;
   } catch (e) {
-    if (process.env.REBOOT_PILOT_KEEP_LOGS === undefined) log(`real node ${o.name} console:\n${tailOf(join(dir, 'console.log'), 80)}`);
+    if (process.env.REBOOT_PILOT_KEEP_LOGS === undefined)
+      log(`real node ${o.name} console:\n${tailOf(join(dir, 'console.log'), 80)}`);
     await node.stop();
     throw e;
   }

@@ -194,8 +194,27 @@ export class NodeSimulator {
     const bootIDAfter = randomUUID();
     this.writeBootFiles(name, bootIDAfter, Math.floor(Date.now() / 1000));
     if (opts.downMs) await new Promise((r) => setTimeout(r, opts.downMs));
+    await this.whileDown.get(name)?.(name);
     if (!opts.neverReturn) await this.powerOn(name, { bootID: bootIDAfter, kernelVersion: kernelAfter });
     return { node: name, bootIDBefore, bootIDAfter, kernelBefore, kernelAfter };
+  }
+
+  /**
+   * What happens while a node is powered off in a reboot, before it boots (a control-plane
+   * node's reboot takes its API server down: the test stops and starts it here).
+   */
+  readonly whileDown = new Map<string, (node: string) => Promise<void>>();
+
+  /**
+   * A node that flaps: NotReady for a while, then Ready again, in the same boot (a kubelet or
+   * network that is unstable, not a reboot).
+   */
+  async flap(name: string, downMs: number): Promise<void> {
+    const n = await this.node(name);
+    const boot = { bootID: n.status!.nodeInfo!.bootID, kernelVersion: n.status!.nodeInfo!.kernelVersion };
+    await this.powerOff(name);
+    await new Promise((r) => setTimeout(r, downMs));
+    await this.powerOn(name, boot);
   }
 
   /** Node image upgrades that reimaged a node, in order. */

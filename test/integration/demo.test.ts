@@ -3,13 +3,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 test('npm run demo: plan → issue → approval → serial VMSS restarts → Windows node image upgrade → closed, exit 0', async () => {
-  const child = spawn(process.execPath, [join(root, 'tools', 'demo.ts')], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  // --dump keeps the bodies the fake GitHub held (the README's pictures are made from them).
+  const dump = mkdtempSync(join(tmpdir(), 'rp-demo-dump-'));
+  const child = spawn(process.execPath, [join(root, 'tools', 'demo.ts'), '--dump', dump], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
@@ -30,4 +34,10 @@ test('npm run demo: plan → issue → approval → serial VMSS restarts → Win
   assert.equal(steps[0]!.split(' ')[1], steps[1]!.split(' ')[1]);
   assert.notEqual(steps[0]!.split(' ')[1], steps[2]!.split(' ')[1]);
   assert.doesNotMatch(text, /ghs_demo-token|BEGIN CERTIFICATE|eyJ[A-Za-z0-9_-]{20,}\./, 'no token or certificate in the output');
+  const bodies = readdirSync(dump);
+  for (const f of ['issue-planned.md', 'issue-final.md']) assert.ok(bodies.includes(f), f);
+  assert.match(readFileSync(join(dump, 'issue-planned.md'), 'utf8'), /^<!-- reboot-pilot:tracking cluster=aks-demo -->/);
+  const comments = bodies.filter((f) => /^comment-\d+\.md$/.test(f)).map((f) => readFileSync(join(dump, f), 'utf8'));
+  assert.ok(comments.some((c) => /^### Reboot Pilot: plan `[0-9a-f]{12}` on aks\\-demo completed/.test(c)), 'the final comment');
+  rmSync(dump, { recursive: true, force: true });
 });

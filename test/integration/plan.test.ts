@@ -179,8 +179,9 @@ describe('plan on a 6-node mixed cluster', () => {
     assert.deepEqual(kubeadm.packages.requiringReboot, ['linux-image-6.8.0-1021-azure', 'linux-base', 'libc6']);
 
     const up0 = byName.get(N.up0)!;
-    assert.deepEqual(up0.risks.map((r) => [r.kind, r.blocking]), [['emptydir-data-loss', true], ['pdb-blocks-eviction', false]]);
-    assert.match(up0.risks[1]!.detail, /shop\/payments allows 0 disruptions and 2 of its pods run here/);
+    // minAvailable 2 with its 2 pods: no eviction is ever allowed (issue 15: a blocking risk).
+    assert.deepEqual(up0.risks.map((r) => [r.kind, r.blocking]), [['emptydir-data-loss', true], ['pdb-blocks-eviction', true]]);
+    assert.match(up0.risks[1]!.detail, /^PodDisruptionBudget shop\/payments can never allow a disruption \(minAvailable 2 with 2 pods\)/);
     assert.deepEqual(up0.evictions, [{ namespace: 'shop', kind: 'Deployment', name: 'payments', pods: 2 }]);
 
     const up1 = byName.get(N.up1)!;
@@ -201,7 +202,7 @@ describe('plan on a 6-node mixed cluster', () => {
   test('drain options change what blocks: with delete-emptydir-data and force only warnings remain for those pods', async () => {
     const { plan: p } = await plan({ 'delete-emptydir-data': 'true', force: 'true' });
     const up0 = p.nodes.find((n) => n.name === N.up0)!;
-    assert.deepEqual(up0.risks.map((r) => [r.kind, r.blocking]), [['emptydir-data-loss', false], ['pdb-blocks-eviction', false]]);
+    assert.deepEqual(up0.risks.map((r) => [r.kind, r.blocking]), [['pdb-blocks-eviction', true], ['emptydir-data-loss', false]]);
     assert.deepEqual(up0.evictions.map((e) => e.name), ['cache', 'payments']);
     const up1 = p.nodes.find((n) => n.name === N.up1)!;
     assert.deepEqual(up1.risks.map((r) => [r.kind, r.blocking]), [['blocking-pod', true], ['unreplicated-pod', false]]);

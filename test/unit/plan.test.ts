@@ -122,11 +122,11 @@ function snapshot(nodes: k8s.V1Node[], pods: k8s.V1Pod[] = []): ClusterSnapshot 
 test('the plan ID is stable for the same input and changes with a kernel; pod churn inside a workload does not change it', () => {
   const nodes = [node('a', 'p1'), node('b', 'p1')];
   const probes = new Map([['a', pending('boot-a')], ['b', pending('boot-b')]]);
-  const p1 = buildPlan(snapshot(nodes, [pod('web-5d8f7c-aaaaa', { spec: { nodeName: 'a', containers: [] } })]), probes, opts);
-  const p2 = buildPlan(snapshot(nodes, [pod('web-5d8f7c-bbbbb', { spec: { nodeName: 'a', containers: [] } })]), probes, opts);
+  const p1 = buildPlan(snapshot(nodes, [pod('web-5d8f7c-aaaaa', { spec: { nodeName: 'a', containers: [] } })]), { probes, evidence: new Map() }, opts);
+  const p2 = buildPlan(snapshot(nodes, [pod('web-5d8f7c-bbbbb', { spec: { nodeName: 'a', containers: [] } })]), { probes, evidence: new Map() }, opts);
   assert.equal(planId(p1), planId(p2));
   assert.match(planId(p1), /^[0-9a-f]{64}$/);
-  const p3 = buildPlan(snapshot([node('a', 'p1', { kernel: '5.15.0-1080-azure' }), node('b', 'p1')], []), probes, opts);
+  const p3 = buildPlan(snapshot([node('a', 'p1', { kernel: '5.15.0-1080-azure' }), node('b', 'p1')], []), { probes, evidence: new Map() }, opts);
   assert.notEqual(planId(p3), planId(p1));
 });
 
@@ -145,7 +145,7 @@ test('order: pool by pool with the less risky pool first, fewest risks first ins
 });
 
 test('a probe that saw another boot than the API reports makes the node unknown', () => {
-  const p = buildPlan(snapshot([node('a', 'p1')]), new Map([['a', pending('some-other-boot')]]), opts);
+  const p = buildPlan(snapshot([node('a', 'p1')]), { probes: new Map([['a', pending('some-other-boot')]]), evidence: new Map() }, opts);
   assert.equal(p.nodes.length, 0);
   assert.match(p.unknown[0]!.reason, /rebooted during inspection/);
 });
@@ -153,7 +153,7 @@ test('a probe that saw another boot than the API reports makes the node unknown'
 test('cluster-provided strings are escaped in Markdown and stripped of control characters in terminals', () => {
   const evil = 'x](https://evil.example)<img src=x onerror=alert(1)>@octo-org/admins|`\u001b[31m';
   const nodes = [node(evil, '**pool**')];
-  const p = buildPlan(snapshot(nodes), new Map([[evil, pending(`boot-${evil}`)]]), opts);
+  const p = buildPlan(snapshot(nodes), { probes: new Map([[evil, pending(`boot-${evil}`)]]), evidence: new Map() }, opts);
   const m = renderMarkdown(p, planId(p), { now: new Date() });
   assert.ok(!m.includes('](https://evil'), 'no link syntax survives');
   assert.ok(!m.includes('<img'), 'no HTML survives');
@@ -173,7 +173,7 @@ test('the Markdown report stays under GitHub’s body limit for 5,000 nodes and 
     nodes.push(node(name, `pool${i % 7}`, { kernel: `5.15.0-${1000 + (i % 50)}-azure` }));
     probes.set(name, pending(`boot-${name}`));
   }
-  const p = buildPlan(snapshot(nodes), probes, opts);
+  const p = buildPlan(snapshot(nodes), { probes, evidence: new Map() }, opts);
   assert.equal(p.nodes.length, 5000);
   const m = renderMarkdown(p, planId(p), { now: new Date(), fullReportRef: 'report.md' });
   assert.ok(m.length <= 60_000 && m.length < GITHUB_BODY_LIMIT, `${m.length} characters`);

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { guardedRebootScript, rebootPod } from '../../src/reboot/pod.ts';
 
 const thisBoot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-const run = (script: string) => execFileSync('sh', ['-c', script.replace('/dev/termination-log', '/dev/null')], { encoding: 'utf8' });
+const run = (script: string) =>
+  execFileSync('sh', ['-c', script.replace('/dev/termination-log', '/dev/null')], { encoding: 'utf8' });
 
 test('the guarded command runs in the boot it was requested for', () => {
   assert.equal(run(guardedRebootScript('echo REBOOTING', thisBoot)), 'REBOOTING\n');
@@ -28,7 +29,10 @@ test('a boot ID from the cluster cannot inject shell', () => {
 test('both methods carry the node boot ID in the pod command', () => {
   const node = { metadata: { name: 'n1' }, status: { nodeInfo: { bootID: thisBoot } } } as never;
   for (const mode of ['command', 'signal'] as const) {
-    const pod = rebootPod({ node, planId: 'p' }, { namespace: 'ns', image: 'i', mode, command: 'reboot-now' });
+    const pod = rebootPod(
+      { node, planId: 'p' },
+      { namespace: 'ns', image: 'i', mode, command: 'reboot-now' },
+    );
     const cmd = pod.spec!.containers[0]!.command!;
     assert.deepEqual(cmd.slice(0, 2), ['/bin/sh', '-c']);
     assert.match(cmd[2]!, new RegExp(`"${thisBoot}"`));

@@ -38,8 +38,14 @@ export interface RealNodeBench {
 
 /** boots.log lines "<unix s> boot <n> <kernel>" and "<unix s> exit <n> <rc>" (run-vm.sh). */
 function bootLog(dir: string): { starts: number[]; exits: number[] } {
-  const lines = readFileSync(join(dir, 'boots.log'), 'utf8').trim().split('\n').map((l) => l.split(' '));
-  return { starts: lines.filter((l) => l[1] === 'boot').map((l) => Number(l[0]) * 1000), exits: lines.filter((l) => l[1] === 'exit').map((l) => Number(l[0]) * 1000) };
+  const lines = readFileSync(join(dir, 'boots.log'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => l.split(' '));
+  return {
+    starts: lines.filter((l) => l[1] === 'boot').map((l) => Number(l[0]) * 1000),
+    exits: lines.filter((l) => l[1] === 'exit').map((l) => Number(l[0]) * 1000),
+  };
 }
 
 export async function benchRealNode(runs: number): Promise<RealNodeBench> {
@@ -57,27 +63,77 @@ export async function benchRealNode(runs: number): Promise<RealNodeBench> {
     await core.createNamespace({ body: { metadata: { name: 'bench' } } });
     const labels = { app: 'web' };
     // One node: the evicted replicas wait for it (the PDB allows one down at a time).
-    await apps.createNamespacedDeployment({ namespace: 'bench', body: { metadata: { name: 'web' }, spec: { replicas: 2, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { terminationGracePeriodSeconds: 5, containers: [{ name: 'c', image: REAL_NODE_IMAGES.busybox, command: ['sleep', '100000'] }] } } } } });
-    await policy.createNamespacedPodDisruptionBudget({ namespace: 'bench', body: { metadata: { name: 'web' }, spec: { maxUnavailable: 2, selector: { matchLabels: labels } } } });
-    await waitUntil('2 pods running on the real node', async () => (await apps.readNamespacedDeployment({ name: 'web', namespace: 'bench' })).status?.availableReplicas === 2, 600_000, 2000);
-    const plan = parsePlanSettings({ kubeconfig: cluster.kubeconfigPath, 'cluster-name': 'bench', 'probe-timeout': '300' });
-    const execute = parseExecuteSettings({ soak: '0', 'reboot-timeout': '900', 'workload-timeout': '600', 'drain-timeout': '600' });
+    await apps.createNamespacedDeployment({
+      namespace: 'bench',
+      body: {
+        metadata: { name: 'web' },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: labels },
+          template: {
+            metadata: { labels },
+            spec: {
+              terminationGracePeriodSeconds: 5,
+              containers: [{ name: 'c', image: REAL_NODE_IMAGES.busybox, command: ['sleep', '100000'] }],
+            },
+          },
+        },
+      },
+    });
+    await policy.createNamespacedPodDisruptionBudget({
+      namespace: 'bench',
+      body: { metadata: { name: 'web' }, spec: { maxUnavailable: 2, selector: { matchLabels: labels } } },
+    });
+    await waitUntil(
+      '2 pods running on the real node',
+      async () =>
+        (await apps.readNamespacedDeployment({ name: 'web', namespace: 'bench' })).status
+          ?.availableReplicas === 2,
+      600_000,
+      2000,
+    );
+    const plan = parsePlanSettings({
+      kubeconfig: cluster.kubeconfigPath,
+      'cluster-name': 'bench',
+      'probe-timeout': '300',
+    });
+    const execute = parseExecuteSettings({
+      soak: '0',
+      'reboot-timeout': '900',
+      'workload-timeout': '600',
+      'drain-timeout': '600',
+    });
     for (let i = 0; i < runs; i++) {
       await node.shOk('echo "*** System restart required ***" > /var/run/reboot-required');
       const p = await inspectCluster(clients, plan, () => undefined);
-      if (p.plan.nodes.length !== 1) throw new Error(`run ${i + 1}: the plan has ${p.plan.nodes.length} nodes, not the real one`);
+      if (p.plan.nodes.length !== 1)
+        throw new Error(`run ${i + 1}: the plan has ${p.plan.nodes.length} nodes, not the real one`);
       let readyAt = 0;
       let uncordonAt = 0;
       const bootBefore = (await core.readNode({ name })).status!.nodeInfo!.bootID;
-      const ctl = await new k8s.Watch(cluster.kc).watch('/api/v1/nodes', { fieldSelector: `metadata.name=${name}` }, (_t: string, n: k8s.V1Node) => {
-        const ready = n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-        if (!readyAt && ready && n.status?.nodeInfo?.bootID !== bootBefore) readyAt = Date.now();
-        if (readyAt && !uncordonAt && !n.spec?.unschedulable) uncordonAt = Date.now();
-      }, () => undefined);
+      const ctl = await new k8s.Watch(cluster.kc).watch(
+        '/api/v1/nodes',
+        { fieldSelector: `metadata.name=${name}` },
+        (_t: string, n: k8s.V1Node) => {
+          const ready = n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+          if (!readyAt && ready && n.status?.nodeInfo?.bootID !== bootBefore) readyAt = Date.now();
+          if (readyAt && !uncordonAt && !n.spec?.unschedulable) uncordonAt = Date.now();
+        },
+        () => undefined,
+      );
       const requestedAt = { t: 0 };
-      const r = await runPlan(clients, { planId: p.id, plan: p.plan }, { plan, execute, log: () => undefined, onEvent: (e) => {
-        if (e.type === 'step' && e.step === 'reboot' && !requestedAt.t) requestedAt.t = Date.now();
-      } });
+      const r = await runPlan(
+        clients,
+        { planId: p.id, plan: p.plan },
+        {
+          plan,
+          execute,
+          log: () => undefined,
+          onEvent: (e) => {
+            if (e.type === 'step' && e.step === 'reboot' && !requestedAt.t) requestedAt.t = Date.now();
+          },
+        },
+      );
       ctl.abort();
       if (r.state !== 'completed') throw new Error(`run ${i + 1}: ${r.message}`);
       const t = r.nodes[0]!.timings;
@@ -104,29 +160,65 @@ export async function benchRealNode(runs: number): Promise<RealNodeBench> {
     await node.stop();
     await cluster.stop();
   }
-  return { accelerator: node.accelerator.toUpperCase(), why: process.env.REBOOT_PILOT_ACCEL ? 'forced by REBOOT_PILOT_ACCEL' : '', firstBootToReadyMs, runs: out };
+  return {
+    accelerator: node.accelerator.toUpperCase(),
+    why: process.env.REBOOT_PILOT_ACCEL ? 'forced by REBOOT_PILOT_ACCEL' : '',
+    firstBootToReadyMs,
+    runs: out,
+  };
 }
 
-export function realNodeSection(b: RealNodeBench, median: (xs: number[]) => number, spread: (xs: number[], f: (n: number) => string) => string): string[] {
+export function realNodeSection(
+  b: RealNodeBench,
+  median: (xs: number[]) => number,
+  spread: (xs: number[], f: (n: number) => string) => string,
+): string[] {
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   const row = (what: string, xs: number[]) => `| ${what} | ${s(median(xs))} | ${spread(xs, s)} |`;
   const r = b.runs;
   return [
     '## Real node',
     '',
-    `How: one Debian bookworm VM (tools/realnode/build.sh: cloud kernel, containerd 2, kubelet v1.36.3) under QEMU **${b.accelerator}**${b.accelerator === 'TCG' ? ' (software emulation: this machine\'s /dev/kvm is PVM, which cannot boot stock kernels)' : ''}, one vCPU, joined to the local control plane; a Deployment of 2 busybox pods on it. Each run: a sentinel written in the guest, \`plan\`, then the executor with the pod method (\`nsenter … systemctl reboot\`) — cordon, drain, a real reboot (qemu's bootloader loop boots the disk's newest kernel), new boot ID and Ready, uncordon, workloads back. The physical steps are timed by the executor (drain, reboot, workloads), split by the VM loop's log and a watch on the node; Reboot Pilot's own latency is the rest. First boot to Ready: ${s(b.firstBootToReadyMs)}.`,
+    `How: one Debian bookworm VM (tools/realnode/build.sh: cloud kernel, containerd 2, kubelet v1.36.3) under QEMU **${b.accelerator}**${b.accelerator === 'TCG' ? " (software emulation: this machine's /dev/kvm is PVM, which cannot boot stock kernels)" : ''}, one vCPU, joined to the local control plane; a Deployment of 2 busybox pods on it. Each run: a sentinel written in the guest, \`plan\`, then the executor with the pod method (\`nsenter … systemctl reboot\`) — cordon, drain, a real reboot (qemu's bootloader loop boots the disk's newest kernel), new boot ID and Ready, uncordon, workloads back. The physical steps are timed by the executor (drain, reboot, workloads), split by the VM loop's log and a watch on the node; Reboot Pilot's own latency is the rest. First boot to Ready: ${s(b.firstBootToReadyMs)}.`,
     '',
     '| Per node | Median | Spread |',
     '|---|---|---|',
-    row('Drain (2 pods, grace period 5 s)', r.map((x) => x.drainMs)),
-    row('Reboot: request → new boot ID and Ready', r.map((x) => x.rebootMs)),
-    row('… of which: request → guest powered off', r.map((x) => x.shutdownMs)),
-    row('… of which: powered off → next boot started', r.map((x) => x.offMs)),
-    row('… of which: boot → kubelet reports Ready', r.map((x) => x.bootToReadyMs)),
-    row('Workloads available again', r.map((x) => x.workloadsMs)),
-    row('Total per node', r.map((x) => x.totalMs)),
-    row('Reboot Pilot\'s own latency (total − physical steps)', r.map((x) => x.ownMs)),
-    row('Node Ready → uncordoned by Reboot Pilot', r.map((x) => x.readyToUncordonMs)),
+    row(
+      'Drain (2 pods, grace period 5 s)',
+      r.map((x) => x.drainMs),
+    ),
+    row(
+      'Reboot: request → new boot ID and Ready',
+      r.map((x) => x.rebootMs),
+    ),
+    row(
+      '… of which: request → guest powered off',
+      r.map((x) => x.shutdownMs),
+    ),
+    row(
+      '… of which: powered off → next boot started',
+      r.map((x) => x.offMs),
+    ),
+    row(
+      '… of which: boot → kubelet reports Ready',
+      r.map((x) => x.bootToReadyMs),
+    ),
+    row(
+      'Workloads available again',
+      r.map((x) => x.workloadsMs),
+    ),
+    row(
+      'Total per node',
+      r.map((x) => x.totalMs),
+    ),
+    row(
+      "Reboot Pilot's own latency (total − physical steps)",
+      r.map((x) => x.ownMs),
+    ),
+    row(
+      'Node Ready → uncordoned by Reboot Pilot',
+      r.map((x) => x.readyToUncordonMs),
+    ),
     '',
   ];
 }

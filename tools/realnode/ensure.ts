@@ -10,6 +10,8 @@ execFileSync('bash', [join(tools, 'controlplane', 'build.sh')], { stdio: ['ignor
 try {
   execFileSync('bash', [join(tools, 'realnode', 'build.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
 } catch {
-  console.error('real-node tests: the node image could not be built (the step is named above); failing, not skipping');
+  console.error(
+    'real-node tests: the node image could not be built (the step is named above); failing, not skipping',
+  );
   process.exit(1);
 }

@@ -1,0 +1,73 @@
+// Cluster health, watched between and during nodes. Every node this plan rebooted must stay
+// Ready: one that goes NotReady again is unstable after its reboot and fails the run. Any other
+// node that became NotReady or was cordoned since the plan was made pauses the run (a
+// cluster-health gate, whoever caused it): at most one node is ever unavailable at a time.
+import type * as k8s from '@kubernetes/client-node';
+import { explainApiError, type KubeClients } from '../kube/client.ts';
+import { listAll } from '../cluster/snapshot.ts';
+import { isReady } from '../plan/build.ts';
+import type { Plan } from '../plan/types.ts';
+import { ANN } from './progress.ts';
+
+export type Health = { ok: true } | { ok: false; state: 'failed' | 'paused'; reason: string };
+
+export interface HealthInput {
+  plan: Plan;
+  planId: string;
+  /** The node about to start (or soaking): not "another" node. */
+  current: string;
+  /** Nodes this run rebooted or upgraded (those done by earlier runs carry the plan's record). */
+  rebootedThisRun: ReadonlySet<string>;
+}
+
+/** Why a NotReady node is not Ready, from its Ready condition. */
+function notReadyText(n: k8s.V1Node): string {
+  const c = n.status?.conditions?.find((x) => x.type === 'Ready');
+  if (!c) return 'NotReady (no Ready condition)';
+  const since = c.lastTransitionTime ? ` since ${new Date(c.lastTransitionTime).toISOString()}` : '';
+  return `NotReady${since}${c.reason ? ` (${c.reason})` : ''}`;
+}
+
+/** Pure: the cluster's nodes judged against the plan. */
+export function judgeHealth(nodes: k8s.V1Node[], i: HealthInput): Health {
+  const before = new Set(i.plan.unavailable ?? []);
+  const pauses: string[] = [];
+  for (const n of nodes) {
+    const name = n.metadata?.name ?? '';
+    if (name === i.current) continue;
+    const a = n.metadata?.annotations ?? {};
+    const doneByPlan = a[ANN.planId] === i.planId && a[ANN.step] === 'done';
+    const rebootedByPlan = i.rebootedThisRun.has(name) || doneByPlan;
+    if (rebootedByPlan && !isReady(n)) {
+      return {
+        ok: false,
+        state: 'failed',
+        reason:
+          `${name}, rebooted by this plan, is ${notReadyText(n)}: ` +
+          'it is unstable after its reboot; no further node is started',
+      };
+    }
+    if (before.has(name)) continue;
+    if (!isReady(n)) pauses.push(`${name} is ${notReadyText(n)}`);
+    else if (n.spec?.unschedulable && !rebootedByPlan) pauses.push(`${name} is cordoned`);
+  }
+  if (!pauses.length) return { ok: true };
+  const shown = pauses.slice(0, 5).join('; ') + (pauses.length > 5 ? `; and ${pauses.length - 5} more` : '');
+  return {
+    ok: false,
+    state: 'paused',
+    reason:
+      `cluster health: ${shown} (not so when the plan was made); ` +
+      'no node is started while another is unavailable',
+  };
+}
+
+export async function checkHealth(c: KubeClients, i: HealthInput): Promise<Health> {
+  let nodes: k8s.V1Node[];
+  try {
+    nodes = await listAll((page) => c.core.listNode(page));
+  } catch (e) {
+    throw explainApiError(e, 'list', 'nodes (cluster health)', c.server);
+  }
+  return judgeHealth(nodes, i);
+}
