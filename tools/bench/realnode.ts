@@ -9,7 +9,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCluster } from '../../test/harness/controlplane.ts';
 import { waitUntil } from '../../test/harness/simulator.ts';
-import { startRealNode, realNodeClusterOptions, REAL_NODE_IMAGES } from '../../test/harness/realnode.ts';
+import {
+  pickAccelerator,
+  startRealNode,
+  realNodeClusterOptions,
+  REAL_NODE_IMAGES,
+} from '../../test/harness/realnode.ts';
 import { MERGE_PATCH as MERGE, loadKubeConfig, makeClients } from '../../src/kube/client.ts';
 import { inspectCluster } from '../../src/plan/inspect.ts';
 import { parseExecuteSettings, parsePlanSettings } from '../../src/settings.ts';
@@ -111,16 +116,17 @@ export async function benchRealNode(runs: number): Promise<RealNodeBench> {
       let readyAt = 0;
       let uncordonAt = 0;
       const bootBefore = (await core.readNode({ name })).status!.nodeInfo!.bootID;
-      const ctl = await new k8s.Watch(cluster.kc).watch(
-        '/api/v1/nodes',
-        { fieldSelector: `metadata.name=${name}` },
-        (_t: string, n: k8s.V1Node) => {
-          const ready = n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-          if (!readyAt && ready && n.status?.nodeInfo?.bootID !== bootBefore) readyAt = Date.now();
-          if (readyAt && !uncordonAt && !n.spec?.unschedulable) uncordonAt = Date.now();
-        },
-        () => undefined,
-      );
+      // Polled, not watched: the moments the node is back (new boot ID, Ready) and uncordoned.
+      const poll = { on: true };
+      const polling = (async () => {
+        while (poll.on) {
+          const n = await core.readNode({ name }).catch(() => undefined);
+          const ready = n?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+          if (!readyAt && ready && n?.status?.nodeInfo?.bootID !== bootBefore) readyAt = Date.now();
+          if (readyAt && !uncordonAt && !n?.spec?.unschedulable) uncordonAt = Date.now();
+          await new Promise((res) => setTimeout(res, 250));
+        }
+      })();
       const requestedAt = { t: 0 };
       const r = await runPlan(
         clients,
@@ -134,7 +140,8 @@ export async function benchRealNode(runs: number): Promise<RealNodeBench> {
           },
         },
       );
-      ctl.abort();
+      poll.on = false;
+      await polling;
       if (r.state !== 'completed') throw new Error(`run ${i + 1}: ${r.message}`);
       const t = r.nodes[0]!.timings;
       const b = bootLog(node.dir);
@@ -162,7 +169,7 @@ export async function benchRealNode(runs: number): Promise<RealNodeBench> {
   }
   return {
     accelerator: node.accelerator.toUpperCase(),
-    why: process.env.REBOOT_PILOT_ACCEL ? 'forced by REBOOT_PILOT_ACCEL' : '',
+    why: pickAccelerator().why,
     firstBootToReadyMs,
     runs: out,
   };
@@ -179,7 +186,7 @@ export function realNodeSection(
   return [
     '## Real node',
     '',
-    `How: one Debian bookworm VM (tools/realnode/build.sh: cloud kernel, containerd 2, kubelet v1.36.3) under QEMU **${b.accelerator}**${b.accelerator === 'TCG' ? " (software emulation: this machine's /dev/kvm is PVM, which cannot boot stock kernels)" : ''}, one vCPU, joined to the local control plane; a Deployment of 2 busybox pods on it. Each run: a sentinel written in the guest, \`plan\`, then the executor with the pod method (\`nsenter … systemctl reboot\`) — cordon, drain, a real reboot (qemu's bootloader loop boots the disk's newest kernel), new boot ID and Ready, uncordon, workloads back. The physical steps are timed by the executor (drain, reboot, workloads), split by the VM loop's log and a watch on the node; Reboot Pilot's own latency is the rest. First boot to Ready: ${s(b.firstBootToReadyMs)}.`,
+    `How: one Debian bookworm VM (tools/realnode/build.sh: cloud kernel, containerd 2, kubelet v1.36.3) under QEMU **${b.accelerator}**${b.accelerator === 'TCG' ? ` (software emulation; ${b.why})` : ''}, one vCPU, joined to the local control plane; a Deployment of 2 busybox pods on it. Each run: a sentinel written in the guest, \`plan\`, then the executor with the pod method (\`nsenter … systemctl reboot\`) — cordon, drain, a real reboot (qemu's bootloader loop boots the disk's newest kernel), new boot ID and Ready, uncordon, workloads back. The physical steps are timed by the executor (drain, reboot, workloads), split by the VM loop's log and by polling the node; Reboot Pilot's own latency is the rest (cordon, the re-probe of the node before it is touched — a probe pod on the real kubelet —, annotations, uncordon). First boot to Ready: ${s(b.firstBootToReadyMs)}.`,
     '',
     '| Per node | Median | Spread |',
     '|---|---|---|',
