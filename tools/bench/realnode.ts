@@ -19,6 +19,7 @@ import { MERGE_PATCH as MERGE, loadKubeConfig, makeClients } from '../../src/kub
 import { inspectCluster } from '../../src/plan/inspect.ts';
 import { parseExecuteSettings, parsePlanSettings } from '../../src/settings.ts';
 import { runPlan } from '../../src/execute/run.ts';
+import { ANN } from '../../src/execute/progress.ts';
 
 const log = (s: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 
@@ -116,6 +117,8 @@ export async function benchRealNode(runs: number): Promise<RealNodeBench> {
       let readyAt = 0;
       let uncordonAt = 0;
       const bootBefore = (await core.readNode({ name })).status!.nodeInfo!.bootID;
+      // The executor's record of its reboot request (the reboot timeout starts there).
+      const requestedAt = { t: 0 };
       // Polled, not watched: the moments the node is back (new boot ID, Ready) and uncordoned.
       const poll = { on: true };
       const polling = (async () => {
@@ -124,10 +127,11 @@ export async function benchRealNode(runs: number): Promise<RealNodeBench> {
           const ready = n?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
           if (!readyAt && ready && n?.status?.nodeInfo?.bootID !== bootBefore) readyAt = Date.now();
           if (readyAt && !uncordonAt && !n?.spec?.unschedulable) uncordonAt = Date.now();
+          const asked = n?.metadata?.annotations?.[ANN.rebootRequestedAt];
+          if (asked) requestedAt.t = Date.parse(asked);
           await new Promise((res) => setTimeout(res, 250));
         }
       })();
-      const requestedAt = { t: 0 };
       const r = await runPlan(
         clients,
         { planId: p.id, plan: p.plan },
