@@ -11,9 +11,12 @@
 // GitHub: see tools/bench/github.ts (requests of the bundled action per plan run and per executed node).
 // Cold start: see tools/bench/coldstart.ts (spawn of the bundled action to its first request).
 // Taints: see tools/bench/taints.ts (evictions per replica with and without PreferNoSchedule).
+// Real node: see tools/bench/realnode.ts (a real reboot of a Debian VM node, physical steps vs
+// our own latency).
 //
 // Usage: npm run bench [-- --sizes 100,1000,5000 --runs 3 --probe-sizes 100,1000 --cold-runs 10
-//                          --only inspect|execute|github|coldstart|taints (comma-separated for several)]
+//                          --real-runs 2
+//                          --only inspect|execute|github|coldstart|taints|realnode (comma-separated)]
 // With --only, the sections of the other groups are kept from the current BENCHMARKS.md (each
 // section says when it was measured); without it, every section is measured again.
 import { execFileSync, spawn } from 'node:child_process';
@@ -32,6 +35,7 @@ import { benchDrain, benchRollout } from './bench/execute.ts';
 import { benchGitHub, GITHUB_INPUTS, type GitHubRound, type Phase } from './bench/github.ts';
 import { benchColdStart } from './bench/coldstart.ts';
 import { benchTaints, TAINT_BENCH, type TaintRollout } from './bench/taints.ts';
+import { benchRealNode, realNodeSection } from './bench/realnode.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
@@ -40,6 +44,7 @@ const { values: args } = parseArgs({
     'probe-sizes': { type: 'string', default: '100,1000' },
     runs: { type: 'string', default: '3' },
     'cold-runs': { type: 'string', default: '10' },
+    'real-runs': { type: 'string', default: '2' },
     only: { type: 'string', default: '' },
     out: { type: 'string', default: join(root, 'BENCHMARKS.md') },
   },
@@ -48,7 +53,7 @@ const sizes = args.sizes!.split(',').map(Number);
 const probeSizes = new Set(args['probe-sizes']!.split(',').map(Number));
 const runs = Number(args.runs);
 const coldRuns = Number(args['cold-runs']);
-const GROUPS = ['inspect', 'execute', 'github', 'coldstart', 'taints'];
+const GROUPS = ['inspect', 'execute', 'github', 'coldstart', 'taints', 'realnode'];
 const only = new Set(args.only ? args.only.split(',') : GROUPS);
 for (const g of only) if (!GROUPS.includes(g)) throw new Error(`--only ${g}: expected one or more of ${GROUPS.join(', ')}`);
 const today = new Date().toISOString().slice(0, 10);
@@ -158,6 +163,7 @@ const rollout = only.has('execute') ? await benchRollout(2000) : undefined;
 const github = only.has('github') ? await benchGitHub(runs, [15, 1]) : undefined;
 const cold = only.has('coldstart') ? await benchColdStart(coldRuns) : undefined;
 const taints = only.has('taints') ? await benchTaints(runs) : undefined;
+const realNode = only.has('realnode') ? await benchRealNode(Number(args['real-runs'])) : undefined;
 
 // Each section is generated into its own list of lines; see the end for how they are assembled.
 let lines: string[] = [];
@@ -345,6 +351,11 @@ function coldStartSection(c: Awaited<ReturnType<typeof benchColdStart>>): void {
   );
 }
 
+if (realNode) {
+  section('realnode', `${realNode.runs.length} real reboots of one VM, ${realNode.accelerator}`);
+  lines.push(...realNodeSection(realNode, median, spread));
+}
+
 // ---------- assembling the file ----------
 // Sections in a fixed order. With --only, a section of another group is kept as the current file
 // has it; a kept section without its own "Measured" line gets the date of that file's header.
@@ -355,6 +366,7 @@ const ORDER: { id: string; group: string; heading: string }[] = [
   { id: 'github', group: 'github', heading: '## GitHub API requests' },
   { id: 'coldstart', group: 'coldstart', heading: '## Action cold start' },
   { id: 'taints', group: 'taints', heading: '## Evictions per replica' },
+  { id: 'realnode', group: 'realnode', heading: '## Real node' },
 ];
 const previous = (() => {
   try {

@@ -32,6 +32,11 @@ export interface ClusterOptions {
   nodeLeaseDurationSeconds?: number;
   /** kube-controller-manager --node-monitor-grace-period, to go with a long lease. */
   nodeMonitorGracePeriod?: string;
+  /**
+   * Label selector of the nodes KWOK plays (default: all nodes). Real kubelets' nodes
+   * (test/harness/realnode.ts) must be left out: see REAL_NODE_KWOK_SELECTOR there.
+   */
+  kwokNodeSelector?: string;
 }
 
 export interface Cluster {
@@ -401,7 +406,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       [
         `--kubeconfig=${join(dir, 'kwok-controller.kubeconfig')}`,
         `--config=${join(dir, 'kwok.yaml')}`,
-        '--manage-all-nodes=true',
+        ...(opts.kwokNodeSelector
+          ? ['--manage-all-nodes=false', `--manage-nodes-with-label-selector=${opts.kwokNodeSelector}`]
+          : ['--manage-all-nodes=true']),
         `--server-address=127.0.0.1:${kwokPort}`,
         '--node-ip=10.240.0.1',
         '--cidr=10.244.0.0/16',

@@ -15,6 +15,7 @@ import { MERGE_PATCH as MERGE } from '../../src/kube/client.ts';
 import type { Cluster } from './controlplane.ts';
 import { toNodeObject, isReady, type NodeSpec } from './nodes.ts';
 import { SIM_POWER_LABEL, PRODUCT_ROLE_LABEL } from './stages.ts';
+import { REAL_NODE_LABEL } from './realnode.ts';
 import { newestKernel } from '../../src/detect/kernel.ts';
 import { listAll } from '../../src/cluster/snapshot.ts';
 
@@ -290,6 +291,8 @@ export class NodeSimulator {
         this.seen.delete(uid);
         return;
       }
+      // A real kubelet runs the pods of a real node (test/harness/realnode.ts).
+      if (node.metadata?.labels?.[REAL_NODE_LABEL]) return;
       await handler(pod, this);
     })()
       .catch((e) => console.error(`node simulator: ${role} pod ${pod.metadata?.name}: ${String(e)}`))
