@@ -43,6 +43,7 @@ test('npm run demo: plan → issue → approval → serial VMSS restarts → Win
   for (const f of ['issue-planned.md', 'issue-final.md']) assert.ok(bodies.includes(f), f);
   assert.match(readFileSync(join(dump, 'issue-planned.md'), 'utf8'), /^<!-- reboot-pilot:tracking cluster=aks-demo -->/);
   const comments = bodies.filter((f) => /^comment-\d+\.md$/.test(f)).map((f) => readFileSync(join(dump, f), 'utf8'));
-  assert.ok(comments.some((c) => /^### Reboot Pilot: plan `[0-9a-f]{12}` on aks\\-demo completed/.test(c)), 'the final comment');
+  // The final comment opens with the audit (who approved), then the result's heading.
+  assert.ok(comments.some((c) => /^### Reboot Pilot: plan `[0-9a-f]{12}` on aks\\-demo completed/m.test(c)), 'the final comment');
   rmSync(dump, { recursive: true, force: true });
 });
