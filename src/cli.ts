@@ -66,10 +66,14 @@ Exit codes: 0 done, 1 failure (run: failed or stale), 2 bad usage or settings,
 const HELP = ['--help', '-h'];
 
 /** Progress lines on stderr, timed, so waits show how long they took. */
-const progress = (err: NodeJS.WritableStream) => (line: string) => err.write(`reboot-pilot ${new Date().toISOString().slice(11, 19)} ${line}\n`);
+const progress = (err: NodeJS.WritableStream) => (line: string) =>
+  err.write(`reboot-pilot ${new Date().toISOString().slice(11, 19)} ${line}\n`);
 
 /** Exit codes: 0 ok, 1 failure, 2 bad usage or settings, 3 (run) paused by a gate. */
-export async function cli(argv: string[], io = { out: process.stdout, err: process.stderr }): Promise<number> {
+export async function cli(
+  argv: string[],
+  io = { out: process.stdout, err: process.stderr },
+): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     io.out.write(USAGE);
@@ -86,7 +90,12 @@ export async function cli(argv: string[], io = { out: process.stdout, err: proce
   }
   let values: Record<string, string | undefined>;
   try {
-    const names = [...Object.keys(PLAN_SETTINGS), ...Object.keys(AZURE_SETTINGS), 'output', ...(command === 'run' ? [...Object.keys(EXECUTE_SETTINGS), 'plan'] : [])];
+    const names = [
+      ...Object.keys(PLAN_SETTINGS),
+      ...Object.keys(AZURE_SETTINGS),
+      'output',
+      ...(command === 'run' ? [...Object.keys(EXECUTE_SETTINGS), 'plan'] : []),
+    ];
     const options = Object.fromEntries(names.map((k) => [k, { type: 'string' as const }]));
     values = parseArgs({ args: rest, options, strict: true, allowPositionals: false }).values;
   } catch (e) {
@@ -95,7 +104,9 @@ export async function cli(argv: string[], io = { out: process.stdout, err: proce
   }
   const output = values.output ?? 'text';
   if (!(command === 'run' ? ['text', 'json'] : ['text', 'md', 'json']).includes(output)) {
-    io.err.write(`reboot-pilot: --output must be ${command === 'run' ? 'text or json' : 'text, md or json'}, not "${output}"\n`);
+    io.err.write(
+      `reboot-pilot: --output must be ${command === 'run' ? 'text or json' : 'text, md or json'}, not "${output}"\n`,
+    );
     return 2;
   }
   if (command === 'run') return run(values, output, io);
@@ -127,7 +138,11 @@ function failed(e: unknown, err: NodeJS.WritableStream): number {
   return 1;
 }
 
-async function run(values: Record<string, string | undefined>, output: string, io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream }): Promise<number> {
+async function run(
+  values: Record<string, string | undefined>,
+  output: string,
+  io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream },
+): Promise<number> {
   if (!values.plan) {
     io.err.write('reboot-pilot: run needs --plan FILE (the JSON that plan --output json prints)\n');
     return 2;
@@ -139,13 +154,24 @@ async function run(values: Record<string, string | undefined>, output: string, i
     try {
       text = readFileSync(values.plan, 'utf8');
     } catch (e) {
-      throw new UserError(`cannot read the plan file ${values.plan}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      throw new UserError(
+        `cannot read the plan file ${values.plan}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+      );
     }
     const pf = readPlanFile(text, values.plan);
     const log = progress(io.err);
-    const az = openAzure(parseAzureSettings(values), { needed: execute['reboot-method'] === 'azure-vmss', log, getIDToken });
+    const az = openAzure(parseAzureSettings(values), {
+      needed: execute['reboot-method'] === 'azure-vmss',
+      log,
+      getIDToken,
+    });
     const clients = (await azureKubeClients(az, plan, log)) ?? connect(plan);
-    const result = await runPlan(clients, pf, { plan, execute, log, ...(await azureExtras(az, execute, clients, log)) });
+    const result = await runPlan(clients, pf, {
+      plan,
+      execute,
+      log,
+      ...(await azureExtras(az, execute, clients, log)),
+    });
     io.out.write(output === 'json' ? JSON.stringify(result, null, 2) + '\n' : renderResultText(result));
     return result.state === 'completed' ? 0 : result.state === 'paused' ? 3 : 1;
   } catch (e) {

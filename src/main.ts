@@ -4,7 +4,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { connect, UserError } from './kube/client.ts';
-import { EXECUTE_SETTINGS, PLAN_SETTINGS, parseExecuteSettings, parsePlanSettings, type ExecuteSettings } from './settings.ts';
+import {
+  EXECUTE_SETTINGS,
+  PLAN_SETTINGS,
+  parseExecuteSettings,
+  parsePlanSettings,
+  type ExecuteSettings,
+} from './settings.ts';
 import { estimateOptions } from './estimate/options.ts';
 import { GITHUB_SETTINGS, parseGitHubSettings, type GitHubSettings } from './github/options.ts';
 import { makeOctokit } from './github/octokit.ts';
@@ -28,7 +34,9 @@ export function modeFor(eventName: string, override: GitHubSettings['mode']): Se
     case 'issue_comment':
       return 'execute';
     default:
-      throw new UserError(`the ${eventName || 'unknown'} event does not imply a mode: run on schedule, workflow_dispatch or issue_comment, or set the mode input`);
+      throw new UserError(
+        `the ${eventName || 'unknown'} event does not imply a mode: run on schedule, workflow_dispatch or issue_comment, or set the mode input`,
+      );
   }
 }
 
@@ -48,10 +56,18 @@ function readEvent(name: string): SessionEvent | undefined {
   const event: SessionEvent = { name, ...(actor ? { actor } : {}) };
   if (name !== 'issue_comment') return event;
   const path = process.env.GITHUB_EVENT_PATH;
-  if (!path) throw new UserError('GITHUB_EVENT_PATH is not set: the issue_comment event payload is needed to know which issue was commented on');
-  const payload = JSON.parse(readFileSync(path, 'utf8')) as { action?: string; issue?: { number?: number }; comment?: { id?: number } };
+  if (!path)
+    throw new UserError(
+      'GITHUB_EVENT_PATH is not set: the issue_comment event payload is needed to know which issue was commented on',
+    );
+  const payload = JSON.parse(readFileSync(path, 'utf8')) as {
+    action?: string;
+    issue?: { number?: number };
+    comment?: { id?: number };
+  };
   if (payload.action === 'deleted') return undefined;
-  if (typeof payload.issue?.number !== 'number') throw new UserError(`the event payload at ${path} has no issue number`);
+  if (typeof payload.issue?.number !== 'number')
+    throw new UserError(`the event payload at ${path} has no issue number`);
   // The comment that triggered the run: only the one the ledger names as the start of an execution starts it.
   const commentId = typeof payload.comment?.id === 'number' ? { commentId: payload.comment.id } : {};
   return { ...event, issueNumber: payload.issue.number, ...commentId };
@@ -70,7 +86,13 @@ function setOutputs(r: SessionResult, kind: Tracker['kind'] | undefined): void {
 }
 
 /** Without a token: inspect and report only (job summary, files, outputs). */
-async function planOnly(settings: ReturnType<typeof parsePlanSettings>, clients: KubeClients, aksFacts: (() => Promise<AksFacts | undefined>) | undefined, outDir: string, execute: ExecuteSettings): Promise<SessionResult> {
+async function planOnly(
+  settings: ReturnType<typeof parsePlanSettings>,
+  clients: KubeClients,
+  aksFacts: (() => Promise<AksFacts | undefined>) | undefined,
+  outDir: string,
+  execute: ExecuteSettings,
+): Promise<SessionResult> {
   const log = (l: string) => core.info(l);
   const aks = await aksFacts?.();
   const { plan, id } = await inspectCluster(clients, settings, log, aks);
@@ -80,10 +102,27 @@ async function planOnly(settings: ReturnType<typeof parsePlanSettings>, clients:
   mkdirSync(dir, { recursive: true });
   const planFile = join(dir, 'plan.json');
   const reportFile = join(dir, 'report.md');
-  writeFileSync(planFile, JSON.stringify({ planId: id, plan: JSON.parse(canonicalJson(plan)) }, null, 2) + '\n');
+  writeFileSync(
+    planFile,
+    JSON.stringify({ planId: id, plan: JSON.parse(canonicalJson(plan)) }, null, 2) + '\n',
+  );
   writeFileSync(reportFile, renderMarkdown(plan, id, { now, estimate, limit: Number.MAX_SAFE_INTEGER }));
-  const summary = renderMarkdown(plan, id, { now, estimate, fullReportRef: 'report.md in the reboot-pilot artifact' });
-  return { outcome: 'none', state: plan.nodes.length ? 'planned' : 'up-to-date', planId: id, nodesPending: plan.nodes.length, nodesRebooted: 0, nodesFailed: 0, planFile, reportFile, summary };
+  const summary = renderMarkdown(plan, id, {
+    now,
+    estimate,
+    fullReportRef: 'report.md in the reboot-pilot artifact',
+  });
+  return {
+    outcome: 'none',
+    state: plan.nodes.length ? 'planned' : 'up-to-date',
+    planId: id,
+    nodesPending: plan.nodes.length,
+    nodesRebooted: 0,
+    nodesFailed: 0,
+    planFile,
+    reportFile,
+    summary,
+  };
 }
 
 export async function run(): Promise<void> {
@@ -110,7 +149,10 @@ export async function run(): Promise<void> {
     let result: SessionResult;
     let kind: Tracker['kind'] | undefined;
     if (!token || !repository.includes('/')) {
-      if (mode !== 'plan') throw new UserError(`mode ${mode} needs github-token and GITHUB_REPOSITORY: commands and approvals live on the tracking issue or pull request`);
+      if (mode !== 'plan')
+        throw new UserError(
+          `mode ${mode} needs github-token and GITHUB_REPOSITORY: commands and approvals live on the tracking issue or pull request`,
+        );
       result = await planOnly(plan, clients, aksFacts, outDir, execute);
     } else {
       core.setSecret(token);
@@ -120,10 +162,22 @@ export async function run(): Promise<void> {
       const octokit = makeOctokit(token, (l) => core.warning(l));
       const tracker: Tracker =
         github.tracking === 'pull-request'
-          ? new PullRequestTracker(octokit, { owner, repo }, { base: github['pr-base'], branchPrefix: github['pr-branch-prefix'], directory: github['pr-directory'], onComplete: github['pr-on-complete'], log: (l) => core.warning(l) })
+          ? new PullRequestTracker(
+              octokit,
+              { owner, repo },
+              {
+                base: github['pr-base'],
+                branchPrefix: github['pr-branch-prefix'],
+                directory: github['pr-directory'],
+                onComplete: github['pr-on-complete'],
+                log: (l) => core.warning(l),
+              },
+            )
           : new IssueTracker(octokit, { owner, repo });
       kind = tracker.kind;
-      const runUrl = process.env.GITHUB_RUN_ID ? `${process.env.GITHUB_SERVER_URL ?? 'https://github.com'}/${repository}/actions/runs/${process.env.GITHUB_RUN_ID}` : undefined;
+      const runUrl = process.env.GITHUB_RUN_ID
+        ? `${process.env.GITHUB_SERVER_URL ?? 'https://github.com'}/${repository}/actions/runs/${process.env.GITHUB_RUN_ID}`
+        : undefined;
       result = await runSession(mode, {
         tracker,
         octokit,
@@ -140,8 +194,13 @@ export async function run(): Promise<void> {
     }
     await core.summary.addRaw(result.summary).write();
     setOutputs(result, kind);
-    core.info(`plan ${result.planId ? shortId(result.planId) : '-'}: ${result.state}; ${result.nodesPending} pending, ${result.nodesRebooted} rebooted, ${result.nodesReimaged ?? 0} reimaged, ${result.nodesFailed} failed`);
-    if (result.state === 'failed' || result.state === 'stale') core.setFailed(`plan ${result.planId ? shortId(result.planId) : ''} ${result.state}: see the tracking ${kind ?? 'issue'} and the job summary`);
+    core.info(
+      `plan ${result.planId ? shortId(result.planId) : '-'}: ${result.state}; ${result.nodesPending} pending, ${result.nodesRebooted} rebooted, ${result.nodesReimaged ?? 0} reimaged, ${result.nodesFailed} failed`,
+    );
+    if (result.state === 'failed' || result.state === 'stale')
+      core.setFailed(
+        `plan ${result.planId ? shortId(result.planId) : ''} ${result.state}: see the tracking ${kind ?? 'issue'} and the job summary`,
+      );
   } catch (e) {
     core.setFailed(e instanceof UserError ? e.message : ((e as Error).stack ?? String(e)));
   }

@@ -17,7 +17,8 @@ export const ACTION_STATES = {
   stale: 'the plan no longer matches the cluster, a node rebooted or was replaced',
   ignored: 'a comment on another issue, or not the plan named by expect-plan-id',
   none: 'decide or execute mode found no open tracking item for the cluster',
-  answered: 'decide mode answered a comment that starts nothing (only the approval or /resume that starts an execution outputs approved)',
+  answered:
+    'decide mode answered a comment that starts nothing (only the approval or /resume that starts an execution outputs approved)',
   closed: 'the tracking item is closed in the record (by hand, or after its plan ended)',
 } as const;
 

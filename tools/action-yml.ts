@@ -15,11 +15,21 @@ const ACTION_DEFAULTS: Record<string, string> = { 'github-token': '${{ github.to
 const group = (title: string, settings: Record<string, readonly [unknown, string, string]>) =>
   `  # ${title}\n` +
   Object.entries(settings)
-    .map(([name, [, def, doc]]) => `  ${name}:\n    description: ${q(doc)}\n    required: false\n    default: ${q(ACTION_DEFAULTS[name] ?? def)}`)
+    .map(
+      ([name, [, def, doc]]) =>
+        `  ${name}:\n    description: ${q(doc)}\n    required: false\n    default: ${q(ACTION_DEFAULTS[name] ?? def)}`,
+    )
     .join('\n');
 // Every state the code can return (src/states.ts), in one line: "value: meaning; ...".
-const states = Object.entries(ACTION_STATES).map(([state, meaning]) => `${state}: ${meaning}`).join('; ');
-const inputs = [group('GitHub: tracking and approvals', GITHUB_SETTINGS), group('Planning (also the CLI\'s plan flags)', PLAN_SETTINGS), group('Execution (also the CLI\'s run flags)', EXECUTE_SETTINGS), group('Azure and AKS (the client secret comes from AZURE_CLIENT_SECRET, never an input)', AZURE_SETTINGS)].join('\n');
+const states = Object.entries(ACTION_STATES)
+  .map(([state, meaning]) => `${state}: ${meaning}`)
+  .join('; ');
+const inputs = [
+  group('GitHub: tracking and approvals', GITHUB_SETTINGS),
+  group("Planning (also the CLI's plan flags)", PLAN_SETTINGS),
+  group("Execution (also the CLI's run flags)", EXECUTE_SETTINGS),
+  group('Azure and AKS (the client secret comes from AZURE_CLIENT_SECRET, never an input)', AZURE_SETTINGS),
+].join('\n');
 
 const text = `# Generated from src/settings.ts by \`node tools/action-yml.ts\`; edit the settings, not this file.
 name: Reboot Pilot
@@ -62,7 +72,9 @@ runs:
 const target = join(root, 'action.yml');
 if (process.argv.includes('--check')) {
   if (readFileSync(target, 'utf8') !== text) {
-    console.error('action.yml does not match src/settings.ts: run `node tools/action-yml.ts` and commit the result');
+    console.error(
+      'action.yml does not match src/settings.ts: run `node tools/action-yml.ts` and commit the result',
+    );
     process.exit(1);
   }
   console.log('action.yml matches the settings');

@@ -26,7 +26,9 @@ const result = await build({
   logLevel: 'warning',
   absWorkingDir: root,
   // Some CommonJS dependencies call require() on Node built-ins; an ESM bundle needs a real one.
-  banner: { js: "import { createRequire as __rpCreateRequire } from 'node:module';const require = __rpCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __rpCreateRequire } from 'node:module';const require = __rpCreateRequire(import.meta.url);",
+  },
 });
 
 const want = new Map<string, string>();
@@ -42,10 +44,14 @@ async function committed(): Promise<string[]> {
 
 if (check) {
   const stale: string[] = [];
-  for (const [rel, text] of want) if ((await readFile(join(outdir, rel), 'utf8').catch(() => '')) !== text) stale.push(rel);
-  for (const rel of await committed()) if (!want.has(rel)) stale.push(`${rel} (not produced by the source any more)`);
+  for (const [rel, text] of want)
+    if ((await readFile(join(outdir, rel), 'utf8').catch(() => '')) !== text) stale.push(rel);
+  for (const rel of await committed())
+    if (!want.has(rel)) stale.push(`${rel} (not produced by the source any more)`);
   if (stale.length) {
-    console.error(`action/ does not match src/: ${stale.join(', ')}. Run \`npm run bundle\` and commit the result.`);
+    console.error(
+      `action/ does not match src/: ${stale.join(', ')}. Run \`npm run bundle\` and commit the result.`,
+    );
     process.exit(1);
   }
   console.log('bundle matches source');

@@ -27,7 +27,8 @@ import { runAction, type ActionEvent } from '../test/harness/action.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const t0 = Date.now();
-const say = (line: string) => console.log(`\x1b[2m${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s\x1b[0m ${line}`);
+const say = (line: string) =>
+  console.log(`\x1b[2m${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s\x1b[0m ${line}`);
 const heading = (line: string) => console.log(`\n\x1b[1m== ${line}\x1b[0m`);
 /** A Markdown body for the terminal: without the hidden state, folded details kept short. */
 const show = (body: string) =>
@@ -57,7 +58,9 @@ let NEW_KERNEL = '5.15.0-1102-azure';
 async function main(): Promise<number> {
   heading('1. Local control plane (etcd, kube-apiserver, controller-manager, scheduler, KWOK)');
   say('building it from the Go module proxy on first use (about 8 minutes), else reusing the cache');
-  execFileSync('bash', [join(root, 'tools', 'controlplane', 'build.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('bash', [join(root, 'tools', 'controlplane', 'build.sh')], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const cluster = await startCluster({ users: [{ name: 'reboot-pilot' }] });
   const sim = new NodeSimulator(cluster);
   sim.rebootDownMs = 2000;
@@ -78,23 +81,47 @@ async function main(): Promise<number> {
     try {
       real = realPackages();
       NEW_KERNEL = real.kernelNew.release;
-      say(`real packages: ${real.kernelOld.name} ${real.kernelOld.version} running, ${real.kernelNew.name} ${real.kernelNew.version} and libc6 ${real.libcNew.version} installed`);
+      say(
+        `real packages: ${real.kernelOld.name} ${real.kernelOld.version} running, ${real.kernelNew.name} ${real.kernelNew.version} and libc6 ${real.libcNew.version} installed`,
+      );
     } catch (e) {
       say(`no real packages (${(e as Error).message}): the plan will say the CVEs are unknown`);
     }
     const running = real ? { kernelVersion: real.kernelOld.release } : {};
     const specs = [
-      ...[0, 1].map((i) => ({ ...aksNode({ pool: 'nodepool1', index: i, nodeImageVersion: LINUX_IMAGE, ...(i === 0 ? running : {}) }), bootTime: BOOT_TIME })),
-      ...[0, 1].map((i) => ({ ...aksNode({ pool: 'userpool', index: i, vmssSuffix: '87654321', nodeImageVersion: LINUX_IMAGE, ...(i === 0 ? running : {}) }), bootTime: BOOT_TIME })),
+      ...[0, 1].map((i) => ({
+        ...aksNode({
+          pool: 'nodepool1',
+          index: i,
+          nodeImageVersion: LINUX_IMAGE,
+          ...(i === 0 ? running : {}),
+        }),
+        bootTime: BOOT_TIME,
+      })),
+      ...[0, 1].map((i) => ({
+        ...aksNode({
+          pool: 'userpool',
+          index: i,
+          vmssSuffix: '87654321',
+          nodeImageVersion: LINUX_IMAGE,
+          ...(i === 0 ? running : {}),
+        }),
+        bootTime: BOOT_TIME,
+      })),
       aksNode({ pool: 'win', index: 0, os: 'windows', nodeImageVersion: WIN_IMAGE }),
     ];
     await sim.createNodes(specs);
     const linux = specs.slice(0, 4).map((s) => s.name);
-    for (const n of linux) sim.writeHostFiles(n, { ...ubuntuUpToDate, 'boot/vmlinuz-5.15.0-1079-azure': 'kernel' });
+    for (const n of linux)
+      sim.writeHostFiles(n, { ...ubuntuUpToDate, 'boot/vmlinuz-5.15.0-1079-azure': 'kernel' });
     // unattended-upgrades installed a new kernel (and libc6) on one node of each Linux pool, 3 days ago.
     const since = Date.now() / 1000 - 3 * 86_400 - 3600;
     for (const n of [linux[0]!, linux[2]!]) {
-      sim.writeHostFiles(n, { [`boot/vmlinuz-${NEW_KERNEL}`]: 'kernel', 'var/run/reboot-required': '*** System restart required ***\n', 'var/run/reboot-required.pkgs': `linux-image-${NEW_KERNEL}\n` });
+      sim.writeHostFiles(n, {
+        [`boot/vmlinuz-${NEW_KERNEL}`]: 'kernel',
+        'var/run/reboot-required': '*** System restart required ***\n',
+        'var/run/reboot-required.pkgs': `linux-image-${NEW_KERNEL}\n`,
+      });
       if (real) {
         sim.writeHostFiles(n, debianNodeFiles(real));
         installDocs(sim.hostDir(n), [real.kernelOld, real.kernelNew, real.libcNew]);
@@ -102,13 +129,39 @@ async function main(): Promise<number> {
       utimesSync(`${sim.hostDir(n)}/var/run/reboot-required`, since, since);
     }
     // An earlier rollout recorded how long nodepool1's first node took (the estimate reads it).
-    await sim.core.patchNode({ name: linux[0]!, body: { metadata: { annotations: { [DURATIONS_ANNOTATION]: JSON.stringify({ drain: 45, reboot: 120, workloads: 15 }) } } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
-    for (const s of specs) say(`node ${s.name}${[linux[0], linux[2]].includes(s.name) ? `: kernel ${NEW_KERNEL} installed, /var/run/reboot-required present` : ''}`);
-    await guardedDeployment(cluster, { namespace: 'shop', name: 'web', replicas: 3, minAvailable: 2, spec: { nodeSelector: { 'kubernetes.io/os': 'linux' } } });
+    await sim.core.patchNode(
+      {
+        name: linux[0]!,
+        body: {
+          metadata: {
+            annotations: {
+              [DURATIONS_ANNOTATION]: JSON.stringify({ drain: 45, reboot: 120, workloads: 15 }),
+            },
+          },
+        },
+      },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
+    for (const s of specs)
+      say(
+        `node ${s.name}${[linux[0], linux[2]].includes(s.name) ? `: kernel ${NEW_KERNEL} installed, /var/run/reboot-required present` : ''}`,
+      );
+    await guardedDeployment(cluster, {
+      namespace: 'shop',
+      name: 'web',
+      replicas: 3,
+      minAvailable: 2,
+      spec: { nodeSelector: { 'kubernetes.io/os': 'linux' } },
+    });
     say('Deployment shop/web (3 replicas) guarded by PDB minAvailable 2');
 
     heading('3. Fake GitHub (OpenAPI-validated) and fake ARM + Entra + GitHub OIDC (HTTPS)');
-    gh = new FakeGitHub({ users: [{ login: 'alice', role: 'admin' }, { login: 'bob', role: 'write' }] });
+    gh = new FakeGitHub({
+      users: [
+        { login: 'alice', role: 'admin' },
+        { login: 'bob', role: 'write' },
+      ],
+    });
     const api = await gh.start();
     // What AKS returns from listClusterUserCredentials for an Entra cluster: a kubelogin user,
     // which the action replaces with its own Entra token (no kubelogin on the runner).
@@ -144,9 +197,30 @@ async function main(): Promise<number> {
         nodeResourceGroup: DEFAULT_NODE_RG,
         nodeOSUpgradeChannel: 'Unmanaged',
         pools: [
-          { name: 'nodepool1', osType: 'Linux', nodeImageVersion: LINUX_IMAGE, latestNodeImageVersion: LINUX_IMAGE, count: 2, upgradeSettings: { maxSurge: '33%' } },
-          { name: 'userpool', osType: 'Linux', nodeImageVersion: LINUX_IMAGE, latestNodeImageVersion: LINUX_IMAGE, count: 2, upgradeSettings: { maxSurge: '33%' } },
-          { name: 'win', osType: 'Windows', nodeImageVersion: WIN_IMAGE, latestNodeImageVersion: 'AKSWindows-2022-containerd-20348.3270.250311', count: 1, upgradeSettings: { maxSurge: '1' } },
+          {
+            name: 'nodepool1',
+            osType: 'Linux',
+            nodeImageVersion: LINUX_IMAGE,
+            latestNodeImageVersion: LINUX_IMAGE,
+            count: 2,
+            upgradeSettings: { maxSurge: '33%' },
+          },
+          {
+            name: 'userpool',
+            osType: 'Linux',
+            nodeImageVersion: LINUX_IMAGE,
+            latestNodeImageVersion: LINUX_IMAGE,
+            count: 2,
+            upgradeSettings: { maxSurge: '33%' },
+          },
+          {
+            name: 'win',
+            osType: 'Windows',
+            nodeImageVersion: WIN_IMAGE,
+            latestNodeImageVersion: 'AKSWindows-2022-containerd-20348.3270.250311',
+            count: 1,
+            upgradeSettings: { maxSurge: '1' },
+          },
         ],
         maintenance: [],
         kubeconfig: aksKubeconfig,
@@ -166,7 +240,14 @@ async function main(): Promise<number> {
       const r = await runAction({
         dir,
         event,
-        env: { ...az!.oidcEnv(), NODE_EXTRA_CA_CERTS: az!.caFile, GITHUB_API_URL: api, GITHUB_REPOSITORY: 'contoso/platform', GITHUB_RUN_ID: '1', KUBECONFIG: join(dir, 'no-kubeconfig') },
+        env: {
+          ...az!.oidcEnv(),
+          NODE_EXTRA_CA_CERTS: az!.caFile,
+          GITHUB_API_URL: api,
+          GITHUB_REPOSITORY: 'contoso/platform',
+          GITHUB_RUN_ID: '1',
+          KUBECONFIG: join(dir, 'no-kubeconfig'),
+        },
         inputs: {
           'cluster-name': 'aks-demo',
           'github-token': 'ghs_demo-token',
@@ -193,7 +274,9 @@ async function main(): Promise<number> {
     const planned = await action({ name: 'schedule', actor: 'github-actions[bot]' });
     const number = Number(planned['issue-number']);
     const id = shownPlan(gh.issues.get(number)!.body as string)!.planId;
-    say(`tracking issue #${number} opened: plan ${id.slice(0, 12)}, ${planned['nodes-pending']} nodes, state ${planned.state}`);
+    say(
+      `tracking issue #${number} opened: plan ${id.slice(0, 12)}, ${planned['nodes-pending']} nodes, state ${planned.state}`,
+    );
     heading(`Issue #${number}: ${gh.issues.get(number)!.title as string}`);
     show(gh.issues.get(number)!.body as string);
     dump('issue-planned.md', gh.issues.get(number)!.body as string);
@@ -201,7 +284,11 @@ async function main(): Promise<number> {
     heading(`5. bob comments "/approve ${id.slice(0, 12)}": the comment workflow executes the plan`);
     await watcher.start();
     const c = gh.comment(number, 'bob', `/approve ${id.slice(0, 12)}`) as { id: number };
-    const done = await action({ name: 'issue_comment', actor: 'bob', payload: { action: 'created', issue: { number }, comment: { id: c.id } } });
+    const done = await action({
+      name: 'issue_comment',
+      actor: 'bob',
+      payload: { action: 'created', issue: { number }, comment: { id: c.id } },
+    });
     const violations = watcher.stop();
 
     heading('6. Result');
@@ -210,14 +297,34 @@ async function main(): Promise<number> {
     dump('issue-final.md', gh.issues.get(number)!.body as string);
     if (dumpDir) say(`bodies written to ${dumpDir}`);
     show(comments.find((b) => b.includes('Reboot Pilot: plan'))!);
-    say(`issue #${number} is ${gh.issues.get(number)!.state as string}; outputs: state ${done.state}, rebooted ${done['nodes-rebooted']}, reimaged ${done['nodes-reimaged']}, failed ${done['nodes-failed']}, pending ${done['nodes-pending']}`);
+    say(
+      `issue #${number} is ${gh.issues.get(number)!.state as string}; outputs: state ${done.state}, rebooted ${done['nodes-rebooted']}, reimaged ${done['nodes-reimaged']}, failed ${done['nodes-failed']}, pending ${done['nodes-pending']}`,
+    );
     say(`the Windows pool's node image: ${az.pool('win').nodeImageVersion} (was ${WIN_IMAGE})`);
-    say(`invariants while executing: at most ${watcher.maxUnavailable} node unavailable because of Reboot Pilot, ${violations.length} violations (PDBs, cordons)`);
-    say(`GitHub: ${gh.requests.length} API requests, ${gh.violations.length} OpenAPI violations; ARM: ${az.violations.length} violations`);
+    say(
+      `invariants while executing: at most ${watcher.maxUnavailable} node unavailable because of Reboot Pilot, ${violations.length} violations (PDBs, cordons)`,
+    );
+    say(
+      `GitHub: ${gh.requests.length} API requests, ${gh.violations.length} OpenAPI violations; ARM: ${az.violations.length} violations`,
+    );
     heading('Job summary (GITHUB_STEP_SUMMARY)');
-    show(readFileSync(join(dir, 'summary.md'), 'utf8').split('### Reboot Pilot: plan').pop()!.replace(/^/, '### Reboot Pilot: plan'));
-    const ok = done.state === 'completed' && violations.length === 0 && gh.violations.length === 0 && az.violations.length === 0 && gh.issues.get(number)!.state === 'closed';
-    say(ok ? 'demo completed: plan → issue → approval → serial reboots → node image upgrade → closed' : 'demo FAILED: see above');
+    show(
+      readFileSync(join(dir, 'summary.md'), 'utf8')
+        .split('### Reboot Pilot: plan')
+        .pop()!
+        .replace(/^/, '### Reboot Pilot: plan'),
+    );
+    const ok =
+      done.state === 'completed' &&
+      violations.length === 0 &&
+      gh.violations.length === 0 &&
+      az.violations.length === 0 &&
+      gh.issues.get(number)!.state === 'closed';
+    say(
+      ok
+        ? 'demo completed: plan → issue → approval → serial reboots → node image upgrade → closed'
+        : 'demo FAILED: see above',
+    );
     return ok ? 0 : 1;
   } finally {
     watcher.stop();

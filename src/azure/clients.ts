@@ -30,15 +30,26 @@ export interface ClientOptions {
   retryDelayInMs?: number;
 }
 
-export function makeAzureClients(s: AzureSettings, credential: TokenCredential, o: ClientOptions = {}): AzureClients {
+export function makeAzureClients(
+  s: AzureSettings,
+  credential: TokenCredential,
+  o: ClientOptions = {},
+): AzureClients {
   const endpoint = s['azure-arm-endpoint'];
   const options = {
     endpoint,
     credentials: { scopes: [`${endpoint}/.default`] },
-    retryOptions: { maxRetries: o.maxRetries ?? 3, ...(o.retryDelayInMs !== undefined ? { retryDelayInMs: o.retryDelayInMs } : {}) },
+    retryOptions: {
+      maxRetries: o.maxRetries ?? 3,
+      ...(o.retryDelayInMs !== undefined ? { retryDelayInMs: o.retryDelayInMs } : {}),
+    },
     userAgentOptions: { userAgentPrefix: 'reboot-pilot' },
   };
-  const cluster = { subscriptionId: s['azure-subscription-id'], resourceGroup: s['azure-resource-group'], name: s['azure-cluster-name'] };
+  const cluster = {
+    subscriptionId: s['azure-subscription-id'],
+    resourceGroup: s['azure-resource-group'],
+    name: s['azure-cluster-name'],
+  };
   const computes = new Map<string, ComputeManagementClient>();
   return {
     credential,
@@ -65,7 +76,9 @@ export type AzureVm =
  * ARM names are case-insensitive (AKS lower-cases the resource group); undefined when not Azure.
  */
 export function parseProviderID(providerID: string): AzureVm | undefined {
-  const m = providerID.match(/^azure:\/\/\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/(.+)$/i);
+  const m = providerID.match(
+    /^azure:\/\/\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/(.+)$/i,
+  );
   if (!m) return undefined;
   const [, sub, rg, rest] = m as unknown as [string, string, string, string];
   const ss = rest.match(/^virtualMachineScaleSets\/([^/]+)\/virtualMachines\/([^/]+)$/i);
@@ -76,7 +89,9 @@ export function parseProviderID(providerID: string): AzureVm | undefined {
 }
 
 export function describeVm(v: AzureVm): string {
-  return v.kind === 'vmss' ? `VMSS instance ${v.resourceGroup}/${v.vmss}/${v.instanceId}` : `VM ${v.resourceGroup}/${v.vmName}`;
+  return v.kind === 'vmss'
+    ? `VMSS instance ${v.resourceGroup}/${v.vmss}/${v.instanceId}`
+    : `VM ${v.resourceGroup}/${v.vmName}`;
 }
 
 /**
@@ -85,12 +100,27 @@ export function describeVm(v: AzureVm): string {
  */
 export function explainAzureError(e: unknown, what: string): Error {
   if (e instanceof UserError) return new UserError(`${what}: ${e.message}`);
-  const err = e as { statusCode?: number; code?: string; message?: string; details?: { error?: { code?: string; message?: string } }; name?: string };
+  const err = e as {
+    statusCode?: number;
+    code?: string;
+    message?: string;
+    details?: { error?: { code?: string; message?: string } };
+    name?: string;
+  };
   const msg = safeMessage(e);
-  if (err?.statusCode === 401) return new UserError(`${what}: Azure refused the credentials (401 ${err.code ?? 'Unauthorized'}: ${msg})`);
-  if (err?.statusCode === 403) return new UserError(`${what}: the Azure identity lacks permission (403 ${err.code ?? 'Forbidden'}: ${msg}); see the README for the roles it needs`);
-  if (err?.statusCode === 404) return new UserError(`${what}: not found in Azure (404 ${err.code ?? ''}: ${msg})`);
-  if (err?.statusCode) return new Error(`${what}: HTTP ${err.statusCode}${err.code ? ` ${err.code}` : ''}: ${msg}`);
-  if (/operation (failed|was canceled)|failed|canceled/i.test(msg)) return new Error(`${what}: the operation ended unsuccessfully: ${msg}`);
+  if (err?.statusCode === 401)
+    return new UserError(
+      `${what}: Azure refused the credentials (401 ${err.code ?? 'Unauthorized'}: ${msg})`,
+    );
+  if (err?.statusCode === 403)
+    return new UserError(
+      `${what}: the Azure identity lacks permission (403 ${err.code ?? 'Forbidden'}: ${msg}); see the README for the roles it needs`,
+    );
+  if (err?.statusCode === 404)
+    return new UserError(`${what}: not found in Azure (404 ${err.code ?? ''}: ${msg})`);
+  if (err?.statusCode)
+    return new Error(`${what}: HTTP ${err.statusCode}${err.code ? ` ${err.code}` : ''}: ${msg}`);
+  if (/operation (failed|was canceled)|failed|canceled/i.test(msg))
+    return new Error(`${what}: the operation ended unsuccessfully: ${msg}`);
   return new Error(`${what}: ${msg}`);
 }

@@ -15,7 +15,12 @@ import type { AzureSettings, CredentialKind } from './settings.ts';
 export const OIDC_AUDIENCE = 'api://AzureADTokenExchange';
 
 /** Public clouds' authority hosts, which MSAL's instance discovery knows; any other is trusted as given. */
-const KNOWN_AUTHORITIES = ['https://login.microsoftonline.com', 'https://login.microsoftonline.us', 'https://login.chinacloudapi.cn', 'https://login.partner.microsoftonline.cn'];
+const KNOWN_AUTHORITIES = [
+  'https://login.microsoftonline.com',
+  'https://login.microsoftonline.us',
+  'https://login.chinacloudapi.cn',
+  'https://login.partner.microsoftonline.cn',
+];
 
 export interface CredentialDeps {
   env?: NodeJS.ProcessEnv;
@@ -36,26 +41,51 @@ function candidates(s: AzureSettings, d: CredentialDeps): Candidate[] {
   const tenant = s['azure-tenant-id'];
   const client = s['azure-client-id'];
   const authority = s['azure-authority-host'];
-  const options = { authorityHost: authority, ...(KNOWN_AUTHORITIES.includes(authority) ? {} : { disableInstanceDiscovery: true }) };
-  const ids = [!client && 'azure-client-id (or AZURE_CLIENT_ID)', !tenant && 'azure-tenant-id (or AZURE_TENANT_ID)'].filter(Boolean).join(' and ');
+  const options = {
+    authorityHost: authority,
+    ...(KNOWN_AUTHORITIES.includes(authority) ? {} : { disableInstanceDiscovery: true }),
+  };
+  const ids = [
+    !client && 'azure-client-id (or AZURE_CLIENT_ID)',
+    !tenant && 'azure-tenant-id (or AZURE_TENANT_ID)',
+  ]
+    .filter(Boolean)
+    .join(' and ');
   const out: Candidate[] = [];
   // oidc
   {
     const getIDToken = d.getIDToken;
-    const missing = [ids, !env.ACTIONS_ID_TOKEN_REQUEST_URL && 'an OIDC token from GitHub (the workflow needs permissions: id-token: write)', !getIDToken && 'the Actions runtime']
+    const missing = [
+      ids,
+      !env.ACTIONS_ID_TOKEN_REQUEST_URL &&
+        'an OIDC token from GitHub (the workflow needs permissions: id-token: write)',
+      !getIDToken && 'the Actions runtime',
+    ]
       .filter(Boolean)
       .join('; ');
     out.push(
       missing
         ? { kind: 'oidc', missing: `not configured: needs ${missing}` }
-        : { kind: 'oidc', credential: new ClientAssertionCredential(tenant, client, () => getIDToken!(OIDC_AUDIENCE), options) },
+        : {
+            kind: 'oidc',
+            credential: new ClientAssertionCredential(
+              tenant,
+              client,
+              () => getIDToken!(OIDC_AUDIENCE),
+              options,
+            ),
+          },
     );
   }
   // client-secret
   {
     const secret = env.AZURE_CLIENT_SECRET;
     const missing = [ids, !secret && 'AZURE_CLIENT_SECRET in the environment'].filter(Boolean).join('; ');
-    out.push(missing ? { kind: 'client-secret', missing: `not configured: needs ${missing}` } : { kind: 'client-secret', credential: new ClientSecretCredential(tenant, client, secret!, options) });
+    out.push(
+      missing
+        ? { kind: 'client-secret', missing: `not configured: needs ${missing}` }
+        : { kind: 'client-secret', credential: new ClientSecretCredential(tenant, client, secret!, options) },
+    );
   }
   out.push({ kind: 'azure-cli', credential: new AzureCliCredential(tenant ? { tenantId: tenant } : {}) });
   const want = s['azure-credential'];
@@ -64,8 +94,14 @@ function candidates(s: AzureSettings, d: CredentialDeps): Candidate[] {
 
 /** A failure's first line, short, with anything that looks like a JWT removed. */
 export function safeMessage(e: unknown): string {
-  const m = (e instanceof Error ? e.message : String(e)).split('\n').map((l) => l.trim()).filter(Boolean);
-  const first = m.find((l) => /AADSTS\d+|error|fail|not|invalid|expired|refused|ECONN|ENOTFOUND|certificate/i.test(l)) ?? m[0] ?? 'unknown error';
+  const m = (e instanceof Error ? e.message : String(e))
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const first =
+    m.find((l) => /AADSTS\d+|error|fail|not|invalid|expired|refused|ECONN|ENOTFOUND|certificate/i.test(l)) ??
+    m[0] ??
+    'unknown error';
   return first.replace(/eyJ[\w-]+\.[\w-]+\.[\w-]+/g, '<token>').slice(0, 300);
 }
 
@@ -95,7 +131,9 @@ export class AzureCredential implements TokenCredential {
         if (!t) throw new Error('no token returned');
         return t;
       } catch (e) {
-        throw new UserError(`Azure sign-in with ${this.chosen.kind} failed for ${scopeText(scopes)}: ${safeMessage(e)}`);
+        throw new UserError(
+          `Azure sign-in with ${this.chosen.kind} failed for ${scopeText(scopes)}: ${safeMessage(e)}`,
+        );
       }
     }
     const tried: string[] = [];

@@ -6,7 +6,8 @@ import type { AksFacts, AksPoolFacts } from '../plan/types.ts';
 import type { MaintenanceConfig } from '../gates/maintenance.ts';
 import { explainAzureError, type AzureClients } from './clients.ts';
 
-const day = (d: Date | string | undefined): string | undefined => (d === undefined ? undefined : d instanceof Date ? d.toISOString().slice(0, 10) : String(d).slice(0, 10));
+const day = (d: Date | string | undefined): string | undefined =>
+  d === undefined ? undefined : d instanceof Date ? d.toISOString().slice(0, 10) : String(d).slice(0, 10);
 
 export function normaliseMaintenance(m: MaintenanceConfiguration): MaintenanceConfig {
   const w = m.maintenanceWindow;
@@ -19,13 +20,21 @@ export function normaliseMaintenance(m: MaintenanceConfiguration): MaintenanceCo
       startTime: w.startTime,
       ...(w.utcOffset ? { utcOffset: w.utcOffset } : {}),
       ...(startDate ? { startDate } : {}),
-      ...(w.notAllowedDates?.length ? { notAllowedDates: w.notAllowedDates.map((d) => ({ start: day(d.start)!, end: day(d.end)! })) } : {}),
+      ...(w.notAllowedDates?.length
+        ? { notAllowedDates: w.notAllowedDates.map((d) => ({ start: day(d.start)!, end: day(d.end)! })) }
+        : {}),
     };
   }
   if (m.timeInWeek?.length || m.notAllowedTime?.length) {
     out.legacy = {
-      timeInWeek: (m.timeInWeek ?? []).map((t) => ({ ...(t.day ? { day: t.day } : {}), hourSlots: t.hourSlots ?? [] })),
-      notAllowedTime: (m.notAllowedTime ?? []).map((t) => ({ ...(t.start ? { start: new Date(t.start).toISOString() } : {}), ...(t.end ? { end: new Date(t.end).toISOString() } : {}) })),
+      timeInWeek: (m.timeInWeek ?? []).map((t) => ({
+        ...(t.day ? { day: t.day } : {}),
+        hourSlots: t.hourSlots ?? [],
+      })),
+      notAllowedTime: (m.notAllowedTime ?? []).map((t) => ({
+        ...(t.start ? { start: new Date(t.start).toISOString() } : {}),
+        ...(t.end ? { end: new Date(t.end).toISOString() } : {}),
+      })),
     };
   }
   return out;
@@ -53,14 +62,22 @@ export async function readAksFacts(az: AzureClients): Promise<AksReading> {
         upgradeSettings: {
           ...(u?.maxSurge ? { maxSurge: u.maxSurge } : {}),
           ...(u?.maxUnavailable ? { maxUnavailable: u.maxUnavailable } : {}),
-          ...(u?.drainTimeoutInMinutes !== undefined ? { drainTimeoutInMinutes: u.drainTimeoutInMinutes } : {}),
-          ...(u?.nodeSoakDurationInMinutes !== undefined ? { nodeSoakDurationInMinutes: u.nodeSoakDurationInMinutes } : {}),
+          ...(u?.drainTimeoutInMinutes !== undefined
+            ? { drainTimeoutInMinutes: u.drainTimeoutInMinutes }
+            : {}),
+          ...(u?.nodeSoakDurationInMinutes !== undefined
+            ? { nodeSoakDurationInMinutes: u.nodeSoakDurationInMinutes }
+            : {}),
         },
       };
     }
     const maintenance: MaintenanceConfig[] = [];
-    for await (const m of az.aks.maintenanceConfigurations.listByManagedCluster(rg, name)) maintenance.push(normaliseMaintenance(m));
-    return { facts: { nodeOSUpgradeChannel: mc.autoUpgradeProfile?.nodeOSUpgradeChannel ?? 'Unmanaged', pools }, maintenance };
+    for await (const m of az.aks.maintenanceConfigurations.listByManagedCluster(rg, name))
+      maintenance.push(normaliseMaintenance(m));
+    return {
+      facts: { nodeOSUpgradeChannel: mc.autoUpgradeProfile?.nodeOSUpgradeChannel ?? 'Unmanaged', pools },
+      maintenance,
+    };
   } catch (e) {
     throw explainAzureError(e, `read ${where}`);
   }

@@ -49,12 +49,16 @@ export class EntraAuthenticator implements Authenticator {
   async current(): Promise<AccessToken> {
     const t = this.token;
     const now = this.now();
-    const fresh = t && now < t.expiresOnTimestamp - REFRESH_MARGIN_MS && !(t.refreshAfterTimestamp && now >= t.refreshAfterTimestamp);
+    const fresh =
+      t &&
+      now < t.expiresOnTimestamp - REFRESH_MARGIN_MS &&
+      !(t.refreshAfterTimestamp && now >= t.refreshAfterTimestamp);
     if (fresh) return t;
     this.pending ??= (async () => {
       try {
         const got = await this.credential.getToken(this.scope);
-        if (!got) throw new UserError(`Azure returned no token for the AKS server application (${this.scope})`);
+        if (!got)
+          throw new UserError(`Azure returned no token for the AKS server application (${this.scope})`);
         this.fetched++;
         this.token = got;
         return got;
@@ -87,18 +91,27 @@ export function needsEntra(user: k8s.User | null): boolean {
  * A KubeConfig for the cluster in an AKS kubeconfig: unchanged for local accounts, else the same
  * cluster (server, CA, TLS server name) with a user that the Entra authenticator serves.
  */
-export function kubeConfigFromAks(yaml: string, credential: TokenCredential, serverAppIdSetting: string): { kc: k8s.KubeConfig; entra?: EntraAuthenticator } {
+export function kubeConfigFromAks(
+  yaml: string,
+  credential: TokenCredential,
+  serverAppIdSetting: string,
+): { kc: k8s.KubeConfig; entra?: EntraAuthenticator } {
   const src = new k8s.KubeConfig();
   try {
     src.loadFromString(yaml);
   } catch (e) {
-    throw new UserError(`AKS returned a kubeconfig that cannot be read: ${(e as Error).message.split('\n')[0]}`);
+    throw new UserError(
+      `AKS returned a kubeconfig that cannot be read: ${(e as Error).message.split('\n')[0]}`,
+    );
   }
   const cluster = src.getCurrentCluster();
   if (!cluster?.server) throw new UserError('the kubeconfig from AKS names no API server');
   const user = src.getCurrentUser();
   if (!needsEntra(user)) return { kc: src };
-  const entra = new EntraAuthenticator(credential, serverAppIdSetting || serverAppIdOf(user) || AKS_SERVER_APP_ID);
+  const entra = new EntraAuthenticator(
+    credential,
+    serverAppIdSetting || serverAppIdOf(user) || AKS_SERVER_APP_ID,
+  );
   const kc = new k8s.KubeConfig();
   kc.addAuthenticator(entra);
   kc.loadFromOptions({
@@ -111,7 +124,11 @@ export function kubeConfigFromAks(yaml: string, credential: TokenCredential, ser
 }
 
 /** Kubernetes clients for the AKS cluster named in the settings, without any kubeconfig. */
-export async function connectAks(az: AzureClients, serverAppIdSetting: string, log: (l: string) => void = () => undefined): Promise<KubeClients> {
+export async function connectAks(
+  az: AzureClients,
+  serverAppIdSetting: string,
+  log: (l: string) => void = () => undefined,
+): Promise<KubeClients> {
   const { resourceGroup, name } = az.cluster;
   let creds;
   try {
@@ -121,8 +138,14 @@ export async function connectAks(az: AzureClients, serverAppIdSetting: string, l
   }
   const value = creds.kubeconfigs?.[0]?.value;
   if (!value?.length) throw new UserError(`AKS cluster ${resourceGroup}/${name} returned no user kubeconfig`);
-  const { kc, entra } = kubeConfigFromAks(Buffer.from(value).toString('utf8'), az.credential, serverAppIdSetting);
-  log(`reaching AKS cluster ${resourceGroup}/${name} at ${kc.getCurrentCluster()?.server} ${entra ? 'with an Entra token for the AKS server application' : 'with its local account'}`);
+  const { kc, entra } = kubeConfigFromAks(
+    Buffer.from(value).toString('utf8'),
+    az.credential,
+    serverAppIdSetting,
+  );
+  log(
+    `reaching AKS cluster ${resourceGroup}/${name} at ${kc.getCurrentCluster()?.server} ${entra ? 'with an Entra token for the AKS server application' : 'with its local account'}`,
+  );
   if (entra) await entra.current(); // fail now, with the sign-in error, rather than on the first API call
   return makeClients(kc);
 }

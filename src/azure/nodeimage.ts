@@ -70,8 +70,16 @@ export class NodeImageUpgrader {
   /** The executor's fallback hook. */
   readonly fallback = async (n: PlanNode, reason: string, ctx?: FallbackContext): Promise<FallbackResult> => {
     const failedReboot = ctx?.failedReboot ?? n.method !== 'node-image-upgrade';
-    if (failedReboot && !this.o.onFailedReboot) return { result: 'unavailable', detail: 'the node image upgrade fallback is off (azure-node-image-fallback)' };
-    if (!n.providerID.toLowerCase().startsWith('azure://')) return { result: 'unavailable', detail: `${n.name} is not an AKS node (providerID ${n.providerID || 'none'})` };
+    if (failedReboot && !this.o.onFailedReboot)
+      return {
+        result: 'unavailable',
+        detail: 'the node image upgrade fallback is off (azure-node-image-fallback)',
+      };
+    if (!n.providerID.toLowerCase().startsWith('azure://'))
+      return {
+        result: 'unavailable',
+        detail: `${n.name} is not an AKS node (providerID ${n.providerID || 'none'})`,
+      };
     let p = this.pools.get(n.pool);
     const first = !p;
     if (!p) {
@@ -79,12 +87,23 @@ export class NodeImageUpgrader {
       this.pools.set(n.pool, p);
     }
     const r = await p;
-    if (r.result !== 'handled') return { result: r.result, detail: first ? r.detail : `${r.detail} (found for ${r.trigger})` };
+    if (r.result !== 'handled')
+      return { result: r.result, detail: first ? r.detail : `${r.detail} (found for ${r.trigger})` };
     await this.verifyNode(n, r.image!);
-    return { result: 'handled', detail: first ? r.detail : `the node image upgrade of pool ${n.pool} to ${r.image} earlier in this run (for ${r.trigger})` };
+    return {
+      result: 'handled',
+      detail: first
+        ? r.detail
+        : `the node image upgrade of pool ${n.pool} to ${r.image} earlier in this run (for ${r.trigger})`,
+    };
   };
 
-  private async upgradePool(n: PlanNode, reason: string, failedReboot: boolean, checkLock?: () => void): Promise<PoolResult> {
+  private async upgradePool(
+    n: PlanNode,
+    reason: string,
+    failedReboot: boolean,
+    checkLock?: () => void,
+  ): Promise<PoolResult> {
     const { resourceGroup: rg, name: cluster } = this.az.cluster;
     const name = n.pool;
     const what = `node image upgrade of pool ${name} in AKS cluster ${rg}/${cluster}`;
@@ -96,17 +115,27 @@ export class NodeImageUpgrader {
       throw explainAzureError(e, `read pool ${name} for its ${what.split(' of ')[0]}`);
     }
     if (pool.typePropertiesType && pool.typePropertiesType !== 'VirtualMachineScaleSets') {
-      return { result: 'unavailable', detail: `pool ${name} is a ${pool.typePropertiesType} pool; AKS node image upgrades need a VirtualMachineScaleSets pool`, trigger: n.name };
+      return {
+        result: 'unavailable',
+        detail: `pool ${name} is a ${pool.typePropertiesType} pool; AKS node image upgrades need a VirtualMachineScaleSets pool`,
+        trigger: n.name,
+      };
     }
     const from = pool.nodeImageVersion ?? '';
     const to = profile.latestNodeImageVersion ?? '';
     if (!to) throw new Error(`${what}: AKS reports no latest node image version for the pool`);
     if (from === to && !failedReboot) {
       this.log(`pool ${name} already runs the latest node image ${to}: nothing to upgrade`);
-      return { result: 'up-to-date', detail: `pool ${name} already runs the latest node image ${to}; nothing to upgrade`, trigger: n.name };
+      return {
+        result: 'up-to-date',
+        detail: `pool ${name} already runs the latest node image ${to}; nothing to upgrade`,
+        trigger: n.name,
+      };
     }
     const settings = describeUpgradeSettings(pool.upgradeSettings);
-    this.log(`${name}: ${reason}: upgrading the node image of pool ${name} ${from} -> ${to}; pool-wide, every node is reimaged (local disk data is lost), following its upgradeSettings (${settings})`);
+    this.log(
+      `${name}: ${reason}: upgrading the node image of pool ${name} ${from} -> ${to}; pool-wide, every node is reimaged (local disk data is lost), following its upgradeSettings (${settings})`,
+    );
 
     const abort = new AbortController();
     let why = '';
@@ -114,13 +143,19 @@ export class NodeImageUpgrader {
     const watch = setInterval(() => {
       try {
         checkLock?.();
-        if (Date.now() > deadline) throw new Error(`it did not finish within ${this.o.timeoutSeconds}s (azure-node-image-timeout); it may still be running in Azure`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `it did not finish within ${this.o.timeoutSeconds}s (azure-node-image-timeout); it may still be running in Azure`,
+          );
       } catch (e) {
         why = e instanceof Error ? e.message : String(e);
         abort.abort(new Error(why));
       }
     }, 500);
-    const poller = this.az.aks.agentPools.upgradeNodeImageVersion(rg, cluster, name, { abortSignal: abort.signal, ...(this.az.pollMs ? { updateIntervalInMs: this.az.pollMs } : {}) });
+    const poller = this.az.aks.agentPools.upgradeNodeImageVersion(rg, cluster, name, {
+      abortSignal: abort.signal,
+      ...(this.az.pollMs ? { updateIntervalInMs: this.az.pollMs } : {}),
+    });
     try {
       try {
         await poller.submitted();
@@ -147,7 +182,10 @@ export class NodeImageUpgrader {
     } catch (e) {
       throw explainAzureError(e, `read pool ${name} after its node image upgrade`);
     }
-    if (after.nodeImageVersion !== to) throw new Error(`${what} reported success, but the pool runs node image ${after.nodeImageVersion ?? 'unknown'}, not ${to}`);
+    if (after.nodeImageVersion !== to)
+      throw new Error(
+        `${what} reported success, but the pool runs node image ${after.nodeImageVersion ?? 'unknown'}, not ${to}`,
+      );
     await this.verifyPool(name, to);
     this.upgraded.push({ pool: name, from, to, trigger: n.name });
     return {
@@ -163,9 +201,14 @@ export class NodeImageUpgrader {
     const deadline = Date.now() + (this.o.verifyTimeoutMs ?? 10 * 60_000);
     for (;;) {
       const nodes = (await listAll((page) => this.c.core.listNode(page))).filter((x) => poolOf(x) === pool);
-      const behind = nodes.filter((x) => x.metadata?.labels?.[NODE_IMAGE_LABEL] !== image || !isReady(x)).map((x) => x.metadata!.name!);
+      const behind = nodes
+        .filter((x) => x.metadata?.labels?.[NODE_IMAGE_LABEL] !== image || !isReady(x))
+        .map((x) => x.metadata!.name!);
       if (!behind.length) return;
-      if (Date.now() > deadline) throw new Error(`after the node image upgrade of pool ${pool}, these nodes do not show image ${image} and Ready: ${behind.join(', ')}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `after the node image upgrade of pool ${pool}, these nodes do not show image ${image} and Ready: ${behind.join(', ')}`,
+        );
       await sleep(1000);
     }
   }
@@ -175,10 +218,16 @@ export class NodeImageUpgrader {
     try {
       node = await this.c.core.readNode({ name: n.name });
     } catch {
-      throw new UserError(`${n.name} is gone after the node image upgrade of pool ${n.pool} (AKS may have replaced it)`);
+      throw new UserError(
+        `${n.name} is gone after the node image upgrade of pool ${n.pool} (AKS may have replaced it)`,
+      );
     }
     const label = node.metadata?.labels?.[NODE_IMAGE_LABEL];
-    if (label !== image) throw new Error(`${n.name} shows node image ${label ?? 'none'} after the upgrade of pool ${n.pool} to ${image}`);
-    if (node.status?.nodeInfo?.bootID === n.bootID) throw new Error(`${n.name} has the boot ID it had before the node image upgrade: it was not reimaged`);
+    if (label !== image)
+      throw new Error(
+        `${n.name} shows node image ${label ?? 'none'} after the upgrade of pool ${n.pool} to ${image}`,
+      );
+    if (node.status?.nodeInfo?.bootID === n.bootID)
+      throw new Error(`${n.name} has the boot ID it had before the node image upgrade: it was not reimaged`);
   }
 }

@@ -47,22 +47,39 @@ export function openAzure(s: AzureSettings, o: OpenOptions = {}): AzureSession |
  * settings ask for it (azure-cluster-access aks, or auto with an AKS cluster named and no
  * kubeconfig setting); undefined means: connect with the kubeconfig as usual.
  */
-export async function azureKubeClients(az: AzureSession | undefined, plan: { kubeconfig: string }, log?: (l: string) => void): Promise<KubeClients | undefined> {
+export async function azureKubeClients(
+  az: AzureSession | undefined,
+  plan: { kubeconfig: string },
+  log?: (l: string) => void,
+): Promise<KubeClients | undefined> {
   if (!az) return undefined;
   const mode = az.settings['azure-cluster-access'];
   if (mode === 'kubeconfig' || (mode === 'auto' && (!az.aks || plan.kubeconfig))) return undefined;
-  if (!az.aks) throw new UserError('azure-cluster-access aks needs azure-subscription-id, azure-resource-group and azure-cluster-name');
+  if (!az.aks)
+    throw new UserError(
+      'azure-cluster-access aks needs azure-subscription-id, azure-resource-group and azure-cluster-name',
+    );
   return connectAks(az.clients, az.settings['azure-aks-server-app-id'], log);
 }
 
 /** AKS facts for the planner (node OS channel, pools' node images, the maintenance window). */
-export async function azurePlanFacts(az: AzureSession | undefined, log: (l: string) => void = () => undefined): Promise<AksFacts | undefined> {
+export async function azurePlanFacts(
+  az: AzureSession | undefined,
+  log: (l: string) => void = () => undefined,
+): Promise<AksFacts | undefined> {
   if (!az?.aks) return undefined;
   const { facts, maintenance } = await readAksFacts(az.clients);
   const chosen = chooseMaintenance(maintenance, az.settings['azure-maintenance-configurations']);
-  log(`AKS: node OS upgrade channel ${facts.nodeOSUpgradeChannel}; ${Object.keys(facts.pools).length} pools${chosen ? `; maintenance window ${describeMaintenance(chosen)}` : ''}`);
+  log(
+    `AKS: node OS upgrade channel ${facts.nodeOSUpgradeChannel}; ${Object.keys(facts.pools).length} pools${chosen ? `; maintenance window ${describeMaintenance(chosen)}` : ''}`,
+  );
   const gate = chosen ? new MaintenanceGate(chosen) : undefined;
-  return { ...facts, ...(chosen && gate ? { maintenance: describeMaintenance(chosen), maintenanceOpen: (at: Date) => gate.isOpen(at) } : {}) };
+  return {
+    ...facts,
+    ...(chosen && gate
+      ? { maintenance: describeMaintenance(chosen), maintenanceOpen: (at: Date) => gate.isOpen(at) }
+      : {}),
+  };
 }
 
 export interface AzureExtras {
@@ -72,17 +89,29 @@ export interface AzureExtras {
 }
 
 /** What runPlan takes from Azure: the azure-vmss rebooter, the node image upgrade, the AKS maintenance gate. */
-export async function azureExtras(az: AzureSession | undefined, exec: Pick<ExecuteSettings, 'reboot-method'>, clients: KubeClients, log: (l: string) => void = () => undefined): Promise<AzureExtras> {
+export async function azureExtras(
+  az: AzureSession | undefined,
+  exec: Pick<ExecuteSettings, 'reboot-method'>,
+  clients: KubeClients,
+  log: (l: string) => void = () => undefined,
+): Promise<AzureExtras> {
   const vmss = exec['reboot-method'] === 'azure-vmss';
   if (!az) {
-    if (vmss) throw new UserError('reboot-method azure-vmss needs the Azure settings (azure-credential and its IDs, or azure-subscription-id, azure-resource-group and azure-cluster-name)');
+    if (vmss)
+      throw new UserError(
+        'reboot-method azure-vmss needs the Azure settings (azure-credential and its IDs, or azure-subscription-id, azure-resource-group and azure-cluster-name)',
+      );
     return { gates: [] };
   }
   const out: AzureExtras = { gates: [] };
   if (vmss) out.rebooter = new VmssRebooter(clients, az.clients, log);
   if (az.aks) {
     const s = az.settings;
-    out.fallback = new NodeImageUpgrader(clients, az.clients, { timeoutSeconds: s['azure-node-image-timeout'], onFailedReboot: s['azure-node-image-fallback'], log }).fallback;
+    out.fallback = new NodeImageUpgrader(clients, az.clients, {
+      timeoutSeconds: s['azure-node-image-timeout'],
+      onFailedReboot: s['azure-node-image-fallback'],
+      log,
+    }).fallback;
     if (s['azure-maintenance-configurations'].length) {
       const { maintenance } = await readAksFacts(az.clients);
       const chosen = chooseMaintenance(maintenance, s['azure-maintenance-configurations']);

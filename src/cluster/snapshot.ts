@@ -25,7 +25,9 @@ interface Page<T> {
 }
 
 /** Follows `continue` tokens until the list is complete; fetchPage gets limit and _continue. */
-export async function listAll<T>(fetchPage: (page: { limit: number; _continue?: string }) => Promise<Page<T>>): Promise<T[]> {
+export async function listAll<T>(
+  fetchPage: (page: { limit: number; _continue?: string }) => Promise<Page<T>>,
+): Promise<T[]> {
   const items: T[] = [];
   let cont: string | undefined;
   do {
@@ -37,14 +39,21 @@ export async function listAll<T>(fetchPage: (page: { limit: number; _continue?: 
 }
 
 export function isAksNode(n: k8s.V1Node): boolean {
-  return (n.spec?.providerID ?? '').startsWith('azure://') || n.metadata?.labels?.['kubernetes.azure.com/cluster'] !== undefined;
+  return (
+    (n.spec?.providerID ?? '').startsWith('azure://') ||
+    n.metadata?.labels?.['kubernetes.azure.com/cluster'] !== undefined
+  );
 }
 
 export async function readSnapshot(c: KubeClients, clusterName: string): Promise<ClusterSnapshot> {
   const [kubeSystem, nodes, pods, pdbs] = await Promise.all([
-    call('get', 'namespaces (kube-system, for the cluster identity)', c.server, () => c.core.readNamespace({ name: 'kube-system' })),
+    call('get', 'namespaces (kube-system, for the cluster identity)', c.server, () =>
+      c.core.readNamespace({ name: 'kube-system' }),
+    ),
     call('list', 'nodes', c.server, () => listAll((page) => c.core.listNode(page))),
-    call('list', 'pods (all namespaces)', c.server, () => listAll((page) => c.core.listPodForAllNamespaces(page))),
+    call('list', 'pods (all namespaces)', c.server, () =>
+      listAll((page) => c.core.listPodForAllNamespaces(page)),
+    ),
     call('list', 'poddisruptionbudgets.policy (all namespaces)', c.server, () =>
       listAll((page) => c.policy.listPodDisruptionBudgetForAllNamespaces(page)),
     ),

@@ -11,13 +11,17 @@ export const KURED_MOST_RECENT = 'weave.works/kured-most-recent-reboot-needed';
 export function kuredEvidence(node: k8s.V1Node): Evidence[] {
   const a = node.metadata?.annotations ?? {};
   const out: Evidence[] = [];
-  if (a[KURED_IN_PROGRESS]) out.push({ source: 'kured', detail: `kured marked a reboot in progress at ${a[KURED_IN_PROGRESS]}` });
+  if (a[KURED_IN_PROGRESS])
+    out.push({ source: 'kured', detail: `kured marked a reboot in progress at ${a[KURED_IN_PROGRESS]}` });
   const recent = a[KURED_MOST_RECENT];
   if (recent && !a[KURED_IN_PROGRESS]) {
     const readySince = node.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime;
     const t = Date.parse(recent);
     if (!Number.isNaN(t) && (!readySince || t > new Date(readySince).getTime())) {
-      out.push({ source: 'kured', detail: `kured saw a reboot needed at ${recent}, after the node last became Ready` });
+      out.push({
+        source: 'kured',
+        detail: `kured saw a reboot needed at ${recent}, after the node last became Ready`,
+      });
     }
   }
   return out;

@@ -195,7 +195,12 @@ export const ProbeResult = z.object({
   bootId: z.string(),
   btime: z.number().int().nonnegative(),
   os: z.object({ id: z.string(), version: z.string() }),
-  sentinel: z.object({ present: z.boolean(), mtime: z.number().int().nonnegative(), via: z.enum(['file', 'command']), path: z.string() }),
+  sentinel: z.object({
+    present: z.boolean(),
+    mtime: z.number().int().nonnegative(),
+    via: z.enum(['file', 'command']),
+    path: z.string(),
+  }),
   pkgs: list,
   kernels: list,
   history: list.extend({ source: z.enum(['dpkg', 'apt', 'dnf', 'none']) }),
@@ -203,7 +208,10 @@ export const ProbeResult = z.object({
   fixes: z
     .object({
       /** CVE IDs without the "CVE-" prefix, newest first; the list may be cut, the total is not. */
-      cves: z.object({ total: z.number().int().nonnegative(), items: z.array(z.string().regex(/^\d{4}-\d{4,}$/)) }),
+      cves: z.object({
+        total: z.number().int().nonnegative(),
+        items: z.array(z.string().regex(/^\d{4}-\d{4,}$/)),
+      }),
       pkgs: z.object({
         total: z.number().int().nonnegative(),
         items: z.array(
@@ -237,7 +245,10 @@ export interface PackageChange {
 export function parseHistoryItem(item: string): PackageChange {
   const [action, name = '', from, to] = item.split(' ');
   const known = (v: string | undefined) => (v && v !== '-' ? v : undefined);
-  const change: PackageChange = { action: action === 'install' ? 'install' : 'upgrade', name: name.replace(/:(amd64|arm64|all|i386)$/, '') };
+  const change: PackageChange = {
+    action: action === 'install' ? 'install' : 'upgrade',
+    name: name.replace(/:(amd64|arm64|all|i386)$/, ''),
+  };
   const f = known(from);
   const t = known(to);
   if (f) change.from = f;
@@ -250,9 +261,14 @@ export function parseProbeResult(message: string): ProbeResult {
   try {
     raw = JSON.parse(message);
   } catch {
-    throw new Error(`probe output is not JSON (${message.length} bytes${message.length >= 4096 ? ', cut at the kubelet limit' : ''})`);
+    throw new Error(
+      `probe output is not JSON (${message.length} bytes${message.length >= 4096 ? ', cut at the kubelet limit' : ''})`,
+    );
   }
   const r = ProbeResult.safeParse(raw);
-  if (!r.success) throw new Error(`probe output has an unexpected shape: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!r.success)
+    throw new Error(
+      `probe output has an unexpected shape: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   return r.data;
 }

@@ -54,7 +54,9 @@ export function probePod(node: string, runId: string, index: number, o: ProbeOpt
       enableServiceLinks: false,
       terminationGracePeriodSeconds: 0,
       tolerations: [{ operator: 'Exists' }],
-      ...(o.imagePullSecrets?.length ? { imagePullSecrets: o.imagePullSecrets.map((name) => ({ name })) } : {}),
+      ...(o.imagePullSecrets?.length
+        ? { imagePullSecrets: o.imagePullSecrets.map((name) => ({ name })) }
+        : {}),
       containers: [
         {
           name: 'probe',
@@ -92,7 +94,9 @@ function terminalOutcome(pod: k8s.V1Pod): ProbeOutcome | undefined {
   if (phase !== 'Succeeded' && phase !== 'Failed') return undefined;
   const term = pod.status?.containerStatuses?.[0]?.state?.terminated;
   if (phase === 'Failed') {
-    const why = term ? `exit code ${term.exitCode}${term.message ? `: ${term.message.trim().split('\n').slice(-3).join(' | ').slice(0, 300)}` : ''}` : (pod.status?.reason ?? 'failed');
+    const why = term
+      ? `exit code ${term.exitCode}${term.message ? `: ${term.message.trim().split('\n').slice(-3).join(' | ').slice(0, 300)}` : ''}`
+      : (pod.status?.reason ?? 'failed');
     return { ok: false, reason: `probe pod failed (${why})` };
   }
   try {
@@ -103,7 +107,12 @@ function terminalOutcome(pod: k8s.V1Pod): ProbeOutcome | undefined {
 }
 
 /** Probes the given nodes; returns an outcome for every node asked about. */
-export async function runProbes(c: KubeClients, nodes: string[], o: ProbeOptions, log: Log = () => undefined): Promise<Map<string, ProbeOutcome>> {
+export async function runProbes(
+  c: KubeClients,
+  nodes: string[],
+  o: ProbeOptions,
+  log: Log = () => undefined,
+): Promise<Map<string, ProbeOutcome>> {
   const out = new Map<string, ProbeOutcome>();
   if (!nodes.length) return out;
   const runId = randomBytes(4).toString('hex');
@@ -111,7 +120,11 @@ export async function runProbes(c: KubeClients, nodes: string[], o: ProbeOptions
   const waiting = new Map<string, (p: k8s.V1Pod) => void>();
   const cleanup = async () => {
     await c.core
-      .deleteCollectionNamespacedPod({ namespace: o.namespace, labelSelector: selector, gracePeriodSeconds: 0 })
+      .deleteCollectionNamespacedPod({
+        namespace: o.namespace,
+        labelSelector: selector,
+        gracePeriodSeconds: 0,
+      })
       .catch(() => undefined);
   };
   const onSignal = (sig: NodeJS.Signals) => {
@@ -156,7 +169,9 @@ export async function runProbes(c: KubeClients, nodes: string[], o: ProbeOptions
           if (r) settle(r);
         });
         try {
-          await call('create', `pods in namespace ${o.namespace}`, c.server, () => c.core.createNamespacedPod({ namespace: o.namespace, body: pod }));
+          await call('create', `pods in namespace ${o.namespace}`, c.server, () =>
+            c.core.createNamespacedPod({ namespace: o.namespace, body: pod }),
+          );
         } catch (e) {
           waiting.delete(name);
           // A denied or invalid probe pod would fail for every node: stop the run.
@@ -164,7 +179,11 @@ export async function runProbes(c: KubeClients, nodes: string[], o: ProbeOptions
           return;
         }
         const timer = setTimeout(
-          () => settle({ ok: false, reason: `probe timed out after ${o.timeoutSeconds}s (the pod did not finish; is the node's kubelet running and the image ${o.image} pullable?)` }),
+          () =>
+            settle({
+              ok: false,
+              reason: `probe timed out after ${o.timeoutSeconds}s (the pod did not finish; is the node's kubelet running and the image ${o.image} pullable?)`,
+            }),
           o.timeoutSeconds * 1000 + 5000,
         );
         const outcome = await result;
@@ -172,7 +191,9 @@ export async function runProbes(c: KubeClients, nodes: string[], o: ProbeOptions
         waiting.delete(name);
         out.set(node, outcome);
         if (!outcome.ok) log(`probe on ${node}: ${outcome.reason}`);
-        await c.core.deleteNamespacedPod({ name, namespace: o.namespace, gracePeriodSeconds: 0 }).catch(() => undefined);
+        await c.core
+          .deleteNamespacedPod({ name, namespace: o.namespace, gracePeriodSeconds: 0 })
+          .catch(() => undefined);
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(o.parallelism, nodes.length)) }, worker));

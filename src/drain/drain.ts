@@ -49,14 +49,22 @@ const ref = (p: k8s.V1Pod) => `${p.metadata?.namespace}/${p.metadata?.name}`;
 
 export async function podsOnNode(c: KubeClients, node: string): Promise<k8s.V1Pod[]> {
   try {
-    return await listAll((page) => c.core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${node}`, ...page }));
+    return await listAll((page) =>
+      c.core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${node}`, ...page }),
+    );
   } catch (e) {
     throw explainApiError(e, 'list', `pods on node ${node}`, c.server);
   }
 }
 
 /** Evicts every evictable pod from a (cordoned) node; returns what it evicted. */
-export async function drainNode(c: KubeClients, node: string, s: DrainSettings, log: Log, abort?: AbortSignal): Promise<EvictedPod[]> {
+export async function drainNode(
+  c: KubeClients,
+  node: string,
+  s: DrainSettings,
+  log: Log,
+  abort?: AbortSignal,
+): Promise<EvictedPod[]> {
   const selector = parseSelector(s.podSelector, 'pod selector');
   const deadline = Date.now() + s.timeoutSeconds * 1000;
   const evicted = new Map<string, EvictedPod>();
@@ -71,25 +79,41 @@ export async function drainNode(c: KubeClients, node: string, s: DrainSettings, 
     for (const p of pods) {
       const v = classifyPod(p, s);
       if (v.action === 'skip') continue;
-      if (v.action === 'refuse') refused.push(`${ref(p)} (${v.reason === 'emptydir' ? 'uses emptyDir: set delete-emptydir-data' : 'has no controller: set force'})`);
+      if (v.action === 'refuse')
+        refused.push(
+          `${ref(p)} (${v.reason === 'emptydir' ? 'uses emptyDir: set delete-emptydir-data' : 'has no controller: set force'})`,
+        );
       else pending.push(p);
     }
     if (refused.length) {
-      throw new DrainError(`cannot drain ${node}${first ? '' : ' (a pod appeared during the drain)'}: ${refused.join('; ')}`, refused);
+      throw new DrainError(
+        `cannot drain ${node}${first ? '' : ' (a pod appeared during the drain)'}: ${refused.join('; ')}`,
+        refused,
+      );
     }
     first = false;
     if (!pending.length) return [...evicted.values()];
     if (Date.now() > deadline) {
-      const reason = (p: k8s.V1Pod) => nextTry.get(p.metadata!.uid!)?.why ?? waitingOn.get(p.metadata!.uid!) ?? (p.metadata?.deletionTimestamp ? 'terminating' : '');
+      const reason = (p: k8s.V1Pod) =>
+        nextTry.get(p.metadata!.uid!)?.why ??
+        waitingOn.get(p.metadata!.uid!) ??
+        (p.metadata?.deletionTimestamp ? 'terminating' : '');
       const why = pending.map((p) => `${ref(p)}${reason(p) ? ` (${reason(p)})` : ''}`);
-      throw new DrainError(`drain of ${node} timed out after ${s.timeoutSeconds}s; still on the node: ${why.join('; ')}`, pending.map(ref));
+      throw new DrainError(
+        `drain of ${node} timed out after ${s.timeoutSeconds}s; still on the node: ${why.join('; ')}`,
+        pending.map(ref),
+      );
     }
     const now = Date.now();
-    const candidates = pending.filter((p) => !p.metadata?.deletionTimestamp && (nextTry.get(p.metadata!.uid!)?.at ?? 0) <= now);
+    const candidates = pending.filter(
+      (p) => !p.metadata?.deletionTimestamp && (nextTry.get(p.metadata!.uid!)?.at ?? 0) <= now,
+    );
     const budgets = candidates.length && s.budgetAware !== false ? await readBudgets(c) : [];
     const due: k8s.V1Pod[] = [];
     for (const p of candidates) {
-      const mine = budgets.filter((b) => b.namespace === p.metadata?.namespace && matches(b.selector, p.metadata?.labels));
+      const mine = budgets.filter(
+        (b) => b.namespace === p.metadata?.namespace && matches(b.selector, p.metadata?.labels),
+      );
       if (mine.length > 1 && !isFinished(p)) throw overlapError(node, p, mine);
       const closed = mine.find((b) => b.allowed <= 0);
       if (closed) {
@@ -106,7 +130,10 @@ export async function drainNode(c: KubeClients, node: string, s: DrainSettings, 
       await Promise.all(due.slice(i, i + s.concurrency).map((p) => evictOne(c, p, s, evicted, nextTry, log)));
     }
     // Soon after progress (replacements become healthy quickly), otherwise once a second.
-    const soonest = Math.min(...pending.map((p) => nextTry.get(p.metadata!.uid!)?.at ?? now + 1000), now + 1000);
+    const soonest = Math.min(
+      ...pending.map((p) => nextTry.get(p.metadata!.uid!)?.at ?? now + 1000),
+      now + 1000,
+    );
     await sleep(due.length ? 250 : Math.max(100, Math.min(1000, soonest - Date.now())));
   }
 }
@@ -148,7 +175,8 @@ async function readBudgets(c: KubeClients): Promise<Budget[]> {
     namespace: p.metadata?.namespace ?? '',
     name: p.metadata?.name ?? '',
     selector: fromLabelSelector(p.spec?.selector),
-    allowed: p.status?.observedGeneration === p.metadata?.generation ? (p.status?.disruptionsAllowed ?? 0) : 0,
+    allowed:
+      p.status?.observedGeneration === p.metadata?.generation ? (p.status?.disruptionsAllowed ?? 0) : 0,
   }));
 }
 
@@ -166,12 +194,24 @@ async function evictOne(
     kind: 'Eviction',
     metadata: { name: p.metadata!.name!, namespace: p.metadata!.namespace! },
     // The UID precondition: never evict a same-named successor by accident.
-    deleteOptions: { preconditions: { uid }, ...(s.gracePeriodSeconds >= 0 ? { gracePeriodSeconds: s.gracePeriodSeconds } : {}) },
+    deleteOptions: {
+      preconditions: { uid },
+      ...(s.gracePeriodSeconds >= 0 ? { gracePeriodSeconds: s.gracePeriodSeconds } : {}),
+    },
   };
   try {
-    await c.core.createNamespacedPodEviction({ name: p.metadata!.name!, namespace: p.metadata!.namespace!, body });
+    await c.core.createNamespacedPodEviction({
+      name: p.metadata!.name!,
+      namespace: p.metadata!.namespace!,
+      body,
+    });
     const owner = p.metadata?.ownerReferences?.find((o) => o.controller);
-    evicted.set(uid, { namespace: p.metadata!.namespace!, name: p.metadata!.name!, uid, ...(owner ? { owner: { kind: owner.kind, name: owner.name } } : {}) });
+    evicted.set(uid, {
+      namespace: p.metadata!.namespace!,
+      name: p.metadata!.name!,
+      uid,
+      ...(owner ? { owner: { kind: owner.kind, name: owner.name } } : {}),
+    });
     nextTry.delete(uid);
     log(`evicted ${ref(p)}`);
   } catch (e) {
@@ -180,17 +220,25 @@ async function evictOne(
       if (e.code === 429 || (e.code === 403 && String(e.body).includes('terminating'))) {
         const prev = nextTry.get(uid);
         const delay = prev ? Math.min(prev.delay * 2, 30_000) : s.retryDelayMs;
-        const why = e.code === 429 ? `eviction refused: ${messageOf(e.body) || 'a PodDisruptionBudget allows no more disruptions'}` : 'namespace terminating';
+        const why =
+          e.code === 429
+            ? `eviction refused: ${messageOf(e.body) || 'a PodDisruptionBudget allows no more disruptions'}`
+            : 'namespace terminating';
         if (!prev) log(`${ref(p)}: ${why}; retrying with back-off`);
         nextTry.set(uid, { at: Date.now() + delay, delay, why });
         return;
       }
     }
-    const overlap = e instanceof k8s.ApiException && e.code === 500 && /more than one PodDisruptionBudget/i.test(messageOf(e.body));
+    const overlap =
+      e instanceof k8s.ApiException &&
+      e.code === 500 &&
+      /more than one PodDisruptionBudget/i.test(messageOf(e.body));
     if (overlap) {
       // Budgets read blind (or created since the last round): name them.
       const ns = p.metadata?.namespace;
-      const mine = (await readBudgets(c)).filter((b) => b.namespace === ns && matches(b.selector, p.metadata?.labels));
+      const mine = (await readBudgets(c)).filter(
+        (b) => b.namespace === ns && matches(b.selector, p.metadata?.labels),
+      );
       throw overlapError(p.spec?.nodeName ?? '', p, mine);
     }
     throw explainApiError(e, 'create', `pods/eviction ${ref(p)}`, c.server);
@@ -199,7 +247,11 @@ async function evictOne(
 
 /** The eviction API refuses (500) a pod two budgets select; a drain cannot proceed past it. */
 function overlapError(node: string, p: k8s.V1Pod, budgets: Budget[]): DrainError {
-  const names = budgets.map((b) => `${b.namespace}/${b.name}`).sort().join(' and ') || 'the budgets could not be read';
+  const names =
+    budgets
+      .map((b) => `${b.namespace}/${b.name}`)
+      .sort()
+      .join(' and ') || 'the budgets could not be read';
   return new DrainError(
     `cannot drain ${node}: ${ref(p)} is selected by more than one PodDisruptionBudget (${names}), ` +
       "and the eviction API refuses such pods; change the budgets' selectors so that each pod has at most one",
@@ -209,7 +261,8 @@ function overlapError(node: string, p: k8s.V1Pod, budgets: Budget[]): DrainError
 
 function messageOf(body: unknown): string {
   try {
-    const b = typeof body === 'string' ? (JSON.parse(body) as { message?: string }) : (body as { message?: string });
+    const b =
+      typeof body === 'string' ? (JSON.parse(body) as { message?: string }) : (body as { message?: string });
     return b?.message ?? '';
   } catch {
     return '';

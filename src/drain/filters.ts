@@ -35,7 +35,8 @@ export function classifyPod(pod: V1Pod, opts: DrainOptions): PodVerdict {
   if (isFinished(pod)) return { action: 'evict', warnings: ['finished'] };
   const ctl = controllerOf(pod);
   if (ctl?.kind === 'DaemonSet') return { action: 'skip', reason: 'daemonset' };
-  if (pod.metadata?.annotations?.[MIRROR_ANNOTATION] !== undefined) return { action: 'skip', reason: 'mirror' };
+  if (pod.metadata?.annotations?.[MIRROR_ANNOTATION] !== undefined)
+    return { action: 'skip', reason: 'mirror' };
   const warnings: ('emptydir' | 'unreplicated')[] = [];
   if (hasEmptyDir(pod)) {
     if (!opts.deleteEmptyDirData) return { action: 'refuse', reason: 'emptydir' };

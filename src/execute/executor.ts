@@ -16,7 +16,15 @@ import { checkBudgetOverlap, drainNode, DrainError, type DrainSettings } from '.
 import type { Rebooter } from '../reboot/types.ts';
 import type { Gate } from '../gates/types.ts';
 import { runProbes, type ProbeOptions } from '../detect/probe.ts';
-import { ANN, SCALE_DOWN_DISABLED, clearProgress, patchNode, readProgress, stepPatch, type Workload } from './progress.ts';
+import {
+  ANN,
+  SCALE_DOWN_DISABLED,
+  clearProgress,
+  patchNode,
+  readProgress,
+  stepPatch,
+  type Workload,
+} from './progress.ts';
 import { untilAnswered, waitForBoot, waitForWorkloads, watchSoak } from './wait.ts';
 import { checkHealth, type Health } from './health.ts';
 import { PendingTaints } from './taints.ts';
@@ -82,7 +90,8 @@ export type Interruption = { action: 'pause' | 'cancel' | 'skip'; reason: string
  * What a fallback did: 'handled' (the node's pool got a new node image), 'up-to-date' (nothing
  * newer to install: nothing done), 'unavailable' (cannot be done here); with a line for the report.
  */
-export type FallbackResult = 'handled' | 'unavailable' | { result: 'handled' | 'unavailable' | 'up-to-date'; detail: string };
+export type FallbackResult =
+  'handled' | 'unavailable' | { result: 'handled' | 'unavailable' | 'up-to-date'; detail: string };
 
 export interface FallbackContext {
   /** True when called because the node's in-place reboot failed (it did not come back). */
@@ -91,7 +100,10 @@ export interface FallbackContext {
   checkLock?: () => void;
 }
 
-function fallbackOutcome(r: FallbackResult): { result: 'handled' | 'unavailable' | 'up-to-date'; detail?: string } {
+function fallbackOutcome(r: FallbackResult): {
+  result: 'handled' | 'unavailable' | 'up-to-date';
+  detail?: string;
+} {
   return typeof r === 'string' ? { result: r } : r;
 }
 
@@ -118,13 +130,23 @@ class Stop extends Error {
   }
 }
 
-
-export async function executePlan(plan: Plan, planId: string, s: ExecuteSettings, d: ExecuteDeps): Promise<ExecutionResult> {
+export async function executePlan(
+  plan: Plan,
+  planId: string,
+  s: ExecuteSettings,
+  d: ExecuteDeps,
+): Promise<ExecutionResult> {
   const c = d.clients;
   const log = d.log ?? (() => undefined);
   const emit = d.onEvent ?? (() => undefined);
   const now = d.now ?? (() => new Date());
-  const reports: NodeReport[] = plan.nodes.map((n) => ({ name: n.name, outcome: 'not-started', kernelBefore: n.kernel.running, bootIdBefore: n.bootID, timings: {} }));
+  const reports: NodeReport[] = plan.nodes.map((n) => ({
+    name: n.name,
+    outcome: 'not-started',
+    kernelBefore: n.kernel.running,
+    bootIdBefore: n.bootID,
+    timings: {},
+  }));
   let state: RunState = 'completed';
   let message = '';
   let done = 0;
@@ -188,9 +210,20 @@ export async function executePlan(plan: Plan, planId: string, s: ExecuteSettings
         }
         const t = Date.now();
         report.startedAt = new Date(t).toISOString();
-        const r = fallbackOutcome(d.fallback ? await d.fallback(n, 'planned node image upgrade', { failedReboot: false, ...(d.checkLock ? { checkLock: d.checkLock } : {}) }) : 'unavailable');
+        const r = fallbackOutcome(
+          d.fallback
+            ? await d.fallback(n, 'planned node image upgrade', {
+                failedReboot: false,
+                ...(d.checkLock ? { checkLock: d.checkLock } : {}),
+              })
+            : 'unavailable',
+        );
         report.outcome = r.result === 'handled' ? 'reimaged' : 'skipped';
-        report.detail = r.detail ?? (r.result === 'handled' ? 'node image upgraded' : 'node image upgrade needs the AKS integration, which is not configured');
+        report.detail =
+          r.detail ??
+          (r.result === 'handled'
+            ? 'node image upgraded'
+            : 'node image upgrade needs the AKS integration, which is not configured');
         if (r.result === 'handled') {
           const after = await readNode(c, n.name);
           report.bootIdAfter = after?.status?.nodeInfo?.bootID ?? '';
@@ -204,14 +237,25 @@ export async function executePlan(plan: Plan, planId: string, s: ExecuteSettings
         continue;
       }
       if (!resuming) {
-        if (s.maxNodes > 0 && done >= s.maxNodes) throw new Stop('paused', `max-nodes reached: ${done} node(s) patched in this run; the next run continues`);
+        if (s.maxNodes > 0 && done >= s.maxNodes)
+          throw new Stop(
+            'paused',
+            `max-nodes reached: ${done} node(s) patched in this run; the next run continues`,
+          );
         const stale = staleness(n, node);
         if (stale) throw new Stop('stale', `plan is stale: ${stale}`);
         if (s.reprobe) {
           const outcome = (await runProbes(c, [n.name], s.reprobe, log)).get(n.name);
-          if (!outcome?.ok) throw new Stop('failed', `cannot confirm ${n.name} still needs a reboot: ${outcome && !outcome.ok ? outcome.reason : 'no probe result'}`);
+          if (!outcome?.ok)
+            throw new Stop(
+              'failed',
+              `cannot confirm ${n.name} still needs a reboot: ${outcome && !outcome.ok ? outcome.reason : 'no probe result'}`,
+            );
           const r = outcome.result;
-          if (!r.sentinel.present && n.evidence.some((e) => e.source === 'sentinel' || e.source === 'sentinel-command')) {
+          if (
+            !r.sentinel.present &&
+            n.evidence.some((e) => e.source === 'sentinel' || e.source === 'sentinel-command')
+          ) {
             report.outcome = 'skipped';
             report.detail = 'no longer needs a reboot (the sentinel is gone)';
             emit({ type: 'node-end', report });
@@ -247,9 +291,11 @@ export async function executePlan(plan: Plan, planId: string, s: ExecuteSettings
       log(`run stops: ${message}`);
       break;
     } finally {
-      if (report.outcome !== 'not-started' && report.outcome !== 'failed') await taints?.release(n.name).catch(() => undefined);
+      if (report.outcome !== 'not-started' && report.outcome !== 'failed')
+        await taints?.release(n.name).catch(() => undefined);
       // The next plan's estimate: how long this node took (rebooted in place, whole).
-      if (report.outcome === 'rebooted' && report.timings.total !== undefined) await recordDurations(c, n.name, report.timings).catch(() => undefined);
+      if (report.outcome === 'rebooted' && report.timings.total !== undefined)
+        await recordDurations(c, n.name, report.timings).catch(() => undefined);
     }
   }
   await taints?.finish();
@@ -271,7 +317,9 @@ function setImages(report: NodeReport, n: PlanNode, after: k8s.V1Node): void {
 
 function rebootedIn(reports: NodeReport[]): Set<string> {
   // "or upgraded": a reimaged node was patched by this run as much as a rebooted one.
-  return new Set(reports.filter((r) => r.outcome === 'rebooted' || r.outcome === 'reimaged').map((r) => r.name));
+  return new Set(
+    reports.filter((r) => r.outcome === 'rebooted' || r.outcome === 'reimaged').map((r) => r.name),
+  );
 }
 
 function isReadyNode(n: k8s.V1Node): boolean {
@@ -290,9 +338,12 @@ async function readNode(c: KubeClients, name: string): Promise<k8s.V1Node | unde
 /** Why the live node no longer matches what was approved, or undefined. */
 export function staleness(n: PlanNode, node: k8s.V1Node): string | undefined {
   const info = node.status?.nodeInfo;
-  if ((node.spec?.providerID ?? '') !== n.providerID) return `${n.name} has provider ID ${node.spec?.providerID || '(none)'}, the plan has ${n.providerID || '(none)'} (the machine was replaced)`;
-  if (info?.bootID !== n.bootID) return `${n.name} booted since the plan was made (boot ID ${info?.bootID} is not ${n.bootID})`;
-  if (info?.kernelVersion !== n.kernel.running) return `${n.name} runs kernel ${info?.kernelVersion}, the plan expected ${n.kernel.running}`;
+  if ((node.spec?.providerID ?? '') !== n.providerID)
+    return `${n.name} has provider ID ${node.spec?.providerID || '(none)'}, the plan has ${n.providerID || '(none)'} (the machine was replaced)`;
+  if (info?.bootID !== n.bootID)
+    return `${n.name} booted since the plan was made (boot ID ${info?.bootID} is not ${n.bootID})`;
+  if (info?.kernelVersion !== n.kernel.running)
+    return `${n.name} runs kernel ${info?.kernelVersion}, the plan expected ${n.kernel.running}`;
   return undefined;
 }
 
@@ -349,7 +400,8 @@ async function processNode(
       true,
     );
     p = readProgress(node);
-    if (s.preRebootLabels && Object.keys(s.preRebootLabels).length) await labelNode(c, n.name, s.preRebootLabels);
+    if (s.preRebootLabels && Object.keys(s.preRebootLabels).length)
+      await labelNode(c, n.name, s.preRebootLabels);
   }
   const bootBefore = p.bootIdBefore ?? n.bootID;
   const rebootedAlready = () => node.status?.nodeInfo?.bootID !== bootBefore;
@@ -367,9 +419,19 @@ async function processNode(
     }
     // The controllers of what was evicted, waited for after the reboot.
     const evicted = new Map<string, Workload>();
-    for (const e of pods) if (e.owner) evicted.set(`${e.namespace}/${e.owner.kind}/${e.owner.name}`, { namespace: e.namespace, kind: e.owner.kind, name: e.owner.name });
+    for (const e of pods)
+      if (e.owner)
+        evicted.set(`${e.namespace}/${e.owner.kind}/${e.owner.name}`, {
+          namespace: e.namespace,
+          kind: e.owner.kind,
+          name: e.owner.name,
+        });
     report.timings.drain = Date.now() - t;
-    node = await patchNode(c, n.name, stepPatch('drained', { [ANN.evicted]: JSON.stringify([...evicted.values()].slice(0, 100)) }));
+    node = await patchNode(
+      c,
+      n.name,
+      stepPatch('drained', { [ANN.evicted]: JSON.stringify([...evicted.values()].slice(0, 100)) }),
+    );
     p = readProgress(node);
   }
 
@@ -380,7 +442,11 @@ async function processNode(
         step('reboot delay', `${s.rebootDelaySeconds}s`);
         await sleep(s.rebootDelaySeconds * 1000);
       }
-      node = await patchNode(c, n.name, stepPatch('rebooting', { [ANN.rebootRequestedAt]: new Date().toISOString() }));
+      node = await patchNode(
+        c,
+        n.name,
+        stepPatch('rebooting', { [ANN.rebootRequestedAt]: new Date().toISOString() }),
+      );
       p = readProgress(node);
     }
     // Requesting is idempotent (one pod per plan and node): after a crash between recording
@@ -409,11 +475,21 @@ async function processNode(
       step('fallback', `in-place reboot failed: ${back.reason}`);
       let r: ReturnType<typeof fallbackOutcome>;
       try {
-        r = fallbackOutcome(await d.fallback(n, reason, { failedReboot: true, ...(d.checkLock ? { checkLock: d.checkLock } : {}) }));
+        r = fallbackOutcome(
+          await d.fallback(n, reason, {
+            failedReboot: true,
+            ...(d.checkLock ? { checkLock: d.checkLock } : {}),
+          }),
+        );
       } catch (e) {
-        throw new Error(`${reason}; the node image upgrade fallback failed: ${e instanceof Error ? e.message : String(e)}; it stays cordoned`);
+        throw new Error(
+          `${reason}; the node image upgrade fallback failed: ${e instanceof Error ? e.message : String(e)}; it stays cordoned`,
+        );
       }
-      if (r.result !== 'handled') throw new Error(`${reason}; no fallback: ${r.detail ?? 'node image upgrade unavailable'}; it stays cordoned`);
+      if (r.result !== 'handled')
+        throw new Error(
+          `${reason}; no fallback: ${r.detail ?? 'node image upgrade unavailable'}; it stays cordoned`,
+        );
       fellBack = true;
       report.outcome = 'reimaged';
       ctx.upgradedPools.set(n.pool, n.name);
@@ -427,7 +503,9 @@ async function processNode(
     await api('remove the reboot request', () => d.rebooter.cleanup({ node: after, planId }));
     // After a fallback the node runs the new node image's kernel (the fallback verified the image).
     if (!fellBack && n.kernel.next !== n.kernel.running && report.kernelAfter !== n.kernel.next) {
-      throw new Error(`${n.name} rebooted (boot ID ${report.bootIdAfter}) but runs kernel ${report.kernelAfter}, not the planned ${n.kernel.next}; it stays cordoned for a look`);
+      throw new Error(
+        `${n.name} rebooted (boot ID ${report.bootIdAfter}) but runs kernel ${report.kernelAfter}, not the planned ${n.kernel.next}; it stays cordoned for a look`,
+      );
     }
     node = await api('record the step', () => patchNode(c, n.name, stepPatch('rebooted')));
     p = readProgress(node);
@@ -452,7 +530,10 @@ async function processNode(
       const t = Date.now();
       const ok = await waitForWorkloads(c, p.evicted, Date.now() + s.workloadTimeoutSeconds * 1000, waiting);
       report.timings.workloads = Date.now() - t;
-      if (!ok.ok) throw new Error(`after ${n.name}: ${ok.reason}; not starting another node while they are unavailable`);
+      if (!ok.ok)
+        throw new Error(
+          `after ${n.name}: ${ok.reason}; not starting another node while they are unavailable`,
+        );
     }
     if (s.soakSeconds > 0) {
       step('soak', `${s.soakSeconds}s, watching that it stays Ready`);
@@ -485,7 +566,12 @@ export async function cordonedByUs(c: KubeClients, plan: Plan): Promise<string[]
   const names = new Set(plan.nodes.map((n) => n.name));
   const nodes = await listAll((page) => c.core.listNode(page)).catch(() => [] as k8s.V1Node[]);
   return nodes
-    .filter((n) => names.has(n.metadata!.name!) && n.spec?.unschedulable && n.metadata?.annotations?.[ANN.cordonedByUs] === 'true')
+    .filter(
+      (n) =>
+        names.has(n.metadata!.name!) &&
+        n.spec?.unschedulable &&
+        n.metadata?.annotations?.[ANN.cordonedByUs] === 'true',
+    )
     .map((n) => n.metadata!.name!)
     .sort();
 }

@@ -67,15 +67,32 @@ export function readProgress(node: k8s.V1Node): NodeProgress {
 }
 
 /** One merge patch: annotations (null deletes) and optionally spec.unschedulable. */
-export async function patchNode(c: KubeClients, node: string, annotations: Record<string, string | null>, unschedulable?: boolean): Promise<k8s.V1Node> {
+export async function patchNode(
+  c: KubeClients,
+  node: string,
+  annotations: Record<string, string | null>,
+  unschedulable?: boolean,
+): Promise<k8s.V1Node> {
   try {
-    return await c.core.patchNode({ name: node, body: { metadata: { annotations }, ...(unschedulable === undefined ? {} : { spec: { unschedulable } }) } }, MERGE_PATCH);
+    return await c.core.patchNode(
+      {
+        name: node,
+        body: {
+          metadata: { annotations },
+          ...(unschedulable === undefined ? {} : { spec: { unschedulable } }),
+        },
+      },
+      MERGE_PATCH,
+    );
   } catch (e) {
     throw explainApiError(e, 'patch', `nodes/${node}`, c.server);
   }
 }
 
-export function stepPatch(step: Step, extra: Record<string, string | null> = {}): Record<string, string | null> {
+export function stepPatch(
+  step: Step,
+  extra: Record<string, string | null> = {},
+): Record<string, string | null> {
   return { [ANN.step]: step, [ANN.stepAt]: new Date().toISOString(), ...extra };
 }
 

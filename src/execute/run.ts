@@ -32,14 +32,25 @@ export function readPlanFile(text: string, source = 'the plan file'): PlanFile {
     throw new UserError(`${source} is not JSON`);
   }
   const parsed = Plan.safeParse(raw.plan);
-  if (!parsed.success) throw new UserError(`${source} does not hold a Reboot Pilot plan: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new UserError(
+      `${source} does not hold a Reboot Pilot plan: ${parsed.error.issues
+        .slice(0, 3)
+        .map((i) => `${i.path.join('.')}: ${i.message}`)
+        .join('; ')}`,
+    );
   const id = idOf(parsed.data);
-  if (raw.planId !== id) throw new UserError(`${source} was changed after it was made: its content hashes to ${shortId(id)}, not the plan ID ${String(raw.planId).slice(0, 12)} it names`);
+  if (raw.planId !== id)
+    throw new UserError(
+      `${source} was changed after it was made: its content hashes to ${shortId(id)}, not the plan ID ${String(raw.planId).slice(0, 12)} it names`,
+    );
   return { planId: id, plan: parsed.data };
 }
 
 export function lockHolder(): string {
-  const gh = process.env.GITHUB_RUN_ID ? `github:${process.env.GITHUB_REPOSITORY}/actions/runs/${process.env.GITHUB_RUN_ID}/attempts/${process.env.GITHUB_RUN_ATTEMPT ?? '1'}` : `${hostname()}/pid-${process.pid}`;
+  const gh = process.env.GITHUB_RUN_ID
+    ? `github:${process.env.GITHUB_REPOSITORY}/actions/runs/${process.env.GITHUB_RUN_ID}/attempts/${process.env.GITHUB_RUN_ATTEMPT ?? '1'}`
+    : `${hostname()}/pid-${process.pid}`;
   return `${gh}#${randomBytes(3).toString('hex')}`;
 }
 
@@ -61,24 +72,49 @@ export async function runPlan(c: KubeClients, pf: PlanFile, o: RunOptions): Prom
   const { plan, planId } = pf;
   const s = o.execute;
   const window = parseWindow(s['reboot-days'], s['start-time'], s['end-time'], s['time-zone']);
-  const kube = await call('get', 'namespaces (kube-system, for the cluster identity)', c.server, () => c.core.readNamespace({ name: 'kube-system' }));
+  const kube = await call('get', 'namespaces (kube-system, for the cluster identity)', c.server, () =>
+    c.core.readNamespace({ name: 'kube-system' }),
+  );
   if (kube.metadata?.uid !== plan.cluster.uid) {
-    throw new UserError(`plan ${shortId(planId)} was made for cluster ${plan.cluster.name} (kube-system UID ${plan.cluster.uid}); this kubeconfig reaches a different cluster (UID ${kube.metadata?.uid})`);
+    throw new UserError(
+      `plan ${shortId(planId)} was made for cluster ${plan.cluster.name} (kube-system UID ${plan.cluster.uid}); this kubeconfig reaches a different cluster (UID ${kube.metadata?.uid})`,
+    );
   }
   const holder = lockHolder();
-  const lease = new LeaseLock(c, { namespace: o.plan.namespace, name: 'reboot-pilot', ttlSeconds: s['lock-ttl'], holder });
+  const lease = new LeaseLock(c, {
+    namespace: o.plan.namespace,
+    name: 'reboot-pilot',
+    ttlSeconds: s['lock-ttl'],
+    holder,
+  });
   const [kuredNs, kuredName] = s['kured-daemonset'].split('/') as [string, string];
-  const kured = new KuredLock(c, { namespace: kuredNs, daemonSet: kuredName, take: s['take-kured-lock'], holder, ttlSeconds: s['lock-ttl'] });
+  const kured = new KuredLock(c, {
+    namespace: kuredNs,
+    daemonSet: kuredName,
+    take: s['take-kured-lock'],
+    holder,
+    ttlSeconds: s['lock-ttl'],
+  });
   await lease.acquire();
   o.log(`holding the lock ${o.plan.namespace}/reboot-pilot as ${holder}`);
   const renewKured = setInterval(() => void kured.renew(), Math.max(1000, (s['lock-ttl'] * 1000) / 3));
   renewKured.unref();
   try {
     await kured.acquire();
-    const gates: Gate[] = [new WindowGate(window, `${s['reboot-days']} ${s['start-time']}–${s['end-time']} ${s['time-zone']}`)];
-    if (plan.options.blockingPodSelector) gates.push(new BlockingPodGate(c, plan.options.blockingPodSelector));
+    const gates: Gate[] = [
+      new WindowGate(window, `${s['reboot-days']} ${s['start-time']}–${s['end-time']} ${s['time-zone']}`),
+    ];
+    if (plan.options.blockingPodSelector)
+      gates.push(new BlockingPodGate(c, plan.options.blockingPodSelector));
     gates.push(...(o.gates ?? []));
-    if (s['alerts-url']) gates.push(new AlertGate(s['alerts-url'], { ...(s['alerts-include'] ? { include: s['alerts-include'] } : {}), ...(s['alerts-exclude'] ? { exclude: s['alerts-exclude'] } : {}), firingOnly: s['alerts-firing-only'] }));
+    if (s['alerts-url'])
+      gates.push(
+        new AlertGate(s['alerts-url'], {
+          ...(s['alerts-include'] ? { include: s['alerts-include'] } : {}),
+          ...(s['alerts-exclude'] ? { exclude: s['alerts-exclude'] } : {}),
+          firingOnly: s['alerts-firing-only'],
+        }),
+      );
     const listeners = [o.onEvent];
     if (s['notify-url']) {
       listeners.push(
@@ -86,7 +122,11 @@ export async function runPlan(c: KubeClients, pf: PlanFile, o: RunOptions): Prom
           {
             url: s['notify-url'],
             format: s['notify-format'] === 'auto' ? formatFor(s['notify-url']) : s['notify-format'],
-            templates: { drain: s['notify-template-drain'], reboot: s['notify-template-reboot'], uncordon: s['notify-template-uncordon'] },
+            templates: {
+              drain: s['notify-template-drain'],
+              reboot: s['notify-template-reboot'],
+              uncordon: s['notify-template-uncordon'],
+            },
             cluster: plan.cluster.name,
             planId,
           },
@@ -96,8 +136,18 @@ export async function runPlan(c: KubeClients, pf: PlanFile, o: RunOptions): Prom
     }
     const onEvent = (e: ExecEvent) => listeners.forEach((l) => l?.(e));
     // azure-vmss without the Azure integration must never quietly become a pod reboot.
-    if (s['reboot-method'] === 'azure-vmss' && !o.rebooter) throw new UserError('reboot-method azure-vmss needs the Azure integration (azure-* settings); no node was touched');
-    const rebooter = o.rebooter ?? new PodRebooter(c, { namespace: o.plan.namespace, image: o.plan.image, mode: s['reboot-method'] === 'signal' ? 'signal' : 'command', command: s['reboot-command'] });
+    if (s['reboot-method'] === 'azure-vmss' && !o.rebooter)
+      throw new UserError(
+        'reboot-method azure-vmss needs the Azure integration (azure-* settings); no node was touched',
+      );
+    const rebooter =
+      o.rebooter ??
+      new PodRebooter(c, {
+        namespace: o.plan.namespace,
+        image: o.plan.image,
+        mode: s['reboot-method'] === 'signal' ? 'signal' : 'command',
+        command: s['reboot-command'],
+      });
     return await executePlan(
       plan,
       planId,
@@ -134,7 +184,16 @@ export async function runPlan(c: KubeClients, pf: PlanFile, o: RunOptions): Prom
             }
           : {}),
       },
-      { clients: c, rebooter, gates, log: o.log, checkLock: () => lease.check(), onEvent, ...(o.fallback ? { fallback: o.fallback } : {}), ...(o.interrupt ? { interrupt: o.interrupt } : {}) },
+      {
+        clients: c,
+        rebooter,
+        gates,
+        log: o.log,
+        checkLock: () => lease.check(),
+        onEvent,
+        ...(o.fallback ? { fallback: o.fallback } : {}),
+        ...(o.interrupt ? { interrupt: o.interrupt } : {}),
+      },
     );
   } finally {
     clearInterval(renewKured);

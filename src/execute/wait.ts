@@ -8,7 +8,13 @@ import { isReady } from '../plan/build.ts';
 export type Waiting = (what: string, sinceMs: number) => void;
 
 /** Until the node reports a boot ID other than `before` and is Ready, or the deadline. */
-export async function waitForBoot(c: KubeClients, name: string, before: string, deadline: number, waiting: Waiting): Promise<{ ok: true; node: k8s.V1Node } | { ok: false; reason: string }> {
+export async function waitForBoot(
+  c: KubeClients,
+  name: string,
+  before: string,
+  deadline: number,
+  waiting: Waiting,
+): Promise<{ ok: true; node: k8s.V1Node } | { ok: false; reason: string }> {
   const start = Date.now();
   let last = 'no answer from the API server yet';
   let lastReport = 0;
@@ -18,10 +24,16 @@ export async function waitForBoot(c: KubeClients, name: string, before: string, 
       const n = await c.core.readNode({ name });
       const boot = n.status?.nodeInfo?.bootID;
       if (boot && boot !== before && isReady(n)) return { ok: true, node: n };
-      last = boot === before ? (isReady(n) ? 'still running the old boot (Ready)' : 'going down (NotReady, old boot ID)') : 'booted (new boot ID), not Ready yet';
+      last =
+        boot === before
+          ? isReady(n)
+            ? 'still running the old boot (Ready)'
+            : 'going down (NotReady, old boot ID)'
+          : 'booted (new boot ID), not Ready yet';
     } catch (e) {
       if (e instanceof k8s.ApiException && e.code === 404) last = 'the node object is gone';
-      else last = isTransient(e) ? apiAway(e) : `cannot read the node (${(e as Error).message.split('\n')[0]})`;
+      else
+        last = isTransient(e) ? apiAway(e) : `cannot read the node (${(e as Error).message.split('\n')[0]})`;
     }
     if (Date.now() - lastReport >= 10_000) {
       waiting(`${name}: ${last}`, Date.now() - start);
@@ -34,8 +46,12 @@ export async function waitForBoot(c: KubeClients, name: string, before: string, 
 
 /** The waiting line while the API server does not answer (its own node may be rebooting). */
 function apiAway(e: unknown): string {
-  const code = e instanceof k8s.ApiException ? `HTTP ${e.code}` : (e as Error).message.split('\n')[0]!.slice(0, 120);
-  return `the API server does not answer (${code}); ` + 'if this is its control-plane node, that is expected while it reboots: retrying';
+  const code =
+    e instanceof k8s.ApiException ? `HTTP ${e.code}` : (e as Error).message.split('\n')[0]!.slice(0, 120);
+  return (
+    `the API server does not answer (${code}); ` +
+    'if this is its control-plane node, that is expected while it reboots: retrying'
+  );
 }
 
 /**
@@ -90,7 +106,8 @@ async function availability(c: KubeClients, w: Workload): Promise<{ ok: boolean;
     }
   } catch (e) {
     // Deleted meanwhile: nothing to wait for.
-    if (e instanceof k8s.ApiException && e.code === 404) return { ok: true, text: `${w.kind} ${namespace}/${name} is gone` };
+    if (e instanceof k8s.ApiException && e.code === 404)
+      return { ok: true, text: `${w.kind} ${namespace}/${name} is gone` };
     return { ok: false, text: `${w.kind} ${namespace}/${name}: ${(e as Error).message.split('\n')[0]}` };
   }
   // Jobs and other controllers: their pods finish or are recreated on their own terms.
@@ -98,7 +115,12 @@ async function availability(c: KubeClients, w: Workload): Promise<{ ok: boolean;
 }
 
 /** Until every evicted workload is fully available again, or the deadline. */
-export async function waitForWorkloads(c: KubeClients, ws: Workload[], deadline: number, waiting: Waiting): Promise<{ ok: true } | { ok: false; reason: string }> {
+export async function waitForWorkloads(
+  c: KubeClients,
+  ws: Workload[],
+  deadline: number,
+  waiting: Waiting,
+): Promise<{ ok: true } | { ok: false; reason: string }> {
   const start = Date.now();
   let lastReport = 0;
   let pending: string[] = [];

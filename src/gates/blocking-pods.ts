@@ -18,9 +18,14 @@ export class BlockingPodGate implements Gate {
   async check(ctx: GateContext): Promise<GateResult> {
     const sel = parseSelector(this.selectorText, 'blocking pod selector');
     const node = ctx.node.metadata!.name!;
-    const blocking = (await podsOnNode(this.c, node)).filter((p) => !isFinished(p) && matches(sel, p.metadata?.labels));
+    const blocking = (await podsOnNode(this.c, node)).filter(
+      (p) => !isFinished(p) && matches(sel, p.metadata?.labels),
+    );
     return blocking.length
-      ? { open: false, reason: `${blocking.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`).join(', ')} on ${node} match the blocking pod selector ${this.selectorText}` }
+      ? {
+          open: false,
+          reason: `${blocking.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`).join(', ')} on ${node} match the blocking pod selector ${this.selectorText}`,
+        }
       : OPEN;
   }
 }

@@ -43,7 +43,15 @@ export interface MaintenanceConfig {
   legacy?: LegacyMaintenance;
 }
 
-const DAYS: Record<string, number> = { monday: 1, tuesday: 2, wednesday: 3, thursday: 4, friday: 5, saturday: 6, sunday: 7 };
+const DAYS: Record<string, number> = {
+  monday: 1,
+  tuesday: 2,
+  wednesday: 3,
+  thursday: 4,
+  friday: 5,
+  saturday: 6,
+  sunday: 7,
+};
 const WEEK_INDEX: Record<string, number> = { first: 1, second: 2, third: 3, fourth: 4, last: -1 };
 
 function weekday(name: string): number {
@@ -115,7 +123,8 @@ export function inMaintenanceWindow(w: MaintenanceWindowSpec, at: Date): WindowA
     const end = start.plus({ hours: w.durationHours });
     if (local >= start && local < end) {
       const b = blackedOut(w, local);
-      if (b) return { open: false, reason: `${local.toISODate()} is a not-allowed date (${b.start} to ${b.end})` };
+      if (b)
+        return { open: false, reason: `${local.toISODate()} is a not-allowed date (${b.start} to ${b.end})` };
       return { open: true, until: end.toJSDate() };
     }
   }
@@ -124,9 +133,13 @@ export function inMaintenanceWindow(w: MaintenanceWindowSpec, at: Date): WindowA
 
 export function inLegacyWindow(l: LegacyMaintenance, at: Date): WindowAnswer {
   const utc = DateTime.fromJSDate(at, { zone: 'UTC' });
-  const blocked = (l.notAllowedTime ?? []).find((s) => s.start && s.end && at >= new Date(s.start) && at < new Date(s.end));
+  const blocked = (l.notAllowedTime ?? []).find(
+    (s) => s.start && s.end && at >= new Date(s.start) && at < new Date(s.end),
+  );
   if (blocked) return { open: false, reason: `not allowed from ${blocked.start} to ${blocked.end}` };
-  const slot = (l.timeInWeek ?? []).find((t) => t.day && weekday(t.day) === utc.weekday && (t.hourSlots ?? []).includes(utc.hour));
+  const slot = (l.timeInWeek ?? []).find(
+    (t) => t.day && weekday(t.day) === utc.weekday && (t.hourSlots ?? []).includes(utc.hour),
+  );
   return slot ? { open: true, until: utc.startOf('hour').plus({ hours: 1 }).toJSDate() } : { open: false };
 }
 
@@ -143,10 +156,14 @@ export function describeMaintenance(c: MaintenanceConfig): string {
           : s.relativeMonthly
             ? `the ${s.relativeMonthly.weekIndex.toLowerCase()} ${s.relativeMonthly.dayOfWeek} of every ${s.relativeMonthly.intervalMonths === 1 ? '' : `${s.relativeMonthly.intervalMonths} `}month${s.relativeMonthly.intervalMonths === 1 ? '' : 's'}`
             : 'no schedule';
-    const blackout = w.notAllowedDates?.length ? `, not on ${w.notAllowedDates.map((d) => (d.start === d.end ? d.start : `${d.start}..${d.end}`)).join(', ')}` : '';
+    const blackout = w.notAllowedDates?.length
+      ? `, not on ${w.notAllowedDates.map((d) => (d.start === d.end ? d.start : `${d.start}..${d.end}`)).join(', ')}`
+      : '';
     return `${c.name}: ${what} at ${w.startTime} UTC${w.utcOffset ?? '+00:00'} for ${w.durationHours} h${w.startDate ? ` from ${w.startDate}` : ''}${blackout}`;
   }
-  const slots = (c.legacy?.timeInWeek ?? []).map((t) => `${t.day} ${(t.hourSlots ?? []).join(',')}h`).join('; ');
+  const slots = (c.legacy?.timeInWeek ?? [])
+    .map((t) => `${t.day} ${(t.hourSlots ?? []).join(',')}h`)
+    .join('; ');
   return `${c.name}: ${slots || 'no allowed time'} UTC`;
 }
 
@@ -163,13 +180,26 @@ export class MaintenanceGate implements Gate {
   /** Pure: whether nodes may start at `at` (also used to estimate the fit into the next window). */
   isOpen(at: Date): boolean {
     const c = this.config;
-    return (c.maintenanceWindow ? inMaintenanceWindow(c.maintenanceWindow, at) : c.legacy ? inLegacyWindow(c.legacy, at) : { open: false }).open;
+    return (
+      c.maintenanceWindow
+        ? inMaintenanceWindow(c.maintenanceWindow, at)
+        : c.legacy
+          ? inLegacyWindow(c.legacy, at)
+          : { open: false }
+    ).open;
   }
 
   async check(ctx: GateContext): Promise<GateResult> {
     const c = this.config;
-    const a = c.maintenanceWindow ? inMaintenanceWindow(c.maintenanceWindow, ctx.now) : c.legacy ? inLegacyWindow(c.legacy, ctx.now) : ({ open: false, reason: 'the configuration has no window' } as WindowAnswer);
+    const a = c.maintenanceWindow
+      ? inMaintenanceWindow(c.maintenanceWindow, ctx.now)
+      : c.legacy
+        ? inLegacyWindow(c.legacy, ctx.now)
+        : ({ open: false, reason: 'the configuration has no window' } as WindowAnswer);
     if (a.open) return OPEN;
-    return { open: false, reason: `${a.reason ? `${a.reason}; ` : ''}outside the maintenance window ${describeMaintenance(c)}` };
+    return {
+      open: false,
+      reason: `${a.reason ? `${a.reason}; ` : ''}outside the maintenance window ${describeMaintenance(c)}`,
+    };
   }
 }

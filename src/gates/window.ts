@@ -22,18 +22,23 @@ export interface Window {
 
 function minutes(t: string, what: string): number {
   const m = t.trim().match(/^(\d{1,2}):(\d{2})(?::(\d{2}))?$/);
-  if (!m || Number(m[1]) > 23 || Number(m[2]) > 59) throw new UserError(`${what} must be a time of day like 22:00, not "${t}"`);
+  if (!m || Number(m[1]) > 23 || Number(m[2]) > 59)
+    throw new UserError(`${what} must be a time of day like 22:00, not "${t}"`);
   return Number(m[1]) * 60 + Number(m[2]) + (m[3] ? Number(m[3]) / 60 : 0);
 }
 
 export function parseWindow(days: string, start: string, end: string, zone: string): Window {
   const set = new Set<number>();
-  for (const raw of days.split(',').map((d) => d.trim().toLowerCase().slice(0, 3)).filter(Boolean)) {
+  for (const raw of days
+    .split(',')
+    .map((d) => d.trim().toLowerCase().slice(0, 3))
+    .filter(Boolean)) {
     const i = DAYS.indexOf(raw as (typeof DAYS)[number]);
     if (i < 0) throw new UserError(`reboot-days must list days like mon,tue,...,sun, not "${days}"`);
     set.add(i + 1);
   }
-  if (!DateTime.now().setZone(zone).isValid) throw new UserError(`time-zone "${zone}" is not a known IANA time zone`);
+  if (!DateTime.now().setZone(zone).isValid)
+    throw new UserError(`time-zone "${zone}" is not a known IANA time zone`);
   return { days: set, startMin: minutes(start, 'start-time'), endMin: minutes(end, 'end-time'), zone };
 }
 

@@ -7,7 +7,12 @@ import { permissionOf } from './options.ts';
 
 const status = (e: unknown) => (e as { status?: number }).status;
 
-export async function authorize(octokit: Octokit, repo: { owner: string; repo: string }, login: string, allowTeams: string[]): Promise<Authorization> {
+export async function authorize(
+  octokit: Octokit,
+  repo: { owner: string; repo: string },
+  login: string,
+  allowTeams: string[],
+): Promise<Authorization> {
   let permission: Permission = 'none';
   try {
     const r = await octokit.rest.repos.getCollaboratorPermissionLevel({ ...repo, username: login });
@@ -37,7 +42,19 @@ export async function authorize(octokit: Octokit, repo: { owner: string; repo: s
 }
 
 /** The highest role the collaborator object's permission flags grant. */
-function fromFlags(p: { admin?: boolean; maintain?: boolean; push?: boolean; triage?: boolean; pull?: boolean } | undefined): Permission {
+function fromFlags(
+  p: { admin?: boolean; maintain?: boolean; push?: boolean; triage?: boolean; pull?: boolean } | undefined,
+): Permission {
   if (!p) return 'none';
-  return p.admin ? 'admin' : p.maintain ? 'maintain' : p.push ? 'write' : p.triage ? 'triage' : p.pull ? 'read' : 'none';
+  return p.admin
+    ? 'admin'
+    : p.maintain
+      ? 'maintain'
+      : p.push
+        ? 'write'
+        : p.triage
+          ? 'triage'
+          : p.pull
+            ? 'read'
+            : 'none';
 }

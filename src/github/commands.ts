@@ -20,7 +20,16 @@ export type Parsed =
   /** Looks like a command but is not a valid one: answered with why. */
   | { kind: 'invalid'; reason: string };
 
-export const COMMANDS = ['approve', 'reject', 'cancel', 'pause', 'resume', 'replan', 'skip', 'status'] as const;
+export const COMMANDS = [
+  'approve',
+  'reject',
+  'cancel',
+  'pause',
+  'resume',
+  'replan',
+  'skip',
+  'status',
+] as const;
 /** Approvals must name at least this many hex digits of the plan ID (what the report shows). */
 export const MIN_PREFIX = 12;
 
@@ -30,14 +39,59 @@ const NODE_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 const INVISIBLE = /[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
 /** Cyrillic and Greek letters that look like the Latin ones of the command words and hex digits. */
 const CONFUSABLE: Record<string, string> = {
-  а: 'a', в: 'b', с: 'c', е: 'e', һ: 'h', і: 'i', ј: 'j', к: 'k', м: 'm', н: 'h', о: 'o', р: 'p', ѕ: 's', т: 't', у: 'y', х: 'x', ԁ: 'd', ԛ: 'q', ԝ: 'w',
-  А: 'A', В: 'B', С: 'C', Е: 'E', Н: 'H', І: 'I', К: 'K', М: 'M', О: 'O', Р: 'P', Ѕ: 'S', Т: 'T', Х: 'X',
-  α: 'a', ε: 'e', ο: 'o', ρ: 'p', τ: 't', υ: 'u', ν: 'v', κ: 'k', Α: 'A', Ε: 'E', Ο: 'O', Ρ: 'P', Τ: 'T',
+  а: 'a',
+  в: 'b',
+  с: 'c',
+  е: 'e',
+  һ: 'h',
+  і: 'i',
+  ј: 'j',
+  к: 'k',
+  м: 'm',
+  н: 'h',
+  о: 'o',
+  р: 'p',
+  ѕ: 's',
+  т: 't',
+  у: 'y',
+  х: 'x',
+  ԁ: 'd',
+  ԛ: 'q',
+  ԝ: 'w',
+  А: 'A',
+  В: 'B',
+  С: 'C',
+  Е: 'E',
+  Н: 'H',
+  І: 'I',
+  К: 'K',
+  М: 'M',
+  О: 'O',
+  Р: 'P',
+  Ѕ: 'S',
+  Т: 'T',
+  Х: 'X',
+  α: 'a',
+  ε: 'e',
+  ο: 'o',
+  ρ: 'p',
+  τ: 't',
+  υ: 'u',
+  ν: 'v',
+  κ: 'k',
+  Α: 'A',
+  Ε: 'E',
+  Ο: 'O',
+  Ρ: 'P',
+  Τ: 'T',
 };
 
 /** The line as it looks: invisibles removed, compatibility forms (fullwidth) folded, look-alikes mapped. */
 function asSeen(line: string): string {
-  return line.replace(INVISIBLE, '').normalize('NFKC').replace(/[\u0370-\u03ff\u0400-\u04ff\u0500-\u052f]/g, (c) => CONFUSABLE[c] ?? c);
+  return line
+    .replace(INVISIBLE, '')
+    .normalize('NFKC')
+    .replace(/[\u0370-\u03ff\u0400-\u04ff\u0500-\u052f]/g, (c) => CONFUSABLE[c] ?? c);
 }
 
 /** The characters outside printable ASCII, as code points (the reply never echoes them). */
@@ -53,7 +107,10 @@ function lookAlike(first: string): Parsed | undefined {
   if (seen === first.trim() || !seen.startsWith('/')) return undefined;
   const word = seen.slice(1).split(/\s+/)[0]!.toLowerCase();
   if (!COMMANDS.some((c) => distance(word, c) <= 2)) return undefined;
-  return { kind: 'invalid', reason: `this looks like /${md(word.slice(0, 30))} but contains characters that only look like it (${codepoints(first)}: invisible, fullwidth or non-Latin); type the command in plain ASCII in a new comment` };
+  return {
+    kind: 'invalid',
+    reason: `this looks like /${md(word.slice(0, 30))} but contains characters that only look like it (${codepoints(first)}: invisible, fullwidth or non-Latin); type the command in plain ASCII in a new comment`,
+  };
 }
 
 export function parseComment(body: string): Parsed {
@@ -64,23 +121,43 @@ export function parseComment(body: string): Parsed {
   const first = raw.trim();
   if (!first.startsWith('/')) {
     // Only the command word is echoed: the reply never repeats what a commenter wrote.
-    const buried = lines.slice(1).map((l) => l.match(new RegExp(`^\\s*/(${COMMANDS.join('|')})\\b`, 'i'))).find(Boolean);
-    return buried ? { kind: 'invalid', reason: `commands must be on the first line of a comment; the /${buried[1]!.toLowerCase()} on a later line is ignored` } : { kind: 'none' };
+    const buried = lines
+      .slice(1)
+      .map((l) => l.match(new RegExp(`^\\s*/(${COMMANDS.join('|')})\\b`, 'i')))
+      .find(Boolean);
+    return buried
+      ? {
+          kind: 'invalid',
+          reason: `commands must be on the first line of a comment; the /${buried[1]!.toLowerCase()} on a later line is ignored`,
+        }
+      : { kind: 'none' };
   }
   const [word = '', ...args] = first.slice(1).split(/\s+/);
   const cmd = word.toLowerCase();
   const arg = args.join(' ');
   switch (cmd) {
     case 'approve': {
-      if (args.length !== 1) return { kind: 'invalid', reason: `usage: /approve <plan-id> (at least the first ${MIN_PREFIX} characters of the plan ID)` };
+      if (args.length !== 1)
+        return {
+          kind: 'invalid',
+          reason: `usage: /approve <plan-id> (at least the first ${MIN_PREFIX} characters of the plan ID)`,
+        };
       const id = args[0]!.toLowerCase().replace(/^`|`$/g, '');
-      if (!/^[0-9a-f]+$/.test(id) || id.length < MIN_PREFIX || id.length > 64) return { kind: 'invalid', reason: `/approve needs the plan ID: ${MIN_PREFIX} to 64 hexadecimal characters, not "${md(args[0]!.slice(0, 70))}"` };
+      if (!/^[0-9a-f]+$/.test(id) || id.length < MIN_PREFIX || id.length > 64)
+        return {
+          kind: 'invalid',
+          reason: `/approve needs the plan ID: ${MIN_PREFIX} to 64 hexadecimal characters, not "${md(args[0]!.slice(0, 70))}"`,
+        };
       return { kind: 'command', command: { kind: 'approve', planIdPrefix: id } };
     }
     case 'reject':
-      return { kind: 'command', command: { kind: 'reject', reason: [arg, ...lines.slice(1)].join('\n').trim().slice(0, 500) } };
+      return {
+        kind: 'command',
+        command: { kind: 'reject', reason: [arg, ...lines.slice(1)].join('\n').trim().slice(0, 500) },
+      };
     case 'skip':
-      if (args.length !== 1 || !NODE_NAME.test(args[0]!)) return { kind: 'invalid', reason: 'usage: /skip <node-name>' };
+      if (args.length !== 1 || !NODE_NAME.test(args[0]!))
+        return { kind: 'invalid', reason: 'usage: /skip <node-name>' };
       return { kind: 'command', command: { kind: 'skip', node: args[0]! } };
     case 'cancel':
     case 'pause':
@@ -92,7 +169,10 @@ export function parseComment(body: string): Parsed {
     default:
       // Near-misses (/aprove, /approv) are answered, so nobody believes a typo worked.
       return COMMANDS.some((c) => distance(cmd, c) <= 2)
-        ? { kind: 'invalid', reason: `unknown command /${md(cmd.slice(0, 30))}; the commands are ${COMMANDS.map((c) => `/${c}`).join(', ')}` }
+        ? {
+            kind: 'invalid',
+            reason: `unknown command /${md(cmd.slice(0, 30))}; the commands are ${COMMANDS.map((c) => `/${c}`).join(', ')}`,
+          }
         : { kind: 'none' };
   }
 }
@@ -102,7 +182,8 @@ function distance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
     prev = cur;
   }
   return prev[b.length]!;

@@ -223,13 +223,17 @@ async function finishExecution(
   });
   await d.tracker.update(item, bodyFor(ctx, report, pf.plan, `_Execution: ${md(run.message)}_`));
   const audit = auditLines(l);
-  const table = renderResultMarkdown(cluster, {
-    planId: result.planId,
-    state: result.state,
-    message: result.message,
-    leftCordoned: result.leftCordoned,
-    nodes: run.nodes,
-  }, { plan: pf.plan, soakSeconds: d.settings.execute.soak });
+  const table = renderResultMarkdown(
+    cluster,
+    {
+      planId: result.planId,
+      state: result.state,
+      message: result.message,
+      leftCordoned: result.leftCordoned,
+      nodes: run.nodes,
+    },
+    { plan: pf.plan, soakSeconds: d.settings.execute.soak },
+  );
   // Who decided first: a comment cut to GitHub's limit (1,000 nodes) keeps the audit, loses table rows.
   const record = `${audit.join('\n')}\n\n${table}`;
   const files = {

@@ -20,7 +20,12 @@ export function makeOctokit(token: string, log: (l: string) => void): Octokit {
           log(`GitHub rate limit on ${o.method} ${o.url}; retrying after ${after}s`);
           return count < 2;
         },
-        onSecondaryRateLimit: (after: number, o: { method: string; url: string }, _k: unknown, count: number) => {
+        onSecondaryRateLimit: (
+          after: number,
+          o: { method: string; url: string },
+          _k: unknown,
+          count: number,
+        ) => {
           log(`GitHub secondary rate limit on ${o.method} ${o.url}; retrying after ${after}s`);
           return count < 2;
         },

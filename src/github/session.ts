@@ -621,7 +621,12 @@ async function planAndSync(
       title,
       bodyFor(
         shown,
-        renderMarkdown(plan, id, { estimate, now: at, preamble: preambleFor(shown), fullReportRef: reportRef }),
+        renderMarkdown(plan, id, {
+          estimate,
+          now: at,
+          preamble: preambleFor(shown),
+          fullReportRef: reportRef,
+        }),
         plan,
       ),
       files,

@@ -15,10 +15,18 @@ async function limited<T>(what: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (e) {
-    const err = e as { status?: number; response?: { data?: { errors?: { field?: string; message?: string }[] } } };
-    const over = err.status === 422 ? err.response?.data?.errors?.find((x) => /too long/i.test(x.message ?? '')) : undefined;
+    const err = e as {
+      status?: number;
+      response?: { data?: { errors?: { field?: string; message?: string }[] } };
+    };
+    const over =
+      err.status === 422
+        ? err.response?.data?.errors?.find((x) => /too long/i.test(x.message ?? ''))
+        : undefined;
     if (!over) throw e;
-    throw new UserError(`GitHub refused ${what}: its ${over.field ?? 'body'} is over GitHub's limit (65,536 characters for a body, 256 for a title). Reboot Pilot keeps within them, so please report this; the record in the cluster is unaffected`);
+    throw new UserError(
+      `GitHub refused ${what}: its ${over.field ?? 'body'} is over GitHub's limit (65,536 characters for a body, 256 for a title). Reboot Pilot keeps within them, so please report this; the record in the cluster is unaffected`,
+    );
   }
 }
 
@@ -56,13 +64,27 @@ export interface Tracker {
   /** Opens the item; PR mode commits `files` to the plan branch first. Returns its number. */
   open(cluster: string, title: string, body: string, files: PlanFiles, message: string): Promise<TrackedItem>;
   /** A new plan revision on an open item: PR mode commits the new files. */
-  revise(cluster: string, item: TrackedItem, title: string, body: string, files: PlanFiles, message: string): Promise<void>;
+  revise(
+    cluster: string,
+    item: TrackedItem,
+    title: string,
+    body: string,
+    files: PlanFiles,
+    message: string,
+  ): Promise<void>;
   update(item: TrackedItem, body: string, title?: string): Promise<void>;
   /** The plan file of the item: PR mode reads it from the branch, issue mode from the state. */
   planPath(cluster: string): string | undefined;
   readFile(cluster: string, path: string): Promise<string>;
   /** Closes the item after `note`; PR mode commits `files` and merges or closes per the settings. */
-  finish(cluster: string, item: TrackedItem, ending: Ending, note: string, files: PlanFiles, message: string): Promise<void>;
+  finish(
+    cluster: string,
+    item: TrackedItem,
+    ending: Ending,
+    note: string,
+    files: PlanFiles,
+    message: string,
+  ): Promise<void>;
   comments(item: TrackedItem): Promise<Comment[]>;
   comment(item: TrackedItem, body: string): Promise<void>;
   react(commentId: number, content: '+1' | '-1' | 'rocket' | 'eyes' | 'confused'): Promise<void>;
@@ -73,9 +95,15 @@ export interface Tracker {
  * (the action's token: GITHUB_TOKEN or an app) count, so a user who copies the marker into an
  * issue of their own cannot become the action; two of ours is an error, never a guess.
  */
-function ours<T extends { number: number; user?: { login: string; type?: string } | null }>(candidates: T[], cluster: string): T | undefined {
+function ours<T extends { number: number; user?: { login: string; type?: string } | null }>(
+  candidates: T[],
+  cluster: string,
+): T | undefined {
   const mine = candidates.filter((x) => x.user?.type === 'Bot');
-  if (mine.length > 1) throw new UserError(`${mine.length} open tracking items for cluster ${cluster} (${mine.map((x) => `#${x.number}`).join(', ')}): close all but one`);
+  if (mine.length > 1)
+    throw new UserError(
+      `${mine.length} open tracking items for cluster ${cluster} (${mine.map((x) => `#${x.number}`).join(', ')}): close all but one`,
+    );
   return mine[0];
 }
 
@@ -88,28 +116,72 @@ abstract class Base {
   }
 
   /** Items opened with a personal token would never be found again (only bots' count): say so once, close it. */
-  protected async mustBeBot(number: number, user: { login: string; type?: string } | null | undefined): Promise<void> {
+  protected async mustBeBot(
+    number: number,
+    user: { login: string; type?: string } | null | undefined,
+  ): Promise<void> {
     if (user?.type === 'Bot') return;
-    await this.octokit.rest.issues.update({ ...this.r, issue_number: number, state: 'closed', state_reason: 'not_planned' });
-    throw new UserError(`github-token belongs to the user ${user?.login ?? 'unknown'}: tracking items must be opened by a bot identity (the workflow's GITHUB_TOKEN or a GitHub App token) so that nobody else can open one; #${number} was closed again`);
+    await this.octokit.rest.issues.update({
+      ...this.r,
+      issue_number: number,
+      state: 'closed',
+      state_reason: 'not_planned',
+    });
+    throw new UserError(
+      `github-token belongs to the user ${user?.login ?? 'unknown'}: tracking items must be opened by a bot identity (the workflow's GITHUB_TOKEN or a GitHub App token) so that nobody else can open one; #${number} was closed again`,
+    );
   }
 
   async comments(item: TrackedItem): Promise<Comment[]> {
-    const all = await this.octokit.paginate(this.octokit.rest.issues.listComments, { ...this.r, issue_number: item.number, per_page: 100 });
-    return all.map((c) => ({ id: c.id, body: c.body ?? '', login: c.user?.login ?? '', userId: c.user?.id ?? 0, userType: c.user?.type ?? 'User', createdAt: c.created_at, updatedAt: c.updated_at }));
+    const all = await this.octokit.paginate(this.octokit.rest.issues.listComments, {
+      ...this.r,
+      issue_number: item.number,
+      per_page: 100,
+    });
+    return all.map((c) => ({
+      id: c.id,
+      body: c.body ?? '',
+      login: c.user?.login ?? '',
+      userId: c.user?.id ?? 0,
+      userType: c.user?.type ?? 'User',
+      createdAt: c.created_at,
+      updatedAt: c.updated_at,
+    }));
   }
 
-  async get(number: number): Promise<TrackedItem & { open: boolean; closings: { at: string; by: string }[] }> {
+  async get(
+    number: number,
+  ): Promise<TrackedItem & { open: boolean; closings: { at: string; by: string }[] }> {
     const i = (await this.octokit.rest.issues.get({ ...this.r, issue_number: number })).data;
     // Closed and reopened between two runs: only the item's events remember it.
-    const events = await this.octokit.paginate(this.octokit.rest.issues.listEvents, { ...this.r, issue_number: number, per_page: 100 });
-    const closings = events.filter((e) => e.event === 'closed').map((e) => ({ at: e.created_at, by: ('actor' in e && e.actor ? e.actor.login : 'unknown') }));
-    return { number, body: i.body ?? '', url: i.html_url, title: i.title, ...(i.user ? { author: i.user.login } : {}), open: i.state === 'open', closings };
+    const events = await this.octokit.paginate(this.octokit.rest.issues.listEvents, {
+      ...this.r,
+      issue_number: number,
+      per_page: 100,
+    });
+    const closings = events
+      .filter((e) => e.event === 'closed')
+      .map((e) => ({ at: e.created_at, by: 'actor' in e && e.actor ? e.actor.login : 'unknown' }));
+    return {
+      number,
+      body: i.body ?? '',
+      url: i.html_url,
+      title: i.title,
+      ...(i.user ? { author: i.user.login } : {}),
+      open: i.state === 'open',
+      closings,
+    };
   }
 
   async comment(item: TrackedItem, body: string): Promise<void> {
-    const fitted = fitMarkdown(body, GITHUB_BODY_LIMIT - 100, "_(cut to fit GitHub's 65,536-character comment limit; the full text is in the run's artifact, or the pull request's files)_");
-    await limited(`a comment on #${item.number}`, () => this.octokit.rest.issues.createComment({ ...this.r, issue_number: item.number, body: fitted }));
+    const fitted = fitMarkdown(
+      body,
+      GITHUB_BODY_LIMIT - 100,
+      "_(cut to fit GitHub's 65,536-character comment limit; the full text is in the run's artifact, or the pull request's files)_",
+    );
+    await limited(`a comment on #${item.number}`, () =>
+      this.octokit.rest.issues.createComment({ ...this.r, issue_number: item.number, body: fitted }),
+    );
   }
 
   async react(commentId: number, content: '+1' | '-1' | 'rocket' | 'eyes' | 'confused'): Promise<void> {
@@ -117,7 +189,14 @@ abstract class Base {
   }
 
   async update(item: TrackedItem, body: string, title?: string): Promise<void> {
-    await limited(`the body of #${item.number}`, () => this.octokit.rest.issues.update({ ...this.r, issue_number: item.number, body, ...(title ? { title } : {}) }));
+    await limited(`the body of #${item.number}`, () =>
+      this.octokit.rest.issues.update({
+        ...this.r,
+        issue_number: item.number,
+        body,
+        ...(title ? { title } : {}),
+      }),
+    );
     item.body = body;
   }
 }
@@ -126,15 +205,36 @@ export class IssueTracker extends Base implements Tracker {
   readonly kind = 'issue' as const;
 
   async find(cluster: string): Promise<TrackedItem | undefined> {
-    const open = await this.octokit.paginate(this.octokit.rest.issues.listForRepo, { ...this.r, state: 'open', labels: LABEL, per_page: 100 });
-    const i = ours(open.filter((x) => !x.pull_request && isTracking(x.body, cluster)), cluster);
-    return i ? { number: i.number, body: i.body ?? '', url: i.html_url, title: i.title, ...(i.user ? { author: i.user.login } : {}) } : undefined;
+    const open = await this.octokit.paginate(this.octokit.rest.issues.listForRepo, {
+      ...this.r,
+      state: 'open',
+      labels: LABEL,
+      per_page: 100,
+    });
+    const i = ours(
+      open.filter((x) => !x.pull_request && isTracking(x.body, cluster)),
+      cluster,
+    );
+    return i
+      ? {
+          number: i.number,
+          body: i.body ?? '',
+          url: i.html_url,
+          title: i.title,
+          ...(i.user ? { author: i.user.login } : {}),
+        }
+      : undefined;
   }
 
   async open(_cluster: string, title: string, body: string): Promise<TrackedItem> {
     const created = await this.octokit.rest.issues.create({ ...this.r, title, body, labels: [LABEL] });
     await this.mustBeBot(created.data.number, created.data.user);
-    return { number: created.data.number, body, url: created.data.html_url, ...(created.data.user ? { author: created.data.user.login } : {}) };
+    return {
+      number: created.data.number,
+      body,
+      url: created.data.html_url,
+      ...(created.data.user ? { author: created.data.user.login } : {}),
+    };
   }
 
   async revise(_cluster: string, item: TrackedItem, title: string, body: string): Promise<void> {
@@ -151,7 +251,12 @@ export class IssueTracker extends Base implements Tracker {
 
   async finish(_cluster: string, item: TrackedItem, ending: Ending, note: string): Promise<void> {
     await this.comment(item, note);
-    await this.octokit.rest.issues.update({ ...this.r, issue_number: item.number, state: 'closed', state_reason: ending === 'completed' || ending === 'nothing-to-do' ? 'completed' : 'not_planned' });
+    await this.octokit.rest.issues.update({
+      ...this.r,
+      issue_number: item.number,
+      state: 'closed',
+      state_reason: ending === 'completed' || ending === 'nothing-to-do' ? 'completed' : 'not_planned',
+    });
   }
 }
 
@@ -163,7 +268,8 @@ export interface PullRequestOptions {
   log: (l: string) => void;
 }
 
-const slug = (cluster: string) => cluster.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '') || 'cluster';
+const slug = (cluster: string) =>
+  cluster.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '') || 'cluster';
 const status = (e: unknown) => (e as { status?: number }).status;
 
 export class PullRequestTracker extends Base implements Tracker {
@@ -191,14 +297,31 @@ export class PullRequestTracker extends Base implements Tracker {
   }
 
   private async base(): Promise<string> {
-    if (!this.baseBranch) this.baseBranch = this.o.base || (await this.octokit.rest.repos.get({ ...this.r })).data.default_branch;
+    if (!this.baseBranch)
+      this.baseBranch = this.o.base || (await this.octokit.rest.repos.get({ ...this.r })).data.default_branch;
     return this.baseBranch;
   }
 
   async find(cluster: string): Promise<TrackedItem | undefined> {
-    const open = await this.octokit.paginate(this.octokit.rest.pulls.list, { ...this.r, state: 'open', head: `${this.r.owner}:${this.branch(cluster)}`, per_page: 100 });
-    const p = ours(open.filter((x) => isTracking(x.body, cluster)), cluster);
-    return p ? { number: p.number, body: p.body ?? '', url: p.html_url, title: p.title, ...(p.user ? { author: p.user.login } : {}) } : undefined;
+    const open = await this.octokit.paginate(this.octokit.rest.pulls.list, {
+      ...this.r,
+      state: 'open',
+      head: `${this.r.owner}:${this.branch(cluster)}`,
+      per_page: 100,
+    });
+    const p = ours(
+      open.filter((x) => isTracking(x.body, cluster)),
+      cluster,
+    );
+    return p
+      ? {
+          number: p.number,
+          body: p.body ?? '',
+          url: p.html_url,
+          title: p.title,
+          ...(p.user ? { author: p.user.login } : {}),
+        }
+      : undefined;
   }
 
   /** Commits each file to the plan branch (one commit per file, through the contents API). */
@@ -213,12 +336,25 @@ export class PullRequestTracker extends Base implements Tracker {
       } catch (e) {
         if (status(e) !== 404) throw e;
       }
-      const r = await this.octokit.rest.repos.createOrUpdateFileContents({ ...this.r, path, branch, message, content: Buffer.from(text).toString('base64'), ...(sha ? { sha } : {}) });
+      const r = await this.octokit.rest.repos.createOrUpdateFileContents({
+        ...this.r,
+        path,
+        branch,
+        message,
+        content: Buffer.from(text).toString('base64'),
+        ...(sha ? { sha } : {}),
+      });
       this.head = r.data.commit.sha;
     }
   }
 
-  async open(cluster: string, title: string, body: string, files: PlanFiles, message: string): Promise<TrackedItem> {
+  async open(
+    cluster: string,
+    title: string,
+    body: string,
+    files: PlanFiles,
+    message: string,
+  ): Promise<TrackedItem> {
     const base = await this.base();
     const head = (await this.octokit.rest.git.getRef({ ...this.r, ref: `heads/${base}` })).data.object.sha;
     const branch = this.branch(cluster);
@@ -235,42 +371,82 @@ export class PullRequestTracker extends Base implements Tracker {
     return { number: pr.data.number, body, url: pr.data.html_url, author: pr.data.user.login };
   }
 
-  async revise(cluster: string, item: TrackedItem, title: string, body: string, files: PlanFiles, message: string): Promise<void> {
+  async revise(
+    cluster: string,
+    item: TrackedItem,
+    title: string,
+    body: string,
+    files: PlanFiles,
+    message: string,
+  ): Promise<void> {
     await this.commit(cluster, files, message);
     await this.update(item, body, title);
   }
 
   async readFile(cluster: string, path: string): Promise<string> {
     const r = await this.octokit.rest.repos.getContent({ ...this.r, path, ref: this.branch(cluster) });
-    if (Array.isArray(r.data) || r.data.type !== 'file' || !('content' in r.data)) throw new Error(`${path} on ${this.branch(cluster)} is not a file`);
+    if (Array.isArray(r.data) || r.data.type !== 'file' || !('content' in r.data))
+      throw new Error(`${path} on ${this.branch(cluster)} is not a file`);
     return Buffer.from(r.data.content, 'base64').toString('utf8');
   }
 
-  async finish(cluster: string, item: TrackedItem, ending: Ending, note: string, files: PlanFiles, message: string): Promise<void> {
+  async finish(
+    cluster: string,
+    item: TrackedItem,
+    ending: Ending,
+    note: string,
+    files: PlanFiles,
+    message: string,
+  ): Promise<void> {
     if (Object.keys(files).length) await this.commit(cluster, files, message);
     await this.comment(item, note);
     if (ending === 'completed' && this.o.onComplete === 'merge') {
       // Only the plan's own files are merged: anything else pushed to the branch stops the merge.
-      const files = await this.octokit.paginate(this.octokit.rest.pulls.listFiles, { ...this.r, pull_number: item.number, per_page: 100 });
-      const total = (await this.octokit.rest.pulls.get({ ...this.r, pull_number: item.number })).data.changed_files;
+      const files = await this.octokit.paginate(this.octokit.rest.pulls.listFiles, {
+        ...this.r,
+        pull_number: item.number,
+        per_page: 100,
+      });
+      const total = (await this.octokit.rest.pulls.get({ ...this.r, pull_number: item.number })).data
+        .changed_files;
       // Renames count by both names (a file moved into the directory leaves the base branch too).
-      const outside = [...new Set(files.flatMap((f) => [f.filename, f.previous_filename ?? f.filename]))].filter((f) => !f.startsWith(`${this.dir(cluster)}/`));
+      const outside = [
+        ...new Set(files.flatMap((f) => [f.filename, f.previous_filename ?? f.filename])),
+      ].filter((f) => !f.startsWith(`${this.dir(cluster)}/`));
       if (files.length < total) outside.push(`(${total - files.length} files not listed)`);
       if (outside.length) {
-        await this.comment(item, `Not merging: the branch also changes ${outside.slice(0, 5).map((f) => `\`${f.replace(/[`\r\n]/g, '')}\``).join(', ')}${outside.length > 5 ? ' and more' : ''}, which are not Reboot Pilot's. The result is committed on the branch; merge or close it by hand.`);
+        await this.comment(
+          item,
+          `Not merging: the branch also changes ${outside
+            .slice(0, 5)
+            .map((f) => `\`${f.replace(/[`\r\n]/g, '')}\``)
+            .join(
+              ', ',
+            )}${outside.length > 5 ? ' and more' : ''}, which are not Reboot Pilot's. The result is committed on the branch; merge or close it by hand.`,
+        );
         return;
       }
       try {
         // The title is the first line; the rest (who approved, which commands) is the commit message's body.
         const [title = message, ...rest] = message.split('\n');
         const body = rest.join('\n').trim();
-        await this.octokit.rest.pulls.merge({ ...this.r, pull_number: item.number, merge_method: 'merge', commit_title: title, ...(body ? { commit_message: body } : {}), ...(this.head ? { sha: this.head } : {}) });
+        await this.octokit.rest.pulls.merge({
+          ...this.r,
+          pull_number: item.number,
+          merge_method: 'merge',
+          commit_title: title,
+          ...(body ? { commit_message: body } : {}),
+          ...(this.head ? { sha: this.head } : {}),
+        });
         return;
       } catch (e) {
         // Branch protection, a conflict: the result is committed on the branch either way; say so and leave the PR open.
         const why = (e as Error).message;
         this.o.log(`could not merge #${item.number}: ${why}`);
-        await this.comment(item, `Could not merge this pull request (${why.slice(0, 300)}); the result is committed on the branch. Merge or close it by hand.`);
+        await this.comment(
+          item,
+          `Could not merge this pull request (${why.slice(0, 300)}); the result is committed on the branch. Merge or close it by hand.`,
+        );
         return;
       }
     }

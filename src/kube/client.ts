@@ -11,7 +11,9 @@ export const MERGE_PATCH = k8s.setHeaderOptions('Content-Type', k8s.PatchStrateg
 
 /** The kubeconfig an operator named with the kubeconfig and context settings, as API clients. */
 export function connect(s: { kubeconfig: string; context: string }): KubeClients {
-  return makeClients(loadKubeConfig({ kubeconfig: s.kubeconfig || undefined, context: s.context || undefined }));
+  return makeClients(
+    loadKubeConfig({ kubeconfig: s.kubeconfig || undefined, context: s.context || undefined }),
+  );
 }
 
 // UserError has a module of its own (src/errors.ts); it is re-exported here for existing importers.
@@ -47,7 +49,9 @@ export function loadKubeConfig(access: KubeAccess): k8s.KubeConfig {
       text = readFileSync(file, 'utf8');
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new UserError(`cannot read kubeconfig ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code ?? e)}`);
+      throw new UserError(
+        `cannot read kubeconfig ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code ?? e)}`,
+      );
     }
     try {
       kc.loadFromString(text);
@@ -58,20 +62,27 @@ export function loadKubeConfig(access: KubeAccess): k8s.KubeConfig {
     try {
       kc.loadFromDefault();
     } catch (e) {
-      throw new UserError(`cannot load the default kubeconfig (KUBECONFIG or ~/.kube/config): ${firstLine(e)}`);
+      throw new UserError(
+        `cannot load the default kubeconfig (KUBECONFIG or ~/.kube/config): ${firstLine(e)}`,
+      );
     }
   }
   if (access.context) {
     if (!kc.getContextObject(access.context)) {
       const known = kc.getContexts().map((c) => c.name);
-      throw new UserError(`unknown context "${access.context}" in ${file ?? 'the kubeconfig'} (contexts: ${known.join(', ') || 'none'})`);
+      throw new UserError(
+        `unknown context "${access.context}" in ${file ?? 'the kubeconfig'} (contexts: ${known.join(', ') || 'none'})`,
+      );
     }
     kc.setCurrentContext(access.context);
   }
   const ctx = kc.getContextObject(kc.getCurrentContext());
   if (!ctx) throw new UserError(`${file ?? 'the kubeconfig'} has no current context; pass --context`);
   const cluster = kc.getCluster(ctx.cluster);
-  if (!cluster?.server) throw new UserError(`context "${ctx.name}" names cluster "${ctx.cluster}", which has no server in ${file ?? 'the kubeconfig'}`);
+  if (!cluster?.server)
+    throw new UserError(
+      `context "${ctx.name}" names cluster "${ctx.cluster}", which has no server in ${file ?? 'the kubeconfig'}`,
+    );
   try {
     new URL(cluster.server);
   } catch {
@@ -127,7 +138,9 @@ function checkClientCertificate(user: k8s.User, where: string, now = new Date())
     else return;
   } catch (e) {
     const why = (e as NodeJS.ErrnoException).code ?? firstLine(e);
-    throw new UserError(`cannot read the client certificate ${user.certFile} of user "${user.name}" in ${where}: ${why}`);
+    throw new UserError(
+      `cannot read the client certificate ${user.certFile} of user "${user.name}" in ${where}: ${why}`,
+    );
   }
   let cert: X509Certificate;
   try {
@@ -137,10 +150,14 @@ function checkClientCertificate(user: k8s.User, where: string, now = new Date())
   }
   const which = `the client certificate of user "${user.name}" in ${where} (${cert.subject.replace(/\n/g, ', ')})`;
   if (cert.validToDate.getTime() < now.getTime()) {
-    throw new UserError(`${which} expired on ${cert.validToDate.toISOString()}; get a new kubeconfig or renew the certificate`);
+    throw new UserError(
+      `${which} expired on ${cert.validToDate.toISOString()}; get a new kubeconfig or renew the certificate`,
+    );
   }
   if (cert.validFromDate.getTime() > now.getTime()) {
-    throw new UserError(`${which} is not valid until ${cert.validFromDate.toISOString()}; is this machine's clock right?`);
+    throw new UserError(
+      `${which} is not valid until ${cert.validFromDate.toISOString()}; is this machine's clock right?`,
+    );
   }
 }
 
@@ -170,7 +187,10 @@ export function explainApiError(e: unknown, verb: string, resource: string, serv
   if (e instanceof k8s.ApiException) {
     const body = parseBody(e.body);
     const msg = body?.message ?? '';
-    if (e.code === 401) return new UserError(`the API server rejected the credentials (401 Unauthorized) while trying to ${verb} ${resource}`);
+    if (e.code === 401)
+      return new UserError(
+        `the API server rejected the credentials (401 Unauthorized) while trying to ${verb} ${resource}`,
+      );
     if (e.code === 403) {
       return new UserError(
         `RBAC denied: the identity may not "${verb}" ${resource} (403 Forbidden${msg ? `: ${msg}` : ''}). Grant it with the RBAC manifest in deploy/rbac.yaml.`,
@@ -183,10 +203,17 @@ export function explainApiError(e: unknown, verb: string, resource: string, serv
   const spawn = e as { code?: string; syscall?: string; path?: string };
   if (spawn?.code === 'ENOENT' && spawn.syscall?.startsWith('spawn')) {
     const plugin = spawn.path;
-    return new UserError(`the exec credential plugin "${plugin}" is not on PATH (while trying to ${verb} ${resource})`);
+    return new UserError(
+      `the exec credential plugin "${plugin}" is not on PATH (while trying to ${verb} ${resource})`,
+    );
   }
   const cause = networkCause(e);
-  if (cause) return markTransient(new UserError(`cannot reach the API server${server ? ` at ${server}` : ''} (${cause}) while trying to ${verb} ${resource}`));
+  if (cause)
+    return markTransient(
+      new UserError(
+        `cannot reach the API server${server ? ` at ${server}` : ''} (${cause}) while trying to ${verb} ${resource}`,
+      ),
+    );
   return e instanceof Error ? e : new Error(String(e));
 }
 
@@ -222,17 +249,28 @@ function networkCause(e: unknown): string | undefined {
   for (let cur: unknown = e, depth = 0; cur && depth < 5; depth++) {
     const err = cur as { code?: string; message?: string; cause?: unknown; errors?: unknown[] };
     const code = err.code ?? (err.errors?.[0] as { code?: string } | undefined)?.code;
-    if (code && /^(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|ECONNRESET|EPIPE|EAI_AGAIN|UND_ERR_CONNECT_TIMEOUT|UND_ERR_SOCKET|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS)/.test(code)) {
+    if (
+      code &&
+      /^(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|ECONNRESET|EPIPE|EAI_AGAIN|UND_ERR_CONNECT_TIMEOUT|UND_ERR_SOCKET|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS)/.test(
+        code,
+      )
+    ) {
       return code;
     }
-    if (err.message && /fetch failed|request to .* failed|ECONNREFUSED/.test(err.message) && !err.cause) return err.message.slice(0, 200);
+    if (err.message && /fetch failed|request to .* failed|ECONNREFUSED/.test(err.message) && !err.cause)
+      return err.message.slice(0, 200);
     cur = err.cause;
   }
   return undefined;
 }
 
 /** Runs one API call, converting failures with explainApiError. */
-export async function call<T>(verb: string, resource: string, server: string, fn: () => Promise<T>): Promise<T> {
+export async function call<T>(
+  verb: string,
+  resource: string,
+  server: string,
+  fn: () => Promise<T>,
+): Promise<T> {
   try {
     return await fn();
   } catch (e) {

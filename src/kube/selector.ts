@@ -13,7 +13,8 @@ export interface Requirement {
 }
 export type Selector = Requirement[];
 
-const KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 /** Parses "a=b,c!=d,e in (x,y),f notin (z),g,!h". Throws a UserError naming the bad part. */
@@ -38,11 +39,13 @@ export function parseSelector(text: string, what = 'label selector'): Selector {
     const p = raw.trim();
     let m: RegExpMatchArray | null;
     const checkKey = (k: string) => {
-      if (!KEY.test(k) || k.length > 316) throw new UserError(`invalid ${what} "${text}": "${k}" is not a valid label key`);
+      if (!KEY.test(k) || k.length > 316)
+        throw new UserError(`invalid ${what} "${text}": "${k}" is not a valid label key`);
       return k;
     };
     const checkValue = (v: string) => {
-      if (!VALUE.test(v) || v.length > 63) throw new UserError(`invalid ${what} "${text}": "${v}" is not a valid label value`);
+      if (!VALUE.test(v) || v.length > 63)
+        throw new UserError(`invalid ${what} "${text}": "${v}" is not a valid label value`);
       return v;
     };
     if ((m = p.match(/^(\S+)\s+(in|notin)\s*\(([^)]*)\)$/))) {
@@ -63,8 +66,10 @@ export function parseSelector(text: string, what = 'label selector'): Selector {
 
 export function fromLabelSelector(s: V1LabelSelector | undefined): Selector {
   const out: Selector = [];
-  for (const [key, value] of Object.entries(s?.matchLabels ?? {})) out.push({ key, op: 'In', values: [value] });
-  for (const e of s?.matchExpressions ?? []) out.push({ key: e.key, op: e.operator as Op, values: e.values ?? [] });
+  for (const [key, value] of Object.entries(s?.matchLabels ?? {}))
+    out.push({ key, op: 'In', values: [value] });
+  for (const e of s?.matchExpressions ?? [])
+    out.push({ key: e.key, op: e.operator as Op, values: e.values ?? [] });
   return out;
 }
 

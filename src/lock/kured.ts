@@ -52,7 +52,10 @@ export class KuredLock {
 
   private async read(): Promise<k8s.V1DaemonSet | undefined> {
     try {
-      return await this.c.apps.readNamespacedDaemonSet({ name: this.o.daemonSet, namespace: this.o.namespace });
+      return await this.c.apps.readNamespacedDaemonSet({
+        name: this.o.daemonSet,
+        namespace: this.o.namespace,
+      });
     } catch (e) {
       if (e instanceof k8s.ApiException && e.code === 404) return undefined; // kured is not installed
       throw explainApiError(e, 'get', this.ref(), this.c.server);
@@ -60,7 +63,12 @@ export class KuredLock {
   }
 
   private value(): string {
-    return JSON.stringify({ nodeID: `reboot-pilot:${this.o.holder}`, metadata: { unschedulable: false }, created: new Date().toISOString(), TTL: this.o.ttlSeconds * 1e9 });
+    return JSON.stringify({
+      nodeID: `reboot-pilot:${this.o.holder}`,
+      metadata: { unschedulable: false },
+      created: new Date().toISOString(),
+      TTL: this.o.ttlSeconds * 1e9,
+    });
   }
 
   /** Refuses while kured holds its lock; takes it when configured. */
@@ -68,17 +76,30 @@ export class KuredLock {
     const ds = await this.read();
     if (!ds) return;
     const holders = kuredHolders(ds.metadata?.annotations?.[KURED_LOCK_ANNOTATION]);
-    if (holders.length) throw new LockHeldError(`kured holds its reboot lock (${KURED_LOCK_ANNOTATION} on ${this.ref()}): ${holders.join(', ')}; try again when kured has finished`);
+    if (holders.length)
+      throw new LockHeldError(
+        `kured holds its reboot lock (${KURED_LOCK_ANNOTATION} on ${this.ref()}): ${holders.join(', ')}; try again when kured has finished`,
+      );
     if (!this.o.take) return;
     try {
       // The resourceVersion makes this a compare-and-swap against kured taking it meanwhile.
       await this.c.apps.patchNamespacedDaemonSet(
-        { name: this.o.daemonSet, namespace: this.o.namespace, body: { metadata: { resourceVersion: ds.metadata?.resourceVersion, annotations: { [KURED_LOCK_ANNOTATION]: this.value() } } } },
+        {
+          name: this.o.daemonSet,
+          namespace: this.o.namespace,
+          body: {
+            metadata: {
+              resourceVersion: ds.metadata?.resourceVersion,
+              annotations: { [KURED_LOCK_ANNOTATION]: this.value() },
+            },
+          },
+        },
         MERGE,
       );
       this.taken = true;
     } catch (e) {
-      if (e instanceof k8s.ApiException && e.code === 409) throw new LockHeldError(`kured took its lock at the same moment (${this.ref()})`);
+      if (e instanceof k8s.ApiException && e.code === 409)
+        throw new LockHeldError(`kured took its lock at the same moment (${this.ref()})`);
       throw explainApiError(e, 'patch', this.ref(), this.c.server);
     }
   }
@@ -86,7 +107,14 @@ export class KuredLock {
   async renew(): Promise<void> {
     if (!this.taken) return;
     await this.c.apps
-      .patchNamespacedDaemonSet({ name: this.o.daemonSet, namespace: this.o.namespace, body: { metadata: { annotations: { [KURED_LOCK_ANNOTATION]: this.value() } } } }, MERGE)
+      .patchNamespacedDaemonSet(
+        {
+          name: this.o.daemonSet,
+          namespace: this.o.namespace,
+          body: { metadata: { annotations: { [KURED_LOCK_ANNOTATION]: this.value() } } },
+        },
+        MERGE,
+      )
       .catch(() => undefined);
   }
 
@@ -96,7 +124,14 @@ export class KuredLock {
     const holders = kuredHolders(ds?.metadata?.annotations?.[KURED_LOCK_ANNOTATION]);
     if (holders.length === 1 && holders[0] === `reboot-pilot:${this.o.holder}`) {
       await this.c.apps
-        .patchNamespacedDaemonSet({ name: this.o.daemonSet, namespace: this.o.namespace, body: { metadata: { annotations: { [KURED_LOCK_ANNOTATION]: null } } } }, MERGE)
+        .patchNamespacedDaemonSet(
+          {
+            name: this.o.daemonSet,
+            namespace: this.o.namespace,
+            body: { metadata: { annotations: { [KURED_LOCK_ANNOTATION]: null } } },
+          },
+          MERGE,
+        )
         .catch(() => undefined);
     }
     this.taken = false;

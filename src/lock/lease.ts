@@ -35,7 +35,12 @@ export class LeaseLock {
     return {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
-      metadata: { name: this.o.name, namespace: this.o.namespace, ...(resourceVersion ? { resourceVersion } : {}), labels: { 'app.kubernetes.io/managed-by': 'reboot-pilot' } },
+      metadata: {
+        name: this.o.name,
+        namespace: this.o.namespace,
+        ...(resourceVersion ? { resourceVersion } : {}),
+        labels: { 'app.kubernetes.io/managed-by': 'reboot-pilot' },
+      },
       spec: {
         holderIdentity: this.o.holder,
         leaseDurationSeconds: this.o.ttlSeconds,
@@ -53,7 +58,8 @@ export class LeaseLock {
     try {
       existing = await this.c.coordination.readNamespacedLease({ name, namespace });
     } catch (e) {
-      if (!(e instanceof k8s.ApiException && e.code === 404)) throw explainApiError(e, 'get', `leases.coordination.k8s.io ${namespace}/${name}`, this.c.server);
+      if (!(e instanceof k8s.ApiException && e.code === 404))
+        throw explainApiError(e, 'get', `leases.coordination.k8s.io ${namespace}/${name}`, this.c.server);
     }
     try {
       if (!existing) {
@@ -71,33 +77,60 @@ export class LeaseLock {
         await this.c.coordination.replaceNamespacedLease({
           name,
           namespace,
-          body: this.body((s.leaseTransitions ?? 0) + (s.holderIdentity === this.o.holder ? 0 : 1), new Date(), existing.metadata?.resourceVersion),
+          body: this.body(
+            (s.leaseTransitions ?? 0) + (s.holderIdentity === this.o.holder ? 0 : 1),
+            new Date(),
+            existing.metadata?.resourceVersion,
+          ),
         });
       }
     } catch (e) {
       if (e instanceof k8s.ApiException && (e.code === 409 || e.code === 422)) {
         // Someone created or replaced it between our read and write: they won.
         const now = await this.c.coordination.readNamespacedLease({ name, namespace }).catch(() => undefined);
-        throw new LockHeldError(`another execution took the lock ${namespace}/${name} at the same moment: ${now?.spec?.holderIdentity ?? 'unknown'}`);
+        throw new LockHeldError(
+          `another execution took the lock ${namespace}/${name} at the same moment: ${now?.spec?.holderIdentity ?? 'unknown'}`,
+        );
       }
       if (e instanceof UserError) throw e;
-      throw explainApiError(e, existing ? 'update' : 'create', `leases.coordination.k8s.io ${namespace}/${name}`, this.c.server);
+      throw explainApiError(
+        e,
+        existing ? 'update' : 'create',
+        `leases.coordination.k8s.io ${namespace}/${name}`,
+        this.c.server,
+      );
     }
-    this.timer = setInterval(() => {
-      this.renewing ??= this.renew().finally(() => (this.renewing = undefined));
-    }, Math.max(1000, (this.o.ttlSeconds * 1000) / 3));
+    this.timer = setInterval(
+      () => {
+        this.renewing ??= this.renew().finally(() => (this.renewing = undefined));
+      },
+      Math.max(1000, (this.o.ttlSeconds * 1000) / 3),
+    );
     this.timer.unref();
   }
 
   private async renew(): Promise<void> {
     try {
-      const cur = await this.c.coordination.readNamespacedLease({ name: this.o.name, namespace: this.o.namespace });
+      const cur = await this.c.coordination.readNamespacedLease({
+        name: this.o.name,
+        namespace: this.o.namespace,
+      });
       if (cur.spec?.holderIdentity !== this.o.holder) {
-        this.lost = new Error(`lost the lock ${this.o.namespace}/${this.o.name} to ${cur.spec?.holderIdentity ?? 'nobody'}`);
+        this.lost = new Error(
+          `lost the lock ${this.o.namespace}/${this.o.name} to ${cur.spec?.holderIdentity ?? 'nobody'}`,
+        );
         return;
       }
-      const body = this.body(cur.spec.leaseTransitions ?? 0, asDate(cur.spec.acquireTime) ?? new Date(), cur.metadata?.resourceVersion);
-      await this.c.coordination.replaceNamespacedLease({ name: this.o.name, namespace: this.o.namespace, body });
+      const body = this.body(
+        cur.spec.leaseTransitions ?? 0,
+        asDate(cur.spec.acquireTime) ?? new Date(),
+        cur.metadata?.resourceVersion,
+      );
+      await this.c.coordination.replaceNamespacedLease({
+        name: this.o.name,
+        namespace: this.o.namespace,
+        body,
+      });
     } catch {
       // A missed renewal is retried at the next tick; the TTL covers two more.
     }
@@ -115,12 +148,18 @@ export class LeaseLock {
     await this.renewing;
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        const cur = await this.c.coordination.readNamespacedLease({ name: this.o.name, namespace: this.o.namespace });
+        const cur = await this.c.coordination.readNamespacedLease({
+          name: this.o.name,
+          namespace: this.o.namespace,
+        });
         if (cur.spec?.holderIdentity !== this.o.holder) return;
         await this.c.coordination.replaceNamespacedLease({
           name: this.o.name,
           namespace: this.o.namespace,
-          body: { ...cur, spec: { ...cur.spec, holderIdentity: undefined, renewTime: undefined, acquireTime: undefined } },
+          body: {
+            ...cur,
+            spec: { ...cur.spec, holderIdentity: undefined, renewTime: undefined, acquireTime: undefined },
+          },
         });
         return;
       } catch (e) {

@@ -14,16 +14,26 @@ export interface NotifyOptions {
   planId: string;
 }
 
-export const DEFAULT_TEMPLATES = { drain: 'Draining node %s', reboot: 'Rebooting node %s', uncordon: 'Node %s rebooted and uncordoned' };
+export const DEFAULT_TEMPLATES = {
+  drain: 'Draining node %s',
+  reboot: 'Rebooting node %s',
+  uncordon: 'Node %s rebooted and uncordoned',
+};
 
 /** The chat format a webhook URL implies, when the setting says auto. */
 export function formatFor(url: string): ChatFormat {
   const host = new URL(url).hostname;
-  return /(^|\.)webhook\.office\.com$|(^|\.)logic\.azure\.com$|(^|\.)powerplatform\.com$/.test(host) ? 'teams' : 'slack';
+  return /(^|\.)webhook\.office\.com$|(^|\.)logic\.azure\.com$|(^|\.)powerplatform\.com$/.test(host)
+    ? 'teams'
+    : 'slack';
 }
 
 export function render(template: string, v: { node: string; plan: string; cluster: string }): string {
-  return template.replace(/%s/g, v.node).replace(/\{\{\s*node\s*\}\}/g, v.node).replace(/\{\{\s*plan\s*\}\}/g, v.plan).replace(/\{\{\s*cluster\s*\}\}/g, v.cluster);
+  return template
+    .replace(/%s/g, v.node)
+    .replace(/\{\{\s*node\s*\}\}/g, v.node)
+    .replace(/\{\{\s*plan\s*\}\}/g, v.plan)
+    .replace(/\{\{\s*cluster\s*\}\}/g, v.cluster);
 }
 
 export function payload(format: ChatFormat, text: string): unknown {
@@ -33,7 +43,12 @@ export function payload(format: ChatFormat, text: string): unknown {
     attachments: [
       {
         contentType: 'application/vnd.microsoft.card.adaptive',
-        content: { $schema: 'http://adaptivecards.io/schemas/adaptive-card.json', type: 'AdaptiveCard', version: '1.4', body: [{ type: 'TextBlock', text, wrap: true }] },
+        content: {
+          $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+          type: 'AdaptiveCard',
+          version: '1.4',
+          body: [{ type: 'TextBlock', text, wrap: true }],
+        },
       },
     ],
   };
@@ -41,14 +56,29 @@ export function payload(format: ChatFormat, text: string): unknown {
 
 /** Turns execution events into chat messages; returns the listener to pass to the executor. */
 export function chatNotifier(o: NotifyOptions, log: (l: string) => void): (e: ExecEvent) => void {
-  const which: Record<string, keyof NotifyOptions['templates']> = { drain: 'drain', reboot: 'reboot', uncordon: 'uncordon' };
+  const which: Record<string, keyof NotifyOptions['templates']> = {
+    drain: 'drain',
+    reboot: 'reboot',
+    uncordon: 'uncordon',
+  };
   return (e) => {
     if (e.type !== 'step' || !which[e.step]) return;
-    const text = render(o.templates[which[e.step]!], { node: e.node, plan: o.planId.slice(0, 12), cluster: o.cluster });
-    void fetch(o.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload(o.format, text)), signal: AbortSignal.timeout(10_000) })
+    const text = render(o.templates[which[e.step]!], {
+      node: e.node,
+      plan: o.planId.slice(0, 12),
+      cluster: o.cluster,
+    });
+    void fetch(o.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(payload(o.format, text)),
+      signal: AbortSignal.timeout(10_000),
+    })
       .then((r) => {
         if (!r.ok) log(`notification to ${new URL(o.url).host} failed: HTTP ${r.status}`);
       })
-      .catch((err: unknown) => log(`notification to ${new URL(o.url).host} failed: ${(err as Error).message}`));
+      .catch((err: unknown) =>
+        log(`notification to ${new URL(o.url).host} failed: ${(err as Error).message}`),
+      );
   };
 }

@@ -11,7 +11,15 @@ import { parseSelector, matches } from '../kube/selector.ts';
 import { preflight, cmp } from './preflight.ts';
 import { fixesFromProbe } from './fixes.ts';
 import { readDurations } from '../estimate/history.ts';
-import { PLAN_VERSION, type AksFacts, type AksPoolFacts, type Evidence, type Plan, type PlanNode, type Risk } from './types.ts';
+import {
+  PLAN_VERSION,
+  type AksFacts,
+  type AksPoolFacts,
+  type Evidence,
+  type Plan,
+  type PlanNode,
+  type Risk,
+} from './types.ts';
 
 export type PlanOrder = 'pool' | 'risk' | 'name';
 
@@ -45,7 +53,10 @@ function apiOutageRisk(): Risk {
 }
 
 /** Nodes the planner looks at (node selector applied), and which of them to probe. */
-export function candidateNodes(s: ClusterSnapshot, o: Pick<PlanOptions, 'nodeSelector'>): { considered: k8s.V1Node[]; probe: string[] } {
+export function candidateNodes(
+  s: ClusterSnapshot,
+  o: Pick<PlanOptions, 'nodeSelector'>,
+): { considered: k8s.V1Node[]; probe: string[] } {
   const sel = parseSelector(o.nodeSelector, 'node selector');
   const considered = s.nodes.filter((n) => matches(sel, n.metadata?.labels));
   const probe = considered.filter((n) => osOf(n) === 'linux' && isReady(n)).map((n) => n.metadata!.name!);
@@ -112,7 +123,15 @@ export function buildPlan(s: ClusterSnapshot, found: Findings, o: PlanOptions, a
       ...(isControlPlane(n) ? { role: 'control-plane' as const } : {}),
     };
     const others = s.nodes.filter((x) => x !== n && osOf(x) === 'linux');
-    const pf = () => preflight({ node: n, podsByNode, pdbs: s.pdbs, otherNodes: others, drain: o.drain, blockingPodSelector: blocking });
+    const pf = () =>
+      preflight({
+        node: n,
+        podsByNode,
+        pdbs: s.pdbs,
+        otherNodes: others,
+        drain: o.drain,
+        blockingPodSelector: blocking,
+      });
     // AKS: the pool's node image against the latest AKS offers (only when the integration is on).
     const poolFacts = aks?.pools[pool];
     const image = base.nodeImageVersion || poolFacts?.nodeImageVersion || '';
@@ -121,7 +140,12 @@ export function buildPlan(s: ClusterSnapshot, found: Findings, o: PlanOptions, a
 
     if (osOf(n) === 'windows') {
       if (!isAksNode(n)) {
-        unknown.push({ name, pool, reason: 'Windows node outside AKS: it has no sentinel to read and no node image upgrade to fall back on' });
+        unknown.push({
+          name,
+          pool,
+          reason:
+            'Windows node outside AKS: it has no sentinel to read and no node image upgrade to fall back on',
+        });
         continue;
       }
       if (poolFacts && latest && !imageBehind) {
@@ -173,7 +197,11 @@ export function buildPlan(s: ClusterSnapshot, found: Findings, o: PlanOptions, a
     const outcome = found.probes.get(name);
     if (!outcome && o.probeEnabled) {
       if (kured.length === 0) {
-        unknown.push({ name, pool, reason: isReady(n) ? 'not probed' : 'the node is not Ready, so it could not be probed' });
+        unknown.push({
+          name,
+          pool,
+          reason: isReady(n) ? 'not probed' : 'the node is not Ready, so it could not be probed',
+        });
         continue;
       }
     } else if (outcome && !outcome.ok) {
@@ -182,7 +210,11 @@ export function buildPlan(s: ClusterSnapshot, found: Findings, o: PlanOptions, a
     }
     const r = outcome?.ok ? outcome.result : undefined;
     if (r && r.bootId && base.bootID && r.bootId !== base.bootID) {
-      unknown.push({ name, pool, reason: `the probe ran in boot ${r.bootId} but the node reports boot ${base.bootID}: the node rebooted during inspection` });
+      unknown.push({
+        name,
+        pool,
+        reason: `the probe ran in boot ${r.bootId} but the node reports boot ${base.bootID}: the node rebooted during inspection`,
+      });
       continue;
     }
 
@@ -194,12 +226,21 @@ export function buildPlan(s: ClusterSnapshot, found: Findings, o: PlanOptions, a
           : { source: 'sentinel', detail: `${r.sentinel.path} exists` },
       );
     }
-    const candidates = [...(r?.kernels.items ?? []), ...(r?.pkgs.items ?? []).map(kernelFromPackage).filter((k): k is string => !!k)];
+    const candidates = [
+      ...(r?.kernels.items ?? []),
+      ...(r?.pkgs.items ?? []).map(kernelFromPackage).filter((k): k is string => !!k),
+    ];
     const newest = newestKernel(candidates);
-    const newerInstalled = newest !== undefined && running !== '' && compareKernelVersions(newest, running) > 0;
-    if (newerInstalled) evidence.push({ source: 'installed-kernel', detail: `kernel ${newest} is installed; ${running} is running` });
+    const newerInstalled =
+      newest !== undefined && running !== '' && compareKernelVersions(newest, running) > 0;
+    if (newerInstalled)
+      evidence.push({
+        source: 'installed-kernel',
+        detail: `kernel ${newest} is installed; ${running} is running`,
+      });
 
-    const needs = evidence.some((e) => e.source !== 'installed-kernel') || (o.rebootOnNewerKernel && newerInstalled);
+    const needs =
+      evidence.some((e) => e.source !== 'installed-kernel') || (o.rebootOnNewerKernel && newerInstalled);
     if (!needs) {
       upToDate.push(name);
       continue;
@@ -208,7 +249,11 @@ export function buildPlan(s: ClusterSnapshot, found: Findings, o: PlanOptions, a
     const { evictions, risks } = pf();
     if (soleControlPlane === name) risks.push(apiOutageRisk());
     if (!newerInstalled) {
-      risks.push({ kind: 'kernel-unchanged', blocking: false, detail: `no newer kernel is installed: the node reboots into ${running} (user-space updates only)` });
+      risks.push({
+        kind: 'kernel-unchanged',
+        blocking: false,
+        detail: `no newer kernel is installed: the node reboots into ${running} (user-space updates only)`,
+      });
     }
     nodes.push({
       ...base,
@@ -232,8 +277,20 @@ export function buildPlan(s: ClusterSnapshot, found: Findings, o: PlanOptions, a
   return {
     version: PLAN_VERSION,
     cluster: s.identity,
-    ...(aks ? { aks: { nodeOSUpgradeChannel: aks.nodeOSUpgradeChannel, ...(aks.maintenance ? { maintenance: aks.maintenance } : {}) } } : {}),
-    options: { order: o.order, deleteEmptyDirData: o.drain.deleteEmptyDirData, force: o.drain.force, blockingPodSelector: o.blockingPodSelector },
+    ...(aks
+      ? {
+          aks: {
+            nodeOSUpgradeChannel: aks.nodeOSUpgradeChannel,
+            ...(aks.maintenance ? { maintenance: aks.maintenance } : {}),
+          },
+        }
+      : {}),
+    options: {
+      order: o.order,
+      deleteEmptyDirData: o.drain.deleteEmptyDirData,
+      force: o.drain.force,
+      blockingPodSelector: o.blockingPodSelector,
+    },
     nodes: order(nodes, o.order),
     upToDate: upToDate.sort(cmp),
     unknown: unknown.sort((a, b) => cmp(a.name, b.name)),
@@ -242,7 +299,9 @@ export function buildPlan(s: ClusterSnapshot, found: Findings, o: PlanOptions, a
 }
 
 function sortRisks(r: Risk[]): Risk[] {
-  return [...r].sort((a, b) => Number(b.blocking) - Number(a.blocking) || cmp(a.kind, b.kind) || cmp(a.detail, b.detail));
+  return [...r].sort(
+    (a, b) => Number(b.blocking) - Number(a.blocking) || cmp(a.kind, b.kind) || cmp(a.detail, b.detail),
+  );
 }
 
 /**
@@ -251,19 +310,28 @@ function sortRisks(r: Risk[]): Risk[] {
  * upgrades, which are pool-wide and go last, pool by pool. Control-plane nodes are the last reboots.
  */
 export function order(nodes: Omit<PlanNode, 'order'>[], how: PlanOrder): PlanNode[] {
-  const riskCount = (n: Omit<PlanNode, 'order'>) => n.risks.length + n.risks.filter((r) => r.blocking).length * 100;
+  const riskCount = (n: Omit<PlanNode, 'order'>) =>
+    n.risks.length + n.risks.filter((r) => r.blocking).length * 100;
   const poolRisk = new Map<string, number>();
   for (const n of nodes) poolRisk.set(n.pool, (poolRisk.get(n.pool) ?? 0) + riskCount(n));
   const byName = (a: Omit<PlanNode, 'order'>, b: Omit<PlanNode, 'order'>) => cmp(a.name, b.name);
-  const byRisk = (a: Omit<PlanNode, 'order'>, b: Omit<PlanNode, 'order'>) => riskCount(a) - riskCount(b) || byName(a, b);
+  const byRisk = (a: Omit<PlanNode, 'order'>, b: Omit<PlanNode, 'order'>) =>
+    riskCount(a) - riskCount(b) || byName(a, b);
   const byPool = (a: Omit<PlanNode, 'order'>, b: Omit<PlanNode, 'order'>) =>
     poolRisk.get(a.pool)! - poolRisk.get(b.pool)! || cmp(a.pool, b.pool) || byRisk(a, b);
-  const within = how === 'pool' ? byPool : how === 'risk' ? (a: Omit<PlanNode, 'order'>, b: Omit<PlanNode, 'order'>) => byRisk(a, b) || cmp(a.pool, b.pool) : byName;
+  const within =
+    how === 'pool'
+      ? byPool
+      : how === 'risk'
+        ? (a: Omit<PlanNode, 'order'>, b: Omit<PlanNode, 'order'>) => byRisk(a, b) || cmp(a.pool, b.pool)
+        : byName;
   // Control-plane nodes last: a problem shows on a worker first, and the API stays up longest.
   const last = (n: Omit<PlanNode, 'order'>) => Number(n.role === 'control-plane');
   const reboots = nodes
     .filter((n) => n.method === 'reboot')
     .sort((a, b) => last(a) - last(b) || within(a, b));
-  const images = nodes.filter((n) => n.method === 'node-image-upgrade').sort((a, b) => cmp(a.pool, b.pool) || byName(a, b));
+  const images = nodes
+    .filter((n) => n.method === 'node-image-upgrade')
+    .sort((a, b) => cmp(a.pool, b.pool) || byName(a, b));
   return [...reboots, ...images].map((n, i) => ({ ...n, order: i + 1 }));
 }

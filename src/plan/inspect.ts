@@ -50,14 +50,21 @@ export async function detect(detectors: Detector[], candidates: Candidates, log:
 }
 
 /** `aks`: AKS facts read at the edge (src/azure/facts.ts) when the Azure integration is on. */
-export async function inspectCluster(c: KubeClients, s: PlanSettings, log: Log, aks?: AksFacts): Promise<Inspection> {
+export async function inspectCluster(
+  c: KubeClients,
+  s: PlanSettings,
+  log: Log,
+  aks?: AksFacts,
+): Promise<Inspection> {
   const clusterName = s['cluster-name'] || c.kc.getCurrentCluster()?.name || c.context;
   log(`reading cluster ${clusterName} (${c.server})`);
   const snapshot = await readSnapshot(c, clusterName);
   const opts = planOptions(s);
   const candidates = candidateNodes(snapshot, opts);
   const { considered } = candidates;
-  log(`${snapshot.nodes.length} nodes, ${considered.length} considered, ${snapshot.pods.length} pods, ${snapshot.pdbs.length} PDBs`);
+  log(
+    `${snapshot.nodes.length} nodes, ${considered.length} considered, ${snapshot.pods.length} pods, ${snapshot.pdbs.length} PDBs`,
+  );
   const findings = await detect(detectorsFor(s, c), candidates, log);
   const plan = buildPlan(snapshot, findings, opts, aks);
   return { plan, id: planId(plan), probed: findings.probes.size };

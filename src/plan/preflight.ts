@@ -38,8 +38,22 @@ export function workloadOf(pod: k8s.V1Pod): { kind: string; name: string } {
 
 // Kubernetes quantities to numbers (cpu in millicores, memory in bytes).
 const SUFFIX: Record<string, number> = {
-  n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  '': 1,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
 };
 export function quantity(q: string | undefined): number {
   if (!q) return 0;
@@ -57,8 +71,10 @@ interface Demand {
 
 /** A pod's scheduling request: the larger of its containers' sum and any init container. */
 export function podRequests(pod: k8s.V1Pod): Demand {
-  const sum = (cs: k8s.V1Container[] | undefined, key: 'cpu' | 'memory') => (cs ?? []).reduce((a, c) => a + quantity(c.resources?.requests?.[key]), 0);
-  const maxInit = (key: 'cpu' | 'memory') => Math.max(0, ...(pod.spec?.initContainers ?? []).map((c) => quantity(c.resources?.requests?.[key])));
+  const sum = (cs: k8s.V1Container[] | undefined, key: 'cpu' | 'memory') =>
+    (cs ?? []).reduce((a, c) => a + quantity(c.resources?.requests?.[key]), 0);
+  const maxInit = (key: 'cpu' | 'memory') =>
+    Math.max(0, ...(pod.spec?.initContainers ?? []).map((c) => quantity(c.resources?.requests?.[key])));
   return {
     cpu: Math.max(sum(pod.spec?.containers, 'cpu'), maxInit('cpu')),
     memory: Math.max(sum(pod.spec?.containers, 'memory'), maxInit('memory')),
@@ -68,7 +84,9 @@ export function podRequests(pod: k8s.V1Pod): Demand {
 
 export function isSchedulableTarget(n: k8s.V1Node): boolean {
   const ready = n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-  const noSchedule = (n.spec?.taints ?? []).some((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute');
+  const noSchedule = (n.spec?.taints ?? []).some(
+    (t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute',
+  );
   return !!ready && !n.spec?.unschedulable && !noSchedule;
 }
 
@@ -96,13 +114,31 @@ export function preflight(i: PreflightInput): PreflightResult {
     if (v.action === 'refuse') {
       risks.push(
         v.reason === 'emptydir'
-          ? { kind: 'emptydir-data-loss', blocking: true, detail: `${ref(pod)} uses emptyDir; the drain refuses it unless delete-emptydir-data is set (its data would be lost)` }
-          : { kind: 'unreplicated-pod', blocking: true, detail: `${ref(pod)} has no controller; the drain refuses it unless force is set (it would not be recreated)` },
+          ? {
+              kind: 'emptydir-data-loss',
+              blocking: true,
+              detail: `${ref(pod)} uses emptyDir; the drain refuses it unless delete-emptydir-data is set (its data would be lost)`,
+            }
+          : {
+              kind: 'unreplicated-pod',
+              blocking: true,
+              detail: `${ref(pod)} has no controller; the drain refuses it unless force is set (it would not be recreated)`,
+            },
       );
       continue;
     }
-    if (v.warnings.includes('emptydir')) risks.push({ kind: 'emptydir-data-loss', blocking: false, detail: `emptyDir data of ${ref(pod)} will be lost` });
-    if (v.warnings.includes('unreplicated')) risks.push({ kind: 'unreplicated-pod', blocking: false, detail: `${ref(pod)} has no controller: it will be deleted and not recreated` });
+    if (v.warnings.includes('emptydir'))
+      risks.push({
+        kind: 'emptydir-data-loss',
+        blocking: false,
+        detail: `emptyDir data of ${ref(pod)} will be lost`,
+      });
+    if (v.warnings.includes('unreplicated'))
+      risks.push({
+        kind: 'unreplicated-pod',
+        blocking: false,
+        detail: `${ref(pod)} has no controller: it will be deleted and not recreated`,
+      });
     evicted.push(pod);
   }
 
@@ -110,7 +146,11 @@ export function preflight(i: PreflightInput): PreflightResult {
   if (i.blockingPodSelector.length) {
     for (const pod of pods) {
       if (matches(i.blockingPodSelector, pod.metadata?.labels)) {
-        risks.push({ kind: 'blocking-pod', blocking: true, detail: `${ref(pod)} matches the blocking pod selector; the node waits until it is gone` });
+        risks.push({
+          kind: 'blocking-pod',
+          blocking: true,
+          detail: `${ref(pod)} matches the blocking pod selector; the node waits until it is gone`,
+        });
       }
     }
   }
@@ -121,9 +161,21 @@ export function preflight(i: PreflightInput): PreflightResult {
   const demand = evicted.map(podRequests);
   if (demand.length) {
     const targets = i.otherNodes.filter(isSchedulableTarget).map((n) => freeOn(n, i.podsByNode));
-    const free = targets.reduce((a, f) => ({ cpu: a.cpu + Math.max(0, f.cpu), memory: a.memory + Math.max(0, f.memory), pods: a.pods + Math.max(0, f.pods) }), { cpu: 0, memory: 0, pods: 0 });
-    const need = demand.reduce((a, d) => ({ cpu: a.cpu + d.cpu, memory: a.memory + d.memory, pods: a.pods + d.pods }), { cpu: 0, memory: 0, pods: 0 });
-    const tooBig = demand.some((d) => !targets.some((f) => f.cpu >= d.cpu && f.memory >= d.memory && f.pods >= 1));
+    const free = targets.reduce(
+      (a, f) => ({
+        cpu: a.cpu + Math.max(0, f.cpu),
+        memory: a.memory + Math.max(0, f.memory),
+        pods: a.pods + Math.max(0, f.pods),
+      }),
+      { cpu: 0, memory: 0, pods: 0 },
+    );
+    const need = demand.reduce(
+      (a, d) => ({ cpu: a.cpu + d.cpu, memory: a.memory + d.memory, pods: a.pods + d.pods }),
+      { cpu: 0, memory: 0, pods: 0 },
+    );
+    const tooBig = demand.some(
+      (d) => !targets.some((f) => f.cpu >= d.cpu && f.memory >= d.memory && f.pods >= 1),
+    );
     if (need.cpu > free.cpu || need.memory > free.memory || need.pods > free.pods || tooBig) {
       risks.push({
         kind: 'insufficient-capacity',
@@ -152,11 +204,18 @@ export function preflight(i: PreflightInput): PreflightResult {
   for (const p of evicted) {
     const w = workloadOf(p);
     const key = `${p.metadata?.namespace}\u0000${w.kind}\u0000${w.name}`;
-    const e = byWorkload.get(key) ?? { namespace: p.metadata?.namespace ?? '', kind: w.kind, name: w.name, pods: 0 };
+    const e = byWorkload.get(key) ?? {
+      namespace: p.metadata?.namespace ?? '',
+      kind: w.kind,
+      name: w.name,
+      pods: 0,
+    };
     e.pods++;
     byWorkload.set(key, e);
   }
-  const evictions = [...byWorkload.values()].sort((a, b) => cmp(a.namespace, b.namespace) || cmp(a.kind, b.kind) || cmp(a.name, b.name));
+  const evictions = [...byWorkload.values()].sort(
+    (a, b) => cmp(a.namespace, b.namespace) || cmp(a.kind, b.kind) || cmp(a.name, b.name),
+  );
   risks.sort((a, b) => cmp(a.kind, b.kind) || cmp(a.detail, b.detail));
   return { evictions, risks };
 }

@@ -160,7 +160,12 @@ export interface AksPoolFacts {
   osType: string;
   /** VirtualMachineScaleSets, VirtualMachines, ... */
   type: string;
-  upgradeSettings: { maxSurge?: string; maxUnavailable?: string; drainTimeoutInMinutes?: number; nodeSoakDurationInMinutes?: number };
+  upgradeSettings: {
+    maxSurge?: string;
+    maxUnavailable?: string;
+    drainTimeoutInMinutes?: number;
+    nodeSoakDurationInMinutes?: number;
+  };
 }
 
 /** AKS facts for the planner: the node OS upgrade channel and the pools. */

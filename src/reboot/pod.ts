@@ -66,7 +66,14 @@ export function rebootPod(r: RebootRequest, o: PodRebootOptions): k8s.V1Pod {
           // "sh: nsenter: not found" becomes the termination message the request's error quotes.
           terminationMessagePolicy: 'FallbackToLogsOnError',
           resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '64Mi' } },
-          securityContext: signal ? { runAsUser: 0, privileged: false, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['KILL'] } } : { runAsUser: 0, privileged: true },
+          securityContext: signal
+            ? {
+                runAsUser: 0,
+                privileged: false,
+                allowPrivilegeEscalation: false,
+                capabilities: { drop: ['ALL'], add: ['KILL'] },
+              }
+            : { runAsUser: 0, privileged: true },
         },
       ],
     },
@@ -89,7 +96,8 @@ export class PodRebooter implements Rebooter {
     try {
       await this.c.core.createNamespacedPod({ namespace: this.o.namespace, body: rebootPod(r, this.o) });
     } catch (e) {
-      if (!(e instanceof k8s.ApiException && e.code === 409)) throw explainApiError(e, 'create', `pods in namespace ${this.o.namespace}`, this.c.server);
+      if (!(e instanceof k8s.ApiException && e.code === 409))
+        throw explainApiError(e, 'create', `pods in namespace ${this.o.namespace}`, this.c.server);
       result = 'already-issued';
     }
     await this.failFastOnMissingCommand(r);
@@ -108,14 +116,20 @@ export class PodRebooter implements Rebooter {
     const name = rebootPodName(r.planId, nodeName);
     const deadline = Date.now() + watchSeconds * 1000;
     while (Date.now() < deadline) {
-      const pod = await this.c.core.readNamespacedPod({ name, namespace: this.o.namespace }).catch(() => undefined);
+      const pod = await this.c.core
+        .readNamespacedPod({ name, namespace: this.o.namespace })
+        .catch(() => undefined);
       const ended = pod?.status?.containerStatuses?.[0]?.state?.terminated;
       if (pod?.status?.phase === 'Failed' && ended && (ended.exitCode === 126 || ended.exitCode === 127)) {
         const node = await this.c.core.readNode({ name: nodeName }).catch(() => undefined);
         if (node?.status?.nodeInfo?.bootID !== bootBefore) return;
-        const why = (ended.message ?? '').trim().slice(0, 300) || (ended.exitCode === 127 ? 'command not found' : 'command not executable');
+        const why =
+          (ended.message ?? '').trim().slice(0, 300) ||
+          (ended.exitCode === 127 ? 'command not found' : 'command not executable');
         await this.cleanup(r);
-        throw new Error(`the reboot pod could not run its command on ${nodeName} (exit ${ended.exitCode}: ${why}); the image ${this.o.image} lacks a program the ${this.method} method needs (the default command needs nsenter and the node's systemctl); nothing was rebooted and the node stays cordoned`);
+        throw new Error(
+          `the reboot pod could not run its command on ${nodeName} (exit ${ended.exitCode}: ${why}); the image ${this.o.image} lacks a program the ${this.method} method needs (the default command needs nsenter and the node's systemctl); nothing was rebooted and the node stays cordoned`,
+        );
       }
       if (pod?.status?.phase === 'Succeeded' || pod?.status?.phase === 'Failed' || !pod) return;
       const node = await this.c.core.readNode({ name: nodeName }).catch(() => undefined);
@@ -126,8 +140,15 @@ export class PodRebooter implements Rebooter {
   }
 
   async cleanup(r: RebootRequest): Promise<void> {
-    await this.c.core.deleteNamespacedPod({ name: rebootPodName(r.planId, r.node.metadata!.name!), namespace: this.o.namespace, gracePeriodSeconds: 0 }).catch((e: unknown) => {
-      if (!(e instanceof k8s.ApiException && e.code === 404)) throw explainApiError(e, 'delete', `pods in namespace ${this.o.namespace}`, this.c.server);
-    });
+    await this.c.core
+      .deleteNamespacedPod({
+        name: rebootPodName(r.planId, r.node.metadata!.name!),
+        namespace: this.o.namespace,
+        gracePeriodSeconds: 0,
+      })
+      .catch((e: unknown) => {
+        if (!(e instanceof k8s.ApiException && e.code === 404))
+          throw explainApiError(e, 'delete', `pods in namespace ${this.o.namespace}`, this.c.server);
+      });
   }
 }

@@ -6,7 +6,13 @@
 // plan ID, so a rerun after a crash finds it instead of restarting the machine twice.
 import type * as k8s from '@kubernetes/client-node';
 import { MERGE_PATCH, UserError, explainApiError, type KubeClients } from '../kube/client.ts';
-import { describeVm, explainAzureError, parseProviderID, type AzureClients, type AzureVm } from '../azure/clients.ts';
+import {
+  describeVm,
+  explainAzureError,
+  parseProviderID,
+  type AzureClients,
+  type AzureVm,
+} from '../azure/clients.ts';
 import type { RebootRequest, Rebooter } from './types.ts';
 
 export const RESTART_ANNOTATION = 'reboot-pilot.io/azure-restart-requested';
@@ -45,7 +51,10 @@ export class VmssRebooter implements Rebooter {
     const compute = this.az.compute(vm.subscriptionId);
     const opts = this.az.pollMs ? { updateIntervalInMs: this.az.pollMs } : {};
     const what = `restart ${describeVm(vm)} (node ${name})`;
-    const poller = vm.kind === 'vmss' ? compute.virtualMachineScaleSetVMs.restart(vm.resourceGroup, vm.vmss, vm.instanceId, opts) : compute.virtualMachines.restart(vm.resourceGroup, vm.vmName, opts);
+    const poller =
+      vm.kind === 'vmss'
+        ? compute.virtualMachineScaleSetVMs.restart(vm.resourceGroup, vm.vmss, vm.instanceId, opts)
+        : compute.virtualMachines.restart(vm.resourceGroup, vm.vmName, opts);
     try {
       await poller.submitted();
     } catch (e) {
@@ -63,13 +72,17 @@ export class VmssRebooter implements Rebooter {
 
   private async mark(node: string, value: string | null): Promise<void> {
     try {
-      await this.c.core.patchNode({ name: node, body: { metadata: { annotations: { [RESTART_ANNOTATION]: value } } } }, MERGE_PATCH);
+      await this.c.core.patchNode(
+        { name: node, body: { metadata: { annotations: { [RESTART_ANNOTATION]: value } } } },
+        MERGE_PATCH,
+      );
     } catch (e) {
       throw explainApiError(e, 'patch', `nodes/${node} (annotations)`, this.c.server);
     }
   }
 
   async cleanup(r: RebootRequest): Promise<void> {
-    if (r.node.metadata?.annotations?.[RESTART_ANNOTATION] !== undefined) await this.mark(r.node.metadata!.name!, null);
+    if (r.node.metadata?.annotations?.[RESTART_ANNOTATION] !== undefined)
+      await this.mark(r.node.metadata!.name!, null);
   }
 }

@@ -6,12 +6,19 @@
 
 /** For Markdown text and table cells: backslash escapes first, then entities (so an entity's "#" stays). */
 export function md(s: string): string {
-  return entities(stripControl(s).replace(/[\r\n]+/g, ' ').replace(/[\\`*_{}[\]()#+\-.!|~$:]/g, (c) => `\\${c}`));
+  return entities(
+    stripControl(s)
+      .replace(/[\r\n]+/g, ' ')
+      .replace(/[\\`*_{}[\]()#+\-.!|~$:]/g, (c) => `\\${c}`),
+  );
 }
 
 /** For raw HTML blocks (<summary>), where backslash escapes would show literally: entities only. */
 export function html(s: string): string {
-  return entities(stripControl(s).replace(/[\r\n]+/g, ' ')).replace(/[[\]()*_`|~\\]/g, (c) => `&#${c.charCodeAt(0)};`);
+  return entities(stripControl(s).replace(/[\r\n]+/g, ' ')).replace(
+    /[[\]()*_`|~\\]/g,
+    (c) => `&#${c.charCodeAt(0)};`,
+  );
 }
 
 /** For terminals: no escape sequences from the cluster reach the operator's screen. */
@@ -20,7 +27,13 @@ export function term(s: string): string {
 }
 
 function entities(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;').replace(/@/g, '@\u2060');
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;')
+    .replace(/@/g, '@\u2060');
 }
 
 function stripControl(s: string): string {

@@ -15,13 +15,20 @@ export function renderResultText(r: ExecutionResult): string {
   for (const n of r.nodes) {
     const kernel = versions(n, term, '->');
     const t = n.timings;
-    out.push(`  ${term(n.name)}: ${n.outcome}  ${kernel}${t.total !== undefined ? `  drain ${s(t.drain)}, reboot ${s(t.reboot)}, workloads ${s(t.workloads)}, soak ${s(t.soak)}, total ${s(t.total)}` : ''}${n.detail ? `  (${term(n.detail)})` : ''}`);
+    out.push(
+      `  ${term(n.name)}: ${n.outcome}  ${kernel}${t.total !== undefined ? `  drain ${s(t.drain)}, reboot ${s(t.reboot)}, workloads ${s(t.workloads)}, soak ${s(t.soak)}, total ${s(t.total)}` : ''}${n.detail ? `  (${term(n.detail)})` : ''}`,
+    );
   }
-  if (r.leftCordoned.length) out.push(`  LEFT CORDONED BY REBOOT PILOT: ${r.leftCordoned.map(term).join(', ')} (uncordon with kubectl uncordon after a look, or run the plan again)`);
+  if (r.leftCordoned.length)
+    out.push(
+      `  LEFT CORDONED BY REBOOT PILOT: ${r.leftCordoned.map(term).join(', ')} (uncordon with kubectl uncordon after a look, or run the plan again)`,
+    );
   return out.join('\n') + '\n';
 }
 
-export type ResultNode = Omit<ExecutionResult['nodes'][number], 'bootIdBefore' | 'outcome'> & { outcome: string };
+export type ResultNode = Omit<ExecutionResult['nodes'][number], 'bootIdBefore' | 'outcome'> & {
+  outcome: string;
+};
 
 /** Kernel before → after, or for a reimaged node its node image before → after. */
 function versions(n: ResultNode, esc: (x: string) => string, arrow: string): string {
@@ -38,10 +45,26 @@ export interface ResultExtras {
   soakSeconds?: number;
 }
 
-export function renderResultMarkdown(cluster: string, r: Pick<ExecutionResult, 'planId' | 'state' | 'message' | 'leftCordoned'> & { nodes: ResultNode[] }, x: ResultExtras = {}): string {
-  const out = [`### Reboot Pilot: plan \`${shortId(r.planId)}\` on ${md(cluster)} ${r.state}`, '', md(r.message), ''];
-  if (r.leftCordoned.length) out.push(`> [!WARNING]\n> Left cordoned by Reboot Pilot: ${r.leftCordoned.map(md).join(', ')}. Look at them, then \`kubectl uncordon\` them or run the plan again.`, '');
-  out.push('| Node | Outcome | Kernel (or node image) before → after | Drain | Reboot | Workloads | Soak | Total |', '|---|---|---|---|---|---|---|---|');
+export function renderResultMarkdown(
+  cluster: string,
+  r: Pick<ExecutionResult, 'planId' | 'state' | 'message' | 'leftCordoned'> & { nodes: ResultNode[] },
+  x: ResultExtras = {},
+): string {
+  const out = [
+    `### Reboot Pilot: plan \`${shortId(r.planId)}\` on ${md(cluster)} ${r.state}`,
+    '',
+    md(r.message),
+    '',
+  ];
+  if (r.leftCordoned.length)
+    out.push(
+      `> [!WARNING]\n> Left cordoned by Reboot Pilot: ${r.leftCordoned.map(md).join(', ')}. Look at them, then \`kubectl uncordon\` them or run the plan again.`,
+      '',
+    );
+  out.push(
+    '| Node | Outcome | Kernel (or node image) before → after | Drain | Reboot | Workloads | Soak | Total |',
+    '|---|---|---|---|---|---|---|---|',
+  );
   // A node image upgrade's details are pool-wide and long: below the table, once per text.
   const poolWide = new Map<string, string[]>();
   for (const n of r.nodes) {
@@ -49,7 +72,9 @@ export function renderResultMarkdown(cluster: string, r: Pick<ExecutionResult, '
     const reimaged = n.outcome === 'reimaged' && n.detail;
     if (reimaged) poolWide.set(n.detail!, [...(poolWide.get(n.detail!) ?? []), n.name]);
     const outcome = `${md(n.outcome)}${n.detail && !reimaged ? `: ${md(n.detail)}` : ''}`;
-    out.push(`| ${md(n.name)} | ${outcome} | ${versions(n, md, '→')} | ${s(t.drain)} | ${s(t.reboot)} | ${s(t.workloads)} | ${s(t.soak)} | ${s(t.total)} |`);
+    out.push(
+      `| ${md(n.name)} | ${outcome} | ${versions(n, md, '→')} | ${s(t.drain)} | ${s(t.reboot)} | ${s(t.workloads)} | ${s(t.soak)} | ${s(t.total)} |`,
+    );
   }
   if (poolWide.size) {
     out.push('', '**Node image upgrades** (pool-wide: every node of the pool was reimaged):', '');

@@ -25,7 +25,14 @@ export interface ActionRun {
 
 let serial = 0;
 
-export async function runAction(o: { dir: string; event: ActionEvent; env?: Record<string, string>; inputs?: Record<string, string>; onOutput?: (chunk: string) => void; signal?: AbortSignal }): Promise<ActionRun> {
+export async function runAction(o: {
+  dir: string;
+  event: ActionEvent;
+  env?: Record<string, string>;
+  inputs?: Record<string, string>;
+  onOutput?: (chunk: string) => void;
+  signal?: AbortSignal;
+}): Promise<ActionRun> {
   const n = `${process.pid}-${++serial}`;
   const out = join(o.dir, `output-${n}`);
   const eventPath = join(o.dir, `event-${n}.json`);
@@ -46,7 +53,11 @@ export async function runAction(o: { dir: string; event: ActionEvent; env?: Reco
   for (const [k, v] of Object.entries(o.inputs ?? {})) env[`INPUT_${k.toUpperCase()}`] = v;
   const t0 = performance.now();
   // `signal` kills the job as a cancelled runner or an OOM would: SIGKILL, no cleanup.
-  const child = spawn(process.execPath, [ACTION], { stdio: ['ignore', 'pipe', 'pipe'], env, ...(o.signal ? { signal: o.signal, killSignal: 'SIGKILL' as const } : {}) });
+  const child = spawn(process.execPath, [ACTION], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+    ...(o.signal ? { signal: o.signal, killSignal: 'SIGKILL' as const } : {}),
+  });
   child.on('error', () => undefined);
   let stdout = '';
   let stderr = '';
@@ -61,6 +72,9 @@ export async function runAction(o: { dir: string; event: ActionEvent; env?: Reco
   const code = await new Promise<number | null>((r) => child.on('close', r));
   const wallMs = performance.now() - t0;
   const outputs: Record<string, string> = {};
-  for (const m of readFileSync(out, 'utf8').matchAll(/^([a-z-]+)<<(ghadelimiter_[0-9a-f-]+)\n([\s\S]*?)\n\2$/gm)) outputs[m[1]!] = m[3]!;
+  for (const m of readFileSync(out, 'utf8').matchAll(
+    /^([a-z-]+)<<(ghadelimiter_[0-9a-f-]+)\n([\s\S]*?)\n\2$/gm,
+  ))
+    outputs[m[1]!] = m[3]!;
   return { code, stdout, stderr, outputs, wallMs };
 }

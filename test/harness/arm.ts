@@ -103,12 +103,62 @@ export interface ArmRequest {
 }
 
 function makeCert(dir: string): { caFile: string; caPem: string; key: string; cert: string } {
-  const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=reboot-pilot fake Azure test CA']);
-  run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
-  writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n');
-  run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'ext.cnf']);
-  return { caFile: join(dir, 'ca.pem'), caPem: readFileSync(join(dir, 'ca.pem'), 'utf8'), key: readFileSync(join(dir, 'server.key'), 'utf8'), cert: readFileSync(join(dir, 'server.pem'), 'utf8') };
+  const run = (args: string[]) =>
+    execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  run([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=reboot-pilot fake Azure test CA',
+  ]);
+  run([
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'server.key',
+    '-out',
+    'server.csr',
+    '-subj',
+    '/CN=127.0.0.1',
+  ]);
+  writeFileSync(
+    join(dir, 'ext.cnf'),
+    'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n',
+  );
+  run([
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.pem',
+    '-days',
+    '2',
+    '-extfile',
+    'ext.cnf',
+  ]);
+  return {
+    caFile: join(dir, 'ca.pem'),
+    caPem: readFileSync(join(dir, 'ca.pem'), 'utf8'),
+    key: readFileSync(join(dir, 'server.key'), 'utf8'),
+    cert: readFileSync(join(dir, 'server.pem'), 'utf8'),
+  };
 }
 
 const b64url = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
@@ -171,7 +221,10 @@ export class FakeAzure {
 
   /** Environment for the GitHub OIDC token request (what the Actions runner sets). */
   oidcEnv(): Record<string, string> {
-    return { ACTIONS_ID_TOKEN_REQUEST_URL: `${this.base}/_github/oidc?api-version=2.0`, ACTIONS_ID_TOKEN_REQUEST_TOKEN: this.oidcRequestToken };
+    return {
+      ACTIONS_ID_TOKEN_REQUEST_URL: `${this.base}/_github/oidc?api-version=2.0`,
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: this.oidcRequestToken,
+    };
   }
 
   /** The settings that point the product at this fake. */
@@ -213,13 +266,28 @@ export class FakeAzure {
 
   // ---------- plumbing ----------
 
-  private send(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
+  private send(
+    res: ServerResponse,
+    status: number,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): void {
     const text = body === undefined ? '' : JSON.stringify(body);
-    res.writeHead(status, { ...(text ? { 'content-type': 'application/json; charset=utf-8' } : {}), 'x-ms-request-id': randomUUID(), ...headers });
+    res.writeHead(status, {
+      ...(text ? { 'content-type': 'application/json; charset=utf-8' } : {}),
+      'x-ms-request-id': randomUUID(),
+      ...headers,
+    });
     res.end(text);
   }
 
-  private armError(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
+  private armError(
+    res: ServerResponse,
+    status: number,
+    code: string,
+    message: string,
+    headers: Record<string, string> = {},
+  ): void {
     this.send(res, status, { error: { code, message } }, headers);
   }
 
@@ -234,8 +302,15 @@ export class FakeAzure {
     const method = req.method ?? 'GET';
     try {
       if (url.pathname === '/_github/oidc') return this.github(req, res, url);
-      if (/^\/[^/]+\/(v2\.0\/\.well-known\/openid-configuration|oauth2\/v2\.0\/token)$/.test(url.pathname)) return await this.entra(req, res, url);
-      const rec: ArmRequest = { method, path: url.pathname, apiVersion: url.searchParams.get('api-version'), status: 0, at: Date.now() };
+      if (/^\/[^/]+\/(v2\.0\/\.well-known\/openid-configuration|oauth2\/v2\.0\/token)$/.test(url.pathname))
+        return await this.entra(req, res, url);
+      const rec: ArmRequest = {
+        method,
+        path: url.pathname,
+        apiVersion: url.searchParams.get('api-version'),
+        status: 0,
+        at: Date.now(),
+      };
       this.requests.push(rec);
       const orig = res.writeHead.bind(res);
       res.writeHead = ((code: number, ...rest: unknown[]) => {
@@ -257,7 +332,10 @@ export class FakeAzure {
       return this.send(res, 401, { message: 'bad request token' });
     }
     const audience = url.searchParams.get('audience');
-    if (audience !== 'api://AzureADTokenExchange') this.violations.push(`GitHub OIDC token requested for audience ${audience}, not api://AzureADTokenExchange`);
+    if (audience !== 'api://AzureADTokenExchange')
+      this.violations.push(
+        `GitHub OIDC token requested for audience ${audience}, not api://AzureADTokenExchange`,
+      );
     const now = Math.floor(Date.now() / 1000);
     const jwt = `${b64url({ alg: 'RS256', typ: 'JWT' })}.${b64url({ iss: 'https://token.actions.githubusercontent.com', aud: audience, sub: 'repo:octo/infra:environment:production', iat: now, exp: now + 300, jti: randomUUID() })}.${randomBytes(32).toString('base64url')}`;
     this.oidcIssued.add(jwt);
@@ -273,7 +351,11 @@ export class FakeAzure {
     if (rest === 'v2.0/.well-known/openid-configuration') {
       return this.send(res, 200, {
         token_endpoint: `${authority}/oauth2/v2.0/token`,
-        token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
+        token_endpoint_auth_methods_supported: [
+          'client_secret_post',
+          'private_key_jwt',
+          'client_secret_basic',
+        ],
         jwks_uri: `${authority}/discovery/v2.0/keys`,
         response_modes_supported: ['query', 'fragment', 'form_post'],
         subject_types_supported: ['pairwise'],
@@ -302,37 +384,73 @@ export class FakeAzure {
       return this.send(res, 405, {});
     }
     const form = new URLSearchParams(await this.body(req));
-    const fail = (error: string, description: string) => this.send(res, 401, { error, error_description: description, error_codes: [7000215], timestamp: new Date().toISOString(), trace_id: randomUUID(), correlation_id: randomUUID() });
+    const fail = (error: string, description: string) =>
+      this.send(res, 401, {
+        error,
+        error_description: description,
+        error_codes: [7000215],
+        timestamp: new Date().toISOString(),
+        trace_id: randomUUID(),
+        correlation_id: randomUUID(),
+      });
     if (tenant !== TENANT) return fail('invalid_request', `AADSTS90002: Tenant '${tenant}' not found.`);
     if (form.get('grant_type') !== 'client_credentials') {
       this.violations.push(`Entra: unexpected grant_type ${form.get('grant_type')}`);
       return fail('unsupported_grant_type', 'AADSTS70003: unsupported grant type');
     }
-    if (form.get('client_id') !== CLIENT_ID) return fail('unauthorized_client', `AADSTS700016: Application with identifier '${form.get('client_id')}' was not found in the directory.`);
+    if (form.get('client_id') !== CLIENT_ID)
+      return fail(
+        'unauthorized_client',
+        `AADSTS700016: Application with identifier '${form.get('client_id')}' was not found in the directory.`,
+      );
     let via: Token['via'];
     const assertion = form.get('client_assertion');
     if (assertion) {
-      if (form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer') this.violations.push('Entra: client_assertion without the jwt-bearer type');
-      if (!this.oidcIssued.has(assertion)) return fail('invalid_client', 'AADSTS700211: No matching federated identity record found for presented assertion issuer.');
+      if (form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer')
+        this.violations.push('Entra: client_assertion without the jwt-bearer type');
+      if (!this.oidcIssued.has(assertion))
+        return fail(
+          'invalid_client',
+          'AADSTS700211: No matching federated identity record found for presented assertion issuer.',
+        );
       // Each ID token is good for one exchange here: a credential that cached the assertion would fail.
       this.oidcIssued.delete(assertion);
       via = 'assertion';
     } else if (form.get('client_secret')) {
-      if (form.get('client_secret') !== CLIENT_SECRET) return fail('invalid_client', `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${CLIENT_ID}'.`);
+      if (form.get('client_secret') !== CLIENT_SECRET)
+        return fail(
+          'invalid_client',
+          `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${CLIENT_ID}'.`,
+        );
       via = 'secret';
     } else {
       return fail('invalid_client', 'AADSTS7000216: client_assertion or client_secret is required.');
     }
     if (this.refuseTokens) return fail('invalid_client', 'AADSTS7000112: Application is disabled.');
     const scope = form.get('scope') ?? '';
-    const resource = scope.split(' ').find((s) => s.endsWith('/.default'))?.slice(0, -'/.default'.length);
+    const resource = scope
+      .split(' ')
+      .find((s) => s.endsWith('/.default'))
+      ?.slice(0, -'/.default'.length);
     if (!resource) {
       this.violations.push(`Entra: token requested for scope "${scope}" (no /.default resource)`);
       return fail('invalid_scope', 'AADSTS70011: The provided value for scope is not valid.');
     }
-    const token = resource === AKS_SERVER_APP_ID ? this.kubeToken || randomBytes(24).toString('hex') : `arm-${randomBytes(24).toString('hex')}`;
-    this.tokens.set(token, { audience: resource, expiresAt: Date.now() + this.tokenLifetimeSeconds * 1000, via });
-    this.send(res, 200, { token_type: 'Bearer', expires_in: this.tokenLifetimeSeconds, ext_expires_in: this.tokenLifetimeSeconds, access_token: token });
+    const token =
+      resource === AKS_SERVER_APP_ID
+        ? this.kubeToken || randomBytes(24).toString('hex')
+        : `arm-${randomBytes(24).toString('hex')}`;
+    this.tokens.set(token, {
+      audience: resource,
+      expiresAt: Date.now() + this.tokenLifetimeSeconds * 1000,
+      via,
+    });
+    this.send(res, 200, {
+      token_type: 'Bearer',
+      expires_in: this.tokenLifetimeSeconds,
+      ext_expires_in: this.tokenLifetimeSeconds,
+      access_token: token,
+    });
   }
 
   // ---------- ARM ----------
@@ -349,12 +467,28 @@ export class FakeAzure {
     }
     if (t.audience !== this.base) {
       this.violations.push(`${method} ${path}: token for audience ${t.audience}, not ARM (${this.base})`);
-      return this.armError(res, 401, 'InvalidAuthenticationTokenAudience', `The access token has been obtained for wrong audience or resource '${t.audience}'.`);
+      return this.armError(
+        res,
+        401,
+        'InvalidAuthenticationTokenAudience',
+        `The access token has been obtained for wrong audience or resource '${t.audience}'.`,
+      );
     }
-    if (t.expiresAt < Date.now()) return this.armError(res, 401, 'ExpiredAuthenticationToken', 'The access token expiry UTC time is earlier than current UTC time.');
+    if (t.expiresAt < Date.now())
+      return this.armError(
+        res,
+        401,
+        'ExpiredAuthenticationToken',
+        'The access token expiry UTC time is earlier than current UTC time.',
+      );
     if (!url.searchParams.get('api-version')) {
       this.violations.push(`${method} ${path}: no api-version`);
-      return this.armError(res, 400, 'MissingApiVersionParameter', "The api-version query parameter (?api-version=) is required for all requests.");
+      return this.armError(
+        res,
+        400,
+        'MissingApiVersionParameter',
+        'The api-version query parameter (?api-version=) is required for all requests.',
+      );
     }
     const fault = this.faults.find((f) => (!f.method || f.method === method) && f.path.test(path));
     if (fault) {
@@ -364,21 +498,37 @@ export class FakeAzure {
     }
     const c = this.cluster;
     const lower = path.toLowerCase();
-    const mcPrefix = `/subscriptions/${c.subscriptionId}/resourcegroups/${c.resourceGroup}/providers/microsoft.containerservice/managedclusters/${c.name}`.toLowerCase();
-    const computePrefix = `/subscriptions/${c.subscriptionId}/resourcegroups/${c.nodeResourceGroup}/providers/microsoft.compute/`.toLowerCase();
-    const opMatch = lower.match(/^\/subscriptions\/[^/]+\/providers\/microsoft\.(containerservice|compute)\/locations\/[^/]+\/operations\/([^/]+)$/);
-    if (opMatch && method === 'GET') return this.operationStatus(res, opMatch[2]!, opMatch[1] === 'compute' ? url.searchParams.has('monitor') : false, path);
+    const mcPrefix =
+      `/subscriptions/${c.subscriptionId}/resourcegroups/${c.resourceGroup}/providers/microsoft.containerservice/managedclusters/${c.name}`.toLowerCase();
+    const computePrefix =
+      `/subscriptions/${c.subscriptionId}/resourcegroups/${c.nodeResourceGroup}/providers/microsoft.compute/`.toLowerCase();
+    const opMatch = lower.match(
+      /^\/subscriptions\/[^/]+\/providers\/microsoft\.(containerservice|compute)\/locations\/[^/]+\/operations\/([^/]+)$/,
+    );
+    if (opMatch && method === 'GET')
+      return this.operationStatus(
+        res,
+        opMatch[2]!,
+        opMatch[1] === 'compute' ? url.searchParams.has('monitor') : false,
+        path,
+      );
     if (lower.startsWith(mcPrefix)) {
       const rest = lower.slice(mcPrefix.length);
       const original = path.slice(mcPrefix.length);
       if (rest === '' && method === 'GET') return this.send(res, 200, this.managedCluster());
       if (rest === '/listclusterusercredential' && method === 'POST') {
         // ManagedClustersListClusterUserCredentials.json
-        return this.send(res, 200, { kubeconfigs: [{ name: 'clusterUser', value: Buffer.from(c.kubeconfig).toString('base64') }] });
+        return this.send(res, 200, {
+          kubeconfigs: [{ name: 'clusterUser', value: Buffer.from(c.kubeconfig).toString('base64') }],
+        });
       }
-      if (rest === '/agentpools' && method === 'GET') return this.send(res, 200, { value: c.pools.map((p) => this.agentPool(p)) });
-      if (rest === '/maintenanceconfigurations' && method === 'GET') return this.send(res, 200, { value: c.maintenance });
-      const ap = original.match(/^\/agentPools\/([^/]+)(\/upgradeProfiles\/default|\/upgradeNodeImageVersion)?$/i);
+      if (rest === '/agentpools' && method === 'GET')
+        return this.send(res, 200, { value: c.pools.map((p) => this.agentPool(p)) });
+      if (rest === '/maintenanceconfigurations' && method === 'GET')
+        return this.send(res, 200, { value: c.maintenance });
+      const ap = original.match(
+        /^\/agentPools\/([^/]+)(\/upgradeProfiles\/default|\/upgradeNodeImageVersion)?$/i,
+      );
       if (ap) {
         const p = c.pools.find((x) => x.name.toLowerCase() === ap[1]!.toLowerCase());
         if (!p) return this.armError(res, 404, 'NotFound', `agent pool ${ap[1]} not found`);
@@ -389,17 +539,27 @@ export class FakeAzure {
             id: `${this.mcId()}/agentPools/${p.name}/upgradeprofiles/default`,
             name: 'default',
             type: 'Microsoft.ContainerService/managedClusters/agentPools/upgradeProfiles',
-            properties: { kubernetesVersion: '1.36.3', osType: p.osType, upgrades: [], latestNodeImageVersion: p.latestNodeImageVersion },
+            properties: {
+              kubernetesVersion: '1.36.3',
+              osType: p.osType,
+              upgrades: [],
+              latestNodeImageVersion: p.latestNodeImageVersion,
+            },
           });
         }
-        if (sub === '/upgradenodeimageversion' && method === 'POST') return this.startNodeImageUpgrade(res, p);
+        if (sub === '/upgradenodeimageversion' && method === 'POST')
+          return this.startNodeImageUpgrade(res, p);
       }
     }
     if (lower.startsWith(computePrefix) && method === 'POST') {
       const rest = path.slice(computePrefix.length);
       const ss = rest.match(/^virtualMachineScaleSets\/([^/]+)\/virtualMachines\/([^/]+)\/restart$/i);
       const vm = rest.match(/^virtualMachines\/([^/]+)\/restart$/i);
-      if (ss || vm) return this.startRestart(res, ss ? `virtualMachineScaleSets/${ss[1]}/virtualMachines/${ss[2]}` : `virtualMachines/${vm![1]}`);
+      if (ss || vm)
+        return this.startRestart(
+          res,
+          ss ? `virtualMachineScaleSets/${ss[1]}/virtualMachines/${ss[2]}` : `virtualMachines/${vm![1]}`,
+        );
     }
     this.violations.push(`unexpected ARM request ${method} ${path}`);
     this.armError(res, 404, 'NotFound', `The fake does not serve ${method} ${path}`);
@@ -425,7 +585,15 @@ export class FakeAzure {
         currentKubernetesVersion: '1.36.3',
         dnsPrefix: `${c.name}-dns`,
         fqdn: `${c.name}-dns-d0daedb9.hcp.${c.location}.azmk8s.io`,
-        agentPoolProfiles: c.pools.map((p) => ({ name: p.name, count: p.count, vmSize: 'Standard_D4s_v5', osType: p.osType, type: p.type ?? 'VirtualMachineScaleSets', nodeImageVersion: p.nodeImageVersion, mode: 'User' })),
+        agentPoolProfiles: c.pools.map((p) => ({
+          name: p.name,
+          count: p.count,
+          vmSize: 'Standard_D4s_v5',
+          osType: p.osType,
+          type: p.type ?? 'VirtualMachineScaleSets',
+          nodeImageVersion: p.nodeImageVersion,
+          mode: 'User',
+        })),
         nodeResourceGroup: c.nodeResourceGroup,
         enableRBAC: true,
         aadProfile: { managed: true, enableAzureRBAC: true, tenantID: TENANT },
@@ -458,7 +626,12 @@ export class FakeAzure {
   }
 
   private newOperation(kind: Operation['kind']): Operation {
-    const op: Operation = { id: randomUUID(), status: 'InProgress', startTime: new Date().toISOString(), kind };
+    const op: Operation = {
+      id: randomUUID(),
+      status: 'InProgress',
+      startTime: new Date().toISOString(),
+      kind,
+    };
     this.operations.set(op.id, op);
     return op;
   }
@@ -487,13 +660,22 @@ export class FakeAzure {
     const fail = this.failUpgrade.delete(p.name);
     this.track(
       (async () => {
-        const nodes = this.sim ? (await this.sim.listAllNodes()).filter((n) => n.metadata?.labels?.['kubernetes.azure.com/agentpool'] === p.name).map((n) => n.metadata!.name!).sort() : [];
+        const nodes = this.sim
+          ? (await this.sim.listAllNodes())
+              .filter((n) => n.metadata?.labels?.['kubernetes.azure.com/agentpool'] === p.name)
+              .map((n) => n.metadata!.name!)
+              .sort()
+          : [];
         const done: string[] = [];
         try {
           if (fail) throw Object.assign(new Error('fail'), { code: 'ReimageOperationFailed' });
           // Surge, cordon, drain, reimage node by node (cordon/drain are AKS's; only the reimage is simulated).
           for (const n of nodes) {
-            await this.sim!.reimage(n, { nodeImageVersion: to, downMs: this.downMs, ...(p.kernelAfterUpgrade ? { kernelVersion: p.kernelAfterUpgrade } : {}) });
+            await this.sim!.reimage(n, {
+              nodeImageVersion: to,
+              downMs: this.downMs,
+              ...(p.kernelAfterUpgrade ? { kernelVersion: p.kernelAfterUpgrade } : {}),
+            });
             done.push(n);
           }
           p.nodeImageVersion = to;
@@ -502,21 +684,35 @@ export class FakeAzure {
           this.finish(op);
         } catch (e) {
           p.provisioningState = 'Failed';
-          this.finish(op, { code: (e as { code?: string }).code ?? 'InternalOperationError', message: `Reimaging the nodes of agent pool ${p.name} failed: VMExtensionProvisioningError on the first node (simulated).` });
+          this.finish(op, {
+            code: (e as { code?: string }).code ?? 'InternalOperationError',
+            message: `Reimaging the nodes of agent pool ${p.name} failed: VMExtensionProvisioningError on the first node (simulated).`,
+          });
         }
       })(),
     );
-    this.send(res, 202, { ...(this.agentPool(p) as object) }, { 'Azure-AsyncOperation': `${this.base}/subscriptions/${this.cluster.subscriptionId}/providers/Microsoft.ContainerService/locations/${this.cluster.location}/operations/${op.id}?api-version=2017-08-31`, 'Retry-After': this.retryAfter });
+    this.send(
+      res,
+      202,
+      { ...(this.agentPool(p) as object) },
+      {
+        'Azure-AsyncOperation': `${this.base}/subscriptions/${this.cluster.subscriptionId}/providers/Microsoft.ContainerService/locations/${this.cluster.location}/operations/${op.id}?api-version=2017-08-31`,
+        'Retry-After': this.retryAfter,
+      },
+    );
   }
 
   /** VirtualMachineScaleSetVM_Restart_MaximumSet_Gen.json: 202 + Location; the node goes down and comes back. */
   private startRestart(res: ServerResponse, vmPath: string): void {
     const c = this.cluster;
-    const providerID = `azure:///subscriptions/${c.subscriptionId}/resourceGroups/${c.nodeResourceGroup}/providers/Microsoft.Compute/${vmPath}`.toLowerCase();
+    const providerID =
+      `azure:///subscriptions/${c.subscriptionId}/resourceGroups/${c.nodeResourceGroup}/providers/Microsoft.Compute/${vmPath}`.toLowerCase();
     const op = this.newOperation('restart');
     this.track(
       (async () => {
-        const node = (await this.sim!.listAllNodes()).find((n) => (n.spec?.providerID ?? '').toLowerCase() === providerID);
+        const node = (await this.sim!.listAllNodes()).find(
+          (n) => (n.spec?.providerID ?? '').toLowerCase() === providerID,
+        );
         if (!node) {
           this.finish(op, { code: 'NotFound', message: `no VM ${vmPath}` });
           return;
@@ -542,11 +738,22 @@ export class FakeAzure {
     }
     if (monitor) {
       // Location polling: 202 while running, 200 when done, the error when it failed.
-      if (op.status === 'InProgress') return this.send(res, 202, undefined, { Location: `${this.base}${path}?monitor=true&api-version=2024-11-01`, 'Retry-After': this.retryAfter });
+      if (op.status === 'InProgress')
+        return this.send(res, 202, undefined, {
+          Location: `${this.base}${path}?monitor=true&api-version=2024-11-01`,
+          'Retry-After': this.retryAfter,
+        });
       if (op.status === 'Failed') return this.armError(res, 500, op.error!.code, op.error!.message);
       return this.send(res, 200);
     }
-    const body = { id: path, name: op.id, status: op.status, startTime: op.startTime, ...(op.endTime ? { endTime: op.endTime } : {}), ...(op.error ? { error: op.error } : {}) };
+    const body = {
+      id: path,
+      name: op.id,
+      status: op.status,
+      startTime: op.startTime,
+      ...(op.endTime ? { endTime: op.endTime } : {}),
+      ...(op.error ? { error: op.error } : {}),
+    };
     this.send(res, 200, body, op.status === 'InProgress' ? { 'Retry-After': this.retryAfter } : {});
   }
 }

@@ -5,7 +5,15 @@
 // (every component is started under `setpriv --pdeathsig KILL`).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync, readFileSync, rmSync, createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import {
+  mkdtempSync,
+  writeFileSync,
+  readFileSync,
+  rmSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -151,7 +159,11 @@ async function httpsGet(url: string, token?: string): Promise<{ status: number; 
     const req = httpsRequest(
       url,
       // Health checks only: the serving certificates are being generated at this moment.
-      { rejectUnauthorized: false, headers: token ? { authorization: `Bearer ${token}` } : {}, timeout: 2000 },
+      {
+        rejectUnauthorized: false,
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+        timeout: 2000,
+      },
       (res) => {
         let body = '';
         res.on('data', (c) => (body += c));
@@ -164,12 +176,18 @@ async function httpsGet(url: string, token?: string): Promise<{ status: number; 
   });
 }
 
-async function waitFor(what: string, proc: Proc, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+async function waitFor(
+  what: string,
+  proc: Proc,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exitCode: number | null | undefined;
   void proc.exited.then((c) => (exitCode = c));
   while (Date.now() < deadline) {
-    if (exitCode !== undefined) throw new Error(`${proc.name} exited (${exitCode}) before ${what}:\n${tail(proc.logPath)}`);
+    if (exitCode !== undefined)
+      throw new Error(`${proc.name} exited (${exitCode}) before ${what}:\n${tail(proc.logPath)}`);
     try {
       if (await check()) return;
     } catch {
@@ -255,7 +273,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     writeFileSync(join(dir, 'tokens.csv'), tokenLines.join('\n') + '\n', { mode: 0o600 });
 
     const sa = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    writeFileSync(join(dir, 'sa.key'), sa.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    writeFileSync(join(dir, 'sa.key'), sa.privateKey.export({ type: 'pkcs8', format: 'pem' }), {
+      mode: 0o600,
+    });
     writeFileSync(join(dir, 'sa.pub'), sa.publicKey.export({ type: 'spki', format: 'pem' }));
     mkdirSync(join(dir, 'pki'));
 
@@ -276,10 +296,15 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       dir,
     );
     procs.push(etcd);
-    await waitFor('etcd health', etcd, async () => {
-      const r = await fetch(`http://127.0.0.1:${etcdPort}/health`);
-      return r.ok;
-    }, 30_000);
+    await waitFor(
+      'etcd health',
+      etcd,
+      async () => {
+        const r = await fetch(`http://127.0.0.1:${etcdPort}/health`);
+        return r.ok;
+      },
+      30_000,
+    );
 
     const auditArgs: string[] = [];
     if (opts.auditUsers?.length) {
@@ -288,7 +313,12 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         join(dir, 'audit-policy.yaml'),
         `apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived, ResponseStarted]\nrules:\n- level: Metadata\n  users: ${JSON.stringify(opts.auditUsers)}\n- level: None\n`,
       );
-      auditArgs.push(`--audit-policy-file=${join(dir, 'audit-policy.yaml')}`, `--audit-log-path=${join(dir, 'audit.log')}`, '--audit-log-mode=blocking', '--audit-log-format=json');
+      auditArgs.push(
+        `--audit-policy-file=${join(dir, 'audit-policy.yaml')}`,
+        `--audit-log-path=${join(dir, 'audit.log')}`,
+        '--audit-log-mode=blocking',
+        '--audit-log-format=json',
+      );
     }
     const apiArgs = [
       ...auditArgs,
@@ -310,7 +340,10 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       '--profiling=false',
     ];
     // The components a control-plane node runs can be stopped and started again (its reboot).
-    const parts = new Map<string, { index: number; args: string[]; ready: (p: Proc) => Promise<void>; restarts: number }>();
+    const parts = new Map<
+      string,
+      { index: number; args: string[]; ready: (p: Proc) => Promise<void>; restarts: number }
+    >();
     const startPart = (name: string, args: string[], ready: (p: Proc) => Promise<void>) => {
       parts.set(name, { index: procs.length, args, ready, restarts: 0 });
       const p = startProc(name, join(bin, name), args, dir);
@@ -335,13 +368,20 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     };
     const adminToken = tokens.get('admin')!;
     const server = `https://127.0.0.1:${apiPort}`;
-    const apiReady = (p: Proc) => waitFor('kube-apiserver /readyz', p, async () => (await httpsGet(`${server}/readyz`, adminToken)).status === 200, 90_000);
+    const apiReady = (p: Proc) =>
+      waitFor(
+        'kube-apiserver /readyz',
+        p,
+        async () => (await httpsGet(`${server}/readyz`, adminToken)).status === 200,
+        90_000,
+      );
     const apiserver = startPart('kube-apiserver', apiArgs, apiReady);
     await apiReady(apiserver);
     const stopApiServer = () => stopPart('kube-apiserver');
     const startApiServer = () => restartPart('kube-apiserver');
     const stopControlPlane = async () => {
-      for (const name of ['kube-scheduler', 'kube-controller-manager', 'kube-apiserver']) await stopPart(name);
+      for (const name of ['kube-scheduler', 'kube-controller-manager', 'kube-apiserver'])
+        await stopPart(name);
     };
     const startControlPlane = async () => {
       await restartPart('kube-apiserver');
@@ -364,9 +404,19 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     const schedKc = join(dir, 'system_kube-scheduler.kubeconfig');
 
     const kcmReady = (p: Proc) =>
-      waitFor('kube-controller-manager /healthz', p, async () => (await httpsGet(`https://127.0.0.1:${kcmPort}/healthz`)).status === 200, 60_000);
+      waitFor(
+        'kube-controller-manager /healthz',
+        p,
+        async () => (await httpsGet(`https://127.0.0.1:${kcmPort}/healthz`)).status === 200,
+        60_000,
+      );
     const schedReady = (p: Proc) =>
-      waitFor('kube-scheduler /readyz', p, async () => (await httpsGet(`https://127.0.0.1:${schedPort}/readyz`)).status === 200, 60_000);
+      waitFor(
+        'kube-scheduler /readyz',
+        p,
+        async () => (await httpsGet(`https://127.0.0.1:${schedPort}/readyz`)).status === 200,
+        60_000,
+      );
     const kcm = startPart(
       'kube-controller-manager',
       [
@@ -381,7 +431,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         `--root-ca-file=${join(dir, 'pki', 'apiserver.crt')}`,
         '--use-service-account-credentials=false',
         '--profiling=false',
-        ...(opts.nodeMonitorGracePeriod ? [`--node-monitor-grace-period=${opts.nodeMonitorGracePeriod}`] : []),
+        ...(opts.nodeMonitorGracePeriod
+          ? [`--node-monitor-grace-period=${opts.nodeMonitorGracePeriod}`]
+          : []),
       ],
       kcmReady,
     );
@@ -420,7 +472,12 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     await Promise.all([
       kcmReady(kcm),
       schedReady(sched),
-      waitFor('kwok /healthz', kwok, async () => (await fetch(`http://127.0.0.1:${kwokPort}/healthz`)).ok, 60_000),
+      waitFor(
+        'kwok /healthz',
+        kwok,
+        async () => (await fetch(`http://127.0.0.1:${kwokPort}/healthz`)).ok,
+        60_000,
+      ),
     ]);
 
     const kc = new k8s.KubeConfig();
@@ -428,10 +485,15 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     // The disruption, ReplicaSet and node-lifecycle controllers need the default namespace's
     // service account controller to have run at least once; waiting for it proves KCM is live.
     const core = kc.makeApiClient(k8s.CoreV1Api);
-    await waitFor('kube-controller-manager to create the default service account', kcm, async () => {
-      await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' });
-      return true;
-    }, 60_000);
+    await waitFor(
+      'kube-controller-manager to create the default service account',
+      kcm,
+      async () => {
+        await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' });
+        return true;
+      },
+      60_000,
+    );
 
     return {
       dir,

@@ -31,7 +31,9 @@ export class InvariantWatcher {
   async start(): Promise<void> {
     await Promise.all([
       this.keepWatching('/api/v1/nodes', (type, n: k8s.V1Node) => this.node(type, n)),
-      this.keepWatching('/apis/policy/v1/poddisruptionbudgets', (_t, p: k8s.V1PodDisruptionBudget) => this.pdb(p)),
+      this.keepWatching('/apis/policy/v1/poddisruptionbudgets', (_t, p: k8s.V1PodDisruptionBudget) =>
+        this.pdb(p),
+      ),
     ]);
   }
 
@@ -68,7 +70,9 @@ export class InvariantWatcher {
     this.maxUnavailable = Math.max(this.maxUnavailable, down.length);
     if (down.length > 1) {
       const ours = states.filter(([, s]) => s.inStep).map(([k]) => k);
-      this.violations.push(`${new Date().toISOString()} ${down.length} nodes unavailable while ${ours.join(', ')} ${ours.length === 1 ? 'is' : 'are'} in a Reboot Pilot step: ${down.join(', ')}`);
+      this.violations.push(
+        `${new Date().toISOString()} ${down.length} nodes unavailable while ${ours.join(', ')} ${ours.length === 1 ? 'is' : 'are'} in a Reboot Pilot step: ${down.join(', ')}`,
+      );
     }
   }
 
@@ -82,7 +86,9 @@ export class InvariantWatcher {
     if ((s.currentHealthy ?? 0) >= (s.desiredHealthy ?? 0)) {
       this.satisfied.add(key);
     } else if (this.satisfied.has(key)) {
-      this.violations.push(`${new Date().toISOString()} PDB ${p.metadata?.namespace}/${p.metadata?.name}: ${s.currentHealthy} healthy, ${s.desiredHealthy} required`);
+      this.violations.push(
+        `${new Date().toISOString()} PDB ${p.metadata?.namespace}/${p.metadata?.name}: ${s.currentHealthy} healthy, ${s.desiredHealthy} required`,
+      );
     }
   }
 
@@ -93,7 +99,10 @@ export class InvariantWatcher {
     this.stopped = true;
     for (const c of this.ctls) c.abort();
     this.ctls.clear();
-    if (this.tainted.size) this.violations.push(`${new Date().toISOString()} left with Reboot Pilot's PreferNoSchedule taint: ${[...this.tainted].sort().join(', ')}`);
+    if (this.tainted.size)
+      this.violations.push(
+        `${new Date().toISOString()} left with Reboot Pilot's PreferNoSchedule taint: ${[...this.tainted].sort().join(', ')}`,
+      );
     return this.violations;
   }
 }

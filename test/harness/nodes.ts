@@ -51,10 +51,13 @@ export function aksNode(o: AksNodeOptions): NodeSpec {
   const windows = o.os === 'windows';
   // Windows node names are limited to 15 characters on AKS: <pool prefix><index>.
   const vmss = `aks-${o.pool}-${suffix}-vmss`;
-  const name = windows ? `${o.pool.slice(0, 6)}${String(o.index).padStart(6, '0')}` : `${vmss}${o.index.toString(36).padStart(6, '0')}`;
+  const name = windows
+    ? `${o.pool.slice(0, 6)}${String(o.index).padStart(6, '0')}`
+    : `${vmss}${o.index.toString(36).padStart(6, '0')}`;
   const osSku = o.osSku ?? (windows ? 'Windows2022' : 'Ubuntu');
   const image =
-    o.nodeImageVersion ?? (windows ? 'AKSWindows-2022-containerd-20348.3207.250212' : 'AKSUbuntu-2204gen2containerd-202509.23.0');
+    o.nodeImageVersion ??
+    (windows ? 'AKSWindows-2022-containerd-20348.3207.250212' : 'AKSUbuntu-2204gen2containerd-202509.23.0');
   return {
     name,
     providerID: `azure:///subscriptions/${sub}/resourceGroups/${rg.toLowerCase()}/providers/Microsoft.Compute/virtualMachineScaleSets/${windows ? `aks${o.pool}` : vmss}/virtualMachines/${o.index}`,
@@ -89,7 +92,12 @@ export function aksNode(o: AksNodeOptions): NodeSpec {
 export function kubeadmNode(name: string, extra: Partial<NodeSpec> = {}): NodeSpec {
   return {
     name,
-    labels: { 'kubernetes.io/arch': 'amd64', 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', ...extra.labels },
+    labels: {
+      'kubernetes.io/arch': 'amd64',
+      'kubernetes.io/hostname': name,
+      'kubernetes.io/os': 'linux',
+      ...extra.labels,
+    },
     kernelVersion: '6.8.0-45-generic',
     osImage: 'Ubuntu 24.04.1 LTS',
     cpu: '4',

@@ -7,7 +7,15 @@
 //    termination-message rules (4096-byte cap); handlers for other roles can be registered.
 import { randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+  existsSync,
+} from 'node:fs';
 import { dirname, join, relative, isAbsolute } from 'node:path';
 import { tmpdir } from 'node:os';
 import * as k8s from '@kubernetes/client-node';
@@ -41,7 +49,12 @@ export interface RebootResult {
   kernelAfter: string;
 }
 
-export async function waitUntil<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+export async function waitUntil<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastErr: unknown;
   while (Date.now() < deadline) {
@@ -53,7 +66,9 @@ export async function waitUntil<T>(what: string, fn: () => Promise<T | undefined
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? ` (last error: ${String(lastErr)})` : ''}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? ` (last error: ${String(lastErr)})` : ''}`,
+  );
 }
 
 export class NodeSimulator {
@@ -64,7 +79,14 @@ export class NodeSimulator {
   private watchAbort: AbortController | undefined;
   private pending = new Set<Promise<void>>();
   /** Every pod the simulated kubelet ran, for assertions. */
-  readonly ran: { role: string; pod: string; node: string; exitCode: number; scriptMs: number; totalMs: number }[] = [];
+  readonly ran: {
+    role: string;
+    pod: string;
+    node: string;
+    exitCode: number;
+    scriptMs: number;
+    totalMs: number;
+  }[] = [];
 
   readonly cluster: Cluster;
 
@@ -97,7 +119,11 @@ export class NodeSimulator {
     const workers = Array.from({ length: Math.min(16, queue.length) }, async () => {
       for (let s = queue.shift(); s; s = queue.shift()) {
         const obj = toNodeObject(s);
-        this.writeBootFiles(s.name, obj.status!.nodeInfo!.bootID, s.bootTime ?? Math.floor(Date.now() / 1000) - 86_400);
+        this.writeBootFiles(
+          s.name,
+          obj.status!.nodeInfo!.bootID,
+          s.bootTime ?? Math.floor(Date.now() / 1000) - 86_400,
+        );
         await this.core.createNode({ body: obj });
         // Status sent on create is not trusted by every version; set it explicitly.
         await this.core.patchNodeStatus({ name: s.name, body: { status: obj.status } }, MERGE);
@@ -106,13 +132,23 @@ export class NodeSimulator {
     await Promise.all(workers);
     const names = new Set(specs.map((s) => s.name));
     const want = new Map(specs.map((s) => [s.name, s.kernelVersion]));
-    await waitUntil(`${specs.length} nodes Ready`, async () => {
-      const list = await this.listAllNodes();
-      const ready = list.filter((n) => names.has(n.metadata!.name!) && isReady(n) && n.status?.nodeInfo?.kernelVersion === want.get(n.metadata!.name!));
-      if (ready.length !== names.size) return undefined;
-      out.push(...ready);
-      return true;
-    }, 60_000 + specs.length * 20, 200);
+    await waitUntil(
+      `${specs.length} nodes Ready`,
+      async () => {
+        const list = await this.listAllNodes();
+        const ready = list.filter(
+          (n) =>
+            names.has(n.metadata!.name!) &&
+            isReady(n) &&
+            n.status?.nodeInfo?.kernelVersion === want.get(n.metadata!.name!),
+        );
+        if (ready.length !== names.size) return undefined;
+        out.push(...ready);
+        return true;
+      },
+      60_000 + specs.length * 20,
+      200,
+    );
     return out;
   }
 
@@ -148,7 +184,11 @@ export class NodeSimulator {
   newestInstalledKernel(node: string): string | undefined {
     const boot = join(this.hostDir(node), 'boot');
     if (!existsSync(boot)) return undefined;
-    return newestKernel(readdirSync(boot).filter((f) => f.startsWith('vmlinuz-')).map((f) => f.slice('vmlinuz-'.length)));
+    return newestKernel(
+      readdirSync(boot)
+        .filter((f) => f.startsWith('vmlinuz-'))
+        .map((f) => f.slice('vmlinuz-'.length)),
+    );
   }
 
   /** What the node's kernel shows in /proc: its boot ID and boot time. */
@@ -165,14 +205,24 @@ export class NodeSimulator {
   }
 
   async powerOn(name: string, boot: { bootID: string; kernelVersion: string }): Promise<void> {
-    await this.core.patchNodeStatus({ name, body: { status: { nodeInfo: { bootID: boot.bootID, kernelVersion: boot.kernelVersion } } } }, MERGE);
+    await this.core.patchNodeStatus(
+      { name, body: { status: { nodeInfo: { bootID: boot.bootID, kernelVersion: boot.kernelVersion } } } },
+      MERGE,
+    );
     await this.core.patchNode({ name, body: { metadata: { labels: { [SIM_POWER_LABEL]: null } } } }, MERGE);
-    await waitUntil(`${name} Ready after boot`, async () => {
-      const n = await this.node(name);
-      return isReady(n) && n.status?.nodeInfo?.bootID === boot.bootID;
-    }, 30_000);
+    await waitUntil(
+      `${name} Ready after boot`,
+      async () => {
+        const n = await this.node(name);
+        return isReady(n) && n.status?.nodeInfo?.bootID === boot.bootID;
+      },
+      30_000,
+    );
     // Pods that waited for this machine start now.
-    const waiting = await this.core.listPodForAllNamespaces({ labelSelector: PRODUCT_ROLE_LABEL, fieldSelector: `spec.nodeName=${name}` });
+    const waiting = await this.core.listPodForAllNamespaces({
+      labelSelector: PRODUCT_ROLE_LABEL,
+      fieldSelector: `spec.nodeName=${name}`,
+    });
     for (const p of waiting.items) this.consider(p);
   }
 
@@ -218,7 +268,13 @@ export class NodeSimulator {
   }
 
   /** Node image upgrades that reimaged a node, in order. */
-  readonly reimages: { node: string; at: number; image: string; bootIDBefore: string; bootIDAfter: string }[] = [];
+  readonly reimages: {
+    node: string;
+    at: number;
+    image: string;
+    bootIDBefore: string;
+    bootIDAfter: string;
+  }[] = [];
 
   /**
    * An AKS node image upgrade of one node, as the API server sees it: the machine goes down
@@ -226,13 +282,31 @@ export class NodeSimulator {
    * image label changes, the host's files are the image's, nothing pending survives — and it
    * boots with a new boot ID. The node object keeps its name, as with a VMSS reimage.
    */
-  async reimage(name: string, o: { nodeImageVersion: string; kernelVersion?: string; downMs?: number }): Promise<RebootResult> {
+  async reimage(
+    name: string,
+    o: { nodeImageVersion: string; kernelVersion?: string; downMs?: number },
+  ): Promise<RebootResult> {
     this.neverReturn.delete(name);
     const host = this.hostDir(name);
     rmSync(join(host, 'var/run'), { recursive: true, force: true });
-    await this.core.patchNode({ name, body: { metadata: { labels: { 'kubernetes.azure.com/node-image-version': o.nodeImageVersion } } } }, MERGE);
-    const r = await this.reboot(name, { ...(o.kernelVersion ? { kernelVersion: o.kernelVersion } : {}), ...(o.downMs ? { downMs: o.downMs } : {}) });
-    this.reimages.push({ node: name, at: Date.now(), image: o.nodeImageVersion, bootIDBefore: r.bootIDBefore, bootIDAfter: r.bootIDAfter });
+    await this.core.patchNode(
+      {
+        name,
+        body: { metadata: { labels: { 'kubernetes.azure.com/node-image-version': o.nodeImageVersion } } },
+      },
+      MERGE,
+    );
+    const r = await this.reboot(name, {
+      ...(o.kernelVersion ? { kernelVersion: o.kernelVersion } : {}),
+      ...(o.downMs ? { downMs: o.downMs } : {}),
+    });
+    this.reimages.push({
+      node: name,
+      at: Date.now(),
+      image: o.nodeImageVersion,
+      bootIDBefore: r.bootIDBefore,
+      bootIDAfter: r.bootIDAfter,
+    });
     return r;
   }
 
@@ -243,13 +317,19 @@ export class NodeSimulator {
     const loop = async () => {
       while (this.watchAbort && !this.watchAbort.signal.aborted) {
         // Re-list, then watch: a watch that ends (timeouts, restarts) is simply started again.
-        const list = await this.core.listPodForAllNamespaces({ labelSelector: PRODUCT_ROLE_LABEL }).catch(() => undefined);
+        const list = await this.core
+          .listPodForAllNamespaces({ labelSelector: PRODUCT_ROLE_LABEL })
+          .catch(() => undefined);
         for (const p of list?.items ?? []) this.consider(p);
         await new Promise<void>((resolve) => {
           void watch
             .watch(
               '/api/v1/pods',
-              { labelSelector: PRODUCT_ROLE_LABEL, resourceVersion: list?.metadata?.resourceVersion, allowWatchBookmarks: true },
+              {
+                labelSelector: PRODUCT_ROLE_LABEL,
+                resourceVersion: list?.metadata?.resourceVersion,
+                allowWatchBookmarks: true,
+              },
               (type: string, obj: k8s.V1Pod) => {
                 if (type === 'ADDED' || type === 'MODIFIED') this.consider(obj);
               },
@@ -316,7 +396,9 @@ export class NodeSimulator {
     writeFileSync(terminationFile, '');
     const mounts = (c.volumeMounts ?? []).flatMap((m) => {
       const v = pod.spec!.volumes?.find((vol) => vol.name === m.name);
-      return v?.hostPath ? [{ mountPath: m.mountPath, hostPath: v.hostPath.path, local: join(host, v.hostPath.path) }] : [];
+      return v?.hostPath
+        ? [{ mountPath: m.mountPath, hostPath: v.hostPath.path, local: join(host, v.hostPath.path) }]
+        : [];
     });
     const remap = (value: string): string => {
       if (value === terminationPath) return terminationFile;
@@ -346,7 +428,17 @@ export class NodeSimulator {
     await this.patchPodStatus(pod, {
       phase: 'Running',
       startTime: startedAt,
-      containerStatuses: [{ name: c.name, image: c.image!, imageID: '', ready: true, restartCount: 0, started: true, state: { running: { startedAt } } }],
+      containerStatuses: [
+        {
+          name: c.name,
+          image: c.image!,
+          imageID: '',
+          ready: true,
+          restartCount: 0,
+          started: true,
+          state: { running: { startedAt } },
+        },
+      ],
     });
     const scriptStart = performance.now();
     const { code, output } = await new Promise<{ code: number; output: string }>((resolve) => {
@@ -368,7 +460,14 @@ export class NodeSimulator {
     message = Buffer.from(message).subarray(0, TERMINATION_MESSAGE_LIMIT).toString('utf8');
     rmSync(work, { recursive: true, force: true });
     const finishedAt = new Date();
-    this.ran.push({ role: 'probe', pod: pod.metadata!.name!, node, exitCode: code, scriptMs: performance.now() - scriptStart, totalMs: Date.now() - created });
+    this.ran.push({
+      role: 'probe',
+      pod: pod.metadata!.name!,
+      node,
+      exitCode: code,
+      scriptMs: performance.now() - scriptStart,
+      totalMs: Date.now() - created,
+    });
     await this.patchPodStatus(pod, {
       phase: code === 0 ? 'Succeeded' : 'Failed',
       containerStatuses: [
@@ -379,7 +478,15 @@ export class NodeSimulator {
           ready: false,
           restartCount: 0,
           started: false,
-          state: { terminated: { exitCode: code, reason: code === 0 ? 'Completed' : 'Error', message, startedAt, finishedAt } },
+          state: {
+            terminated: {
+              exitCode: code,
+              reason: code === 0 ? 'Completed' : 'Error',
+              message,
+              startedAt,
+              finishedAt,
+            },
+          },
         },
       ],
     });
@@ -397,13 +504,36 @@ export class NodeSimulator {
     const script = [...(c.command ?? []), ...(c.args ?? [])].join(' ');
     const sc = c.securityContext ?? {};
     const signal = /kill -(39|RTMIN\+5|SIGRTMIN\+5) 1\b/.test(script);
-    const nsenter = /nsenter .*-m\s*\/proc\/1\/ns\/mnt|nsenter .*--mount=\/proc\/1\/ns\/mnt/.test(script) && /systemctl reboot|\breboot\b/.test(script);
-    const allowed = pod.spec!.hostPID === true && (signal ? sc.privileged === true || (sc.capabilities?.add ?? []).includes('KILL') : sc.privileged === true);
+    const nsenter =
+      /nsenter .*-m\s*\/proc\/1\/ns\/mnt|nsenter .*--mount=\/proc\/1\/ns\/mnt/.test(script) &&
+      /systemctl reboot|\breboot\b/.test(script);
+    const allowed =
+      pod.spec!.hostPID === true &&
+      (signal
+        ? sc.privileged === true || (sc.capabilities?.add ?? []).includes('KILL')
+        : sc.privileged === true);
     const startedAt = new Date();
     if (!allowed || !(signal || nsenter)) {
       await this.patchPodStatus(pod, {
         phase: 'Failed',
-        containerStatuses: [{ name: c.name, image: c.image!, imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 1, reason: 'Error', message: 'simulated: this pod cannot reach the host (hostPID, privilege or command missing)', startedAt, finishedAt: new Date() } } }],
+        containerStatuses: [
+          {
+            name: c.name,
+            image: c.image!,
+            imageID: '',
+            ready: false,
+            restartCount: 0,
+            state: {
+              terminated: {
+                exitCode: 1,
+                reason: 'Error',
+                message: 'simulated: this pod cannot reach the host (hostPID, privilege or command missing)',
+                startedAt,
+                finishedAt: new Date(),
+              },
+            },
+          },
+        ],
       });
       this.ran.push({ role: 'reboot', pod: pod.metadata!.name!, node, exitCode: 1, scriptMs: 0, totalMs: 0 });
       return;
@@ -411,23 +541,52 @@ export class NodeSimulator {
     await this.patchPodStatus(pod, {
       phase: 'Running',
       startTime: startedAt,
-      containerStatuses: [{ name: c.name, image: c.image!, imageID: '', ready: true, restartCount: 0, started: true, state: { running: { startedAt } } }],
+      containerStatuses: [
+        {
+          name: c.name,
+          image: c.image!,
+          imageID: '',
+          ready: true,
+          restartCount: 0,
+          started: true,
+          state: { running: { startedAt } },
+        },
+      ],
     });
     const r = await this.reboot(node, { downMs: this.rebootDownMs, neverReturn: this.neverReturn.has(node) });
     this.reboots.push({ node, at: Date.now(), bootIDBefore: r.bootIDBefore, bootIDAfter: r.bootIDAfter });
-    this.ran.push({ role: 'reboot', pod: pod.metadata!.name!, node, exitCode: 0, scriptMs: 0, totalMs: Date.now() - startedAt.getTime() });
+    this.ran.push({
+      role: 'reboot',
+      pod: pod.metadata!.name!,
+      node,
+      exitCode: 0,
+      scriptMs: 0,
+      totalMs: Date.now() - startedAt.getTime(),
+    });
     // The reboot ended the container; after boot the kubelet reports it terminated.
     if (!this.neverReturn.has(node)) {
       await this.patchPodStatus(pod, {
         phase: 'Succeeded',
-        containerStatuses: [{ name: c.name, image: c.image!, imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed', startedAt, finishedAt: new Date() } } }],
+        containerStatuses: [
+          {
+            name: c.name,
+            image: c.image!,
+            imageID: '',
+            ready: false,
+            restartCount: 0,
+            state: { terminated: { exitCode: 0, reason: 'Completed', startedAt, finishedAt: new Date() } },
+          },
+        ],
       });
     }
   }
 
   async patchPodStatus(pod: k8s.V1Pod, status: k8s.V1PodStatus): Promise<void> {
     await this.core
-      .patchNamespacedPodStatus({ name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, body: { status } }, MERGE)
+      .patchNamespacedPodStatus(
+        { name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, body: { status } },
+        MERGE,
+      )
       .catch((e: unknown) => {
         // The pod may have been deleted meanwhile (a probe that timed out on the caller's side).
         if (!(e instanceof k8s.ApiException && e.code === 404)) throw e;

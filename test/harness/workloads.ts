@@ -13,14 +13,25 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** Applies deploy/rbac.yaml (subject: user reboot-pilot) and writes that user's kubeconfig into `dir`; returns its path. */
 export async function applyProductRbac(cluster: Cluster, dir: string): Promise<string> {
   const objects = k8s.KubernetesObjectApi.makeApiClient(cluster.kc);
-  for (const doc of parseAllDocuments(readFileSync(join(root, 'deploy', 'rbac.yaml'), 'utf8'))) await objects.create(doc.toJSON() as k8s.KubernetesObject);
+  for (const doc of parseAllDocuments(readFileSync(join(root, 'deploy', 'rbac.yaml'), 'utf8')))
+    await objects.create(doc.toJSON() as k8s.KubernetesObject);
   const file = join(dir, 'reboot-pilot.kubeconfig');
   writeFileSync(file, cluster.kubeconfigFor('reboot-pilot'));
   return file;
 }
 
 /** A Deployment of `replicas` under a PDB with `minAvailable`, in a namespace it creates; waits until the budget is computed. */
-export async function guardedDeployment(cluster: Cluster, o: { namespace: string; name: string; replicas: number; minAvailable: number; spec?: Partial<k8s.V1PodSpec>; cpu?: string }): Promise<void> {
+export async function guardedDeployment(
+  cluster: Cluster,
+  o: {
+    namespace: string;
+    name: string;
+    replicas: number;
+    minAvailable: number;
+    spec?: Partial<k8s.V1PodSpec>;
+    cpu?: string;
+  },
+): Promise<void> {
   const core = cluster.kc.makeApiClient(k8s.CoreV1Api);
   const apps = cluster.kc.makeApiClient(k8s.AppsV1Api);
   const policy = cluster.kc.makeApiClient(k8s.PolicyV1Api);
@@ -28,11 +39,34 @@ export async function guardedDeployment(cluster: Cluster, o: { namespace: string
   await core.createNamespace({ body: { metadata: { name: o.namespace } } }).catch((e: unknown) => {
     if (!(e instanceof k8s.ApiException && e.code === 409)) throw e;
   });
-  const container: k8s.V1Container = { name: o.name, image: 'nginx', ...(o.cpu ? { resources: { requests: { cpu: o.cpu } } } : {}) };
+  const container: k8s.V1Container = {
+    name: o.name,
+    image: 'nginx',
+    ...(o.cpu ? { resources: { requests: { cpu: o.cpu } } } : {}),
+  };
   await apps.createNamespacedDeployment({
     namespace: o.namespace,
-    body: { metadata: { name: o.name }, spec: { replicas: o.replicas, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { ...o.spec, containers: [container] } } } },
+    body: {
+      metadata: { name: o.name },
+      spec: {
+        replicas: o.replicas,
+        selector: { matchLabels: labels },
+        template: { metadata: { labels }, spec: { ...o.spec, containers: [container] } },
+      },
+    },
   });
-  await policy.createNamespacedPodDisruptionBudget({ namespace: o.namespace, body: { metadata: { name: o.name }, spec: { minAvailable: o.minAvailable, selector: { matchLabels: labels } } } });
-  await waitUntil(`${o.namespace}/${o.name} available and its PDB computed`, async () => (await policy.readNamespacedPodDisruptionBudget({ name: o.name, namespace: o.namespace })).status?.currentHealthy === o.replicas, 60_000);
+  await policy.createNamespacedPodDisruptionBudget({
+    namespace: o.namespace,
+    body: {
+      metadata: { name: o.name },
+      spec: { minAvailable: o.minAvailable, selector: { matchLabels: labels } },
+    },
+  });
+  await waitUntil(
+    `${o.namespace}/${o.name} available and its PDB computed`,
+    async () =>
+      (await policy.readNamespacedPodDisruptionBudget({ name: o.name, namespace: o.namespace })).status
+        ?.currentHealthy === o.replicas,
+    60_000,
+  );
 }

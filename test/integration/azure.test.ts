@@ -25,7 +25,13 @@ import { MERGE_PATCH as MERGE, type KubeClients } from '../../src/kube/client.ts
 import { runPlan, readPlanFile } from '../../src/execute/run.ts';
 import { ANN } from '../../src/execute/progress.ts';
 import { parseAzureSettings } from '../../src/azure/settings.ts';
-import { openAzure, azureKubeClients, azurePlanFacts, azureExtras, type AzureSession } from '../../src/azure/wire.ts';
+import {
+  openAzure,
+  azureKubeClients,
+  azurePlanFacts,
+  azureExtras,
+  type AzureSession,
+} from '../../src/azure/wire.ts';
 import { RESTART_ANNOTATION } from '../../src/reboot/vmss.ts';
 import { renderResultMarkdown } from '../../src/report/result.ts';
 
@@ -47,12 +53,25 @@ let kernelSerial = 1090;
 const log: string[] = [];
 const logger = (l: string) => void log.push(l);
 
-const EXEC: Record<string, string> = { soak: '0', 'drain-retry-delay': '1', 'lock-ttl': '5', 'reboot-timeout': '20', 'workload-timeout': '30', 'reboot-method': 'azure-vmss' };
-const planSettings = (extra: Record<string, string> = {}) => parsePlanSettings({ 'cluster-name': 'aks-prod', 'probe-timeout': '20', ...extra });
+const EXEC: Record<string, string> = {
+  soak: '0',
+  'drain-retry-delay': '1',
+  'lock-ttl': '5',
+  'reboot-timeout': '20',
+  'workload-timeout': '30',
+  'reboot-method': 'azure-vmss',
+};
+const planSettings = (extra: Record<string, string> = {}) =>
+  parsePlanSettings({ 'cluster-name': 'aks-prod', 'probe-timeout': '20', ...extra });
 
 function pend(...names: string[]): string {
   const k = `5.15.0-${++kernelSerial}-azure`;
-  for (const n of names) sim.writeHostFiles(n, { [`boot/vmlinuz-${k}`]: 'kernel', 'var/run/reboot-required': '*** System restart required ***\n', 'var/run/reboot-required.pkgs': `linux-image-${k}\n` });
+  for (const n of names)
+    sim.writeHostFiles(n, {
+      [`boot/vmlinuz-${k}`]: 'kernel',
+      'var/run/reboot-required': '*** System restart required ***\n',
+      'var/run/reboot-required.pkgs': `linux-image-${k}\n`,
+    });
   return k;
 }
 
@@ -64,7 +83,15 @@ function dailyWindow(hoursAhead = -1, durationHours = 4) {
     id: `/subscriptions/${DEFAULT_SUBSCRIPTION}/resourcegroups/rg-platform/providers/Microsoft.ContainerService/managedClusters/aks-prod/maintenanceConfigurations/aksManagedNodeOSUpgradeSchedule`,
     name: 'aksManagedNodeOSUpgradeSchedule',
     type: 'Microsoft.ContainerService/managedClusters/maintenanceConfigurations',
-    properties: { maintenanceWindow: { schedule: { daily: { intervalDays: 1 } }, durationHours, utcOffset: '+00:00', startDate: '2025-01-01', startTime: hhmm } },
+    properties: {
+      maintenanceWindow: {
+        schedule: { daily: { intervalDays: 1 } },
+        durationHours,
+        utcOffset: '+00:00',
+        startDate: '2025-01-01',
+        startTime: hhmm,
+      },
+    },
   };
 }
 
@@ -76,11 +103,21 @@ async function plan(extra: Record<string, string> = {}) {
   return { ...r, file };
 }
 
-async function execute(file: string, extra: Record<string, string> = {}, planExtra: Record<string, string> = {}, beforeRun?: () => void) {
+async function execute(
+  file: string,
+  extra: Record<string, string> = {},
+  planExtra: Record<string, string> = {},
+  beforeRun?: () => void,
+) {
   const execute = parseExecuteSettings({ ...EXEC, ...extra });
   const extras = await azureExtras(session, execute, clients, logger);
   beforeRun?.();
-  return runPlan(clients, readPlanFile(readFileSync(file, 'utf8')), { plan: planSettings(planExtra), execute, log: logger, ...extras });
+  return runPlan(clients, readPlanFile(readFileSync(file, 'utf8')), {
+    plan: planSettings(planExtra),
+    execute,
+    log: logger,
+    ...extras,
+  });
 }
 
 before(async () => {
@@ -91,12 +128,19 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rp-azure-'));
   // The Entra identity gets exactly the permissions of deploy/rbac.yaml (bound to user reboot-pilot).
   const objects = k8s.KubernetesObjectApi.makeApiClient(cluster.kc);
-  for (const doc of parseAllDocuments(readFileSync(join(root, 'deploy', 'rbac.yaml'), 'utf8'))) await objects.create(doc.toJSON() as k8s.KubernetesObject);
+  for (const doc of parseAllDocuments(readFileSync(join(root, 'deploy', 'rbac.yaml'), 'utf8')))
+    await objects.create(doc.toJSON() as k8s.KubernetesObject);
   await sim.createNodes([
-    ...linux.map((_, i) => ({ ...aksNode({ pool: 'nodepool1', index: i, nodeImageVersion: LINUX_IMAGE }), bootTime: BOOT_TIME })),
-    ...windows.map((_, i) => aksNode({ pool: 'win', index: i + 1, os: 'windows', nodeImageVersion: WIN_IMAGE })),
+    ...linux.map((_, i) => ({
+      ...aksNode({ pool: 'nodepool1', index: i, nodeImageVersion: LINUX_IMAGE }),
+      bootTime: BOOT_TIME,
+    })),
+    ...windows.map((_, i) =>
+      aksNode({ pool: 'win', index: i + 1, os: 'windows', nodeImageVersion: WIN_IMAGE }),
+    ),
   ]);
-  for (const n of linux) sim.writeHostFiles(n, { ...ubuntuUpToDate, 'boot/vmlinuz-5.15.0-1079-azure': 'kernel' });
+  for (const n of linux)
+    sim.writeHostFiles(n, { ...ubuntuUpToDate, 'boot/vmlinuz-5.15.0-1079-azure': 'kernel' });
 
   // What AKS returns from listClusterUserCredentials for an Entra-only cluster: the API server,
   // its CA, and a kubelogin exec user (which the product must replace: no kubelogin here).
@@ -133,8 +177,22 @@ users:
       nodeResourceGroup: DEFAULT_NODE_RG,
       nodeOSUpgradeChannel: 'Unmanaged',
       pools: [
-        { name: 'nodepool1', osType: 'Linux', nodeImageVersion: LINUX_IMAGE, latestNodeImageVersion: 'AKSUbuntu-2204gen2containerd-202510.03.0', count: 3, upgradeSettings: { maxSurge: '33%', drainTimeoutInMinutes: 30, nodeSoakDurationInMinutes: 0 } },
-        { name: 'win', osType: 'Windows', nodeImageVersion: WIN_IMAGE, latestNodeImageVersion: 'AKSWindows-2022-containerd-20348.3270.250311', count: 2, upgradeSettings: { maxSurge: '1' } },
+        {
+          name: 'nodepool1',
+          osType: 'Linux',
+          nodeImageVersion: LINUX_IMAGE,
+          latestNodeImageVersion: 'AKSUbuntu-2204gen2containerd-202510.03.0',
+          count: 3,
+          upgradeSettings: { maxSurge: '33%', drainTimeoutInMinutes: 30, nodeSoakDurationInMinutes: 0 },
+        },
+        {
+          name: 'win',
+          osType: 'Windows',
+          nodeImageVersion: WIN_IMAGE,
+          latestNodeImageVersion: 'AKSWindows-2022-containerd-20348.3270.250311',
+          count: 2,
+          upgradeSettings: { maxSurge: '1' },
+        },
       ],
       maintenance: [dailyWindow()],
       kubeconfig: aksKubeconfig,
@@ -143,7 +201,11 @@ users:
   );
   az.kubeToken = kubeToken;
   az.trustInProcess();
-  session = openAzure(parseAzureSettings(az.settings({ 'azure-credential': 'client-secret' }), {}), { env: { AZURE_CLIENT_SECRET: CLIENT_SECRET }, log: logger, clientOptions: { maxRetries: 2, retryDelayInMs: 100 } })!;
+  session = openAzure(parseAzureSettings(az.settings({ 'azure-credential': 'client-secret' }), {}), {
+    env: { AZURE_CLIENT_SECRET: CLIENT_SECRET },
+    log: logger,
+    clientOptions: { maxRetries: 2, retryDelayInMs: 100 },
+  })!;
   // No kubeconfig setting: the cluster is reached through ARM.
   clients = (await azureKubeClients(session, { kubeconfig: '' }, logger))!;
 });
@@ -162,9 +224,16 @@ afterEach(async () => {
   const clear = Object.fromEntries([...Object.values(ANN), RESTART_ANNOTATION].map((k) => [k, null]));
   for (const n of [...linux, ...windows]) {
     const node = await sim.node(n);
-    if (sim.isPoweredOff(node)) await sim.powerOn(n, { bootID: `recovered-${Date.now()}`, kernelVersion: node.status!.nodeInfo!.kernelVersion! });
+    if (sim.isPoweredOff(node))
+      await sim.powerOn(n, {
+        bootID: `recovered-${Date.now()}`,
+        kernelVersion: node.status!.nodeInfo!.kernelVersion!,
+      });
     sim.writeHostFiles(n, { 'var/run/reboot-required': null, 'var/run/reboot-required.pkgs': null });
-    await core.patchNode({ name: n, body: { spec: { unschedulable: false }, metadata: { annotations: clear } } }, MERGE);
+    await core.patchNode(
+      { name: n, body: { spec: { unschedulable: false }, metadata: { annotations: clear } } },
+      MERGE,
+    );
   }
   assert.deepEqual(az.violations, [], 'every ARM/Entra request was as expected');
 });
@@ -174,7 +243,10 @@ test('reached without a kubeconfig: the AKS user kubeconfig with an Entra token,
   const nodes = await clients.core.listNode();
   assert.equal(nodes.items.length, 5);
   // The identity is the RBAC-limited one: it may not list secrets.
-  await assert.rejects(clients.core.listSecretForAllNamespaces(), (e: unknown) => e instanceof k8s.ApiException && e.code === 403);
+  await assert.rejects(
+    clients.core.listSecretForAllNamespaces(),
+    (e: unknown) => e instanceof k8s.ApiException && e.code === 403,
+  );
 });
 
 test('a closed AKS maintenance window pauses the run before any node is touched', async () => {
@@ -184,7 +256,10 @@ test('a closed AKS maintenance window pauses the run before any node is touched'
   try {
     const r = await execute(p.file);
     assert.equal(r.state, 'paused', r.message);
-    assert.match(r.message, /AKS planned maintenance \(aksManagedNodeOSUpgradeSchedule\): outside the maintenance window aksManagedNodeOSUpgradeSchedule: every day at \d\d:\d\d UTC\+00:00 for 2 h/);
+    assert.match(
+      r.message,
+      /AKS planned maintenance \(aksManagedNodeOSUpgradeSchedule\): outside the maintenance window aksManagedNodeOSUpgradeSchedule: every day at \d\d:\d\d UTC\+00:00 for 2 h/,
+    );
     assert.equal(az.restarts.length, 0);
     assert.equal((await sim.node(linux[0]!)).spec?.unschedulable, undefined);
   } finally {
@@ -198,20 +273,49 @@ test('end to end: a Linux pool rebooted through azure-vmss (a 429 on the way), t
   assert.equal(p.plan.cluster.provider, 'aks');
   assert.deepEqual(p.plan.aks?.nodeOSUpgradeChannel, 'Unmanaged');
   assert.match(p.plan.aks?.maintenance ?? '', /^aksManagedNodeOSUpgradeSchedule: every day/);
-  assert.deepEqual(p.plan.nodes.map((n) => [n.name, n.method]), [[linux[0], 'reboot'], [linux[1], 'reboot'], [windows[0], 'node-image-upgrade'], [windows[1], 'node-image-upgrade']]);
+  assert.deepEqual(
+    p.plan.nodes.map((n) => [n.name, n.method]),
+    [
+      [linux[0], 'reboot'],
+      [linux[1], 'reboot'],
+      [windows[0], 'node-image-upgrade'],
+      [windows[1], 'node-image-upgrade'],
+    ],
+  );
   const risk = p.plan.nodes[2]!.risks.find((r) => r.kind === 'reimage-data-loss')!;
-  assert.match(risk.detail, /pool-wide: every node of pool win is reimaged \(local disk data is lost\), following the pool's upgradeSettings \(max surge 1, drain timeout 30 min, soak 0 min\)/);
+  assert.match(
+    risk.detail,
+    /pool-wide: every node of pool win is reimaged \(local disk data is lost\), following the pool's upgradeSettings \(max surge 1, drain timeout 30 min, soak 0 min\)/,
+  );
   assert.match(p.plan.nodes[2]!.evidence[0]!.detail, /latest AKSWindows-2022-containerd-20348.3270.250311/);
 
-  az.faults.push({ method: 'POST', path: /\/restart$/, status: 429, headers: { 'Retry-After': '1' }, body: { error: { code: 'TooManyRequests', message: 'The request is being throttled.' } } });
+  az.faults.push({
+    method: 'POST',
+    path: /\/restart$/,
+    status: 429,
+    headers: { 'Retry-After': '1' },
+    body: { error: { code: 'TooManyRequests', message: 'The request is being throttled.' } },
+  });
   const restartsBefore = az.restarts.length;
   const r = await execute(p.file);
   assert.equal(r.state, 'completed', r.message);
   assert.equal(r.message, '2 rebooted, 2 reimaged, 0 done earlier, 0 skipped, of 4 planned');
-  assert.deepEqual(r.nodes.map((n) => n.outcome), ['rebooted', 'rebooted', 'reimaged', 'reimaged']);
+  assert.deepEqual(
+    r.nodes.map((n) => n.outcome),
+    ['rebooted', 'rebooted', 'reimaged', 'reimaged'],
+  );
   // One VMSS restart per Linux node, in plan order, each into the pending kernel.
-  assert.deepEqual(az.restarts.slice(restartsBefore).map((x) => x.node), [linux[0], linux[1]]);
-  assert.deepEqual(az.restarts.slice(restartsBefore).map((x) => x.vm), ['virtualMachineScaleSets/aks-nodepool1-12345678-vmss/virtualMachines/0', 'virtualMachineScaleSets/aks-nodepool1-12345678-vmss/virtualMachines/1']);
+  assert.deepEqual(
+    az.restarts.slice(restartsBefore).map((x) => x.node),
+    [linux[0], linux[1]],
+  );
+  assert.deepEqual(
+    az.restarts.slice(restartsBefore).map((x) => x.vm),
+    [
+      'virtualMachineScaleSets/aks-nodepool1-12345678-vmss/virtualMachines/0',
+      'virtualMachineScaleSets/aks-nodepool1-12345678-vmss/virtualMachines/1',
+    ],
+  );
   for (const n of r.nodes.slice(0, 2)) {
     assert.equal(n.kernelAfter, kernel);
     assert.notEqual(n.bootIdAfter, n.bootIdBefore);
@@ -221,22 +325,51 @@ test('end to end: a Linux pool rebooted through azure-vmss (a 429 on the way), t
   // No reboot pods: the method was azure-vmss.
   assert.equal(sim.ran.filter((x) => x.role === 'reboot').length, 0);
   // One node image upgrade for the whole Windows pool, both nodes reimaged, verified.
-  assert.deepEqual(az.upgrades.map((u) => [u.pool, u.nodes]), [['win', windows]]);
+  assert.deepEqual(
+    az.upgrades.map((u) => [u.pool, u.nodes]),
+    [['win', windows]],
+  );
   assert.equal(az.pool('win').nodeImageVersion, 'AKSWindows-2022-containerd-20348.3270.250311');
-  assert.match(r.nodes[2]!.detail!, /^a node image upgrade of pool win \(AKSWindows-2022-containerd-20348.3207.250212 -> AKSWindows-2022-containerd-20348.3270.250311; pool-wide, every node reimaged, local disk data lost; max surge 1, drain timeout 30 min, soak 0 min\)$/);
+  assert.match(
+    r.nodes[2]!.detail!,
+    /^a node image upgrade of pool win \(AKSWindows-2022-containerd-20348.3207.250212 -> AKSWindows-2022-containerd-20348.3270.250311; pool-wide, every node reimaged, local disk data lost; max surge 1, drain timeout 30 min, soak 0 min\)$/,
+  );
   assert.match(r.nodes[3]!.detail!, /earlier in this run \(for /);
-  for (const n of r.nodes.slice(2)) assert.deepEqual([n.nodeImageBefore, n.nodeImageAfter], ['AKSWindows-2022-containerd-20348.3207.250212', 'AKSWindows-2022-containerd-20348.3270.250311']);
+  for (const n of r.nodes.slice(2))
+    assert.deepEqual(
+      [n.nodeImageBefore, n.nodeImageAfter],
+      ['AKSWindows-2022-containerd-20348.3207.250212', 'AKSWindows-2022-containerd-20348.3270.250311'],
+    );
   // The result: the node image where the kernel would be, the pool-wide details below the table.
   const md = renderResultMarkdown('aks-prod', r);
   const row = md.split('\n').find((l) => l.startsWith(`| ${windows[0]} `))!;
-  assert.ok(row.includes(' | reimaged | node image AKSWindows\\-2022\\-containerd\\-20348\\.3207\\.250212 → AKSWindows\\-2022\\-containerd\\-20348\\.3270\\.250311 |'), row);
+  assert.ok(
+    row.includes(
+      ' | reimaged | node image AKSWindows\\-2022\\-containerd\\-20348\\.3207\\.250212 → AKSWindows\\-2022\\-containerd\\-20348\\.3270\\.250311 |',
+    ),
+    row,
+  );
   assert.ok(!row.includes('pool-wide'), 'the long text is not in the cell');
-  assert.match(md, /\*\*Node image upgrades\*\* \(pool-wide: every node of the pool was reimaged\):\n\n- win000001: a node image upgrade of pool win/);
-  for (const w of windows) assert.equal((await sim.node(w)).metadata?.labels?.['kubernetes.azure.com/node-image-version'], 'AKSWindows-2022-containerd-20348.3270.250311');
+  assert.match(
+    md,
+    /\*\*Node image upgrades\*\* \(pool-wide: every node of the pool was reimaged\):\n\n- win000001: a node image upgrade of pool win/,
+  );
+  for (const w of windows)
+    assert.equal(
+      (await sim.node(w)).metadata?.labels?.['kubernetes.azure.com/node-image-version'],
+      'AKSWindows-2022-containerd-20348.3270.250311',
+    );
   // The operation was polled to its end through Azure-AsyncOperation.
-  assert.ok(az.requests.some((q) => /Microsoft.ContainerService\/locations\/westeurope\/operations\//.test(q.path)));
+  assert.ok(
+    az.requests.some((q) => /Microsoft.ContainerService\/locations\/westeurope\/operations\//.test(q.path)),
+  );
   assert.deepEqual(r.leftCordoned, []);
-  for (const n of linux.slice(0, 2)) assert.equal((await sim.node(n)).metadata?.annotations?.[RESTART_ANNOTATION], undefined, 'restart marker cleaned up');
+  for (const n of linux.slice(0, 2))
+    assert.equal(
+      (await sim.node(n)).metadata?.annotations?.[RESTART_ANNOTATION],
+      undefined,
+      'restart marker cleaned up',
+    );
 
   // A new plan: the Windows pool is on the latest image now, so it is up to date.
   const again = await plan();
@@ -244,53 +377,105 @@ test('end to end: a Linux pool rebooted through azure-vmss (a 429 on the way), t
   assert.ok(windows.every((w) => again.plan.upToDate.includes(w)));
 });
 
-test('a reboot that never brings the node back: its pool gets one node image upgrade, the pool\'s other planned node is not rebooted again', async () => {
+test("a reboot that never brings the node back: its pool gets one node image upgrade, the pool's other planned node is not rebooted again", async () => {
   pend(linux[0]!, linux[2]!);
   const p = await plan();
-  assert.deepEqual(p.plan.nodes.map((n) => n.name), [linux[0], linux[2]]);
+  assert.deepEqual(
+    p.plan.nodes.map((n) => n.name),
+    [linux[0], linux[2]],
+  );
   sim.neverReturn.add(linux[0]!);
   const upgradesBefore = az.upgrades.length;
   const restartsBefore = az.restarts.length;
   const r = await execute(p.file, { 'reboot-timeout': '10' });
   assert.equal(r.state, 'completed', r.message);
-  assert.deepEqual(az.upgrades.slice(upgradesBefore).map((u) => [u.pool, u.nodes]), [['nodepool1', linux]]);
-  assert.deepEqual(az.restarts.slice(restartsBefore).map((x) => x.node), [linux[0]], 'only the first node was restarted');
-  assert.match(r.nodes[0]!.detail!, /^in-place reboot failed \(.+\); fell back to a node image upgrade of pool nodepool1 \(AKSUbuntu-2204gen2containerd-202509.23.0 -> AKSUbuntu-2204gen2containerd-202510.03.0; pool-wide/);
+  assert.deepEqual(
+    az.upgrades.slice(upgradesBefore).map((u) => [u.pool, u.nodes]),
+    [['nodepool1', linux]],
+  );
+  assert.deepEqual(
+    az.restarts.slice(restartsBefore).map((x) => x.node),
+    [linux[0]],
+    'only the first node was restarted',
+  );
+  assert.match(
+    r.nodes[0]!.detail!,
+    /^in-place reboot failed \(.+\); fell back to a node image upgrade of pool nodepool1 \(AKSUbuntu-2204gen2containerd-202509.23.0 -> AKSUbuntu-2204gen2containerd-202510.03.0; pool-wide/,
+  );
   assert.equal(r.nodes[0]!.outcome, 'reimaged');
   assert.equal(r.nodes[1]!.outcome, 'reimaged');
-  assert.deepEqual([r.nodes[0]!.nodeImageBefore, r.nodes[0]!.nodeImageAfter], ['AKSUbuntu-2204gen2containerd-202509.23.0', 'AKSUbuntu-2204gen2containerd-202510.03.0']);
+  assert.deepEqual(
+    [r.nodes[0]!.nodeImageBefore, r.nodes[0]!.nodeImageAfter],
+    ['AKSUbuntu-2204gen2containerd-202509.23.0', 'AKSUbuntu-2204gen2containerd-202510.03.0'],
+  );
   assert.match(r.message, /^0 rebooted, 2 reimaged, /);
-  assert.match(r.nodes[1]!.detail!, /reimaged by the node image upgrade of pool nodepool1 in this run \(the fallback for aks-nodepool1-12345678-vmss000000\); not rebooted again/);
+  assert.match(
+    r.nodes[1]!.detail!,
+    /reimaged by the node image upgrade of pool nodepool1 in this run \(the fallback for aks-nodepool1-12345678-vmss000000\); not rebooted again/,
+  );
   assert.deepEqual(r.leftCordoned, []);
   const n0 = await sim.node(linux[0]!);
   assert.equal(n0.spec?.unschedulable, undefined);
-  assert.equal(n0.metadata?.labels?.['kubernetes.azure.com/node-image-version'], 'AKSUbuntu-2204gen2containerd-202510.03.0');
-  assert.ok(log.some((l) => /upgrading the node image of pool nodepool1 .* pool-wide, every node is reimaged \(local disk data is lost\), following its upgradeSettings \(max surge 33%, drain timeout 30 min, soak 0 min\)/.test(l)));
+  assert.equal(
+    n0.metadata?.labels?.['kubernetes.azure.com/node-image-version'],
+    'AKSUbuntu-2204gen2containerd-202510.03.0',
+  );
+  assert.ok(
+    log.some((l) =>
+      /upgrading the node image of pool nodepool1 .* pool-wide, every node is reimaged \(local disk data is lost\), following its upgradeSettings \(max surge 33%, drain timeout 30 min, soak 0 min\)/.test(
+        l,
+      ),
+    ),
+  );
 });
 
 test('faults: a restart answered 500, then an expired token — the run fails before restarting, and the cordoned node is named', async () => {
   pend(linux[1]!);
   const p = await plan();
-  az.faults.push({ method: 'POST', path: /\/restart$/, status: 500, body: { error: { code: 'InternalServerError', message: 'An unexpected error occured while processing the request.' } }, times: 10 });
+  az.faults.push({
+    method: 'POST',
+    path: /\/restart$/,
+    status: 500,
+    body: {
+      error: {
+        code: 'InternalServerError',
+        message: 'An unexpected error occured while processing the request.',
+      },
+    },
+    times: 10,
+  });
   const restartsBefore = az.restarts.length;
   const r = await execute(p.file);
   assert.equal(r.state, 'failed');
-  assert.match(r.message, /restart VMSS instance .*aks-nodepool1-12345678-vmss\/1 \(node aks-nodepool1-12345678-vmss000001\) was not accepted \(nothing was restarted\): HTTP 500 InternalServerError/);
+  assert.match(
+    r.message,
+    /restart VMSS instance .*aks-nodepool1-12345678-vmss\/1 \(node aks-nodepool1-12345678-vmss000001\) was not accepted \(nothing was restarted\): HTTP 500 InternalServerError/,
+  );
   assert.equal(r.nodes[0]!.outcome, 'failed');
   assert.deepEqual(r.leftCordoned, [linux[1]], 'the node we cordoned is reported');
   assert.equal(az.restarts.length, restartsBefore);
-  assert.equal(az.requests.filter((q) => q.method === 'POST' && q.path.endsWith('/restart') && q.status === 500).length, 3, 'one try, two retries');
+  assert.equal(
+    az.requests.filter((q) => q.method === 'POST' && q.path.endsWith('/restart') && q.status === 500).length,
+    3,
+    'one try, two retries',
+  );
   az.faults.length = 0;
 
   // Reading the maintenance configuration with an expired token: a clear error before anything.
   az.expireTokens();
-  await assert.rejects(execute(p.file), /read AKS cluster rg-platform\/aks-prod: Azure refused the credentials \(401 ExpiredAuthenticationToken/);
+  await assert.rejects(
+    execute(p.file),
+    /read AKS cluster rg-platform\/aks-prod: Azure refused the credentials \(401 ExpiredAuthenticationToken/,
+  );
   az.tokens.forEach((t) => (t.expiresAt = Date.now() + 3600_000));
   // The same plan again (it resumes the node), but every Azure token expires once the run started.
   try {
     const r2 = await execute(p.file, {}, {}, () => az.expireTokens());
     assert.equal(r2.state, 'failed');
-    assert.match(r2.message, /was not accepted \(nothing was restarted\): Azure refused the credentials \(401 ExpiredAuthenticationToken/);
+    assert.match(
+      r2.message,
+      /was not accepted \(nothing was restarted\): Azure refused the credentials \(401 ExpiredAuthenticationToken/,
+    );
     assert.deepEqual(r2.leftCordoned, [linux[1]]);
   } finally {
     az.tokens.forEach((t) => (t.expiresAt = Date.now() + 3600_000));
@@ -301,10 +486,19 @@ test('faults: a node image upgrade that ends Failed is reported as such, and the
   az.pool('win').latestNodeImageVersion = 'AKSWindows-2022-containerd-20348.3300.250415';
   az.failUpgrade.add('win');
   const p = await plan();
-  assert.deepEqual(p.plan.nodes.map((n) => [n.name, n.method]), [[windows[0], 'node-image-upgrade'], [windows[1], 'node-image-upgrade']]);
+  assert.deepEqual(
+    p.plan.nodes.map((n) => [n.name, n.method]),
+    [
+      [windows[0], 'node-image-upgrade'],
+      [windows[1], 'node-image-upgrade'],
+    ],
+  );
   const r = await execute(p.file);
   assert.equal(r.state, 'failed');
-  assert.match(r.message, /node image upgrade of pool win in AKS cluster rg-platform\/aks-prod was started, but did not succeed: .*Reimaging the nodes of agent pool win failed.*\. The pool may be partly upgraded: see `az aks nodepool show -g rg-platform --cluster-name aks-prod -n win/);
+  assert.match(
+    r.message,
+    /node image upgrade of pool win in AKS cluster rg-platform\/aks-prod was started, but did not succeed: .*Reimaging the nodes of agent pool win failed.*\. The pool may be partly upgraded: see `az aks nodepool show -g rg-platform --cluster-name aks-prod -n win/,
+  );
   assert.equal(r.nodes[0]!.outcome, 'failed');
   assert.equal(r.nodes[1]!.outcome, 'not-started');
   assert.equal(az.pool('win').provisioningState, 'Failed');
@@ -316,10 +510,16 @@ test('faults: azure-vmss on a node whose providerID is not Azure fails before th
   pend('onprem-1');
   try {
     const p = await plan({ 'node-selector': 'kubernetes.io/hostname=onprem-1' });
-    assert.deepEqual(p.plan.nodes.map((n) => n.name), ['onprem-1']);
+    assert.deepEqual(
+      p.plan.nodes.map((n) => n.name),
+      ['onprem-1'],
+    );
     const r = await execute(p.file, {}, { 'node-selector': 'kubernetes.io/hostname=onprem-1' });
     assert.equal(r.state, 'failed');
-    assert.match(r.message, /reboot-method azure-vmss cannot reboot onprem-1: its providerID \(none\) names no Azure VM or VMSS instance; use reboot-method pod/);
+    assert.match(
+      r.message,
+      /reboot-method azure-vmss cannot reboot onprem-1: its providerID \(none\) names no Azure VM or VMSS instance; use reboot-method pod/,
+    );
     assert.equal((await sim.node('onprem-1')).spec?.unschedulable, undefined, 'never cordoned');
     assert.deepEqual(r.leftCordoned, []);
   } finally {
@@ -328,9 +528,30 @@ test('faults: azure-vmss on a node whose providerID is not Azure fails before th
 });
 
 test('the CLI plans an AKS cluster with no kubeconfig, trusting the fake ARM through NODE_EXTRA_CA_CERTS', async () => {
-  const args = ['src/bin.ts', 'plan', '--output', 'json', '--cluster-name', 'aks-prod', ...Object.entries(az.settings({ 'azure-credential': 'client-secret' })).flatMap(([k, v]) => [`--${k}`, v])];
+  const args = [
+    'src/bin.ts',
+    'plan',
+    '--output',
+    'json',
+    '--cluster-name',
+    'aks-prod',
+    ...Object.entries(az.settings({ 'azure-credential': 'client-secret' })).flatMap(([k, v]) => [
+      `--${k}`,
+      v,
+    ]),
+  ];
   const res = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: root, env: { PATH: process.env.PATH, HOME: dir, NODE_EXTRA_CA_CERTS: az.caFile, AZURE_CLIENT_SECRET: CLIENT_SECRET, KUBECONFIG: join(dir, 'none') }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH,
+        HOME: dir,
+        NODE_EXTRA_CA_CERTS: az.caFile,
+        AZURE_CLIENT_SECRET: CLIENT_SECRET,
+        KUBECONFIG: join(dir, 'none'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -338,9 +559,14 @@ test('the CLI plans an AKS cluster with no kubeconfig, trusting the fake ARM thr
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
   assert.equal(res.code, 0, res.stderr);
-  const out = JSON.parse(res.stdout) as { plan: { aks?: { nodeOSUpgradeChannel: string }; cluster: { server: string } } };
+  const out = JSON.parse(res.stdout) as {
+    plan: { aks?: { nodeOSUpgradeChannel: string }; cluster: { server: string } };
+  };
   assert.equal(out.plan.aks?.nodeOSUpgradeChannel, 'Unmanaged');
-  assert.match(res.stderr, /reaching AKS cluster rg-platform\/aks-prod at https:\/\/127\.0\.0\.1:\d+ with an Entra token for the AKS server application/);
+  assert.match(
+    res.stderr,
+    /reaching AKS cluster rg-platform\/aks-prod at https:\/\/127\.0\.0\.1:\d+ with an Entra token for the AKS server application/,
+  );
   assert.doesNotMatch(res.stderr + res.stdout, new RegExp(CLIENT_SECRET));
   assert.doesNotMatch(res.stderr, new RegExp(az.kubeToken));
 });

@@ -17,7 +17,12 @@ import { aksNode, isReady } from '../harness/nodes.ts';
 import { BOOT_TIME, ubuntuUpToDate } from '../fixtures/hosts.ts';
 import { inspectCluster } from '../../src/plan/inspect.ts';
 import { parseExecuteSettings, parsePlanSettings } from '../../src/settings.ts';
-import { MERGE_PATCH as MERGE, loadKubeConfig, makeClients, type KubeClients } from '../../src/kube/client.ts';
+import {
+  MERGE_PATCH as MERGE,
+  loadKubeConfig,
+  makeClients,
+  type KubeClients,
+} from '../../src/kube/client.ts';
 import { runPlan, readPlanFile } from '../../src/execute/run.ts';
 import { ANN } from '../../src/execute/progress.ts';
 import { drainNode } from '../../src/drain/drain.ts';
@@ -41,13 +46,30 @@ let rbacKubeconfig: string;
 const nodes = [0, 1, 2, 3].map((i) => `aks-nodepool1-12345678-vmss00000${i}`);
 let kernelSerial = 1081;
 
-const EXEC: Record<string, string> = { soak: '0', 'drain-retry-delay': '1', 'lock-ttl': '5', 'reboot-timeout': '30', 'workload-timeout': '60' };
-const planSettings = (extra: Record<string, string> = {}) => parsePlanSettings({ kubeconfig: cluster.kubeconfigPath, 'cluster-name': 'exec', 'probe-timeout': '20', ...extra });
+const EXEC: Record<string, string> = {
+  soak: '0',
+  'drain-retry-delay': '1',
+  'lock-ttl': '5',
+  'reboot-timeout': '30',
+  'workload-timeout': '60',
+};
+const planSettings = (extra: Record<string, string> = {}) =>
+  parsePlanSettings({
+    kubeconfig: cluster.kubeconfigPath,
+    'cluster-name': 'exec',
+    'probe-timeout': '20',
+    ...extra,
+  });
 
 /** A newer kernel and the sentinel on these nodes, as unattended-upgrades leaves them. */
 function pend(...names: string[]): string {
   const k = `5.15.0-${++kernelSerial}-azure`;
-  for (const n of names) sim.writeHostFiles(n, { [`boot/vmlinuz-${k}`]: 'kernel', 'var/run/reboot-required': '*** System restart required ***\n', 'var/run/reboot-required.pkgs': `linux-image-${k}\n` });
+  for (const n of names)
+    sim.writeHostFiles(n, {
+      [`boot/vmlinuz-${k}`]: 'kernel',
+      'var/run/reboot-required': '*** System restart required ***\n',
+      'var/run/reboot-required.pkgs': `linux-image-${k}\n`,
+    });
   return k;
 }
 
@@ -59,31 +81,71 @@ async function makePlan(extra: Record<string, string> = {}) {
 }
 
 async function run(file: string, extra: Record<string, string> = {}, planExtra: Record<string, string> = {}) {
-  return runPlan(clients, readPlanFile(readFileSync(file, 'utf8')), { plan: planSettings(planExtra), execute: parseExecuteSettings({ ...EXEC, ...extra }), log: () => undefined });
-}
-
-function runCli(args: string[], onStderr?: (text: string, kill: (sig: NodeJS.Signals) => void) => void) {
-  return new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'run', '--kubeconfig', rbacKubeconfig, ...Object.entries(EXEC).flatMap(([k, v]) => [`--${k}`, v]), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      onStderr?.(stderr, (s) => child.kill(s));
-    });
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  return runPlan(clients, readPlanFile(readFileSync(file, 'utf8')), {
+    plan: planSettings(planExtra),
+    execute: parseExecuteSettings({ ...EXEC, ...extra }),
+    log: () => undefined,
   });
 }
 
+function runCli(args: string[], onStderr?: (text: string, kill: (sig: NodeJS.Signals) => void) => void) {
+  return new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>(
+    (resolve) => {
+      const child = spawn(
+        process.execPath,
+        [
+          CLI,
+          'run',
+          '--kubeconfig',
+          rbacKubeconfig,
+          ...Object.entries(EXEC).flatMap(([k, v]) => [`--${k}`, v]),
+          ...args,
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => {
+        stderr += d;
+        onStderr?.(stderr, (s) => child.kill(s));
+      });
+      child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    },
+  );
+}
+
 /** A Deployment whose replicas all run on `node`, guarded by a PDB (the others are cordoned meanwhile). */
-async function guardedOnNode(node: string, name: string, replicas: number, budget: Pick<k8s.V1PodDisruptionBudgetSpec, 'minAvailable' | 'maxUnavailable'>) {
+async function guardedOnNode(
+  node: string,
+  name: string,
+  replicas: number,
+  budget: Pick<k8s.V1PodDisruptionBudgetSpec, 'minAvailable' | 'maxUnavailable'>,
+) {
   const others = nodes.filter((x) => x !== node);
   for (const o of others) await core.patchNode({ name: o, body: { spec: { unschedulable: true } } }, MERGE);
   const labels = { app: name };
-  await apps.createNamespacedDeployment({ namespace: 'shop', body: { metadata: { name }, spec: { replicas, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } } } });
-  await policy.createNamespacedPodDisruptionBudget({ namespace: 'shop', body: { metadata: { name }, spec: { ...budget, selector: { matchLabels: labels } } } });
-  await waitUntil(`${name} PDB computed`, async () => (await policy.readNamespacedPodDisruptionBudget({ name, namespace: 'shop' })).status?.currentHealthy === replicas);
+  await apps.createNamespacedDeployment({
+    namespace: 'shop',
+    body: {
+      metadata: { name },
+      spec: {
+        replicas,
+        selector: { matchLabels: labels },
+        template: { metadata: { labels }, spec: { containers: [{ name: 'c', image: 'nginx' }] } },
+      },
+    },
+  });
+  await policy.createNamespacedPodDisruptionBudget({
+    namespace: 'shop',
+    body: { metadata: { name }, spec: { ...budget, selector: { matchLabels: labels } } },
+  });
+  await waitUntil(
+    `${name} PDB computed`,
+    async () =>
+      (await policy.readNamespacedPodDisruptionBudget({ name, namespace: 'shop' })).status?.currentHealthy ===
+      replicas,
+  );
   for (const o of others) await core.patchNode({ name: o, body: { spec: { unschedulable: false } } }, MERGE);
 }
 
@@ -120,21 +182,41 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rp-exec-'));
   // The CLI runs below use exactly the permissions of deploy/rbac.yaml.
   const objects = k8s.KubernetesObjectApi.makeApiClient(cluster.kc);
-  for (const doc of parseAllDocuments(readFileSync(join(root, 'deploy', 'rbac.yaml'), 'utf8'))) await objects.create(doc.toJSON() as k8s.KubernetesObject);
+  for (const doc of parseAllDocuments(readFileSync(join(root, 'deploy', 'rbac.yaml'), 'utf8')))
+    await objects.create(doc.toJSON() as k8s.KubernetesObject);
   rbacKubeconfig = join(dir, 'reboot-pilot.kubeconfig');
   writeFileSync(rbacKubeconfig, cluster.kubeconfigFor('reboot-pilot'));
-  await sim.createNodes(nodes.map((_, i) => ({ ...aksNode({ pool: 'nodepool1', index: i }), bootTime: BOOT_TIME })));
-  for (const n of nodes) sim.writeHostFiles(n, { ...ubuntuUpToDate, 'boot/vmlinuz-5.15.0-1079-azure': 'kernel' });
+  await sim.createNodes(
+    nodes.map((_, i) => ({ ...aksNode({ pool: 'nodepool1', index: i }), bootTime: BOOT_TIME })),
+  );
+  for (const n of nodes)
+    sim.writeHostFiles(n, { ...ubuntuUpToDate, 'boot/vmlinuz-5.15.0-1079-azure': 'kernel' });
   await core.createNamespace({ body: { metadata: { name: 'shop' } } });
   await apps.createNamespacedDeployment({
     namespace: 'shop',
     body: {
       metadata: { name: 'web' },
-      spec: { replicas: 4, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx', resources: { requests: { cpu: '100m' } } }] } } },
+      spec: {
+        replicas: 4,
+        selector: { matchLabels: { app: 'web' } },
+        template: {
+          metadata: { labels: { app: 'web' } },
+          spec: { containers: [{ name: 'c', image: 'nginx', resources: { requests: { cpu: '100m' } } }] },
+        },
+      },
     },
   });
-  await policy.createNamespacedPodDisruptionBudget({ namespace: 'shop', body: { metadata: { name: 'web' }, spec: { minAvailable: 3, selector: { matchLabels: { app: 'web' } } } } });
-  await waitUntil('web available and its PDB computed', async () => (await policy.readNamespacedPodDisruptionBudget({ name: 'web', namespace: 'shop' })).status?.currentHealthy === 4, 60_000);
+  await policy.createNamespacedPodDisruptionBudget({
+    namespace: 'shop',
+    body: { metadata: { name: 'web' }, spec: { minAvailable: 3, selector: { matchLabels: { app: 'web' } } } },
+  });
+  await waitUntil(
+    'web available and its PDB computed',
+    async () =>
+      (await policy.readNamespacedPodDisruptionBudget({ name: 'web', namespace: 'shop' })).status
+        ?.currentHealthy === 4,
+    60_000,
+  );
 });
 
 after(async () => {
@@ -153,12 +235,22 @@ afterEach(async () => {
   sim.neverReturn.clear();
   for (const n of nodes) {
     const node = await sim.node(n);
-    if (sim.isPoweredOff(node)) await sim.powerOn(n, { bootID: `recovered-${Date.now()}`, kernelVersion: node.status!.nodeInfo!.kernelVersion! });
+    if (sim.isPoweredOff(node))
+      await sim.powerOn(n, {
+        bootID: `recovered-${Date.now()}`,
+        kernelVersion: node.status!.nodeInfo!.kernelVersion!,
+      });
     sim.writeHostFiles(n, { 'var/run/reboot-required': null, 'var/run/reboot-required.pkgs': null });
     const clear = Object.fromEntries(Object.values(ANN).map((k) => [k, null]));
-    await core.patchNode({ name: n, body: { spec: { unschedulable: false }, metadata: { annotations: clear } } }, MERGE);
+    await core.patchNode(
+      { name: n, body: { spec: { unschedulable: false }, metadata: { annotations: clear } } },
+      MERGE,
+    );
   }
-  await core.deleteCollectionNamespacedPod({ namespace: 'kube-system', labelSelector: 'reboot-pilot.io/role' });
+  await core.deleteCollectionNamespacedPod({
+    namespace: 'kube-system',
+    labelSelector: 'reboot-pilot.io/role',
+  });
   assert.deepEqual(v, [], 'invariants held throughout');
   assert.ok(watcher.maxUnavailable <= 1);
 });
@@ -173,7 +265,11 @@ test('two nodes are rebooted strictly one after the other, each exactly once, in
   assert.equal(r.state, 'completed', r.message);
   assert.equal(r.message, '2 rebooted, 0 done earlier, 0 skipped, of 2 planned');
   const mine = sim.reboots.slice(before);
-  assert.deepEqual(mine.map((x) => x.node), order, 'in plan order');
+  assert.deepEqual(
+    mine.map((x) => x.node),
+    order,
+    'in plan order',
+  );
   for (const n of r.nodes) {
     assert.equal(n.outcome, 'rebooted');
     assert.equal(n.kernelAfter, kernel);
@@ -187,12 +283,18 @@ test('two nodes are rebooted strictly one after the other, each exactly once, in
   for (const n of order) {
     const node = await sim.node(n);
     assert.equal(node.metadata?.annotations?.[ANN.step], 'done');
-    assert.equal(node.metadata?.annotations?.['cluster-autoscaler.kubernetes.io/scale-down-disabled'], undefined);
+    assert.equal(
+      node.metadata?.annotations?.['cluster-autoscaler.kubernetes.io/scale-down-disabled'],
+      undefined,
+    );
   }
   // Running the same plan again changes nothing: every node is already done.
   const again = await run(p.file);
   assert.equal(again.state, 'completed');
-  assert.deepEqual(again.nodes.map((n) => n.outcome), ['already-done', 'already-done']);
+  assert.deepEqual(
+    again.nodes.map((n) => n.outcome),
+    ['already-done', 'already-done'],
+  );
   assert.equal(again.message, '0 rebooted, 2 done earlier, 0 skipped, of 2 planned');
   assert.equal(sim.reboots.length, before + 2);
 });
@@ -214,7 +316,13 @@ test('a node cordoned before the run is rebooted and stays cordoned', async () =
 test('a blocking pod holds the reboot; the run pauses without touching the node, and finishes once the pod is gone', async () => {
   const n = nodes[3]!;
   pend(n);
-  await core.createNamespacedPod({ namespace: 'shop', body: { metadata: { name: 'batch', labels: { workload: 'batch' } }, spec: { nodeName: n, containers: [{ name: 'c', image: 'busybox' }] } } });
+  await core.createNamespacedPod({
+    namespace: 'shop',
+    body: {
+      metadata: { name: 'batch', labels: { workload: 'batch' } },
+      spec: { nodeName: n, containers: [{ name: 'c', image: 'busybox' }] },
+    },
+  });
   const p = await makePlan({ 'blocking-pod-selector': 'workload=batch', force: 'true' });
   const r = await run(p.file);
   assert.equal(r.state, 'paused');
@@ -222,7 +330,12 @@ test('a blocking pod holds the reboot; the run pauses without touching the node,
   assert.equal(rebootsOf(n), 0);
   assert.equal((await sim.node(n)).spec?.unschedulable, undefined);
   await core.deleteNamespacedPod({ name: 'batch', namespace: 'shop' });
-  await waitUntil('batch pod gone', async () => !(await core.listNamespacedPod({ namespace: 'shop', fieldSelector: 'metadata.name=batch' })).items.length);
+  await waitUntil(
+    'batch pod gone',
+    async () =>
+      !(await core.listNamespacedPod({ namespace: 'shop', fieldSelector: 'metadata.name=batch' })).items
+        .length,
+  );
   const r2 = await run(p.file);
   assert.equal(r2.state, 'completed', r2.message);
   assert.equal(rebootsOf(n), 1);
@@ -238,11 +351,21 @@ test('a PDB-limited drain waits, then proceeds when capacity appears', async () 
   const before = rebootsOf(n);
   const running = run(p.file);
   // The drain is refused (429) and keeps retrying...
-  await waitUntil('drain under way', async () => (await sim.node(n)).metadata?.annotations?.[ANN.step] === 'cordoned');
+  await waitUntil(
+    'drain under way',
+    async () => (await sim.node(n)).metadata?.annotations?.[ANN.step] === 'cordoned',
+  );
   await new Promise((r) => setTimeout(r, 4000));
-  assert.equal((await sim.node(n)).metadata?.annotations?.[ANN.step], 'cordoned', 'still draining while the PDB allows nothing');
+  assert.equal(
+    (await sim.node(n)).metadata?.annotations?.[ANN.step],
+    'cordoned',
+    'still draining while the PDB allows nothing',
+  );
   // ...until a third replica gives the budget room.
-  await apps.patchNamespacedDeploymentScale({ name: 'api', namespace: 'shop', body: { spec: { replicas: 3 } } }, MERGE);
+  await apps.patchNamespacedDeploymentScale(
+    { name: 'api', namespace: 'shop', body: { spec: { replicas: 3 } } },
+    MERGE,
+  );
   const r = await running;
   assert.equal(r.state, 'completed', r.message);
   assert.ok(r.nodes[0]!.timings.drain! >= 4000, `drain took ${r.nodes[0]!.timings.drain} ms`);
@@ -262,18 +385,29 @@ for (const [when, at] of boundaries) {
     const n = nodes[1]!;
     const kernel = pend(n);
     const p = await makePlan({ 'delete-emptydir-data': 'true' });
-    assert.deepEqual(p.plan.nodes.map((x) => x.name), [n]);
+    assert.deepEqual(
+      p.plan.nodes.map((x) => x.name),
+      [n],
+    );
     const before = rebootsOf(n);
     let killed = false;
     const w = new k8s.Watch(cluster.kc);
     let kill: ((s: NodeJS.Signals) => void) | undefined;
-    const ctl = await w.watch(`/api/v1/nodes`, { fieldSelector: `metadata.name=${n}` }, (_t: string, node: k8s.V1Node) => {
-      if (!killed && kill && at(node)) {
-        killed = true;
-        kill('SIGKILL');
-      }
-    }, () => undefined);
-    const first = await runCli(['--plan', p.file, '--workload-timeout', '60', '--soak', '2'], (_t, k) => (kill = k));
+    const ctl = await w.watch(
+      `/api/v1/nodes`,
+      { fieldSelector: `metadata.name=${n}` },
+      (_t: string, node: k8s.V1Node) => {
+        if (!killed && kill && at(node)) {
+          killed = true;
+          kill('SIGKILL');
+        }
+      },
+      () => undefined,
+    );
+    const first = await runCli(
+      ['--plan', p.file, '--workload-timeout', '60', '--soak', '2'],
+      (_t, k) => (kill = k),
+    );
     ctl.abort();
     assert.ok(killed, `the executor was killed ${when} (stderr: ${first.stderr})`);
     assert.equal(first.signal, 'SIGKILL');
@@ -282,7 +416,10 @@ for (const [when, at] of boundaries) {
       // and that counts (it is looked at once more, not given up on unseen).
       await new Promise((r) => setTimeout(r, 11_000));
     }
-    const second = when === 'after the reboot was requested' ? await rerun(p.file, ['--reboot-timeout', '10']) : await rerun(p.file);
+    const second =
+      when === 'after the reboot was requested'
+        ? await rerun(p.file, ['--reboot-timeout', '10'])
+        : await rerun(p.file);
     assert.equal(second.code, 0, second.stdout + second.stderr);
     assert.equal(rebootsOf(n), before + 1, 'rebooted exactly once');
     const node = await sim.node(n);
@@ -290,7 +427,11 @@ for (const [when, at] of boundaries) {
     assert.equal(node.spec?.unschedulable, undefined);
     assert.equal(node.metadata?.annotations?.[ANN.step], 'done');
     assert.deepEqual(await cordoned(), []);
-    assert.equal((await core.listPodForAllNamespaces({ labelSelector: 'reboot-pilot.io/role' })).items.length, 0, 'no reboot or probe pods left');
+    assert.equal(
+      (await core.listPodForAllNamespaces({ labelSelector: 'reboot-pilot.io/role' })).items.length,
+      0,
+      'no reboot or probe pods left',
+    );
   });
 }
 
@@ -308,9 +449,16 @@ test('mid-drain kill -9 (evictions held by a PDB), then a rerun once capacity ap
     if (/waiting, PodDisruptionBudget shop\/queue allows no disruption now/.test(text)) kill('SIGKILL');
   });
   assert.equal(first.signal, 'SIGKILL');
-  assert.equal((await sim.node(n)).metadata?.annotations?.[ANN.step], 'cordoned', 'killed in the middle of the drain');
+  assert.equal(
+    (await sim.node(n)).metadata?.annotations?.[ANN.step],
+    'cordoned',
+    'killed in the middle of the drain',
+  );
   assert.equal((await sim.node(n)).spec?.unschedulable, true);
-  await apps.patchNamespacedDeploymentScale({ name: 'queue', namespace: 'shop', body: { spec: { replicas: 3 } } }, MERGE);
+  await apps.patchNamespacedDeploymentScale(
+    { name: 'queue', namespace: 'shop', body: { spec: { replicas: 3 } } },
+    MERGE,
+  );
   const second = await rerun(p.file);
   assert.equal(second.code, 0, second.stderr);
   assert.equal(rebootsOf(n), before + 1);
@@ -327,38 +475,75 @@ test('two concurrent executors: exactly one proceeds, the other names the holder
   const winners = [a, b].filter((r) => r.code === 0);
   const losers = [a, b].filter((r) => r.code !== 0);
   assert.equal(winners.length, 1, a.stderr + b.stderr);
-  assert.match(losers[0]!.stderr, /(holds|took) the lock kube-system\/reboot-pilot.*: \S+\/pid-\d+#[0-9a-f]+/);
+  assert.match(
+    losers[0]!.stderr,
+    /(holds|took) the lock kube-system\/reboot-pilot.*: \S+\/pid-\d+#[0-9a-f]+/,
+  );
   assert.equal(rebootsOf(n), before + 1);
 });
 
-test("kured holding its lock stops the run before anything is touched; take-kured-lock holds it for the run", async () => {
+test('kured holding its lock stops the run before anything is touched; take-kured-lock holds it for the run', async () => {
   const n = nodes[0]!;
   pend(n);
   const p = await makePlan();
   const ds = await apps.createNamespacedDaemonSet({
     namespace: 'kube-system',
     body: {
-      metadata: { name: 'kured', annotations: { [KURED_LOCK_ANNOTATION]: JSON.stringify({ nodeID: 'aks-other-node', metadata: { unschedulable: false }, created: new Date().toISOString(), TTL: 0 }) } },
-      spec: { selector: { matchLabels: { app: 'kured' } }, template: { metadata: { labels: { app: 'kured' } }, spec: { nodeSelector: { none: 'none' }, containers: [{ name: 'kured', image: 'kured' }] } } },
+      metadata: {
+        name: 'kured',
+        annotations: {
+          [KURED_LOCK_ANNOTATION]: JSON.stringify({
+            nodeID: 'aks-other-node',
+            metadata: { unschedulable: false },
+            created: new Date().toISOString(),
+            TTL: 0,
+          }),
+        },
+      },
+      spec: {
+        selector: { matchLabels: { app: 'kured' } },
+        template: {
+          metadata: { labels: { app: 'kured' } },
+          spec: { nodeSelector: { none: 'none' }, containers: [{ name: 'kured', image: 'kured' }] },
+        },
+      },
     },
   });
   assert.ok(ds);
   const before = rebootsOf(n);
-  await assert.rejects(run(p.file), /kured holds its reboot lock \(weave\.works\/kured-node-lock on daemonsets\.apps kube-system\/kured\): aks-other-node/);
+  await assert.rejects(
+    run(p.file),
+    /kured holds its reboot lock \(weave\.works\/kured-node-lock on daemonsets\.apps kube-system\/kured\): aks-other-node/,
+  );
   assert.equal(rebootsOf(n), before);
   assert.equal((await sim.node(n)).spec?.unschedulable, undefined);
   // kured releases; we take its lock for the run and give it back.
-  await apps.patchNamespacedDaemonSet({ name: 'kured', namespace: 'kube-system', body: { metadata: { annotations: { [KURED_LOCK_ANNOTATION]: null } } } }, MERGE);
+  await apps.patchNamespacedDaemonSet(
+    {
+      name: 'kured',
+      namespace: 'kube-system',
+      body: { metadata: { annotations: { [KURED_LOCK_ANNOTATION]: null } } },
+    },
+    MERGE,
+  );
   const seen: string[] = [];
   const w = new k8s.Watch(cluster.kc);
-  const ctl = await w.watch('/apis/apps/v1/namespaces/kube-system/daemonsets', { fieldSelector: 'metadata.name=kured' }, (_t: string, d: k8s.V1DaemonSet) => {
-    const v = d.metadata?.annotations?.[KURED_LOCK_ANNOTATION];
-    if (v) seen.push(v);
-  }, () => undefined);
+  const ctl = await w.watch(
+    '/apis/apps/v1/namespaces/kube-system/daemonsets',
+    { fieldSelector: 'metadata.name=kured' },
+    (_t: string, d: k8s.V1DaemonSet) => {
+      const v = d.metadata?.annotations?.[KURED_LOCK_ANNOTATION];
+      if (v) seen.push(v);
+    },
+    () => undefined,
+  );
   const r = await run(p.file, { 'take-kured-lock': 'true' });
   ctl.abort();
   assert.equal(r.state, 'completed', r.message);
-  assert.ok(seen.some((v) => /"nodeID":"reboot-pilot:/.test(v)), 'kured saw its lock held by Reboot Pilot');
+  assert.ok(
+    seen.some((v) => /"nodeID":"reboot-pilot:/.test(v)),
+    'kured saw its lock held by Reboot Pilot',
+  );
   const after = await apps.readNamespacedDaemonSet({ name: 'kured', namespace: 'kube-system' });
   assert.equal(after.metadata?.annotations?.[KURED_LOCK_ANNOTATION], undefined, 'and released');
   await apps.deleteNamespacedDaemonSet({ name: 'kured', namespace: 'kube-system' });
@@ -373,9 +558,17 @@ test('a node that never comes back stops the run: it is named as left cordoned a
   const beforeB = rebootsOf(b);
   const r = await run(p.file, { 'reboot-timeout': '10' });
   assert.equal(r.state, 'failed');
-  assert.match(r.message, new RegExp(`${a} did not come back: no new boot ID and Ready within the reboot timeout .*it stays cordoned`));
+  assert.match(
+    r.message,
+    new RegExp(
+      `${a} did not come back: no new boot ID and Ready within the reboot timeout .*it stays cordoned`,
+    ),
+  );
   assert.deepEqual(r.leftCordoned, [a]);
-  assert.deepEqual(r.nodes.map((x) => x.outcome), ['failed', 'not-started']);
+  assert.deepEqual(
+    r.nodes.map((x) => x.outcome),
+    ['failed', 'not-started'],
+  );
   assert.equal(rebootsOf(b), beforeB);
   assert.equal((await sim.node(b)).spec?.unschedulable, undefined);
 });
@@ -388,14 +581,31 @@ test('a PDB that allows no disruption until the drain timeout fails the run with
   const before = rebootsOf(n);
   const r = await run(p.file, { 'drain-timeout': '10' });
   assert.equal(r.state, 'failed');
-  assert.match(r.message, /drain of .* timed out after 10s; still on the node: shop\/db-[a-z0-9-]+ \(PodDisruptionBudget shop\/db allows no disruption now\)/);
+  assert.match(
+    r.message,
+    /drain of .* timed out after 10s; still on the node: shop\/db-[a-z0-9-]+ \(PodDisruptionBudget shop\/db allows no disruption now\)/,
+  );
   assert.deepEqual(r.leftCordoned, [n]);
   assert.equal(rebootsOf(n), before, 'never rebooted');
   assert.match((await sim.node(n)).metadata?.annotations?.[ANN.error] ?? '', /timed out/);
   // Without reading budgets first, every eviction is sent and the API server answers 429 each time.
   const lines: string[] = [];
   await assert.rejects(
-    drainNode(clients, n, { deleteEmptyDirData: false, force: false, timeoutSeconds: 5, gracePeriodSeconds: -1, podSelector: '', retryDelayMs: 500, concurrency: 10, budgetAware: false }, (l) => lines.push(l)),
+    drainNode(
+      clients,
+      n,
+      {
+        deleteEmptyDirData: false,
+        force: false,
+        timeoutSeconds: 5,
+        gracePeriodSeconds: -1,
+        podSelector: '',
+        retryDelayMs: 500,
+        concurrency: 10,
+        budgetAware: false,
+      },
+      (l) => lines.push(l),
+    ),
     /timed out after 5s; still on the node: shop\/db-[a-z0-9-]+ \(eviction refused: Cannot evict pod as it would violate the pod's disruption budget/,
   );
   assert.ok(lines.some((l) => /eviction refused: .*retrying with back-off/.test(l)));
@@ -403,7 +613,10 @@ test('a PDB that allows no disruption until the drain timeout fails the run with
   // record), so the new run uncordons it afterwards rather than taking it for "cordoned before".
   await removeGuarded('db');
   const again = await makePlan();
-  assert.match(again.plan.nodes[0]!.risks.find((x) => x.kind === 'already-cordoned')!.detail, /still cordoned by an unfinished Reboot Pilot run \(.*drain of .* timed out.*\); it is uncordoned after its reboot/);
+  assert.match(
+    again.plan.nodes[0]!.risks.find((x) => x.kind === 'already-cordoned')!.detail,
+    /still cordoned by an unfinished Reboot Pilot run \(.*drain of .* timed out.*\); it is uncordoned after its reboot/,
+  );
   const r3 = await run(again.file);
   assert.equal(r3.state, 'completed', r3.message);
   assert.equal(rebootsOf(n), before + 1);
@@ -419,7 +632,19 @@ test('a firing alert pauses the run between nodes; once it clears, nodes get pre
     req.on('end', () => {
       if (req.url === '/api/v1/alerts') {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ status: 'success', data: { alerts: firing ? [{ labels: { alertname: 'HighErrorRate' }, state: 'firing' }, { labels: { alertname: 'Watchdog' }, state: 'firing' }] : [{ labels: { alertname: 'Watchdog' }, state: 'firing' }] } }));
+        res.end(
+          JSON.stringify({
+            status: 'success',
+            data: {
+              alerts: firing
+                ? [
+                    { labels: { alertname: 'HighErrorRate' }, state: 'firing' },
+                    { labels: { alertname: 'Watchdog' }, state: 'firing' },
+                  ]
+                : [{ labels: { alertname: 'Watchdog' }, state: 'firing' }],
+            },
+          }),
+        );
       } else if (req.url === '/hook') {
         messages.push(JSON.parse(body) as { text: string });
         res.writeHead(200).end('ok');
@@ -432,7 +657,14 @@ test('a firing alert pauses the run between nodes; once it clears, nodes get pre
     const n = nodes[0]!;
     pend(n);
     const p = await makePlan();
-    const opts = { 'alerts-url': base, 'alerts-exclude': '^Watchdog$', 'pre-reboot-node-labels': 'reboot-pilot.io/rebooting=true', 'post-reboot-node-labels': 'reboot-pilot.io/rebooting=false,reboot-pilot.io/patched=yes', 'notify-url': `${base}/hook`, 'notify-format': 'slack' };
+    const opts = {
+      'alerts-url': base,
+      'alerts-exclude': '^Watchdog$',
+      'pre-reboot-node-labels': 'reboot-pilot.io/rebooting=true',
+      'post-reboot-node-labels': 'reboot-pilot.io/rebooting=false,reboot-pilot.io/patched=yes',
+      'notify-url': `${base}/hook`,
+      'notify-format': 'slack',
+    };
     const before = rebootsOf(n);
     const paused = await run(p.file, opts);
     assert.equal(paused.state, 'paused');
@@ -446,7 +678,10 @@ test('a firing alert pauses the run between nodes; once it clears, nodes get pre
     assert.equal(labels['reboot-pilot.io/rebooting'], 'false');
     assert.equal(labels['reboot-pilot.io/patched'], 'yes');
     await waitUntil('three chat messages', async () => messages.length === 3);
-    assert.deepEqual(messages.map((m) => m.text), [`Draining node ${n}`, `Rebooting node ${n}`, `Node ${n} rebooted and uncordoned`]);
+    assert.deepEqual(
+      messages.map((m) => m.text),
+      [`Draining node ${n}`, `Rebooting node ${n}`, `Node ${n} rebooted and uncordoned`],
+    );
   } finally {
     srv.close();
   }

@@ -19,7 +19,6 @@ import { ANN } from '../../src/execute/progress.ts';
 import { Ledger, LEDGER_KEY, LEDGER_NAME } from '../../src/ledger/record.ts';
 import { runAction, type ActionEvent } from '../harness/action.ts';
 
-
 let cluster: Cluster;
 let sim: NodeSimulator;
 let core: k8s.CoreV1Api;
@@ -43,7 +42,12 @@ const USERS = [
 /** A newer kernel and the sentinel on these nodes, as unattended-upgrades leaves them. */
 function pend(...names: string[]): string {
   const k = `5.15.0-${++kernelSerial}-azure`;
-  for (const n of names) sim.writeHostFiles(n, { [`boot/vmlinuz-${k}`]: 'kernel', 'var/run/reboot-required': '*** System restart required ***\n', 'var/run/reboot-required.pkgs': `linux-image-${k}\n` });
+  for (const n of names)
+    sim.writeHostFiles(n, {
+      [`boot/vmlinuz-${k}`]: 'kernel',
+      'var/run/reboot-required': '*** System restart required ***\n',
+      'var/run/reboot-required.pkgs': `linux-image-${k}\n`,
+    });
   return k;
 }
 
@@ -70,12 +74,20 @@ function action(event: ActionEvent, inputs: Record<string, string> = {}) {
 }
 
 const schedule = (inputs: Record<string, string> = {}) => action({ name: 'schedule' }, inputs);
-const dispatch = (actor: string, inputs: Record<string, string> = {}) => action({ name: 'workflow_dispatch', actor }, inputs);
+const dispatch = (actor: string, inputs: Record<string, string> = {}) =>
+  action({ name: 'workflow_dispatch', actor }, inputs);
 
 /** A user comments; the issue_comment event it triggers runs the action. */
 async function say(number: number, login: string, body: string, inputs: Record<string, string> = {}) {
   const c = gh.comment(number, login, body);
-  const run = await action({ name: 'issue_comment', actor: login, payload: { action: 'created', issue: { number }, comment: { id: c.id, body, user: { login } } } }, inputs);
+  const run = await action(
+    {
+      name: 'issue_comment',
+      actor: login,
+      payload: { action: 'created', issue: { number }, comment: { id: c.id, body, user: { login } } },
+    },
+    inputs,
+  );
   return { comment: c as { id: number }, run };
 }
 
@@ -83,11 +95,16 @@ async function say(number: number, login: string, body: string, inputs: Record<s
 function answerTo(id: number, edited = false) {
   const marker = new RegExp(`<!-- reboot-pilot:reply-to ${id}${edited ? 'e' : ''}( refused)? -->`);
   const reply = [...gh.comments.values()].find((c) => marker.test(c.body as string));
-  return { reply: reply?.body as string | undefined, reactions: gh.reactions.filter((r) => r.subject === id).map((r) => r.content) };
+  return {
+    reply: reply?.body as string | undefined,
+    reactions: gh.reactions.filter((r) => r.subject === id).map((r) => r.content),
+  };
 }
 
 async function annotated(): Promise<string[]> {
-  return (await core.listNode()).items.filter((n) => Object.keys(n.metadata?.annotations ?? {}).some((k) => k === ANN.step)).map((n) => n.metadata!.name!);
+  return (await core.listNode()).items
+    .filter((n) => Object.keys(n.metadata?.annotations ?? {}).some((k) => k === ANN.step))
+    .map((n) => n.metadata!.name!);
 }
 
 /** The ledger as the cluster keeps it (read with the test's admin identity). */
@@ -106,8 +123,11 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rp-github-'));
   // The action runs with exactly the permissions of deploy/rbac.yaml.
   kubeconfig = await applyProductRbac(cluster, dir);
-  await sim.createNodes(nodes.map((_, i) => ({ ...aksNode({ pool: 'nodepool1', index: i }), bootTime: BOOT_TIME })));
-  for (const n of nodes) sim.writeHostFiles(n, { ...ubuntuUpToDate, 'boot/vmlinuz-5.15.0-1079-azure': 'kernel' });
+  await sim.createNodes(
+    nodes.map((_, i) => ({ ...aksNode({ pool: 'nodepool1', index: i }), bootTime: BOOT_TIME })),
+  );
+  for (const n of nodes)
+    sim.writeHostFiles(n, { ...ubuntuUpToDate, 'boot/vmlinuz-5.15.0-1079-azure': 'kernel' });
   await guardedDeployment(cluster, { namespace: 'shop', name: 'web', replicas: 3, minAvailable: 2 });
 });
 
@@ -118,7 +138,9 @@ after(async () => {
 
 beforeEach(async () => {
   // Each test is a new repository: its cluster starts without a record.
-  await core.deleteNamespacedConfigMap({ name: LEDGER_NAME, namespace: 'kube-system' }).catch(() => undefined);
+  await core
+    .deleteNamespacedConfigMap({ name: LEDGER_NAME, namespace: 'kube-system' })
+    .catch(() => undefined);
   gh = new FakeGitHub({ users: USERS });
   api = await gh.start();
   watcher = new InvariantWatcher(cluster);
@@ -131,7 +153,10 @@ afterEach(async () => {
   for (const n of nodes) {
     sim.writeHostFiles(n, { 'var/run/reboot-required': null, 'var/run/reboot-required.pkgs': null });
     const clear = Object.fromEntries(Object.values(ANN).map((k) => [k, null]));
-    await core.patchNode({ name: n, body: { spec: { unschedulable: false }, metadata: { annotations: clear } } }, MERGE);
+    await core.patchNode(
+      { name: n, body: { spec: { unschedulable: false }, metadata: { annotations: clear } } },
+      MERGE,
+    );
   }
   assert.deepEqual(v, [], 'invariants held throughout');
   assert.ok(watcher.maxUnavailable <= 1);
@@ -146,7 +171,7 @@ test('issue mode: spoofed and invalid commands are refused with a reply and exec
   assert.equal(first.code, 0, first.stdout + first.stderr);
   assert.equal(first.outputs['issue-number'], '1');
   assert.equal(first.outputs.state, 'awaiting-approval');
-  const id = (await idOf(1));
+  const id = await idOf(1);
   const short = id.slice(0, 12);
   assert.equal(first.outputs['plan-id'], id);
 
@@ -173,7 +198,14 @@ test('issue mode: spoofed and invalid commands are refused with a reply and exec
   const c = gh.comments.get(edited.id)!;
   c.body = `/approve ${short}`;
   c.updated_at = new Date(Date.now() + 1000).toISOString();
-  const afterEdit = await action({ name: 'issue_comment', actor: 'bob', payload: { action: 'edited', issue: { number: 1 }, comment: { id: edited.id } } }, approvals);
+  const afterEdit = await action(
+    {
+      name: 'issue_comment',
+      actor: 'bob',
+      payload: { action: 'edited', issue: { number: 1 }, comment: { id: edited.id } },
+    },
+    approvals,
+  );
   assert.equal(afterEdit.outputs.state, 'awaiting-approval');
   assert.match(answerTo(edited.id, true).reply ?? '', /an edited comment is not a command/);
 
@@ -182,20 +214,31 @@ test('issue mode: spoofed and invalid commands are refused with a reply and exec
   assert.match(answerTo(one.comment.id).reply!, /Approval 1 of 2 counted/);
   assert.deepEqual(answerTo(one.comment.id).reactions, ['+1']);
   const replan = await say(1, 'tina', '/replan', approvals);
-  assert.match(answerTo(replan.comment.id).reply!, /needs write permission/, 'a triager cannot replan either');
+  assert.match(
+    answerTo(replan.comment.id).reply!,
+    /needs write permission/,
+    'a triager cannot replan either',
+  );
   const replan2 = await say(1, 'carol', '/replan', approvals);
   assert.equal(replan2.run.code, 0, replan2.run.stderr);
   assert.equal((await ledger()).plan!.revision, 2);
-  assert.equal((await idOf(1)), id, 'the cluster did not change: the same plan, a new revision');
+  assert.equal(await idOf(1), id, 'the cluster did not change: the same plan, a new revision');
   const late = await say(1, 'alice', `/approve ${short}`, approvals);
-  assert.match(answerTo(late.comment.id).reply!, /Approval 1 of 2 counted/, "bob's approval of revision 1 does not count");
+  assert.match(
+    answerTo(late.comment.id).reply!,
+    /Approval 1 of 2 counted/,
+    "bob's approval of revision 1 does not count",
+  );
 
   assert.deepEqual(await annotated(), [], 'nothing executed');
   assert.equal(sim.reboots.length, reboots);
 
   // /status from anyone; then the second approval executes the plan in the same job.
   const status = await say(1, 'rita', '/status', approvals);
-  assert.match(answerTo(status.comment.id).reply!, /revision 2.*awaiting-approval; approvals 1 of 2 \(@alice\)/);
+  assert.match(
+    answerTo(status.comment.id).reply!,
+    /revision 2.*awaiting-approval; approvals 1 of 2 \(@alice\)/,
+  );
   const go = await say(1, 'bob', `/approve ${short}`, approvals);
   assert.equal(go.run.code, 0, go.run.stdout + go.run.stderr);
   assert.deepEqual(answerTo(go.comment.id).reactions, ['rocket']);
@@ -205,24 +248,47 @@ test('issue mode: spoofed and invalid commands are refused with a reply and exec
   assert.equal(go.run.outputs['nodes-pending'], '0');
   const mine = sim.reboots.slice(reboots);
   assert.deepEqual(mine.map((r) => r.node).sort(), [nodes[0], nodes[1]]);
-  for (const n of [nodes[0]!, nodes[1]!]) assert.equal((await sim.node(n)).status!.nodeInfo!.kernelVersion, kernel);
+  for (const n of [nodes[0]!, nodes[1]!])
+    assert.equal((await sim.node(n)).status!.nodeInfo!.kernelVersion, kernel);
 
   const issue = gh.issues.get(1)!;
   assert.equal(issue.state, 'closed');
   assert.equal(issue.state_reason, 'completed');
-  assert.match(issue.body as string, new RegExp(`- \\[x\\] ${nodes[0]!.replace(/-/g, '\\\\-')}: 5\\\\\\.15\\\\\\.0\\\\-1079\\\\-azure → ${kernel.replace(/[.-]/g, (x) => `\\\\\\${x}`)}`));
-  const final = [...gh.comments.values()].map((x) => x.body as string).find((b) => b.includes('All done. Closing.'))!;
-  assert.match(final, /\| Node \| Outcome \| Kernel \(or node image\) before → after \| Drain \| Reboot \| Workloads \| Soak \| Total \|/);
+  assert.match(
+    issue.body as string,
+    new RegExp(
+      `- \\[x\\] ${nodes[0]!.replace(/-/g, '\\\\-')}: 5\\\\\\.15\\\\\\.0\\\\-1079\\\\-azure → ${kernel.replace(/[.-]/g, (x) => `\\\\\\${x}`)}`,
+    ),
+  );
+  const final = [...gh.comments.values()]
+    .map((x) => x.body as string)
+    .find((b) => b.includes('All done. Closing.'))!;
+  assert.match(
+    final,
+    /\| Node \| Outcome \| Kernel \(or node image\) before → after \| Drain \| Reboot \| Workloads \| Soak \| Total \|/,
+  );
   assert.equal(final.match(/\| rebooted \|/g)?.length, 2);
   // The estimate against the actual time, and the timeline, in the final comment and the job summary.
-  const timeline = new RegExp(`<details open><summary>Timeline</summary>\n\n\`\`\`mermaid\ngantt\n[^]*section ${nodes[0]}\n    drain :done, `);
+  const timeline = new RegExp(
+    `<details open><summary>Timeline</summary>\n\n\`\`\`mermaid\ngantt\n[^]*section ${nodes[0]}\n    drain :done, `,
+  );
   assert.match(final, /\nEstimated \d+ min; the nodes took \d+ s \(/);
   assert.match(final, timeline);
   const summary = readFileSync(join(dir, 'summary.md'), 'utf8');
   assert.match(summary, /All|rebooted/);
   assert.match(summary, timeline);
-  if (process.env.RP_DUMP) writeFileSync(process.env.RP_DUMP, [issue.body, ...[...gh.comments.values()].map((x) => `--- ${(x.user as { login: string }).login}: ${x.body}`)].join('\n'));
-  assert.doesNotMatch(go.run.stdout.replace(/^::add-mask::.*$/m, ''), /ghs_not-a-real-token|BEGIN CERTIFICATE/);
+  if (process.env.RP_DUMP)
+    writeFileSync(
+      process.env.RP_DUMP,
+      [
+        issue.body,
+        ...[...gh.comments.values()].map((x) => `--- ${(x.user as { login: string }).login}: ${x.body}`),
+      ].join('\n'),
+    );
+  assert.doesNotMatch(
+    go.run.stdout.replace(/^::add-mask::.*$/m, ''),
+    /ghs_not-a-real-token|BEGIN CERTIFICATE/,
+  );
 });
 
 test('PR mode: the plan is committed to a branch and reviewed in a pull request; /skip, then an approval; the result is committed and the PR merged', async () => {
@@ -250,7 +316,11 @@ test('PR mode: the plan is committed to a branch and reviewed in a pull request;
   assert.equal(go.run.outputs.state, 'completed');
   assert.equal(go.run.outputs['nodes-rebooted'], '1');
   assert.equal((await sim.node(nodes[1]!)).status!.nodeInfo!.kernelVersion, kernel);
-  assert.notEqual((await sim.node(nodes[2]!)).status!.nodeInfo!.kernelVersion, kernel, 'the skipped node was not rebooted');
+  assert.notEqual(
+    (await sim.node(nodes[2]!)).status!.nodeInfo!.kernelVersion,
+    kernel,
+    'the skipped node was not rebooted',
+  );
   assert.ok(gh.isMerged(number), 'merged after completion');
   const result = gh.file('main', 'reboot-pilot/aks-prod/result.md')!;
   assert.match(result, /plan `[0-9a-f]{12}` on aks\\-prod completed/);
@@ -262,10 +332,14 @@ test('/pause during an execution stops it between nodes; /resume continues in a 
   pend(nodes[0]!, nodes[2]!);
   const first = await schedule();
   const number = Number(first.outputs['issue-number']);
-  const id = (await idOf(number));
+  const id = await idOf(number);
   const reboots = sim.reboots.length;
   const c = gh.comment(number, 'bob', `/approve ${id.slice(0, 12)}`) as { id: number };
-  const running = action({ name: 'issue_comment', actor: 'bob', payload: { action: 'created', issue: { number }, comment: { id: c.id } } });
+  const running = action({
+    name: 'issue_comment',
+    actor: 'bob',
+    payload: { action: 'created', issue: { number }, comment: { id: c.id } },
+  });
   // While the first node reboots, carol pauses; the running job reads it before the next node.
   await waitUntil('first reboot', async () => sim.reboots.length > reboots, 60_000);
   const pause = gh.comment(number, 'carol', '/pause') as { id: number };
@@ -276,7 +350,10 @@ test('/pause during an execution stops it between nodes; /resume continues in a 
   assert.equal(paused.outputs['nodes-pending'], '1');
   assert.equal(sim.reboots.length, reboots + 1);
   assert.match(answerTo(pause.id).reply!, /Paused by @carol/);
-  assert.match([...gh.comments.values()].pop()!.body as string, /Paused: paused by a \/pause comment; \/resume continues\. Comment `\/resume` to continue\./);
+  assert.match(
+    [...gh.comments.values()].pop()!.body as string,
+    /Paused: paused by a \/pause comment; \/resume continues\. Comment `\/resume` to continue\./,
+  );
   assert.equal(gh.issues.get(number)!.state, 'open');
   // A schedule meanwhile leaves a paused execution alone (no new revision, no reboot).
   const sched = await schedule();
@@ -288,8 +365,14 @@ test('/pause during an execution stops it between nodes; /resume continues in a 
   assert.equal(resume.run.outputs.state, 'completed');
   assert.equal(resume.run.outputs['nodes-rebooted'], '2');
   assert.equal(sim.reboots.length, reboots + 2, 'each node rebooted exactly once over both runs');
-  const final = [...gh.comments.values()].map((x) => x.body as string).find((b) => b.includes('All done. Closing.'))!;
-  assert.equal(final.match(/\| rebooted \|/g)?.length, 2, 'the first run’s node keeps its result and timings');
+  const final = [...gh.comments.values()]
+    .map((x) => x.body as string)
+    .find((b) => b.includes('All done. Closing.'))!;
+  assert.equal(
+    final.match(/\| rebooted \|/g)?.length,
+    2,
+    'the first run’s node keeps its result and timings',
+  );
   assert.equal(gh.issues.get(number)!.state, 'closed');
 });
 
@@ -302,7 +385,10 @@ test('a gate pauses an approved plan (max-nodes 1 per run); the next scheduled r
   const go = await say(number, 'bob', `/approve ${(await idOf(number)).slice(0, 12)}`, gate);
   assert.equal(go.run.outputs.state, 'paused');
   assert.equal(go.run.outputs['nodes-rebooted'], '1');
-  assert.match([...gh.comments.values()].pop()!.body as string, /Paused: max\\-nodes reached.*The next scheduled run continues, or comment `\/resume`\./s);
+  assert.match(
+    [...gh.comments.values()].pop()!.body as string,
+    /Paused: max\\-nodes reached.*The next scheduled run continues, or comment `\/resume`\./s,
+  );
   const next = await schedule(gate);
   assert.equal(next.code, 0, next.stdout + next.stderr);
   assert.equal(next.outputs.state, 'completed');
@@ -316,9 +402,14 @@ test('environment gate: a decide job only answers, the schedule does not execute
   pend(nodes[0]!);
   const first = await schedule();
   const number = Number(first.outputs['issue-number']);
-  const id = (await idOf(number));
+  const id = await idOf(number);
   // bob copies the tracking body into an issue of his own: it is not the action's, so it is ignored.
-  const fake = gh.openIssue('bob', 'Reboot plan for aks-prod: 1 node(s)', gh.issues.get(number)!.body as string, ['reboot-pilot']) as { number: number };
+  const fake = gh.openIssue(
+    'bob',
+    'Reboot plan for aks-prod: 1 node(s)',
+    gh.issues.get(number)!.body as string,
+    ['reboot-pilot'],
+  ) as { number: number };
   const onFake = await say(fake.number, 'bob', `/approve ${id.slice(0, 12)}`);
   assert.equal(onFake.run.outputs.state, 'ignored');
   assert.equal(answerTo(onFake.comment.id).reply, undefined);
@@ -334,7 +425,14 @@ test('environment gate: a decide job only answers, the schedule does not execute
   assert.equal(sim.reboots.length, reboots, 'the schedule does not bypass the environment gate');
   assert.equal((await ledger()).plan!.revision, 1);
   // The reviewer approves the environment: the execute job (same event) runs the plan.
-  const exec = await action({ name: 'issue_comment', actor: 'bob', payload: { action: 'created', issue: { number }, comment: { id: approval.comment.id } } }, { MODE: 'execute' });
+  const exec = await action(
+    {
+      name: 'issue_comment',
+      actor: 'bob',
+      payload: { action: 'created', issue: { number }, comment: { id: approval.comment.id } },
+    },
+    { MODE: 'execute' },
+  );
   assert.equal(exec.code, 0, exec.stdout + exec.stderr);
   assert.equal(exec.outputs.state, 'completed');
   assert.equal(sim.reboots.length, reboots + 1);
@@ -345,13 +443,26 @@ test('PR mode: a file pushed to the plan branch that is not Reboot Pilot’s sto
   const pr = { TRACKING: 'pull-request' };
   const first = await schedule(pr);
   const number = Number(first.outputs['pr-number']);
-  gh.push('reboot-pilot/aks-prod', { '.github/workflows/deploy.yml': 'on: push\n' }, 'sneak a workflow in', 'bob');
-  const id = (JSON.parse(gh.file('reboot-pilot/aks-prod', 'reboot-pilot/aks-prod/plan.json')!) as { planId: string }).planId;
+  gh.push(
+    'reboot-pilot/aks-prod',
+    { '.github/workflows/deploy.yml': 'on: push\n' },
+    'sneak a workflow in',
+    'bob',
+  );
+  const id = (
+    JSON.parse(gh.file('reboot-pilot/aks-prod', 'reboot-pilot/aks-prod/plan.json')!) as { planId: string }
+  ).planId;
   const go = await say(number, 'carol', `/approve ${id.slice(0, 12)}`, pr);
   assert.equal(go.run.outputs.state, 'completed', go.run.stdout + go.run.stderr);
   assert.ok(!gh.isMerged(number), 'not merged');
-  assert.match([...gh.comments.values()].pop()!.body as string, /Not merging: the branch also changes `\.github\/workflows\/deploy\.yml`/);
-  assert.ok(gh.file('reboot-pilot/aks-prod', 'reboot-pilot/aks-prod/result.md'), 'the result is committed on the branch');
+  assert.match(
+    [...gh.comments.values()].pop()!.body as string,
+    /Not merging: the branch also changes `\.github\/workflows\/deploy\.yml`/,
+  );
+  assert.ok(
+    gh.file('reboot-pilot/aks-prod', 'reboot-pilot/aks-prod/result.md'),
+    'the result is committed on the branch',
+  );
   assert.equal(gh.file('main', '.github/workflows/deploy.yml'), undefined);
 });
 
@@ -363,16 +474,29 @@ test('an approved plan that cannot start (another execution holds the lock) says
   // Another executor holds the run lock (a Lease in the product's namespace), renewed just now.
   const coord = cluster.kc.makeApiClient(k8s.CoordinationV1Api);
   // Earlier runs leave the released Lease object behind: start from none.
-  await coord.deleteNamespacedLease({ name: 'reboot-pilot', namespace: 'kube-system' }).catch(() => undefined);
+  await coord
+    .deleteNamespacedLease({ name: 'reboot-pilot', namespace: 'kube-system' })
+    .catch(() => undefined);
   await coord.createNamespacedLease({
     namespace: 'kube-system',
-    body: { metadata: { name: 'reboot-pilot' }, spec: { holderIdentity: 'github:contoso/platform/actions/runs/1/attempts/1#other', leaseDurationSeconds: 300, renewTime: new k8s.V1MicroTime(new Date()), acquireTime: new k8s.V1MicroTime(new Date()) } },
+    body: {
+      metadata: { name: 'reboot-pilot' },
+      spec: {
+        holderIdentity: 'github:contoso/platform/actions/runs/1/attempts/1#other',
+        leaseDurationSeconds: 300,
+        renewTime: new k8s.V1MicroTime(new Date()),
+        acquireTime: new k8s.V1MicroTime(new Date()),
+      },
+    },
   });
   try {
     const reboots = sim.reboots.length;
     const go = await say(number, 'bob', `/approve ${before.plan!.id.slice(0, 12)}`);
     assert.notEqual(go.run.code, 0, 'the job fails: the plan could not run');
-    assert.match([...gh.comments.values()].pop()!.body as string, /could not run: another execution holds the lock kube\\-system\/reboot\\-pilot/);
+    assert.match(
+      [...gh.comments.values()].pop()!.body as string,
+      /could not run: another execution holds the lock kube\\-system\/reboot\\-pilot/,
+    );
     assert.equal(sim.reboots.length, reboots);
     const after = await ledger();
     assert.equal(after.state, 'approved');

@@ -40,7 +40,12 @@ const N = {
 };
 
 const settings = (extra: Record<string, string> = {}) =>
-  parsePlanSettings({ 'cluster-name': 'aks-prod', 'blocking-pod-selector': 'workload=batch', 'probe-timeout': '20', ...extra });
+  parsePlanSettings({
+    'cluster-name': 'aks-prod',
+    'blocking-pod-selector': 'workload=batch',
+    'probe-timeout': '20',
+    ...extra,
+  });
 
 async function plan(extra: Record<string, string> = {}) {
   const clients = makeClients(loadKubeConfig({ kubeconfig: cluster.kubeconfigPath }));
@@ -51,9 +56,19 @@ async function probePodsLeft(): Promise<number> {
   return (await core.listPodForAllNamespaces({ labelSelector: 'reboot-pilot.io/role=probe' })).items.length;
 }
 
-function runCli(args: string[], opts: { script?: string; env?: Record<string, string>; onStderr?: (text: string, kill: (s: NodeJS.Signals) => void) => void } = {}) {
+function runCli(
+  args: string[],
+  opts: {
+    script?: string;
+    env?: Record<string, string>;
+    onStderr?: (text: string, kill: (s: NodeJS.Signals) => void) => void;
+  } = {},
+) {
   return new Promise<{ code: number; signal: string | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [opts.script ?? CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+    const child = spawn(process.execPath, [opts.script ?? CLI, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...opts.env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -92,7 +107,13 @@ before(async () => {
   sim.writeHostFiles(N.kubeadm, ubuntu2404);
 
   await core.createNamespace({ body: { metadata: { name: 'shop' } } });
-  const deploy = (name: string, node: string, replicas: number, extra: Partial<k8s.V1PodSpec> = {}, labels: Record<string, string> = {}) =>
+  const deploy = (
+    name: string,
+    node: string,
+    replicas: number,
+    extra: Partial<k8s.V1PodSpec> = {},
+    labels: Record<string, string> = {},
+  ) =>
     apps.createNamespacedDeployment({
       namespace: 'shop',
       body: {
@@ -100,39 +121,88 @@ before(async () => {
         spec: {
           replicas,
           selector: { matchLabels: { app: name } },
-          template: { metadata: { labels: { app: name, ...labels } }, spec: { ...pinned(node), containers: [{ name: 'c', image: 'nginx', resources: { requests: { cpu: '100m', memory: '128Mi' } } }], ...extra } },
+          template: {
+            metadata: { labels: { app: name, ...labels } },
+            spec: {
+              ...pinned(node),
+              containers: [
+                { name: 'c', image: 'nginx', resources: { requests: { cpu: '100m', memory: '128Mi' } } },
+              ],
+              ...extra,
+            },
+          },
         },
       },
     });
   await deploy('payments', N.up0, 2);
-  await policy.createNamespacedPodDisruptionBudget({ namespace: 'shop', body: { metadata: { name: 'payments' }, spec: { minAvailable: 2, selector: { matchLabels: { app: 'payments' } } } } });
+  await policy.createNamespacedPodDisruptionBudget({
+    namespace: 'shop',
+    body: {
+      metadata: { name: 'payments' },
+      spec: { minAvailable: 2, selector: { matchLabels: { app: 'payments' } } },
+    },
+  });
   await deploy('cache', N.up0, 1, { volumes: [{ name: 'scratch', emptyDir: {} }] });
   await deploy('long-batch', N.up1, 1, {}, { workload: 'batch' });
   await deploy('web', N.np0, 2);
-  await core.createNamespacedPod({ namespace: 'shop', body: { metadata: { name: 'debug-shell' }, spec: { nodeName: N.up1, containers: [{ name: 'sh', image: 'busybox' }] } } });
+  await core.createNamespacedPod({
+    namespace: 'shop',
+    body: {
+      metadata: { name: 'debug-shell' },
+      spec: { nodeName: N.up1, containers: [{ name: 'sh', image: 'busybox' }] },
+    },
+  });
   await apps.createNamespacedDaemonSet({
     namespace: 'kube-system',
     body: {
       metadata: { name: 'node-exporter' },
       spec: {
         selector: { matchLabels: { app: 'node-exporter' } },
-        template: { metadata: { labels: { app: 'node-exporter' } }, spec: { nodeSelector: { 'kubernetes.io/os': 'linux' }, containers: [{ name: 'e', image: 'prom/node-exporter' }] } },
+        template: {
+          metadata: { labels: { app: 'node-exporter' } },
+          spec: {
+            nodeSelector: { 'kubernetes.io/os': 'linux' },
+            containers: [{ name: 'e', image: 'prom/node-exporter' }],
+          },
+        },
       },
     },
   });
-  await waitUntil('workloads running and the PDB computed', async () => {
-    const pods = (await core.listPodForAllNamespaces()).items;
-    const running = pods.filter((p) => p.status?.phase === 'Running').length;
-    const pdb = await policy.readNamespacedPodDisruptionBudget({ name: 'payments', namespace: 'shop' });
-    return running === 2 + 1 + 1 + 2 + 1 + 5 && pdb.status?.currentHealthy === 2;
-  }, 60_000);
+  await waitUntil(
+    'workloads running and the PDB computed',
+    async () => {
+      const pods = (await core.listPodForAllNamespaces()).items;
+      const running = pods.filter((p) => p.status?.phase === 'Running').length;
+      const pdb = await policy.readNamespacedPodDisruptionBudget({ name: 'payments', namespace: 'shop' });
+      return running === 2 + 1 + 1 + 2 + 1 + 5 && pdb.status?.currentHealthy === 2;
+    },
+    60_000,
+  );
 
   // RBAC: "reader" may read but not create probe pods; "reboot-pilot" gets deploy/rbac.yaml.
   const rbac = cluster.kc.makeApiClient(k8s.RbacAuthorizationV1Api);
-  await rbac.createClusterRole({ body: { metadata: { name: 'reader' }, rules: [{ apiGroups: ['', 'policy'], resources: ['nodes', 'pods', 'namespaces', 'poddisruptionbudgets'], verbs: ['get', 'list', 'watch'] }] } });
-  await rbac.createClusterRoleBinding({ body: { metadata: { name: 'reader' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'reader' }, subjects: [{ kind: 'User', name: 'reader', apiGroup: 'rbac.authorization.k8s.io' }] } });
+  await rbac.createClusterRole({
+    body: {
+      metadata: { name: 'reader' },
+      rules: [
+        {
+          apiGroups: ['', 'policy'],
+          resources: ['nodes', 'pods', 'namespaces', 'poddisruptionbudgets'],
+          verbs: ['get', 'list', 'watch'],
+        },
+      ],
+    },
+  });
+  await rbac.createClusterRoleBinding({
+    body: {
+      metadata: { name: 'reader' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'reader' },
+      subjects: [{ kind: 'User', name: 'reader', apiGroup: 'rbac.authorization.k8s.io' }],
+    },
+  });
   const objects = k8s.KubernetesObjectApi.makeApiClient(cluster.kc);
-  for (const doc of parseAllDocuments(readFileSync(join(root, 'deploy', 'rbac.yaml'), 'utf8'))) await objects.create(doc.toJSON() as k8s.KubernetesObject);
+  for (const doc of parseAllDocuments(readFileSync(join(root, 'deploy', 'rbac.yaml'), 'utf8')))
+    await objects.create(doc.toJSON() as k8s.KubernetesObject);
 });
 
 after(async () => {
@@ -164,35 +234,76 @@ describe('plan on a 6-node mixed cluster', () => {
     const byName = new Map(p.nodes.map((n) => [n.name, n]));
     const np0 = byName.get(N.np0)!;
     assert.deepEqual(np0.kernel, { running: '5.15.0-1079-azure', next: '5.15.0-1081-azure' });
-    assert.equal(np0.providerID, 'azure:///subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/mc_rg-platform_aks-prod_westeurope/providers/Microsoft.Compute/virtualMachineScaleSets/aks-nodepool1-12345678-vmss/virtualMachines/0');
+    assert.equal(
+      np0.providerID,
+      'azure:///subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/mc_rg-platform_aks-prod_westeurope/providers/Microsoft.Compute/virtualMachineScaleSets/aks-nodepool1-12345678-vmss/virtualMachines/0',
+    );
     assert.equal(np0.bootID, (await sim.node(N.np0)).status!.nodeInfo!.bootID);
-    assert.deepEqual(np0.evidence.map((e) => e.source), ['sentinel', 'installed-kernel']);
+    assert.deepEqual(
+      np0.evidence.map((e) => e.source),
+      ['sentinel', 'installed-kernel'],
+    );
     assert.deepEqual(np0.packages.requiringReboot, ['linux-image-5.15.0-1081-azure', 'linux-base']);
-    assert.deepEqual(np0.packages.sinceBoot.map((c) => c.name), ['linux-image-5.15.0-1081-azure', 'openssl', 'libssl3']);
-    assert.deepEqual(np0.evictions, [{ namespace: 'shop', kind: 'Deployment', name: 'web', pods: 2 }], 'DaemonSet pods are not evicted');
+    assert.deepEqual(
+      np0.packages.sinceBoot.map((c) => c.name),
+      ['linux-image-5.15.0-1081-azure', 'openssl', 'libssl3'],
+    );
+    assert.deepEqual(
+      np0.evictions,
+      [{ namespace: 'shop', kind: 'Deployment', name: 'web', pods: 2 }],
+      'DaemonSet pods are not evicted',
+    );
     assert.deepEqual(np0.risks, []);
     assert.equal(np0.nodeImageVersion, 'AKSUbuntu-2204gen2containerd-202509.23.0');
 
     const kubeadm = byName.get(N.kubeadm)!;
     assert.equal(kubeadm.providerID, '');
     assert.deepEqual(kubeadm.kernel, { running: '6.8.0-1017-azure', next: '6.8.0-1021-azure' });
-    assert.deepEqual(kubeadm.packages.requiringReboot, ['linux-image-6.8.0-1021-azure', 'linux-base', 'libc6']);
+    assert.deepEqual(kubeadm.packages.requiringReboot, [
+      'linux-image-6.8.0-1021-azure',
+      'linux-base',
+      'libc6',
+    ]);
 
     const up0 = byName.get(N.up0)!;
     // minAvailable 2 with its 2 pods: no eviction is ever allowed (issue 15: a blocking risk).
-    assert.deepEqual(up0.risks.map((r) => [r.kind, r.blocking]), [['emptydir-data-loss', true], ['pdb-blocks-eviction', true]]);
-    assert.match(up0.risks[1]!.detail, /^PodDisruptionBudget shop\/payments can never allow a disruption \(minAvailable 2 with 2 pods\)/);
+    assert.deepEqual(
+      up0.risks.map((r) => [r.kind, r.blocking]),
+      [
+        ['emptydir-data-loss', true],
+        ['pdb-blocks-eviction', true],
+      ],
+    );
+    assert.match(
+      up0.risks[1]!.detail,
+      /^PodDisruptionBudget shop\/payments can never allow a disruption \(minAvailable 2 with 2 pods\)/,
+    );
     assert.deepEqual(up0.evictions, [{ namespace: 'shop', kind: 'Deployment', name: 'payments', pods: 2 }]);
 
     const up1 = byName.get(N.up1)!;
-    assert.deepEqual(up1.risks.map((r) => [r.kind, r.blocking]), [['blocking-pod', true], ['unreplicated-pod', true]]);
-    assert.match(up1.risks[0]!.detail, /shop\/long-batch-[a-z0-9]+-[a-z0-9]+ matches the blocking pod selector/);
+    assert.deepEqual(
+      up1.risks.map((r) => [r.kind, r.blocking]),
+      [
+        ['blocking-pod', true],
+        ['unreplicated-pod', true],
+      ],
+    );
+    assert.match(
+      up1.risks[0]!.detail,
+      /shop\/long-batch-[a-z0-9]+-[a-z0-9]+ matches the blocking pod selector/,
+    );
     assert.match(up1.risks[1]!.detail, /shop\/debug-shell has no controller/);
 
     const win = byName.get(N.win)!;
     assert.equal(win.os, 'windows');
-    assert.deepEqual(win.evidence.map((e) => e.source), ['windows']);
-    assert.deepEqual(win.risks.map((r) => r.kind), ['reimage-data-loss']);
+    assert.deepEqual(
+      win.evidence.map((e) => e.source),
+      ['windows'],
+    );
+    assert.deepEqual(
+      win.risks.map((r) => r.kind),
+      ['reimage-data-loss'],
+    );
     assert.match(win.risks[0]!.detail, /pool-wide.*reimaged.*local disk data is lost.*upgradeSettings/);
 
     assert.equal(first.probed, 5, 'every Ready Linux node was probed, the Windows node was not');
@@ -202,10 +313,25 @@ describe('plan on a 6-node mixed cluster', () => {
   test('drain options change what blocks: with delete-emptydir-data and force only warnings remain for those pods', async () => {
     const { plan: p } = await plan({ 'delete-emptydir-data': 'true', force: 'true' });
     const up0 = p.nodes.find((n) => n.name === N.up0)!;
-    assert.deepEqual(up0.risks.map((r) => [r.kind, r.blocking]), [['pdb-blocks-eviction', true], ['emptydir-data-loss', false]]);
-    assert.deepEqual(up0.evictions.map((e) => e.name), ['cache', 'payments']);
+    assert.deepEqual(
+      up0.risks.map((r) => [r.kind, r.blocking]),
+      [
+        ['pdb-blocks-eviction', true],
+        ['emptydir-data-loss', false],
+      ],
+    );
+    assert.deepEqual(
+      up0.evictions.map((e) => e.name),
+      ['cache', 'payments'],
+    );
     const up1 = p.nodes.find((n) => n.name === N.up1)!;
-    assert.deepEqual(up1.risks.map((r) => [r.kind, r.blocking]), [['blocking-pod', true], ['unreplicated-pod', false]]);
+    assert.deepEqual(
+      up1.risks.map((r) => [r.kind, r.blocking]),
+      [
+        ['blocking-pod', true],
+        ['unreplicated-pod', false],
+      ],
+    );
   });
 
   test('the report: summary table, details per node, risks called out, cluster strings escaped, under the body limit', async () => {
@@ -214,9 +340,19 @@ describe('plan on a 6-node mixed cluster', () => {
     const md = renderMarkdown(first.plan, first.id, { now });
     assert.ok(md.length < GITHUB_BODY_LIMIT);
     assert.ok(md.includes(`Plan ID: \`${first.id}\``));
-    assert.match(md, /\| Nodes \| Pool \| Kernel \| Requires the reboot \| Fixes \| Pending \| Method \| Risks \|/);
-    assert.ok(md.includes('5\\.15\\.0\\-1079\\-azure → **5\\.15\\.0\\-1081\\-azure**'), 'kernel diff in the table');
-    assert.ok(md.includes(`<details><summary>3. ${N.up0} — 5.15.0-1079-azure → 5.15.0-1081-azure — 2 risks, blocked</summary>`));
+    assert.match(
+      md,
+      /\| Nodes \| Pool \| Kernel \| Requires the reboot \| Fixes \| Pending \| Method \| Risks \|/,
+    );
+    assert.ok(
+      md.includes('5\\.15\\.0\\-1079\\-azure → **5\\.15\\.0\\-1081\\-azure**'),
+      'kernel diff in the table',
+    );
+    assert.ok(
+      md.includes(
+        `<details><summary>3. ${N.up0} — 5.15.0-1079-azure → 5.15.0-1081-azure — 2 risks, blocked</summary>`,
+      ),
+    );
     assert.match(md, /⛔ \*\*Blocking\*\* \(emptydir-data-loss\)/);
     assert.match(md, /\[!CAUTION\]\n> A node image upgrade is pool-wide/);
     assert.match(md, /Up to date: 1 node/);
@@ -224,7 +360,10 @@ describe('plan on a 6-node mixed cluster', () => {
     // Same-diff nodes share a row: up0 and up1 (same pool, kernel and packages).
     assert.ok(md.includes(`${N.up0.replace(/-/g, '\\-')}<br>${N.up1.replace(/-/g, '\\-')}`));
     const text = renderTerminal(first.plan, first.id, now);
-    assert.match(text, new RegExp(`3\\. ${N.up0}  pool=userpool  reboot  5\\.15\\.0-1079-azure -> 5\\.15\\.0-1081-azure`));
+    assert.match(
+      text,
+      new RegExp(`3\\. ${N.up0}  pool=userpool  reboot  5\\.15\\.0-1079-azure -> 5\\.15\\.0-1081-azure`),
+    );
     assert.match(text, /BLOCKING unreplicated-pod: shop\/debug-shell has no controller/);
   });
 
@@ -245,14 +384,22 @@ describe('plan on a 6-node mixed cluster', () => {
     assert.notEqual(after.id, newer.id);
     sim.writeHostFiles(N.np0, { 'boot/vmlinuz-5.15.0-1083-azure': null });
     // Restore the kubeadm node's pending state for the CLI tests.
-    sim.writeHostFiles(N.kubeadm, { 'var/run/reboot-required': '*** System restart required ***\n', 'boot/vmlinuz-6.8.0-1022-azure': 'k' });
+    sim.writeHostFiles(N.kubeadm, {
+      'var/run/reboot-required': '*** System restart required ***\n',
+      'boot/vmlinuz-6.8.0-1022-azure': 'k',
+    });
   });
 
   test('a probe that cannot run makes its node unknown, not up to date', async () => {
     await sim.powerOff(N.np1);
     const { plan: p } = await plan({ 'probe-timeout': '5' });
-    assert.deepEqual(p.unknown, [{ name: N.np1, pool: 'nodepool1', reason: 'the node is not Ready, so it could not be probed' }]);
-    await sim.powerOn(N.np1, { bootID: (await sim.node(N.np1)).status!.nodeInfo!.bootID!, kernelVersion: '5.15.0-1079-azure' });
+    assert.deepEqual(p.unknown, [
+      { name: N.np1, pool: 'nodepool1', reason: 'the node is not Ready, so it could not be probed' },
+    ]);
+    await sim.powerOn(N.np1, {
+      bootID: (await sim.node(N.np1)).status!.nodeInfo!.bootID!,
+      kernelVersion: '5.15.0-1079-azure',
+    });
     assert.equal(await probePodsLeft(), 0);
   });
 });
@@ -266,11 +413,29 @@ describe('reboot-pilot plan (the bundled CLI)', () => {
 
   test('prints the same plan as the library, as JSON, Markdown and text', async () => {
     const lib = await plan();
-    const json = await runCli(['plan', '--kubeconfig', cluster.kubeconfigPath, '--output', 'json', '--cluster-name', 'aks-prod', '--blocking-pod-selector', 'workload=batch']);
+    const json = await runCli([
+      'plan',
+      '--kubeconfig',
+      cluster.kubeconfigPath,
+      '--output',
+      'json',
+      '--cluster-name',
+      'aks-prod',
+      '--blocking-pod-selector',
+      'workload=batch',
+    ]);
     assert.equal(json.code, 0, json.stderr);
     const parsed = JSON.parse(json.stdout) as { planId: string; plan: { nodes: unknown[] } };
     assert.equal(parsed.planId, lib.id);
-    const mdOut = await runCli(['plan', '--kubeconfig', cluster.kubeconfigPath, '--output', 'md', '--cluster-name', 'aks-prod']);
+    const mdOut = await runCli([
+      'plan',
+      '--kubeconfig',
+      cluster.kubeconfigPath,
+      '--output',
+      'md',
+      '--cluster-name',
+      'aks-prod',
+    ]);
     assert.equal(mdOut.code, 0, mdOut.stderr);
     assert.match(mdOut.stdout, /^## Reboot plan for aks\\-prod/);
     const text = await runCli(['plan', '--kubeconfig', cluster.kubeconfigPath]);
@@ -281,33 +446,98 @@ describe('reboot-pilot plan (the bundled CLI)', () => {
   });
 
   test('works with exactly the permissions of deploy/rbac.yaml', async () => {
-    const r = await runCli(['plan', '--kubeconfig', kubeconfig('rp.kubeconfig', cluster.kubeconfigFor('reboot-pilot')), '--output', 'json']);
+    const r = await runCli([
+      'plan',
+      '--kubeconfig',
+      kubeconfig('rp.kubeconfig', cluster.kubeconfigFor('reboot-pilot')),
+      '--output',
+      'json',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(await probePodsLeft(), 0);
   });
 
   const failures: [string, () => string[], number, RegExp][] = [
-    ['an unreadable kubeconfig', () => ['--kubeconfig', join(dir, 'missing.kubeconfig')], 1, /cannot read kubeconfig .*missing\.kubeconfig: no such file/],
-    ['an invalid kubeconfig', () => ['--kubeconfig', kubeconfig('bad.kubeconfig', 'clusters: [oops\n')], 1, /is not a valid kubeconfig/],
-    ['an unknown context', () => ['--kubeconfig', cluster.kubeconfigPath, '--context', 'prod'], 1, /unknown context "prod" .*\(contexts: sim\)/],
-    ['an unreachable API server', () => ['--kubeconfig', kubeconfig('dead.kubeconfig', cluster.kubeconfigFor('admin').replace(cluster.server, `https://127.0.0.1:${deadPort}`))], 1, /cannot reach the API server at https:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/],
-    ['an identity RBAC denies reading nodes', () => ['--kubeconfig', kubeconfig('nobody.kubeconfig', cluster.kubeconfigFor('nobody'))], 1, /RBAC denied: the identity may not "(list|get)" (nodes|pods|namespaces|poddisruptionbudgets)/],
-    ['an identity RBAC denies creating probe pods', () => ['--kubeconfig', kubeconfig('reader.kubeconfig', cluster.kubeconfigFor('reader'))], 1, /RBAC denied: the identity may not "create" pods in namespace kube-system/],
-    ['an invalid option value', () => ['--kubeconfig', cluster.kubeconfigPath, '--order', 'sideways', '--probe-parallelism', '0'], 2, /invalid settings: probe-parallelism must be a whole number from 1 to 200, not "0"; order: .*"pool"\|"risk"\|"name"/],
-    ['an invalid selector', () => ['--kubeconfig', cluster.kubeconfigPath, '--blocking-pod-selector', 'a in (b'], 2, /invalid blocking-pod-selector "a in \(b"/],
+    [
+      'an unreadable kubeconfig',
+      () => ['--kubeconfig', join(dir, 'missing.kubeconfig')],
+      1,
+      /cannot read kubeconfig .*missing\.kubeconfig: no such file/,
+    ],
+    [
+      'an invalid kubeconfig',
+      () => ['--kubeconfig', kubeconfig('bad.kubeconfig', 'clusters: [oops\n')],
+      1,
+      /is not a valid kubeconfig/,
+    ],
+    [
+      'an unknown context',
+      () => ['--kubeconfig', cluster.kubeconfigPath, '--context', 'prod'],
+      1,
+      /unknown context "prod" .*\(contexts: sim\)/,
+    ],
+    [
+      'an unreachable API server',
+      () => [
+        '--kubeconfig',
+        kubeconfig(
+          'dead.kubeconfig',
+          cluster.kubeconfigFor('admin').replace(cluster.server, `https://127.0.0.1:${deadPort}`),
+        ),
+      ],
+      1,
+      /cannot reach the API server at https:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/,
+    ],
+    [
+      'an identity RBAC denies reading nodes',
+      () => ['--kubeconfig', kubeconfig('nobody.kubeconfig', cluster.kubeconfigFor('nobody'))],
+      1,
+      /RBAC denied: the identity may not "(list|get)" (nodes|pods|namespaces|poddisruptionbudgets)/,
+    ],
+    [
+      'an identity RBAC denies creating probe pods',
+      () => ['--kubeconfig', kubeconfig('reader.kubeconfig', cluster.kubeconfigFor('reader'))],
+      1,
+      /RBAC denied: the identity may not "create" pods in namespace kube-system/,
+    ],
+    [
+      'an invalid option value',
+      () => ['--kubeconfig', cluster.kubeconfigPath, '--order', 'sideways', '--probe-parallelism', '0'],
+      2,
+      /invalid settings: probe-parallelism must be a whole number from 1 to 200, not "0"; order: .*"pool"\|"risk"\|"name"/,
+    ],
+    [
+      'an invalid selector',
+      () => ['--kubeconfig', cluster.kubeconfigPath, '--blocking-pod-selector', 'a in (b'],
+      2,
+      /invalid blocking-pod-selector "a in \(b"/,
+    ],
     ['an unknown flag', () => ['--kubeconfig', cluster.kubeconfigPath, '--dry'], 2, /Unknown option '--dry'/],
   ];
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     test(`interrupted by ${sig} while probes run: every probe pod is removed`, async () => {
       let sent = false;
-      const r = await runCli(['plan', '--kubeconfig', cluster.kubeconfigPath, '--sentinel-command', 'sleep 20', '--probe-parallelism', '5'], {
-        onStderr: (text, kill) => {
-          if (sent || !text.includes('probing')) return;
-          sent = true;
-          // Interrupt once the probe pods exist.
-          void waitUntil('probe pods created', async () => (await probePodsLeft()) === 5, 10_000).then(() => kill(sig));
+      const r = await runCli(
+        [
+          'plan',
+          '--kubeconfig',
+          cluster.kubeconfigPath,
+          '--sentinel-command',
+          'sleep 20',
+          '--probe-parallelism',
+          '5',
+        ],
+        {
+          onStderr: (text, kill) => {
+            if (sent || !text.includes('probing')) return;
+            sent = true;
+            // Interrupt once the probe pods exist.
+            void waitUntil('probe pods created', async () => (await probePodsLeft()) === 5, 10_000).then(() =>
+              kill(sig),
+            );
+          },
         },
-      });
+      );
       assert.ok(sent);
       assert.equal(r.signal, sig, `the CLI ends by the signal (code ${r.code}, stderr ${r.stderr})`);
       assert.equal(await probePodsLeft(), 0);
@@ -375,7 +605,10 @@ describe('reboot-pilot plan (the bundled CLI)', () => {
       assert.match(issue.body as string, /To approve, comment `\/approve [0-9a-f]{12}` \(revision 1/);
       assert.match(issue.body as string, /### Progress\n\n- \[ \] worker\\-1: reboot/);
       assert.equal((issue.labels as { name: string }[])[0]!.name, 'reboot-pilot');
-      assert.match(readFileSync(join(dir, 'gh-output'), 'utf8'), /issue-number<<ghadelimiter_[0-9a-f-]+\n1\n/);
+      assert.match(
+        readFileSync(join(dir, 'gh-output'), 'utf8'),
+        /issue-number<<ghadelimiter_[0-9a-f-]+\n1\n/,
+      );
 
       const second = await action();
       assert.match(second.stdout, /tracking issue: refreshed #1/);
@@ -385,22 +618,31 @@ describe('reboot-pilot plan (the bundled CLI)', () => {
       sim.writeHostFiles(N.np0, { 'boot/vmlinuz-5.15.0-1090-azure': 'kernel' });
       const third = await action();
       assert.match(third.stdout, /tracking issue: revised #1/);
-      assert.match([...gh.comments.values()][0]!.body as string, /plan `[0-9a-f]{12}` \(revision 2\) replaces `[0-9a-f]{12}` \(revision 1\)\. Earlier approvals are discarded\./);
+      assert.match(
+        [...gh.comments.values()][0]!.body as string,
+        /plan `[0-9a-f]{12}` \(revision 2\) replaces `[0-9a-f]{12}` \(revision 1\)\. Earlier approvals are discarded\./,
+      );
       sim.writeHostFiles(N.np0, { 'boot/vmlinuz-5.15.0-1090-azure': null });
 
       // Only the up-to-date node is considered: nothing to do, the issue closes with a note.
       const fourth = await action({ 'INPUT_NODE-SELECTOR': `kubernetes.io/hostname=${N.np1}` });
       assert.match(fourth.stdout, /tracking issue: closed #1/);
       assert.equal(gh.issues.get(1)!.state, 'closed');
-      assert.match([...gh.comments.values()].pop()!.body as string, /Nothing needs a reboot any more: all 1 inspected node\(s\) are up to date/);
-      assert.deepEqual(gh.violations, [], 'every request and response matched GitHub\'s description');
+      assert.match(
+        [...gh.comments.values()].pop()!.body as string,
+        /Nothing needs a reboot any more: all 1 inspected node\(s\) are up to date/,
+      );
+      assert.deepEqual(gh.violations, [], "every request and response matched GitHub's description");
     } finally {
       await gh.stop();
     }
   });
 
   test('the bundled action fails clearly on a bad input, before touching the cluster', async () => {
-    const r = await runCli([], { script: join(root, 'action', 'index.js'), env: { GITHUB_EVENT_NAME: 'schedule', INPUT_KUBECONFIG: cluster.kubeconfigPath, INPUT_ORDER: 'random' } });
+    const r = await runCli([], {
+      script: join(root, 'action', 'index.js'),
+      env: { GITHUB_EVENT_NAME: 'schedule', INPUT_KUBECONFIG: cluster.kubeconfigPath, INPUT_ORDER: 'random' },
+    });
     assert.equal(r.code, 1);
     assert.match(r.stdout, /::error::invalid settings: order/);
   });
@@ -414,11 +656,18 @@ describe('reboot-pilot plan (the bundled CLI)', () => {
       return undefined;
     }
   })();
-  test('the bin refuses an old Node.js with a clear message', { skip: systemNode ? false : 'no Node.js older than 24 on this machine' }, () => {
-    const r = spawnSync('/usr/bin/node', [CLI, 'plan'], { encoding: 'utf8' });
-    assert.equal(r.status, 2);
-    assert.equal(r.stderr, `reboot-pilot: error: needs Node.js 24 or newer, this is ${systemNode}. In a clone, \`npm ci\` installs Node 24 and \`npx reboot-pilot\` uses it.\n`);
-  });
+  test(
+    'the bin refuses an old Node.js with a clear message',
+    { skip: systemNode ? false : 'no Node.js older than 24 on this machine' },
+    () => {
+      const r = spawnSync('/usr/bin/node', [CLI, 'plan'], { encoding: 'utf8' });
+      assert.equal(r.status, 2);
+      assert.equal(
+        r.stderr,
+        `reboot-pilot: error: needs Node.js 24 or newer, this is ${systemNode}. In a clone, \`npm ci\` installs Node 24 and \`npx reboot-pilot\` uses it.\n`,
+      );
+    },
+  );
 
   let deadPort = 0;
   before(async () => {
@@ -430,7 +679,11 @@ describe('reboot-pilot plan (the bundled CLI)', () => {
       assert.equal(r.code, code, `stdout: ${r.stdout}\nstderr: ${r.stderr}`);
       assert.match(r.stderr, message);
       assert.equal(r.stdout, '', 'no plan printed');
-      assert.doesNotMatch(r.stderr, /token|BEGIN CERTIFICATE|certificate-authority-data/i, 'no credentials in messages');
+      assert.doesNotMatch(
+        r.stderr,
+        /token|BEGIN CERTIFICATE|certificate-authority-data/i,
+        'no credentials in messages',
+      );
       assert.equal(await probePodsLeft(), 0);
     });
   }

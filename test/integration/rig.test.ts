@@ -42,7 +42,9 @@ after(async () => {
 });
 
 function podsOf(app: string) {
-  return core.listNamespacedPod({ namespace: ns, labelSelector: `app=${app}` }).then((l) => l.items.filter((p) => !p.metadata?.deletionTimestamp));
+  return core
+    .listNamespacedPod({ namespace: ns, labelSelector: `app=${app}` })
+    .then((l) => l.items.filter((p) => !p.metadata?.deletionTimestamp));
 }
 
 async function evict(pod: k8s.V1Pod): Promise<number> {
@@ -50,7 +52,11 @@ async function evict(pod: k8s.V1Pod): Promise<number> {
     await core.createNamespacedPodEviction({
       name: pod.metadata!.name!,
       namespace: ns,
-      body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod.metadata!.name!, namespace: ns } },
+      body: {
+        apiVersion: 'policy/v1',
+        kind: 'Eviction',
+        metadata: { name: pod.metadata!.name!, namespace: ns },
+      },
     });
     return 201;
   } catch (e) {
@@ -63,7 +69,10 @@ test('the control plane reports the pinned release and the nodes look like AKS a
   const version = await cluster.kc.makeApiClient(k8s.VersionApi).getCode();
   assert.match(version.gitVersion, /^v1\.36\.\d+$/);
   const n = await sim.node('aks-nodepool1-12345678-vmss000001');
-  assert.equal(n.spec?.providerID, 'azure:///subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/mc_rg-platform_aks-prod_westeurope/providers/Microsoft.Compute/virtualMachineScaleSets/aks-nodepool1-12345678-vmss/virtualMachines/1');
+  assert.equal(
+    n.spec?.providerID,
+    'azure:///subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/mc_rg-platform_aks-prod_westeurope/providers/Microsoft.Compute/virtualMachineScaleSets/aks-nodepool1-12345678-vmss/virtualMachines/1',
+  );
   assert.equal(n.metadata?.labels?.['kubernetes.azure.com/agentpool'], 'nodepool1');
   assert.equal(n.status?.nodeInfo?.kernelVersion, '5.15.0-1079-azure');
   assert.ok(isReady(n));
@@ -81,7 +90,10 @@ test('a PDB at its minimum makes the real API server refuse an eviction with 429
       spec: {
         replicas: 2,
         selector: { matchLabels: labels },
-        template: { metadata: { labels }, spec: { containers: [{ name: 'web', image: 'nginx', resources: { requests: { cpu: '100m' } } }] } },
+        template: {
+          metadata: { labels },
+          spec: { containers: [{ name: 'web', image: 'nginx', resources: { requests: { cpu: '100m' } } }] },
+        },
       },
     },
   });
@@ -92,7 +104,9 @@ test('a PDB at its minimum makes the real API server refuse an eviction with 429
   // The disruption controller (kube-controller-manager) computes status; nothing in the test sets it.
   await waitUntil('PDB observed with 2 healthy pods', async () => {
     const pdb = await policy.readNamespacedPodDisruptionBudget({ name: 'web', namespace: ns });
-    return pdb.status?.currentHealthy === 2 && pdb.status.observedGeneration === pdb.metadata?.generation ? pdb : undefined;
+    return pdb.status?.currentHealthy === 2 && pdb.status.observedGeneration === pdb.metadata?.generation
+      ? pdb
+      : undefined;
   });
   const pdb0 = await policy.readNamespacedPodDisruptionBudget({ name: 'web', namespace: ns });
   assert.equal(pdb0.status?.disruptionsAllowed, 0);
@@ -101,20 +115,41 @@ test('a PDB at its minimum makes the real API server refuse an eviction with 429
   assert.ok(victim?.spec?.nodeName, 'the scheduler placed the pod');
   assert.equal(await evict(victim), 429, 'eviction must be refused while the PDB allows no disruption');
 
-  await apps.patchNamespacedDeploymentScale({ name: 'web', namespace: ns, body: { spec: { replicas: 3 } } }, MERGE);
-  await waitUntil('disruptionsAllowed raised to 1', async () => (await policy.readNamespacedPodDisruptionBudget({ name: 'web', namespace: ns })).status?.disruptionsAllowed === 1);
+  await apps.patchNamespacedDeploymentScale(
+    { name: 'web', namespace: ns, body: { spec: { replicas: 3 } } },
+    MERGE,
+  );
+  await waitUntil(
+    'disruptionsAllowed raised to 1',
+    async () =>
+      (await policy.readNamespacedPodDisruptionBudget({ name: 'web', namespace: ns })).status
+        ?.disruptionsAllowed === 1,
+  );
 
   // Cordon the victim's node first, as a drain would, so the replacement has to go elsewhere.
   const victimNode = victim.spec!.nodeName!;
   await core.patchNode({ name: victimNode, body: { spec: { unschedulable: true } } }, MERGE);
   const before = new Set((await podsOf('web')).map((p) => p.metadata!.name));
   assert.equal(await evict(victim), 201);
-  const replacement = await waitUntil('the ReplicaSet controller to recreate the pod and the scheduler to place it', async () => {
-    const pods = await podsOf('web');
-    const fresh = pods.filter((p) => !before.has(p.metadata!.name) && p.spec?.nodeName && p.status?.phase === 'Running');
-    return pods.length === 3 && fresh.length === 1 && !pods.some((p) => p.metadata!.name === victim.metadata!.name) ? fresh[0] : undefined;
-  });
-  assert.notEqual(replacement.spec!.nodeName, victimNode, 'the replacement must not land on the cordoned node');
+  const replacement = await waitUntil(
+    'the ReplicaSet controller to recreate the pod and the scheduler to place it',
+    async () => {
+      const pods = await podsOf('web');
+      const fresh = pods.filter(
+        (p) => !before.has(p.metadata!.name) && p.spec?.nodeName && p.status?.phase === 'Running',
+      );
+      return pods.length === 3 &&
+        fresh.length === 1 &&
+        !pods.some((p) => p.metadata!.name === victim.metadata!.name)
+        ? fresh[0]
+        : undefined;
+    },
+  );
+  assert.notEqual(
+    replacement.spec!.nodeName,
+    victimNode,
+    'the replacement must not land on the cordoned node',
+  );
   await core.patchNode({ name: victimNode, body: { spec: { unschedulable: false } } }, MERGE);
 });
 
@@ -136,7 +171,13 @@ test('a cordoned node gets no new pods', async () => {
             // Spread across hosts so the scheduler would use every node it may use; a cordoned
             // node's taint takes it out of the spread (nodeTaintsPolicy: Honor).
             topologySpreadConstraints: [
-              { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', nodeTaintsPolicy: 'Honor', labelSelector: { matchLabels: labels } },
+              {
+                maxSkew: 1,
+                topologyKey: 'kubernetes.io/hostname',
+                whenUnsatisfiable: 'DoNotSchedule',
+                nodeTaintsPolicy: 'Honor',
+                labelSelector: { matchLabels: labels },
+              },
             ],
           },
         },
@@ -164,14 +205,22 @@ test('a simulated reboot: Ready goes False then True, the bootID and the kernel 
   const transitions: string[] = [];
   const taintsSeen = new Set<string>();
   const watch = new k8s.Watch(cluster.kc);
-  const ctl = await watch.watch(`/api/v1/nodes`, { fieldSelector: `metadata.name=${name}` }, (_t: string, n: k8s.V1Node) => {
-    const ready = n.status?.conditions?.find((c) => c.type === 'Ready')?.status ?? 'none';
-    if (transitions[transitions.length - 1] !== ready) transitions.push(ready);
-    for (const t of n.spec?.taints ?? []) taintsSeen.add(`${t.key}:${t.effect}`);
-  }, () => undefined);
+  const ctl = await watch.watch(
+    `/api/v1/nodes`,
+    { fieldSelector: `metadata.name=${name}` },
+    (_t: string, n: k8s.V1Node) => {
+      const ready = n.status?.conditions?.find((c) => c.type === 'Ready')?.status ?? 'none';
+      if (transitions[transitions.length - 1] !== ready) transitions.push(ready);
+      for (const t of n.spec?.taints ?? []) taintsSeen.add(`${t.key}:${t.effect}`);
+    },
+    () => undefined,
+  );
   // Long enough for kube-controller-manager's node lifecycle controller to react to NotReady.
   const r = await sim.reboot(name, { downMs: 6000 });
-  await waitUntil('taints removed after the node is Ready', async () => !(await sim.node(name)).spec?.taints?.some((t) => t.key.startsWith('node.kubernetes.io/')));
+  await waitUntil(
+    'taints removed after the node is Ready',
+    async () => !(await sim.node(name)).spec?.taints?.some((t) => t.key.startsWith('node.kubernetes.io/')),
+  );
   ctl.abort();
   assert.notEqual(r.bootIDAfter, r.bootIDBefore);
   assert.equal(r.kernelBefore, '5.15.0-1079-azure');
@@ -180,14 +229,20 @@ test('a simulated reboot: Ready goes False then True, the bootID and the kernel 
   assert.equal(n.status?.nodeInfo?.bootID, r.bootIDAfter);
   assert.equal(n.status?.nodeInfo?.kernelVersion, '5.15.0-1081-azure');
   assert.deepEqual(transitions, ['True', 'False', 'True']);
-  assert.ok(taintsSeen.has('node.kubernetes.io/not-ready:NoSchedule'), `node lifecycle controller tainted the NotReady node (saw ${[...taintsSeen].join(', ')})`);
+  assert.ok(
+    taintsSeen.has('node.kubernetes.io/not-ready:NoSchedule'),
+    `node lifecycle controller tainted the NotReady node (saw ${[...taintsSeen].join(', ')})`,
+  );
   // The sentinel lived on a tmpfs: gone after the reboot.
   assert.equal(existsSync(join(sim.hostDir(name), 'var/run/reboot-required')), false);
 });
 
-test('the simulated kubelet runs a probe pod against the node\'s host files and reports its termination message', async () => {
+test("the simulated kubelet runs a probe pod against the node's host files and reports its termination message", async () => {
   const name = 'worker-1';
-  sim.writeHostFiles(name, { 'var/run/reboot-required': '*** System restart required ***\n', 'var/run/reboot-required.pkgs': 'linux-image-6.8.0-47-generic\n' });
+  sim.writeHostFiles(name, {
+    'var/run/reboot-required': '*** System restart required ***\n',
+    'var/run/reboot-required.pkgs': 'linux-image-6.8.0-47-generic\n',
+  });
   await core.createNamespacedPod({
     namespace: ns,
     body: {
@@ -199,7 +254,11 @@ test('the simulated kubelet runs a probe pod against the node\'s host files and 
           {
             name: 'probe',
             image: 'mcr.microsoft.com/azurelinux/busybox:1.36',
-            command: ['/bin/sh', '-c', 'if [ -f "$HOST/var/run/reboot-required" ]; then printf "required:%s" "$(cat "$HOST/var/run/reboot-required.pkgs")" > "$OUT"; else printf none > "$OUT"; fi'],
+            command: [
+              '/bin/sh',
+              '-c',
+              'if [ -f "$HOST/var/run/reboot-required" ]; then printf "required:%s" "$(cat "$HOST/var/run/reboot-required.pkgs")" > "$OUT"; else printf none > "$OUT"; fi',
+            ],
             env: [
               { name: 'HOST', value: '/host' },
               { name: 'OUT', value: '/dev/termination-log' },
@@ -216,7 +275,10 @@ test('the simulated kubelet runs a probe pod against the node\'s host files and 
     return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed' ? p : undefined;
   });
   assert.equal(done.status?.phase, 'Succeeded');
-  assert.equal(done.status?.containerStatuses?.[0]?.state?.terminated?.message, 'required:linux-image-6.8.0-47-generic');
+  assert.equal(
+    done.status?.containerStatuses?.[0]?.state?.terminated?.message,
+    'required:linux-image-6.8.0-47-generic',
+  );
   await core.deleteNamespacedPod({ name: 'probe-worker-1', namespace: ns });
   await waitUntil('probe pod deleted', async () => {
     try {
@@ -230,7 +292,9 @@ test('the simulated kubelet runs a probe pod against the node\'s host files and 
 
 test('a killed test process takes its control plane down with it', async () => {
   const here = dirname(fileURLToPath(import.meta.url));
-  const child = spawn(process.execPath, [join(here, '..', 'harness', 'start-and-wait.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(here, '..', 'harness', 'start-and-wait.ts')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const line = await new Promise<string>((resolve, reject) => {
     let buf = '';
     child.stdout.on('data', (d) => {

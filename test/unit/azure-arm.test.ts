@@ -46,18 +46,59 @@ before(async () => {
     nodeResourceGroup: 'mc_rg-platform_aks-prod_westeurope',
     nodeOSUpgradeChannel: 'SecurityPatch',
     pools: [
-      { name: 'nodepool1', osType: 'Linux', nodeImageVersion: 'AKSUbuntu-2204gen2containerd-202509.23.0', latestNodeImageVersion: 'AKSUbuntu-2204gen2containerd-202510.03.0', count: 3, upgradeSettings: { maxSurge: '33%', drainTimeoutInMinutes: 45, nodeSoakDurationInMinutes: 5 } },
-      { name: 'win', osType: 'Windows', nodeImageVersion: 'AKSWindows-2022-containerd-20348.3207.250212', latestNodeImageVersion: 'AKSWindows-2022-containerd-20348.3207.250212', count: 1 },
+      {
+        name: 'nodepool1',
+        osType: 'Linux',
+        nodeImageVersion: 'AKSUbuntu-2204gen2containerd-202509.23.0',
+        latestNodeImageVersion: 'AKSUbuntu-2204gen2containerd-202510.03.0',
+        count: 3,
+        upgradeSettings: { maxSurge: '33%', drainTimeoutInMinutes: 45, nodeSoakDurationInMinutes: 5 },
+      },
+      {
+        name: 'win',
+        osType: 'Windows',
+        nodeImageVersion: 'AKSWindows-2022-containerd-20348.3207.250212',
+        latestNodeImageVersion: 'AKSWindows-2022-containerd-20348.3207.250212',
+        count: 1,
+      },
     ],
     maintenance: [
       // MaintenanceConfigurationsList_MaintenanceWindow.json
-      { id: '/x/maintenanceConfigurations/aksManagedNodeOSUpgradeSchedule', name: 'aksManagedNodeOSUpgradeSchedule', properties: { maintenanceWindow: { schedule: { daily: { intervalDays: 5 } }, durationHours: 10, utcOffset: '-07:00', startDate: '2023-01-01', startTime: '13:30' } } },
-      { id: '/x/maintenanceConfigurations/aksManagedAutoUpgradeSchedule', name: 'aksManagedAutoUpgradeSchedule', properties: { maintenanceWindow: { schedule: { absoluteMonthly: { intervalMonths: 3, dayOfMonth: 15 } }, durationHours: 5, utcOffset: '+00:00', startDate: '2023-01-01', startTime: '08:30', notAllowedDates: [{ start: '2023-02-18', end: '2023-02-25' }] } } },
+      {
+        id: '/x/maintenanceConfigurations/aksManagedNodeOSUpgradeSchedule',
+        name: 'aksManagedNodeOSUpgradeSchedule',
+        properties: {
+          maintenanceWindow: {
+            schedule: { daily: { intervalDays: 5 } },
+            durationHours: 10,
+            utcOffset: '-07:00',
+            startDate: '2023-01-01',
+            startTime: '13:30',
+          },
+        },
+      },
+      {
+        id: '/x/maintenanceConfigurations/aksManagedAutoUpgradeSchedule',
+        name: 'aksManagedAutoUpgradeSchedule',
+        properties: {
+          maintenanceWindow: {
+            schedule: { absoluteMonthly: { intervalMonths: 3, dayOfMonth: 15 } },
+            durationHours: 5,
+            utcOffset: '+00:00',
+            startDate: '2023-01-01',
+            startTime: '08:30',
+            notAllowedDates: [{ start: '2023-02-18', end: '2023-02-25' }],
+          },
+        },
+      },
     ],
     kubeconfig: EXEC_KUBECONFIG,
   });
   az.trustInProcess();
-  session = openAzure(parseAzureSettings(az.settings({ 'azure-credential': 'client-secret' }), {}), { env: { AZURE_CLIENT_SECRET: CLIENT_SECRET }, clientOptions: { maxRetries: 2, retryDelayInMs: 50 } })!;
+  session = openAzure(parseAzureSettings(az.settings({ 'azure-credential': 'client-secret' }), {}), {
+    env: { AZURE_CLIENT_SECRET: CLIENT_SECRET },
+    clientOptions: { maxRetries: 2, retryDelayInMs: 50 },
+  })!;
 });
 after(async () => {
   await az.stop();
@@ -75,32 +116,62 @@ test('AKS facts: node OS channel, pools with current and latest image and upgrad
     upgradeSettings: { maxSurge: '33%', drainTimeoutInMinutes: 45, nodeSoakDurationInMinutes: 5 },
   });
   assert.equal(facts?.pools.win?.osType, 'Windows');
-  assert.equal(facts?.maintenance, 'aksManagedNodeOSUpgradeSchedule: every 5 days at 13:30 UTC-07:00 for 10 h from 2023-01-01');
+  assert.equal(
+    facts?.maintenance,
+    'aksManagedNodeOSUpgradeSchedule: every 5 days at 13:30 UTC-07:00 for 10 h from 2023-01-01',
+  );
   const { maintenance } = await readAksFacts(session.clients);
-  assert.deepEqual(maintenance[1]?.maintenanceWindow?.notAllowedDates, [{ start: '2023-02-18', end: '2023-02-25' }]);
+  assert.deepEqual(maintenance[1]?.maintenanceWindow?.notAllowedDates, [
+    { start: '2023-02-18', end: '2023-02-25' },
+  ]);
   assert.deepEqual(az.violations, []);
   // Every request carried an api-version and an ARM token (else a violation above).
   assert.ok(az.requests.every((r) => r.apiVersion));
 });
 
 test('429 with Retry-After: the SDK waits as told and the call succeeds', async () => {
-  az.faults.push({ method: 'GET', path: /\/agentPools\/nodepool1$/i, status: 429, headers: { 'Retry-After': '2' }, body: { error: { code: 'TooManyRequests', message: 'throttled' } } });
+  az.faults.push({
+    method: 'GET',
+    path: /\/agentPools\/nodepool1$/i,
+    status: 429,
+    headers: { 'Retry-After': '2' },
+    body: { error: { code: 'TooManyRequests', message: 'throttled' } },
+  });
   const t0 = Date.now();
   const p = await session.clients.aks.agentPools.get('rg-platform', 'aks-prod', 'nodepool1');
   assert.equal(p.nodeImageVersion, 'AKSUbuntu-2204gen2containerd-202509.23.0');
   const hits = az.requests.filter((r) => /agentPools\/nodepool1$/i.test(r.path) && r.at >= t0);
-  assert.deepEqual(hits.map((h) => h.status), [429, 200]);
-  assert.ok(hits[1]!.at - hits[0]!.at >= 1900, `retried after ${hits[1]!.at - hits[0]!.at} ms, Retry-After was 2 s`);
+  assert.deepEqual(
+    hits.map((h) => h.status),
+    [429, 200],
+  );
+  assert.ok(
+    hits[1]!.at - hits[0]!.at >= 1900,
+    `retried after ${hits[1]!.at - hits[0]!.at} ms, Retry-After was 2 s`,
+  );
 });
 
 test('500 that persists: retried, then an error naming the operation, status and ARM code', async () => {
-  az.faults.push({ method: 'GET', path: /\/managedClusters\/aks-prod$/i, status: 500, body: { error: { code: 'InternalServerError', message: 'An internal server error occurred.' } }, times: 10 });
+  az.faults.push({
+    method: 'GET',
+    path: /\/managedClusters\/aks-prod$/i,
+    status: 500,
+    body: { error: { code: 'InternalServerError', message: 'An internal server error occurred.' } },
+    times: 10,
+  });
   const t0 = Date.now();
   await assert.rejects(readAksFacts(session.clients), (e: Error) => {
-    assert.match(e.message, /read AKS cluster rg-platform\/aks-prod: HTTP 500 InternalServerError: An internal server error occurred/);
+    assert.match(
+      e.message,
+      /read AKS cluster rg-platform\/aks-prod: HTTP 500 InternalServerError: An internal server error occurred/,
+    );
     return true;
   });
-  assert.equal(az.requests.filter((r) => r.at >= t0 && r.status === 500).length, 3, 'one try and two retries');
+  assert.equal(
+    az.requests.filter((r) => r.at >= t0 && r.status === 500).length,
+    3,
+    'one try and two retries',
+  );
   az.faults.length = 0;
 });
 
@@ -116,12 +187,17 @@ test('an expired token: a clear 401, as a UserError', async () => {
     az.tokens.clear();
   }
   // A fresh session signs in again.
-  session = openAzure(parseAzureSettings(az.settings({ 'azure-credential': 'client-secret' }), {}), { env: { AZURE_CLIENT_SECRET: CLIENT_SECRET } })!;
+  session = openAzure(parseAzureSettings(az.settings({ 'azure-credential': 'client-secret' }), {}), {
+    env: { AZURE_CLIENT_SECRET: CLIENT_SECRET },
+  })!;
   assert.equal((await readAksFacts(session.clients)).facts.nodeOSUpgradeChannel, 'SecurityPatch');
 });
 
 test('the user kubeconfig: kubelogin exec user replaced by an Entra token for the --server-id; local accounts kept', async () => {
-  const creds = await session.clients.aks.managedClusters.listClusterUserCredentials('rg-platform', 'aks-prod');
+  const creds = await session.clients.aks.managedClusters.listClusterUserCredentials(
+    'rg-platform',
+    'aks-prod',
+  );
   const yaml = Buffer.from(creds.kubeconfigs![0]!.value!).toString('utf8');
   const { kc, entra } = kubeConfigFromAks(yaml, session.credential, '');
   assert.ok(entra);
@@ -133,7 +209,10 @@ test('the user kubeconfig: kubelogin exec user replaced by an Entra token for th
   const token = opts.headers?.Authorization?.replace(/^Bearer /, '') ?? '';
   assert.equal(az.tokens.get(token)?.audience, AKS_SERVER_APP_ID);
 
-  const local = EXEC_KUBECONFIG.replace(/  user:\n    exec:[\s\S]*$/, `  user:\n    token: static-local-account-token\n`);
+  const local = EXEC_KUBECONFIG.replace(
+    /  user:\n    exec:[\s\S]*$/,
+    `  user:\n    token: static-local-account-token\n`,
+  );
   const kept = kubeConfigFromAks(local, session.credential, '');
   assert.equal(kept.entra, undefined);
   assert.equal(kept.kc.getCurrentUser()?.token, 'static-local-account-token');
@@ -162,16 +241,29 @@ test('the Entra authenticator refreshes its token five minutes before expiry, no
 });
 
 test('providerIDs: VMSS instances, VirtualMachines pools, and what is not Azure', () => {
-  assert.deepEqual(parseProviderID('azure:///subscriptions/s/resourceGroups/mc_rg/providers/Microsoft.Compute/virtualMachineScaleSets/aks-np-1-vmss/virtualMachines/3'), {
-    kind: 'vmss',
-    subscriptionId: 's',
-    resourceGroup: 'mc_rg',
-    vmss: 'aks-np-1-vmss',
-    instanceId: '3',
-  });
-  assert.deepEqual(parseProviderID('azure:///subscriptions/s/resourcegroups/MC_rg/providers/microsoft.compute/virtualmachines/aks-np-1-vm0'), { kind: 'vm', subscriptionId: 's', resourceGroup: 'MC_rg', vmName: 'aks-np-1-vm0' });
+  assert.deepEqual(
+    parseProviderID(
+      'azure:///subscriptions/s/resourceGroups/mc_rg/providers/Microsoft.Compute/virtualMachineScaleSets/aks-np-1-vmss/virtualMachines/3',
+    ),
+    {
+      kind: 'vmss',
+      subscriptionId: 's',
+      resourceGroup: 'mc_rg',
+      vmss: 'aks-np-1-vmss',
+      instanceId: '3',
+    },
+  );
+  assert.deepEqual(
+    parseProviderID(
+      'azure:///subscriptions/s/resourcegroups/MC_rg/providers/microsoft.compute/virtualmachines/aks-np-1-vm0',
+    ),
+    { kind: 'vm', subscriptionId: 's', resourceGroup: 'MC_rg', vmName: 'aks-np-1-vm0' },
+  );
   assert.equal(parseProviderID('kind://docker/kind/kind-worker'), undefined);
   assert.equal(parseProviderID('aws:///eu-west-1a/i-0123'), undefined);
   assert.equal(parseProviderID(''), undefined);
-  assert.equal(parseProviderID('azure:///subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/disks/d'), undefined);
+  assert.equal(
+    parseProviderID('azure:///subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/disks/d'),
+    undefined,
+  );
 });

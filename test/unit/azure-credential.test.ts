@@ -13,7 +13,17 @@ import { AKS_SERVER_APP_ID } from '../../src/azure/settings.ts';
 let az: FakeAzure;
 
 before(async () => {
-  az = await FakeAzure.start({ subscriptionId: '00000000-0000-0000-0000-000000000001', resourceGroup: 'rg', name: 'aks', location: 'westeurope', nodeResourceGroup: 'mc_rg', nodeOSUpgradeChannel: 'Unmanaged', pools: [], maintenance: [], kubeconfig: '' });
+  az = await FakeAzure.start({
+    subscriptionId: '00000000-0000-0000-0000-000000000001',
+    resourceGroup: 'rg',
+    name: 'aks',
+    location: 'westeurope',
+    nodeResourceGroup: 'mc_rg',
+    nodeOSUpgradeChannel: 'Unmanaged',
+    pools: [],
+    maintenance: [],
+    kubeconfig: '',
+  });
   az.trustInProcess();
 });
 after(async () => {
@@ -62,7 +72,10 @@ test('auto with nothing configured: one error naming every credential tried', as
     await assert.rejects(cred.getToken(`${az.base}/.default`), (e: Error) => {
       assert.ok(e instanceof UserError);
       assert.match(e.message, /no Azure credential worked/);
-      assert.match(e.message, /oidc: not configured: needs an OIDC token from GitHub \(the workflow needs permissions: id-token: write\)/);
+      assert.match(
+        e.message,
+        /oidc: not configured: needs an OIDC token from GitHub \(the workflow needs permissions: id-token: write\)/,
+      );
       assert.match(e.message, /client-secret: not configured: needs AZURE_CLIENT_SECRET/);
       assert.match(e.message, /azure-cli: /);
       return true;
@@ -74,26 +87,49 @@ test('auto with nothing configured: one error naming every credential tried', as
 
 test('a wrong secret and a refused client: AADSTS errors named, no secret in the message', async () => {
   const s = parseAzureSettings(az.settings({ 'azure-credential': 'client-secret' }), {});
-  await assert.rejects(new AzureCredential(s, { env: { AZURE_CLIENT_SECRET: 'wrong-secret-value' } }).getToken(`${az.base}/.default`), (e: Error) => {
-    assert.match(e.message, /client-secret: .*AADSTS7000215/);
-    assert.doesNotMatch(e.message, /wrong-secret-value/);
-    return true;
-  });
+  await assert.rejects(
+    new AzureCredential(s, { env: { AZURE_CLIENT_SECRET: 'wrong-secret-value' } }).getToken(
+      `${az.base}/.default`,
+    ),
+    (e: Error) => {
+      assert.match(e.message, /client-secret: .*AADSTS7000215/);
+      assert.doesNotMatch(e.message, /wrong-secret-value/);
+      return true;
+    },
+  );
   az.refuseTokens = true;
   try {
-    await assert.rejects(new AzureCredential(s, { env: { AZURE_CLIENT_SECRET: CLIENT_SECRET } }).getToken(`${az.base}/.default`), /client-secret: .*AADSTS7000112/);
+    await assert.rejects(
+      new AzureCredential(s, { env: { AZURE_CLIENT_SECRET: CLIENT_SECRET } }).getToken(`${az.base}/.default`),
+      /client-secret: .*AADSTS7000112/,
+    );
   } finally {
     az.refuseTokens = false;
   }
 });
 
 test('settings: IDs from the environment, cluster fields together, GUIDs checked', () => {
-  const s = parseAzureSettings({}, { AZURE_CLIENT_ID: '11111111-1111-1111-1111-111111111111', AZURE_TENANT_ID: '22222222-2222-2222-2222-222222222222' });
+  const s = parseAzureSettings(
+    {},
+    {
+      AZURE_CLIENT_ID: '11111111-1111-1111-1111-111111111111',
+      AZURE_TENANT_ID: '22222222-2222-2222-2222-222222222222',
+    },
+  );
   assert.equal(s['azure-client-id'], '11111111-1111-1111-1111-111111111111');
   assert.equal(s['azure-arm-endpoint'], 'https://management.azure.com');
   assert.deepEqual(s['azure-maintenance-configurations'], ['aksManagedNodeOSUpgradeSchedule', 'default']);
-  assert.throws(() => parseAzureSettings({ 'azure-cluster-name': 'aks' }, {}), /azure-resource-group and azure-cluster-name go together/);
-  assert.throws(() => parseAzureSettings({ 'azure-client-id': 'nope' }, {}), /azure-client-id must be a GUID/);
-  assert.throws(() => parseAzureSettings({ 'azure-arm-endpoint': 'http://127.0.0.1' }, {}), /azure-arm-endpoint must be an https URL/);
+  assert.throws(
+    () => parseAzureSettings({ 'azure-cluster-name': 'aks' }, {}),
+    /azure-resource-group and azure-cluster-name go together/,
+  );
+  assert.throws(
+    () => parseAzureSettings({ 'azure-client-id': 'nope' }, {}),
+    /azure-client-id must be a GUID/,
+  );
+  assert.throws(
+    () => parseAzureSettings({ 'azure-arm-endpoint': 'http://127.0.0.1' }, {}),
+    /azure-arm-endpoint must be an https URL/,
+  );
   assert.throws(() => parseAzureSettings({ 'azure-credential': 'password' }, {}), /azure-credential/);
 });

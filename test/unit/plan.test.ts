@@ -26,11 +26,17 @@ test('label selectors: string and object forms, as Kubernetes matches them', () 
   assert.ok(!matches(s, { app: 'web', env: 'dev', team: 'x' }));
   assert.ok(!matches(s, { app: 'web', env: 'prod', tier: 'db', team: 'x' }));
   assert.ok(matches(parseSelector(''), {}));
-  assert.throws(() => parseSelector('a in (b', 'blocking pod selector'), /invalid blocking pod selector "a in \(b"/);
-  assert.throws(() => parseSelector("app=web;rm -rf"), /invalid label selector "app=web;rm -rf"/);
-  assert.throws(() => parseSelector("app=we b"), /cannot parse/);
-  assert.throws(() => parseSelector("app=-web"), /"-web" is not a valid label value/);
-  const obj = fromLabelSelector({ matchLabels: { app: 'x' }, matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['db'] }] });
+  assert.throws(
+    () => parseSelector('a in (b', 'blocking pod selector'),
+    /invalid blocking pod selector "a in \(b"/,
+  );
+  assert.throws(() => parseSelector('app=web;rm -rf'), /invalid label selector "app=web;rm -rf"/);
+  assert.throws(() => parseSelector('app=we b'), /cannot parse/);
+  assert.throws(() => parseSelector('app=-web'), /"-web" is not a valid label value/);
+  const obj = fromLabelSelector({
+    matchLabels: { app: 'x' },
+    matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['db'] }],
+  });
   assert.ok(matches(obj, { app: 'x' }));
   assert.ok(!matches(obj, { app: 'x', tier: 'db' }));
   assert.ok(matches(fromLabelSelector({}), { anything: 'goes' }), 'an empty PDB selector selects every pod');
@@ -44,7 +50,13 @@ test('settings: defaults, validation naming every bad setting', () => {
   assert.equal(d.force, false);
   assert.equal(parsePlanSettings({ force: 'TRUE' }).force, true);
   assert.throws(
-    () => parsePlanSettings({ force: 'maybe', detectors: 'probe,smoke', sentinel: 'relative/path', namespace: 'Bad_NS' }),
+    () =>
+      parsePlanSettings({
+        force: 'maybe',
+        detectors: 'probe,smoke',
+        sentinel: 'relative/path',
+        namespace: 'Bad_NS',
+      }),
     (e: Error) =>
       /force must be true or false, not "maybe"/.test(e.message) &&
       /unknown: smoke/.test(e.message) &&
@@ -54,7 +66,15 @@ test('settings: defaults, validation naming every bad setting', () => {
 });
 
 const pod = (name: string, extra: Partial<k8s.V1Pod> = {}): k8s.V1Pod => ({
-  metadata: { name, namespace: 'ns', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-5d8f7c', uid: 'u', controller: true }], labels: { 'pod-template-hash': '5d8f7c' }, ...extra.metadata },
+  metadata: {
+    name,
+    namespace: 'ns',
+    ownerReferences: [
+      { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-5d8f7c', uid: 'u', controller: true },
+    ],
+    labels: { 'pod-template-hash': '5d8f7c' },
+    ...extra.metadata,
+  },
   spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'i' }], ...extra.spec },
   status: { phase: 'Running', ...extra.status },
 });
@@ -62,15 +82,48 @@ const pod = (name: string, extra: Partial<k8s.V1Pod> = {}): k8s.V1Pod => ({
 test("drain filters follow kubectl drain's order and options", () => {
   const opts = { deleteEmptyDirData: false, force: false };
   assert.deepEqual(classifyPod(pod('a'), opts), { action: 'evict', warnings: [] });
-  assert.deepEqual(classifyPod(pod('ds', { metadata: { name: 'ds', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'd', uid: 'u', controller: true }] } }), opts), { action: 'skip', reason: 'daemonset' });
-  assert.deepEqual(classifyPod(pod('m', { metadata: { name: 'm', annotations: { 'kubernetes.io/config.mirror': 'x' }, ownerReferences: [] } }), opts), { action: 'skip', reason: 'mirror' });
+  assert.deepEqual(
+    classifyPod(
+      pod('ds', {
+        metadata: {
+          name: 'ds',
+          ownerReferences: [
+            { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'd', uid: 'u', controller: true },
+          ],
+        },
+      }),
+      opts,
+    ),
+    { action: 'skip', reason: 'daemonset' },
+  );
+  assert.deepEqual(
+    classifyPod(
+      pod('m', {
+        metadata: { name: 'm', annotations: { 'kubernetes.io/config.mirror': 'x' }, ownerReferences: [] },
+      }),
+      opts,
+    ),
+    { action: 'skip', reason: 'mirror' },
+  );
   const bare = pod('bare', { metadata: { name: 'bare', ownerReferences: [] } });
   assert.deepEqual(classifyPod(bare, opts), { action: 'refuse', reason: 'unreplicated' });
-  assert.deepEqual(classifyPod(bare, { ...opts, force: true }), { action: 'evict', warnings: ['unreplicated'] });
+  assert.deepEqual(classifyPod(bare, { ...opts, force: true }), {
+    action: 'evict',
+    warnings: ['unreplicated'],
+  });
   const ed = pod('ed', { spec: { containers: [{ name: 'c' }], volumes: [{ name: 'v', emptyDir: {} }] } });
   assert.deepEqual(classifyPod(ed, opts), { action: 'refuse', reason: 'emptydir' });
-  assert.deepEqual(classifyPod(ed, { ...opts, deleteEmptyDirData: true }), { action: 'evict', warnings: ['emptydir'] });
-  assert.deepEqual(classifyPod(pod('done', { status: { phase: 'Succeeded' }, metadata: { name: 'done', ownerReferences: [] } }), opts), { action: 'evict', warnings: ['finished'] });
+  assert.deepEqual(classifyPod(ed, { ...opts, deleteEmptyDirData: true }), {
+    action: 'evict',
+    warnings: ['emptydir'],
+  });
+  assert.deepEqual(
+    classifyPod(
+      pod('done', { status: { phase: 'Succeeded' }, metadata: { name: 'done', ownerReferences: [] } }),
+      opts,
+    ),
+    { action: 'evict', warnings: ['finished'] },
+  );
   assert.deepEqual(workloadOf(pod('a')), { kind: 'Deployment', name: 'web' });
   assert.deepEqual(workloadOf(bare), { kind: 'Pod', name: 'bare' });
 });
@@ -79,25 +132,52 @@ test('kernel versions compare numerically field by field; quantities parse', () 
   assert.ok(compareKernelVersions('5.15.0-1081-azure', '5.15.0-988-azure') > 0);
   assert.ok(compareKernelVersions('6.6.78.1-1.azl3', '6.6.64.2-9.azl3') > 0);
   assert.equal(compareKernelVersions('6.8.0-45-generic', '6.8.0-45-generic'), 0);
-  assert.equal(newestKernel(['5.15.0-1079-azure', '5.15.0-1081-azure', '5.15.0-999-azure']), '5.15.0-1081-azure');
+  assert.equal(
+    newestKernel(['5.15.0-1079-azure', '5.15.0-1081-azure', '5.15.0-999-azure']),
+    '5.15.0-1081-azure',
+  );
   assert.equal(quantity('3860m'), 3.86);
   assert.equal(quantity('12Gi'), 12 * 2 ** 30);
   assert.equal(quantity('1.5'), 1.5);
 });
 
 test('canonical JSON sorts keys at every depth and drops undefined', () => {
-  assert.equal(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: undefined, x: 2 }], c: null } }), '{"a":{"c":null,"d":[3,{"x":2,"z":1}]},"b":1}');
+  assert.equal(
+    canonicalJson({ b: 1, a: { d: [3, { z: 1, y: undefined, x: 2 }], c: null } }),
+    '{"a":{"c":null,"d":[3,{"x":2,"z":1}]},"b":1}',
+  );
 });
 
 // A synthetic snapshot for the pure planner.
-function node(name: string, pool: string, extra: { kernel?: string; unschedulable?: boolean; os?: string } = {}): k8s.V1Node {
+function node(
+  name: string,
+  pool: string,
+  extra: { kernel?: string; unschedulable?: boolean; os?: string } = {},
+): k8s.V1Node {
   return {
-    metadata: { name, labels: { 'kubernetes.azure.com/agentpool': pool, 'kubernetes.io/os': extra.os ?? 'linux' } },
-    spec: { providerID: `azure:///subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/${pool}/virtualMachines/0`, ...(extra.unschedulable ? { unschedulable: true } : {}) },
+    metadata: {
+      name,
+      labels: { 'kubernetes.azure.com/agentpool': pool, 'kubernetes.io/os': extra.os ?? 'linux' },
+    },
+    spec: {
+      providerID: `azure:///subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/${pool}/virtualMachines/0`,
+      ...(extra.unschedulable ? { unschedulable: true } : {}),
+    },
     status: {
       allocatable: { cpu: '4', memory: '16Gi', pods: '110' },
       conditions: [{ type: 'Ready', status: 'True' }],
-      nodeInfo: { bootID: `boot-${name}`, kernelVersion: extra.kernel ?? '5.15.0-1079-azure', osImage: 'Ubuntu 22.04.5 LTS', architecture: 'amd64', containerRuntimeVersion: '', kubeProxyVersion: '', kubeletVersion: '', machineID: '', operatingSystem: extra.os ?? 'linux', systemUUID: '' },
+      nodeInfo: {
+        bootID: `boot-${name}`,
+        kernelVersion: extra.kernel ?? '5.15.0-1079-azure',
+        osImage: 'Ubuntu 22.04.5 LTS',
+        architecture: 'amd64',
+        containerRuntimeVersion: '',
+        kubeProxyVersion: '',
+        kubeletVersion: '',
+        machineID: '',
+        operatingSystem: extra.os ?? 'linux',
+        systemUUID: '',
+      },
     },
   };
 }
@@ -114,38 +194,96 @@ const pending = (bootId: string): ProbeOutcome => ({
     history: { source: 'dpkg', total: 0, items: [] },
   },
 });
-const opts = { order: 'pool' as const, drain: { deleteEmptyDirData: false, force: false }, blockingPodSelector: '', nodeSelector: '', rebootOnNewerKernel: false, probeEnabled: true };
+const opts = {
+  order: 'pool' as const,
+  drain: { deleteEmptyDirData: false, force: false },
+  blockingPodSelector: '',
+  nodeSelector: '',
+  rebootOnNewerKernel: false,
+  probeEnabled: true,
+};
 function snapshot(nodes: k8s.V1Node[], pods: k8s.V1Pod[] = []): ClusterSnapshot {
-  return { identity: { uid: 'uid-1', name: 'c', server: 'https://k', provider: 'aks' }, nodes, pods, pdbs: [] };
+  return {
+    identity: { uid: 'uid-1', name: 'c', server: 'https://k', provider: 'aks' },
+    nodes,
+    pods,
+    pdbs: [],
+  };
 }
 
 test('the plan ID is stable for the same input and changes with a kernel; pod churn inside a workload does not change it', () => {
   const nodes = [node('a', 'p1'), node('b', 'p1')];
-  const probes = new Map([['a', pending('boot-a')], ['b', pending('boot-b')]]);
-  const p1 = buildPlan(snapshot(nodes, [pod('web-5d8f7c-aaaaa', { spec: { nodeName: 'a', containers: [] } })]), { probes, evidence: new Map() }, opts);
-  const p2 = buildPlan(snapshot(nodes, [pod('web-5d8f7c-bbbbb', { spec: { nodeName: 'a', containers: [] } })]), { probes, evidence: new Map() }, opts);
+  const probes = new Map([
+    ['a', pending('boot-a')],
+    ['b', pending('boot-b')],
+  ]);
+  const p1 = buildPlan(
+    snapshot(nodes, [pod('web-5d8f7c-aaaaa', { spec: { nodeName: 'a', containers: [] } })]),
+    { probes, evidence: new Map() },
+    opts,
+  );
+  const p2 = buildPlan(
+    snapshot(nodes, [pod('web-5d8f7c-bbbbb', { spec: { nodeName: 'a', containers: [] } })]),
+    { probes, evidence: new Map() },
+    opts,
+  );
   assert.equal(planId(p1), planId(p2));
   assert.match(planId(p1), /^[0-9a-f]{64}$/);
-  const p3 = buildPlan(snapshot([node('a', 'p1', { kernel: '5.15.0-1080-azure' }), node('b', 'p1')], []), { probes, evidence: new Map() }, opts);
+  const p3 = buildPlan(
+    snapshot([node('a', 'p1', { kernel: '5.15.0-1080-azure' }), node('b', 'p1')], []),
+    { probes, evidence: new Map() },
+    opts,
+  );
   assert.notEqual(planId(p3), planId(p1));
 });
 
 test('order: pool by pool with the less risky pool first, fewest risks first inside, node image upgrades last', () => {
-  const mk = (name: string, pool: string, risks: number, method: 'reboot' | 'node-image-upgrade' = 'reboot') => ({
+  const mk = (
+    name: string,
+    pool: string,
+    risks: number,
+    method: 'reboot' | 'node-image-upgrade' = 'reboot',
+  ) => ({
     name,
     pool,
     method,
-    risks: Array.from({ length: risks }, () => ({ kind: 'already-cordoned' as const, blocking: false, detail: '' })),
+    risks: Array.from({ length: risks }, () => ({
+      kind: 'already-cordoned' as const,
+      blocking: false,
+      detail: '',
+    })),
   });
-  const nodes = [mk('z1', 'zeta', 0), mk('a2', 'alpha', 2), mk('a1', 'alpha', 1), mk('w', 'win', 0, 'node-image-upgrade'), mk('z2', 'zeta', 1)] as unknown as Parameters<typeof order>[0];
-  assert.deepEqual(order(nodes, 'pool').map((n) => n.name), ['z1', 'z2', 'a1', 'a2', 'w']);
-  assert.deepEqual(order(nodes, 'risk').map((n) => n.name), ['z1', 'a1', 'z2', 'a2', 'w']);
-  assert.deepEqual(order(nodes, 'name').map((n) => n.name), ['a1', 'a2', 'z1', 'z2', 'w']);
-  assert.deepEqual(order(nodes, 'pool').map((n) => n.order), [1, 2, 3, 4, 5]);
+  const nodes = [
+    mk('z1', 'zeta', 0),
+    mk('a2', 'alpha', 2),
+    mk('a1', 'alpha', 1),
+    mk('w', 'win', 0, 'node-image-upgrade'),
+    mk('z2', 'zeta', 1),
+  ] as unknown as Parameters<typeof order>[0];
+  assert.deepEqual(
+    order(nodes, 'pool').map((n) => n.name),
+    ['z1', 'z2', 'a1', 'a2', 'w'],
+  );
+  assert.deepEqual(
+    order(nodes, 'risk').map((n) => n.name),
+    ['z1', 'a1', 'z2', 'a2', 'w'],
+  );
+  assert.deepEqual(
+    order(nodes, 'name').map((n) => n.name),
+    ['a1', 'a2', 'z1', 'z2', 'w'],
+  );
+  assert.deepEqual(
+    order(nodes, 'pool').map((n) => n.order),
+    [1, 2, 3, 4, 5],
+  );
 });
 
 test('a probe that saw another boot than the API reports makes the node unknown', () => {
-  const p = buildPlan(snapshot([node('a', 'p1')]), { probes: new Map([['a', pending('some-other-boot')]]), evidence: new Map() }, opts);
+  const p = buildPlan(
+    snapshot([node('a', 'p1')]),
+    { probes: new Map([['a', pending('some-other-boot')]]), evidence: new Map() },
+    opts,
+  );
   assert.equal(p.nodes.length, 0);
   assert.match(p.unknown[0]!.reason, /rebooted during inspection/);
 });
@@ -153,7 +291,11 @@ test('a probe that saw another boot than the API reports makes the node unknown'
 test('cluster-provided strings are escaped in Markdown and stripped of control characters in terminals', () => {
   const evil = 'x](https://evil.example)<img src=x onerror=alert(1)>@octo-org/admins|`\u001b[31m';
   const nodes = [node(evil, '**pool**')];
-  const p = buildPlan(snapshot(nodes), { probes: new Map([[evil, pending(`boot-${evil}`)]]), evidence: new Map() }, opts);
+  const p = buildPlan(
+    snapshot(nodes),
+    { probes: new Map([[evil, pending(`boot-${evil}`)]]), evidence: new Map() },
+    opts,
+  );
   const m = renderMarkdown(p, planId(p), { now: new Date() });
   assert.ok(!m.includes('](https://evil'), 'no link syntax survives');
   assert.ok(!m.includes('<img'), 'no HTML survives');
@@ -184,7 +326,14 @@ test('the Markdown report stays under GitHub’s body limit for 5,000 nodes and 
 });
 
 test('probe pods are unprivileged, read-only, pinned and tolerate every taint', () => {
-  const p = probePod('node-a', 'abcd1234', 3, { image: 'busybox', namespace: 'kube-system', parallelism: 1, timeoutSeconds: 60, sentinel: '/var/run/reboot-required', sentinelCommand: '' });
+  const p = probePod('node-a', 'abcd1234', 3, {
+    image: 'busybox',
+    namespace: 'kube-system',
+    parallelism: 1,
+    timeoutSeconds: 60,
+    sentinel: '/var/run/reboot-required',
+    sentinelCommand: '',
+  });
   const c = p.spec!.containers[0]!;
   assert.equal(p.spec!.nodeName, 'node-a');
   assert.deepEqual(p.spec!.tolerations, [{ operator: 'Exists' }]);
@@ -194,7 +343,10 @@ test('probe pods are unprivileged, read-only, pinned and tolerate every taint', 
   assert.equal(c.securityContext!.allowPrivilegeEscalation, false);
   assert.deepEqual(c.securityContext!.capabilities, { drop: ['ALL'] });
   assert.ok(c.volumeMounts!.every((m) => m.readOnly === true));
-  assert.deepEqual(p.spec!.volumes!.map((v) => v.hostPath!.path), ['/var/run', '/boot', '/var/log', '/etc/os-release', '/usr/share/doc']);
+  assert.deepEqual(
+    p.spec!.volumes!.map((v) => v.hostPath!.path),
+    ['/var/run', '/boot', '/var/log', '/etc/os-release', '/usr/share/doc'],
+  );
   assert.equal(p.spec!.activeDeadlineSeconds, 60);
   assert.equal(p.spec!.automountServiceAccountToken, false);
 });
@@ -207,6 +359,13 @@ test('the mode comes from the event unless the mode input overrides it', () => {
   assert.equal(modeFor('push', 'plan'), 'plan');
   assert.throws(() => modeFor('push', 'auto'), /push event does not imply a mode/);
   assert.throws(() => parseGitHubSettings({ mode: 'apply' }), /invalid settings: mode: /);
-  assert.throws(() => parseGitHubSettings({ 'required-approvals': '0', 'allow-teams': 'platform' }), /allow-teams: "platform" is not a valid entry; required-approvals must be a whole number from 1 to 10, not "0"/);
-  assert.deepEqual(parseGitHubSettings({ 'allow-users': 'alice, bob carol' })['allow-users'], ['alice', 'bob', 'carol']);
+  assert.throws(
+    () => parseGitHubSettings({ 'required-approvals': '0', 'allow-teams': 'platform' }),
+    /allow-teams: "platform" is not a valid entry; required-approvals must be a whole number from 1 to 10, not "0"/,
+  );
+  assert.deepEqual(parseGitHubSettings({ 'allow-users': 'alice, bob carol' })['allow-users'], [
+    'alice',
+    'bob',
+    'carol',
+  ]);
 });

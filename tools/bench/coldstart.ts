@@ -29,7 +29,8 @@ export function bundleFiles(): { loaded: BundleFile[]; sha256: string } {
     if (seen.has(file)) return;
     seen.add(file);
     const text = readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*)["'](\.{1,2}\/[^"']+)["']/g)) visit(join(dirname(file), m[1]!));
+    for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*)["'](\.{1,2}\/[^"']+)["']/g))
+      visit(join(dirname(file), m[1]!));
   };
   visit(ACTION);
   const loaded = [...seen].map((f) => ({ path: relative(root, f), bytes: statSync(f).size }));
@@ -47,7 +48,10 @@ export interface ColdStartRun {
   emptyNodeMs: number;
 }
 
-function spawnToExit(args: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; stderr: string; code: number | null }> {
+function spawnToExit(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ ms: number; stderr: string; code: number | null }> {
   return new Promise((resolve) => {
     const t0 = performance.now();
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
@@ -61,7 +65,10 @@ async function firstRequest(dir: string): Promise<{ ms: number; what: string }> 
   let resolveFirst: (v: { at: number; what: string }) => void = () => undefined;
   const first = new Promise<{ at: number; what: string }>((r) => (resolveFirst = r));
   const server = createServer((req, res) => {
-    resolveFirst({ at: performance.now(), what: `${req.method} ${new URL(req.url ?? '/', 'http://x').pathname}` });
+    resolveFirst({
+      at: performance.now(),
+      what: `${req.method} ${new URL(req.url ?? '/', 'http://x').pathname}`,
+    });
     res.writeHead(503, { 'content-type': 'application/json' }).end('{"message":"bench"}');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -96,7 +103,12 @@ async function firstRequest(dir: string): Promise<{ ms: number; what: string }> 
   child.stderr.on('data', (d) => (out += d));
   const closed = new Promise<number | null>((r) => child.on('close', r));
   try {
-    const got = await Promise.race([first, closed.then((code) => Promise.reject(new Error(`the action exited ${code} before any request:\n${out}`)))]);
+    const got = await Promise.race([
+      first,
+      closed.then((code) =>
+        Promise.reject(new Error(`the action exited ${code} before any request:\n${out}`)),
+      ),
+    ]);
     return { ms: got.at - t0, what: got.what };
   } finally {
     child.kill('SIGKILL');
@@ -105,11 +117,15 @@ async function firstRequest(dir: string): Promise<{ ms: number; what: string }> 
   }
 }
 
-export async function benchColdStart(runs: number): Promise<{ runs: ColdStartRun[]; bundle: ReturnType<typeof bundleFiles> }> {
+export async function benchColdStart(
+  runs: number,
+): Promise<{ runs: ColdStartRun[]; bundle: ReturnType<typeof bundleFiles> }> {
   const bundle = bundleFiles();
   const out: ColdStartRun[] = [];
   // Without GITHUB_EVENT_NAME (or any GITHUB_*/INPUT_*), run() stops at once: the import is the load alone.
-  const bare = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(GITHUB_|INPUT_|RUNNER_)/.test(k)));
+  const bare = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^(GITHUB_|INPUT_|RUNNER_)/.test(k)),
+  );
   // One unmeasured round warms the page cache, as a runner's second step would find it.
   await firstRequest(mkdtempSync(join(tmpdir(), 'rp-bench-cold-')));
   for (let r = 0; r < runs; r++) {
@@ -119,8 +135,16 @@ export async function benchColdStart(runs: number): Promise<{ runs: ColdStartRun
     if (!line) throw new Error(`import child: ${imp.stderr}`);
     const { importMs, startMs } = JSON.parse(line) as { importMs: number; startMs: number };
     const empty = await spawnToExit(['-e', '0'], bare);
-    out.push({ firstRequestMs: fr.ms, firstRequest: fr.what, importMs, nodeStartMs: startMs, emptyNodeMs: empty.ms });
-    log(`cold start run ${r + 1}: first request (${fr.what}) after ${fr.ms.toFixed(0)} ms; import ${importMs.toFixed(0)} ms; empty node ${empty.ms.toFixed(0)} ms`);
+    out.push({
+      firstRequestMs: fr.ms,
+      firstRequest: fr.what,
+      importMs,
+      nodeStartMs: startMs,
+      emptyNodeMs: empty.ms,
+    });
+    log(
+      `cold start run ${r + 1}: first request (${fr.what}) after ${fr.ms.toFixed(0)} ms; import ${importMs.toFixed(0)} ms; empty node ${empty.ms.toFixed(0)} ms`,
+    );
   }
   return { runs: out, bundle };
 }

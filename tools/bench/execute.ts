@@ -10,7 +10,12 @@ import { startCluster, type Cluster } from '../../test/harness/controlplane.ts';
 import { NodeSimulator, waitUntil } from '../../test/harness/simulator.ts';
 import { aksNode } from '../../test/harness/nodes.ts';
 import { BOOT_TIME, ubuntuUpToDate } from '../../test/fixtures/hosts.ts';
-import { MERGE_PATCH as MERGE, loadKubeConfig, makeClients, type KubeClients } from '../../src/kube/client.ts';
+import {
+  MERGE_PATCH as MERGE,
+  loadKubeConfig,
+  makeClients,
+  type KubeClients,
+} from '../../src/kube/client.ts';
 import { drainNode } from '../../src/drain/drain.ts';
 import { patchNode } from '../../src/execute/progress.ts';
 import { inspectCluster } from '../../src/plan/inspect.ts';
@@ -20,7 +25,8 @@ import { runPlan } from '../../src/execute/run.ts';
 const log = (s: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 
 async function cordonAllBut(core: k8s.CoreV1Api, names: string[], keep: string[]) {
-  for (const n of names) await core.patchNode({ name: n, body: { spec: { unschedulable: !keep.includes(n) } } }, MERGE);
+  for (const n of names)
+    await core.patchNode({ name: n, body: { spec: { unschedulable: !keep.includes(n) } } }, MERGE);
 }
 
 /** 10 Deployments × 11 pods on `node`: 4 with maxUnavailable 1, 3 with minAvailable 50%, 3 without a PDB. */
@@ -31,20 +37,63 @@ async function fill(c: Cluster, node: string, tag: string): Promise<void> {
     const name = `${tag}-app${i}`;
     await apps.createNamespacedDeployment({
       namespace: 'bench',
-      body: { metadata: { name }, spec: { replicas: 11, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'nginx', resources: { requests: { cpu: '10m', memory: '16Mi' } } }] } } } },
+      body: {
+        metadata: { name },
+        spec: {
+          replicas: 11,
+          selector: { matchLabels: { app: name } },
+          template: {
+            metadata: { labels: { app: name } },
+            spec: {
+              terminationGracePeriodSeconds: 1,
+              containers: [
+                { name: 'c', image: 'nginx', resources: { requests: { cpu: '10m', memory: '16Mi' } } },
+              ],
+            },
+          },
+        },
+      },
     });
-    if (i < 4) await policy.createNamespacedPodDisruptionBudget({ namespace: 'bench', body: { metadata: { name }, spec: { maxUnavailable: 1, selector: { matchLabels: { app: name } } } } });
-    else if (i < 7) await policy.createNamespacedPodDisruptionBudget({ namespace: 'bench', body: { metadata: { name }, spec: { minAvailable: '50%', selector: { matchLabels: { app: name } } } } });
+    if (i < 4)
+      await policy.createNamespacedPodDisruptionBudget({
+        namespace: 'bench',
+        body: { metadata: { name }, spec: { maxUnavailable: 1, selector: { matchLabels: { app: name } } } },
+      });
+    else if (i < 7)
+      await policy.createNamespacedPodDisruptionBudget({
+        namespace: 'bench',
+        body: { metadata: { name }, spec: { minAvailable: '50%', selector: { matchLabels: { app: name } } } },
+      });
   }
   const core = c.kc.makeApiClient(k8s.CoreV1Api);
-  await waitUntil(`110 pods running on ${node}`, async () => (await core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${node}` })).items.filter((p) => p.status?.phase === 'Running').length === 110, 300_000, 500);
+  await waitUntil(
+    `110 pods running on ${node}`,
+    async () =>
+      (await core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${node}` })).items.filter(
+        (p) => p.status?.phase === 'Running',
+      ).length === 110,
+    300_000,
+    500,
+  );
 }
 
 function kubectlDrain(bin: string, kubeconfig: string, node: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const t = performance.now();
-    execFile(join(bin, 'kubectl'), ['--kubeconfig', kubeconfig, 'drain', node, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=15m'], { maxBuffer: 16 << 20 }, (err, _out, stderr) =>
-      err ? reject(new Error(`kubectl drain failed: ${stderr}`)) : resolve(performance.now() - t),
+    execFile(
+      join(bin, 'kubectl'),
+      [
+        '--kubeconfig',
+        kubeconfig,
+        'drain',
+        node,
+        '--ignore-daemonsets',
+        '--delete-emptydir-data',
+        '--timeout=15m',
+      ],
+      { maxBuffer: 16 << 20 },
+      (err, _out, stderr) =>
+        err ? reject(new Error(`kubectl drain failed: ${stderr}`)) : resolve(performance.now() - t),
     );
   });
 }
@@ -53,7 +102,20 @@ async function ourDrain(c: KubeClients, node: string): Promise<number> {
   const t = performance.now();
   await patchNode(c, node, {}, true);
   const s = parseExecuteSettings({});
-  await drainNode(c, node, { deleteEmptyDirData: true, force: false, timeoutSeconds: 900, gracePeriodSeconds: s['drain-grace-period'], podSelector: '', retryDelayMs: s['drain-retry-delay'] * 1000, concurrency: 10 }, () => undefined);
+  await drainNode(
+    c,
+    node,
+    {
+      deleteEmptyDirData: true,
+      force: false,
+      timeoutSeconds: 900,
+      gracePeriodSeconds: s['drain-grace-period'],
+      podSelector: '',
+      retryDelayMs: s['drain-retry-delay'] * 1000,
+      concurrency: 10,
+    },
+    () => undefined,
+  );
   return performance.now() - t;
 }
 
@@ -71,7 +133,11 @@ export async function benchDrain(runs: number): Promise<{ runs: DrainRun[]; vers
     try {
       const core = cluster.kc.makeApiClient(k8s.CoreV1Api);
       // Two identical 110-pod nodes to drain, two roomy ones to take their pods.
-      const specs = [0, 1, 2, 3].map((i) => ({ ...aksNode({ pool: 'bench', index: i }), bootTime: BOOT_TIME, ...(i >= 2 ? { cpu: '32', memory: '128Gi', pods: '250' } : {}) }));
+      const specs = [0, 1, 2, 3].map((i) => ({
+        ...aksNode({ pool: 'bench', index: i }),
+        bootTime: BOOT_TIME,
+        ...(i >= 2 ? { cpu: '32', memory: '128Gi', pods: '250' } : {}),
+      }));
       const nodes = await sim.createNodes(specs);
       const names = nodes.map((n) => n.metadata!.name!).sort();
       const [a, b] = [names[0]!, names[1]!];
@@ -93,7 +159,9 @@ export async function benchDrain(runs: number): Promise<{ runs: DrainRun[]; vers
         kubectl = await kubectlDrain(cluster.binDir, cluster.kubeconfigPath, a);
         ours = await ourDrain(clients, b);
       }
-      log(`drain run ${r + 1}: reboot-pilot ${(ours / 1000).toFixed(1)} s, kubectl drain ${(kubectl / 1000).toFixed(1)} s`);
+      log(
+        `drain run ${r + 1}: reboot-pilot ${(ours / 1000).toFixed(1)} s, kubectl drain ${(kubectl / 1000).toFixed(1)} s`,
+      );
       out.push({ ours, kubectl });
     } finally {
       await sim.stop();
@@ -117,19 +185,48 @@ export async function benchRollout(downMs: number): Promise<RolloutNode[]> {
   sim.rebootDownMs = downMs;
   await sim.start();
   try {
-    const specs = Array.from({ length: 10 }, (_, i) => ({ ...aksNode({ pool: 'roll', index: i }), bootTime: BOOT_TIME }));
+    const specs = Array.from({ length: 10 }, (_, i) => ({
+      ...aksNode({ pool: 'roll', index: i }),
+      bootTime: BOOT_TIME,
+    }));
     await sim.createNodes(specs);
-    for (const s of specs) sim.writeHostFiles(s.name, { ...ubuntuUpToDate, 'boot/vmlinuz-5.15.0-1081-azure': 'k', 'var/run/reboot-required': 'x\n', 'var/run/reboot-required.pkgs': 'linux-image-5.15.0-1081-azure\n' });
+    for (const s of specs)
+      sim.writeHostFiles(s.name, {
+        ...ubuntuUpToDate,
+        'boot/vmlinuz-5.15.0-1081-azure': 'k',
+        'var/run/reboot-required': 'x\n',
+        'var/run/reboot-required.pkgs': 'linux-image-5.15.0-1081-azure\n',
+      });
     const apps = cluster.kc.makeApiClient(k8s.AppsV1Api);
     await apps.createNamespacedDeployment({
       namespace: 'default',
-      body: { metadata: { name: 'web' }, spec: { replicas: 30, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } } },
+      body: {
+        metadata: { name: 'web' },
+        spec: {
+          replicas: 30,
+          selector: { matchLabels: { app: 'web' } },
+          template: {
+            metadata: { labels: { app: 'web' } },
+            spec: { containers: [{ name: 'c', image: 'nginx' }] },
+          },
+        },
+      },
     });
     const clients = makeClients(loadKubeConfig({ kubeconfig: cluster.kubeconfigPath }));
-    await waitUntil('30 pods available', async () => ((await apps.readNamespacedDeployment({ name: 'web', namespace: 'default' })).status?.availableReplicas ?? 0) === 30, 120_000);
+    await waitUntil(
+      '30 pods available',
+      async () =>
+        ((await apps.readNamespacedDeployment({ name: 'web', namespace: 'default' })).status
+          ?.availableReplicas ?? 0) === 30,
+      120_000,
+    );
     const plan = parsePlanSettings({ kubeconfig: cluster.kubeconfigPath });
     const { plan: p, id } = await inspectCluster(clients, plan, () => undefined);
-    const r = await runPlan(clients, { planId: id, plan: p }, { plan, execute: parseExecuteSettings({ soak: '0' }), log: () => undefined });
+    const r = await runPlan(
+      clients,
+      { planId: id, plan: p },
+      { plan, execute: parseExecuteSettings({ soak: '0' }), log: () => undefined },
+    );
     if (r.state !== 'completed') throw new Error(`rollout ${r.state}: ${r.message}`);
     return r.nodes.map((n) => {
       const t = n.timings;

@@ -37,7 +37,8 @@ export const GITHUB_INPUTS: Record<string, string> = {
 
 // ---------- route templates from GitHub's description ----------
 
-let routes: { method: string; template: string; regex: RegExp; greedy: boolean; params: number }[] | undefined;
+let routes:
+  { method: string; template: string; regex: RegExp; greedy: boolean; params: number }[] | undefined;
 
 /** `GET /repos/{owner}/{repo}/issues` for `GET /repos/contoso/platform/issues`, matched as the fake matches. */
 export function routeOf(method: string, path: string): string {
@@ -49,8 +50,11 @@ export function routeOf(method: string, path: string): string {
       const greedy = /\{(path|ref)\}$/.test(template);
       const count = (template.match(/\{/g) ?? []).length;
       let i = 0;
-      const regex = new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{([^}]+)\\?\}/g, () => (++i === count && greedy ? '(.+)' : '([^/]+)'))}$`);
-      for (const m of Object.keys(methods)) routes.push({ method: m.toUpperCase(), template, regex, greedy, params: count });
+      const regex = new RegExp(
+        `^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{([^}]+)\\?\}/g, () => (++i === count && greedy ? '(.+)' : '([^/]+)'))}$`,
+      );
+      for (const m of Object.keys(methods))
+        routes.push({ method: m.toUpperCase(), template, regex, greedy, params: count });
     }
     routes.sort((a, b) => Number(a.greedy) - Number(b.greedy) || a.params - b.params);
   }
@@ -60,7 +64,13 @@ export function routeOf(method: string, path: string): string {
 // ---------- one action run ----------
 
 /** One action run against the fake GitHub (test/harness/action.ts starts it as the runner does). */
-function runAction(dir: string, api: string, kubeconfig: string, event: ActionEvent, inputs: Record<string, string>): Promise<ActionRun> {
+function runAction(
+  dir: string,
+  api: string,
+  kubeconfig: string,
+  event: ActionEvent,
+  inputs: Record<string, string>,
+): Promise<ActionRun> {
   return runShared({
     dir,
     event,
@@ -94,7 +104,10 @@ const USERS = [
   { login: 'bob', role: 'write' as const },
 ];
 
-export async function benchGitHub(runs: number, intervals: number[]): Promise<{ rounds: GitHubRound[]; nodes: number }> {
+export async function benchGitHub(
+  runs: number,
+  intervals: number[],
+): Promise<{ rounds: GitHubRound[]; nodes: number }> {
   const cluster = await startCluster({ users: [{ name: 'reboot-pilot' }] });
   const sim = new NodeSimulator(cluster);
   sim.rebootDownMs = 1000;
@@ -109,35 +122,67 @@ export async function benchGitHub(runs: number, intervals: number[]): Promise<{ 
     const nodes = [0, 1, 2].map((i) => aksNode({ pool: 'nodepool1', index: i }));
     await sim.createNodes(nodes.map((n) => ({ ...n, bootTime: BOOT_TIME })));
     const names = nodes.map((n) => n.name);
-    for (const n of names) sim.writeHostFiles(n, { ...ubuntuUpToDate, 'boot/vmlinuz-5.15.0-1079-azure': 'kernel' });
+    for (const n of names)
+      sim.writeHostFiles(n, { ...ubuntuUpToDate, 'boot/vmlinuz-5.15.0-1079-azure': 'kernel' });
     await guardedDeployment(cluster, { namespace: 'shop', name: 'web', replicas: 3, minAvailable: 2 });
 
     let kernelSerial = 1200;
     const pend = (...ns: string[]) => {
       const k = `5.15.0-${++kernelSerial}-azure`;
-      for (const n of ns) sim.writeHostFiles(n, { [`boot/vmlinuz-${k}`]: 'kernel', 'var/run/reboot-required': '*** System restart required ***\n', 'var/run/reboot-required.pkgs': `linux-image-${k}\n` });
+      for (const n of ns)
+        sim.writeHostFiles(n, {
+          [`boot/vmlinuz-${k}`]: 'kernel',
+          'var/run/reboot-required': '*** System restart required ***\n',
+          'var/run/reboot-required.pkgs': `linux-image-${k}\n`,
+        });
     };
     const reset = async () => {
       for (const n of names) {
         sim.writeHostFiles(n, { 'var/run/reboot-required': null, 'var/run/reboot-required.pkgs': null });
         const clear = Object.fromEntries(Object.values(ANN).map((k) => [k, null]));
-        await core.patchNode({ name: n, body: { spec: { unschedulable: false }, metadata: { annotations: clear } } }, MERGE);
+        await core.patchNode(
+          { name: n, body: { spec: { unschedulable: false }, metadata: { annotations: clear } } },
+          MERGE,
+        );
       }
     };
 
     for (let r = 0; r < runs; r++) {
       for (const interval of intervals) {
         // A fresh repository: the cluster's ledger of the previous round is not its record.
-        await core.deleteNamespacedConfigMap({ name: 'reboot-pilot-ledger', namespace: 'kube-system' }).catch(() => undefined);
+        await core
+          .deleteNamespacedConfigMap({ name: 'reboot-pilot-ledger', namespace: 'kube-system' })
+          .catch(() => undefined);
         const gh = new FakeGitHub({ users: USERS });
         const api = await gh.start();
-        const inputs = { ...GITHUB_INPUTS, ...(interval === 15 ? {} : { 'progress-interval': String(interval) }) };
-        const measured = async (what: string, f: () => Promise<ActionRun>, check: (a: ActionRun) => boolean): Promise<PhaseSample> => {
+        const inputs = {
+          ...GITHUB_INPUTS,
+          ...(interval === 15 ? {} : { 'progress-interval': String(interval) }),
+        };
+        const measured = async (
+          what: string,
+          f: () => Promise<ActionRun>,
+          check: (a: ActionRun) => boolean,
+        ): Promise<PhaseSample> => {
           const from = gh.requests.length;
           const comments = gh.comments.size;
           const a = await f();
-          log(`${what}: the action commented ${JSON.stringify([...gh.comments.values()].slice(comments + (what.startsWith('approval') ? 1 : 0)).map((c) => String(c.body).split('\n').filter((l) => !l.startsWith('<!--') && !l.startsWith('|') && l.trim()).slice(0, 2).join(' / ').slice(0, 120)))}`);
-          if (a.code !== 0 || !check(a)) throw new Error(`${what}: exit ${a.code}, outputs ${JSON.stringify(a.outputs)}\n${a.stdout}\n${a.stderr}`);
+          log(
+            `${what}: the action commented ${JSON.stringify(
+              [...gh.comments.values()].slice(comments + (what.startsWith('approval') ? 1 : 0)).map((c) =>
+                String(c.body)
+                  .split('\n')
+                  .filter((l) => !l.startsWith('<!--') && !l.startsWith('|') && l.trim())
+                  .slice(0, 2)
+                  .join(' / ')
+                  .slice(0, 120),
+              ),
+            )}`,
+          );
+          if (a.code !== 0 || !check(a))
+            throw new Error(
+              `${what}: exit ${a.code}, outputs ${JSON.stringify(a.outputs)}\n${a.stdout}\n${a.stderr}`,
+            );
           const routes = new Map<string, number>();
           const reqs = gh.requests.slice(from);
           for (const q of reqs) {
@@ -151,26 +196,64 @@ export async function benchGitHub(runs: number, intervals: number[]): Promise<{ 
         const approve = async (number: number) => {
           const body = `/approve ${shownPlan(gh.issues.get(number)!.body as string)!.planId.slice(0, 12)}`;
           const c = gh.comment(number, 'bob', body) as { id: number };
-          return runAction(dir, api, kubeconfig, { name: 'issue_comment', actor: 'bob', payload: { action: 'created', issue: { number }, comment: { id: c.id, body, user: { login: 'bob' } } } }, inputs);
+          return runAction(
+            dir,
+            api,
+            kubeconfig,
+            {
+              name: 'issue_comment',
+              actor: 'bob',
+              payload: {
+                action: 'created',
+                issue: { number },
+                comment: { id: c.id, body, user: { login: 'bob' } },
+              },
+            },
+            inputs,
+          );
         };
         try {
           pend(...names);
-          const open = await measured('first schedule', schedule, (a) => a.outputs['issue-number'] === '1' && a.outputs.state === 'awaiting-approval');
+          const open = await measured(
+            'first schedule',
+            schedule,
+            (a) => a.outputs['issue-number'] === '1' && a.outputs.state === 'awaiting-approval',
+          );
           const before = String(gh.issues.get(1)!.body).split('\n');
-          const unchanged = await measured('second schedule', schedule, (a) => a.outputs['issue-number'] === '1' && a.outputs.state === 'awaiting-approval' && /tracking issue: refreshed/.test(a.stdout));
+          const unchanged = await measured(
+            'second schedule',
+            schedule,
+            (a) =>
+              a.outputs['issue-number'] === '1' &&
+              a.outputs.state === 'awaiting-approval' &&
+              /tracking issue: refreshed/.test(a.stdout),
+          );
           const after = String(gh.issues.get(1)!.body).split('\n');
-          unchanged.bodyLinesChanged = after.filter((l, i) => l !== before[i]).concat(after.length !== before.length ? [`(${before.length} → ${after.length} lines)`] : []);
-          const exec3 = await measured('approval of 3 nodes', () => approve(1), (a) => a.outputs.state === 'completed' && a.outputs['nodes-rebooted'] === '3');
+          unchanged.bodyLinesChanged = after
+            .filter((l, i) => l !== before[i])
+            .concat(after.length !== before.length ? [`(${before.length} → ${after.length} lines)`] : []);
+          const exec3 = await measured(
+            'approval of 3 nodes',
+            () => approve(1),
+            (a) => a.outputs.state === 'completed' && a.outputs['nodes-rebooted'] === '3',
+          );
           await reset();
           pend(names[0]!);
           const one = await schedule();
           const number = Number(one.outputs['issue-number']);
-          if (one.code !== 0 || !(number > 1)) throw new Error(`schedule of 1 node: ${one.stdout}\n${one.stderr}`);
-          const exec1 = await measured('approval of 1 node', () => approve(number), (a) => a.outputs.state === 'completed' && a.outputs['nodes-rebooted'] === '1');
+          if (one.code !== 0 || !(number > 1))
+            throw new Error(`schedule of 1 node: ${one.stdout}\n${one.stderr}`);
+          const exec1 = await measured(
+            'approval of 1 node',
+            () => approve(number),
+            (a) => a.outputs.state === 'completed' && a.outputs['nodes-rebooted'] === '1',
+          );
           await reset();
           const phases = { open, unchanged, exec1, exec3 };
           rounds.push({ interval, phases, violations: [...gh.violations] });
-          log(`github run ${r + 1}, progress-interval ${interval}: ${(Object.keys(phases) as Phase[]).map((p) => `${p} ${phases[p].total} requests (${(phases[p].wallMs / 1000).toFixed(1)} s)`).join(', ')}; ${gh.violations.length} violations`);
+          log(
+            `github run ${r + 1}, progress-interval ${interval}: ${(Object.keys(phases) as Phase[]).map((p) => `${p} ${phases[p].total} requests (${(phases[p].wallMs / 1000).toFixed(1)} s)`).join(', ')}; ${gh.violations.length} violations`,
+          );
         } finally {
           await gh.stop();
         }

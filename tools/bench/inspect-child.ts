@@ -5,11 +5,29 @@ import { parsePlanSettings } from '../../src/settings.ts';
 import { inspectCluster } from '../../src/plan/inspect.ts';
 
 const [kubeconfig, detectors, parallelism] = process.argv.slice(2);
-const settings = parsePlanSettings({ kubeconfig, detectors, 'probe-parallelism': parallelism, 'probe-timeout': '120', 'cluster-name': 'bench' });
+const settings = parsePlanSettings({
+  kubeconfig,
+  detectors,
+  'probe-parallelism': parallelism,
+  'probe-timeout': '120',
+  'cluster-name': 'bench',
+});
 const t0 = performance.now();
-const { plan, id, probed } = await inspectCluster(makeClients(loadKubeConfig({ kubeconfig })), settings, () => undefined);
+const { plan, id, probed } = await inspectCluster(
+  makeClients(loadKubeConfig({ kubeconfig })),
+  settings,
+  () => undefined,
+);
 const wallMs = performance.now() - t0;
 process.stdout.write(
-  JSON.stringify({ wallMs, maxRssKiB: process.resourceUsage().maxRSS, planId: id, planned: plan.nodes.length, upToDate: plan.upToDate.length, unknown: plan.unknown.length, probed }) + '\n',
+  JSON.stringify({
+    wallMs,
+    maxRssKiB: process.resourceUsage().maxRSS,
+    planId: id,
+    planned: plan.nodes.length,
+    upToDate: plan.upToDate.length,
+    unknown: plan.unknown.length,
+    probed,
+  }) + '\n',
   () => process.exit(0),
 );
