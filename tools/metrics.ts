@@ -92,6 +92,8 @@ export interface Metrics {
     oneLetter: number;
     oneLetterNames: Record<string, number>;
     named: { total: number; oneLetter: number };
+    /** Where the one-letter parameters of named functions are, for whoever renames them. */
+    oneLetterInNamed: { file: string; line: number; function: string; parameter: string }[];
   };
   functions: {
     total: number;
@@ -188,7 +190,13 @@ export function measure(dir: string, printWidth: number, testDir = join(dir, '..
     lines: { total: 0, nonBlank: 0, over120: 0, overPrintWidth: 0, overPrintWidthNoUrl: 0 },
     longest: { file: '', line: 0, length: 0 },
     meanCharsPerNonBlankLine: 0,
-    parameters: { total: 0, oneLetter: 0, oneLetterNames: {}, named: { total: 0, oneLetter: 0 } },
+    parameters: {
+      total: 0,
+      oneLetter: 0,
+      oneLetterNames: {},
+      named: { total: 0, oneLetter: 0 },
+      oneLetterInNamed: [],
+    },
     functions: { total: 0, over60Lines: [], largest: [], mostParameters: [] },
     upwardImports: [],
     unlayered: [],
@@ -226,7 +234,11 @@ export function measure(dir: string, printWidth: number, testDir = join(dir, '..
           if (named) m.parameters.named.total++;
           if (p.name.text.length === 1) {
             m.parameters.oneLetter++;
-            if (named) m.parameters.named.oneLetter++;
+            if (named) {
+              m.parameters.named.oneLetter++;
+              const at = { file, line: start + 1, function: name, parameter: p.name.text };
+              m.parameters.oneLetterInNamed.push(at);
+            }
             m.parameters.oneLetterNames[p.name.text] = (m.parameters.oneLetterNames[p.name.text] ?? 0) + 1;
           }
         }

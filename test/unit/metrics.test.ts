@@ -82,6 +82,10 @@ test('a small tree: long lines, one-letter parameters, the largest function, upw
     assert.equal(m.parameters.total, 6);
     assert.equal(m.parameters.oneLetter, 4);
     assert.deepEqual(m.parameters.named, { total: 4, oneLetter: 2 });
+    assert.deepEqual(m.parameters.oneLetterInNamed, [
+      { file: 'plan/preflight.ts', line: 3, function: 'big', parameter: 'a' },
+      { file: 'plan/preflight.ts', line: 3, function: 'big', parameter: 'b' },
+    ]);
     const largest = m.functions.largest[0];
     assert.ok(largest);
     assert.equal(largest.name, 'big');
