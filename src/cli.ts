@@ -161,7 +161,7 @@ async function run(
     const pf = readPlanFile(text, values.plan);
     const log = progress(io.err);
     const az = openAzure(parseAzureSettings(values), {
-      needed: execute['reboot-method'] === 'azure-vmss',
+      needed: execute.rebootMethod === 'azure-vmss',
       log,
       getIDToken,
     });

@@ -135,13 +135,13 @@ export async function run(): Promise<void> {
     const mode = modeFor(eventName, github.mode);
     const event = readEvent(eventName);
     const outDir = join(process.env.RUNNER_TEMP || tmpdir(), 'reboot-pilot');
-    const token = github['github-token'];
+    const token = github.githubToken;
     const repository = process.env.GITHUB_REPOSITORY ?? '';
     if (!event) return core.info('a deleted comment: nothing to do');
     const log = (l: string) => core.info(l);
     // AKS: Entra tokens from GitHub OIDC (fresh for every exchange), cluster access without a kubeconfig.
     // The Azure SDKs load only when Azure is asked for: a kubeconfig-only run starts faster.
-    const needed = execute['reboot-method'] === 'azure-vmss';
+    const needed = execute.rebootMethod === 'azure-vmss';
     const wire = aksEnabled(azure) || needed ? await import('./azure/wire.ts') : undefined;
     const az = wire?.openAzure(azure, { needed, getIDToken: (aud) => core.getIDToken(aud), log });
     const clients = (await wire?.azureKubeClients(az, plan, log)) ?? connect(plan);
@@ -157,7 +157,7 @@ export async function run(): Promise<void> {
     } else {
       core.setSecret(token);
       // The record is the ledger in the cluster now; a state key signs nothing any more.
-      if (github['state-key']) core.setSecret(github['state-key']);
+      if (github.stateKey) core.setSecret(github.stateKey);
       const [owner, repo] = repository.split('/') as [string, string];
       const octokit = makeOctokit(token, (l) => core.warning(l));
       const tracker: Tracker =
@@ -166,10 +166,10 @@ export async function run(): Promise<void> {
               octokit,
               { owner, repo },
               {
-                base: github['pr-base'],
-                branchPrefix: github['pr-branch-prefix'],
-                directory: github['pr-directory'],
-                onComplete: github['pr-on-complete'],
+                base: github.prBase,
+                branchPrefix: github.prBranchPrefix,
+                directory: github.prDirectory,
+                onComplete: github.prOnComplete,
                 log: (l) => core.warning(l),
               },
             )

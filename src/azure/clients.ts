@@ -35,7 +35,7 @@ export function makeAzureClients(
   credential: TokenCredential,
   o: ClientOptions = {},
 ): AzureClients {
-  const endpoint = s['azure-arm-endpoint'];
+  const endpoint = s.azureArmEndpoint;
   const options = {
     endpoint,
     credentials: { scopes: [`${endpoint}/.default`] },
@@ -46,9 +46,9 @@ export function makeAzureClients(
     userAgentOptions: { userAgentPrefix: 'reboot-pilot' },
   };
   const cluster = {
-    subscriptionId: s['azure-subscription-id'],
-    resourceGroup: s['azure-resource-group'],
-    name: s['azure-cluster-name'],
+    subscriptionId: s.azureSubscriptionId,
+    resourceGroup: s.azureResourceGroup,
+    name: s.azureClusterName,
   };
   const computes = new Map<string, ComputeManagementClient>();
   return {
@@ -60,7 +60,7 @@ export function makeAzureClients(
       if (!c) computes.set(sub.toLowerCase(), (c = new ComputeManagementClient(credential, sub, options)));
       return c;
     },
-    pollMs: s['azure-poll-interval'] > 0 ? s['azure-poll-interval'] * 1000 : undefined,
+    pollMs: s.azurePollInterval > 0 ? s.azurePollInterval * 1000 : undefined,
     armEndpoint: endpoint,
   };
 }

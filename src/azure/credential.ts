@@ -38,9 +38,9 @@ interface Candidate {
 
 function candidates(s: AzureSettings, d: CredentialDeps): Candidate[] {
   const env = d.env ?? process.env;
-  const tenant = s['azure-tenant-id'];
-  const client = s['azure-client-id'];
-  const authority = s['azure-authority-host'];
+  const tenant = s.azureTenantId;
+  const client = s.azureClientId;
+  const authority = s.azureAuthorityHost;
   const options = {
     authorityHost: authority,
     ...(KNOWN_AUTHORITIES.includes(authority) ? {} : { disableInstanceDiscovery: true }),
@@ -88,7 +88,7 @@ function candidates(s: AzureSettings, d: CredentialDeps): Candidate[] {
     );
   }
   out.push({ kind: 'azure-cli', credential: new AzureCliCredential(tenant ? { tenantId: tenant } : {}) });
-  const want = s['azure-credential'];
+  const want = s.azureCredential;
   return want === 'auto' ? out : out.filter((c) => c.kind === want);
 }
 

@@ -116,10 +116,10 @@ export function parseAzureSettings(
     Object.fromEntries(Object.keys(AZURE_SETTINGS).map((k) => [k, raw[k] || fromEnv[k] || undefined])),
   );
   const problems: string[] = [];
-  const named = [s['azure-resource-group'], s['azure-cluster-name']].filter(Boolean).length;
+  const named = [s.azureResourceGroup, s.azureClusterName].filter(Boolean).length;
   if (named === 1)
     problems.push('azure-resource-group and azure-cluster-name go together: set both or neither');
-  if (named === 2 && !s['azure-subscription-id'])
+  if (named === 2 && !s.azureSubscriptionId)
     problems.push('azure-subscription-id (or AZURE_SUBSCRIPTION_ID) is needed with azure-cluster-name');
   if (problems.length) throw new UserError(`invalid settings: ${problems.join('; ')}`);
   return s;
@@ -127,4 +127,4 @@ export function parseAzureSettings(
 
 /** The AKS integration is on when the managed cluster is named. */
 export const aksEnabled = (s: AzureSettings): boolean =>
-  !!(s['azure-subscription-id'] && s['azure-resource-group'] && s['azure-cluster-name']);
+  !!(s.azureSubscriptionId && s.azureResourceGroup && s.azureClusterName);

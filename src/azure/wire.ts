@@ -1,6 +1,6 @@
 // How the action and the CLI use the Azure integration (all of it optional: with no Azure
 // settings nothing here runs and the product behaves as without it):
-//   const az = openAzure(parseAzureSettings(raw), { needed: exec['reboot-method'] === 'azure-vmss', getIDToken: core.getIDToken, log });
+//   const az = openAzure(parseAzureSettings(raw), { needed: exec.rebootMethod === 'azure-vmss', getIDToken: core.getIDToken, log });
 //   const clients = (await azureKubeClients(az, planSettings, log)) ?? connect(planSettings);
 //   plan:    inspectCluster(clients, planSettings, log, await azurePlanFacts(az, log))
 //   execute: runPlan(clients, planFile, { plan, execute, log, ...(await azureExtras(az, execute, clients, log)) })
@@ -53,13 +53,13 @@ export async function azureKubeClients(
   log?: (l: string) => void,
 ): Promise<KubeClients | undefined> {
   if (!az) return undefined;
-  const mode = az.settings['azure-cluster-access'];
+  const mode = az.settings.azureClusterAccess;
   if (mode === 'kubeconfig' || (mode === 'auto' && (!az.aks || plan.kubeconfig))) return undefined;
   if (!az.aks)
     throw new UserError(
       'azure-cluster-access aks needs azure-subscription-id, azure-resource-group and azure-cluster-name',
     );
-  return connectAks(az.clients, az.settings['azure-aks-server-app-id'], log);
+  return connectAks(az.clients, az.settings.azureAksServerAppId, log);
 }
 
 /** AKS facts for the planner (node OS channel, pools' node images, the maintenance window). */
@@ -69,7 +69,7 @@ export async function azurePlanFacts(
 ): Promise<AksFacts | undefined> {
   if (!az?.aks) return undefined;
   const { facts, maintenance } = await readAksFacts(az.clients);
-  const chosen = chooseMaintenance(maintenance, az.settings['azure-maintenance-configurations']);
+  const chosen = chooseMaintenance(maintenance, az.settings.azureMaintenanceConfigurations);
   log(
     `AKS: node OS upgrade channel ${facts.nodeOSUpgradeChannel}; ${Object.keys(facts.pools).length} pools${chosen ? `; maintenance window ${describeMaintenance(chosen)}` : ''}`,
   );
@@ -91,11 +91,11 @@ export interface AzureExtras {
 /** What runPlan takes from Azure: the azure-vmss rebooter, the node image upgrade, the AKS maintenance gate. */
 export async function azureExtras(
   az: AzureSession | undefined,
-  exec: Pick<ExecuteSettings, 'reboot-method'>,
+  exec: Pick<ExecuteSettings, 'rebootMethod'>,
   clients: KubeClients,
   log: (l: string) => void = () => undefined,
 ): Promise<AzureExtras> {
-  const vmss = exec['reboot-method'] === 'azure-vmss';
+  const vmss = exec.rebootMethod === 'azure-vmss';
   if (!az) {
     if (vmss)
       throw new UserError(
@@ -108,13 +108,13 @@ export async function azureExtras(
   if (az.aks) {
     const s = az.settings;
     out.fallback = new NodeImageUpgrader(clients, az.clients, {
-      timeoutSeconds: s['azure-node-image-timeout'],
-      onFailedReboot: s['azure-node-image-fallback'],
+      timeoutSeconds: s.azureNodeImageTimeout,
+      onFailedReboot: s.azureNodeImageFallback,
       log,
     }).fallback;
-    if (s['azure-maintenance-configurations'].length) {
+    if (s.azureMaintenanceConfigurations.length) {
       const { maintenance } = await readAksFacts(az.clients);
-      const chosen = chooseMaintenance(maintenance, s['azure-maintenance-configurations']);
+      const chosen = chooseMaintenance(maintenance, s.azureMaintenanceConfigurations);
       if (chosen) {
         log(`honouring AKS planned maintenance ${describeMaintenance(chosen)}`);
         out.gates.push(new MaintenanceGate(chosen));

@@ -8,10 +8,10 @@ export function probeOptions(settings: PlanSettings): ProbeOptions {
   return {
     image: settings.image,
     namespace: settings.namespace,
-    parallelism: settings['probe-parallelism'],
-    timeoutSeconds: settings['probe-timeout'],
+    parallelism: settings.probeParallelism,
+    timeoutSeconds: settings.probeTimeout,
     sentinel: settings.sentinel,
-    sentinelCommand: settings['sentinel-command'],
+    sentinelCommand: settings.sentinelCommand,
   };
 }
 

@@ -71,7 +71,7 @@ export interface RunOptions {
 export async function runPlan(c: KubeClients, pf: PlanFile, o: RunOptions): Promise<ExecutionResult> {
   const { plan, planId } = pf;
   const s = o.execute;
-  const window = parseWindow(s['reboot-days'], s['start-time'], s['end-time'], s['time-zone']);
+  const window = parseWindow(s.rebootDays, s.startTime, s.endTime, s.timeZone);
   const kube = await call('get', 'namespaces (kube-system, for the cluster identity)', c.server, () =>
     c.core.readNamespace({ name: 'kube-system' }),
   );
@@ -84,48 +84,48 @@ export async function runPlan(c: KubeClients, pf: PlanFile, o: RunOptions): Prom
   const lease = new LeaseLock(c, {
     namespace: o.plan.namespace,
     name: 'reboot-pilot',
-    ttlSeconds: s['lock-ttl'],
+    ttlSeconds: s.lockTtl,
     holder,
   });
-  const [kuredNs, kuredName] = s['kured-daemonset'].split('/') as [string, string];
+  const [kuredNs, kuredName] = s.kuredDaemonset.split('/') as [string, string];
   const kured = new KuredLock(c, {
     namespace: kuredNs,
     daemonSet: kuredName,
-    take: s['take-kured-lock'],
+    take: s.takeKuredLock,
     holder,
-    ttlSeconds: s['lock-ttl'],
+    ttlSeconds: s.lockTtl,
   });
   await lease.acquire();
   o.log(`holding the lock ${o.plan.namespace}/reboot-pilot as ${holder}`);
-  const renewKured = setInterval(() => void kured.renew(), Math.max(1000, (s['lock-ttl'] * 1000) / 3));
+  const renewKured = setInterval(() => void kured.renew(), Math.max(1000, (s.lockTtl * 1000) / 3));
   renewKured.unref();
   try {
     await kured.acquire();
     const gates: Gate[] = [
-      new WindowGate(window, `${s['reboot-days']} ${s['start-time']}–${s['end-time']} ${s['time-zone']}`),
+      new WindowGate(window, `${s.rebootDays} ${s.startTime}–${s.endTime} ${s.timeZone}`),
     ];
     if (plan.options.blockingPodSelector)
       gates.push(new BlockingPodGate(c, plan.options.blockingPodSelector));
     gates.push(...(o.gates ?? []));
-    if (s['alerts-url'])
+    if (s.alertsUrl)
       gates.push(
-        new AlertGate(s['alerts-url'], {
-          ...(s['alerts-include'] ? { include: s['alerts-include'] } : {}),
-          ...(s['alerts-exclude'] ? { exclude: s['alerts-exclude'] } : {}),
-          firingOnly: s['alerts-firing-only'],
+        new AlertGate(s.alertsUrl, {
+          ...(s.alertsInclude ? { include: s.alertsInclude } : {}),
+          ...(s.alertsExclude ? { exclude: s.alertsExclude } : {}),
+          firingOnly: s.alertsFiringOnly,
         }),
       );
     const listeners = [o.onEvent];
-    if (s['notify-url']) {
+    if (s.notifyUrl) {
       listeners.push(
         chatNotifier(
           {
-            url: s['notify-url'],
-            format: s['notify-format'] === 'auto' ? formatFor(s['notify-url']) : s['notify-format'],
+            url: s.notifyUrl,
+            format: s.notifyFormat === 'auto' ? formatFor(s.notifyUrl) : s.notifyFormat,
             templates: {
-              drain: s['notify-template-drain'],
-              reboot: s['notify-template-reboot'],
-              uncordon: s['notify-template-uncordon'],
+              drain: s.notifyTemplateDrain,
+              reboot: s.notifyTemplateReboot,
+              uncordon: s.notifyTemplateUncordon,
             },
             cluster: plan.cluster.name,
             planId,
@@ -136,7 +136,7 @@ export async function runPlan(c: KubeClients, pf: PlanFile, o: RunOptions): Prom
     }
     const onEvent = (e: ExecEvent) => listeners.forEach((l) => l?.(e));
     // azure-vmss without the Azure integration must never quietly become a pod reboot.
-    if (s['reboot-method'] === 'azure-vmss' && !o.rebooter)
+    if (s.rebootMethod === 'azure-vmss' && !o.rebooter)
       throw new UserError(
         'reboot-method azure-vmss needs the Azure integration (azure-* settings); no node was touched',
       );
@@ -145,8 +145,8 @@ export async function runPlan(c: KubeClients, pf: PlanFile, o: RunOptions): Prom
       new PodRebooter(c, {
         namespace: o.plan.namespace,
         image: o.plan.image,
-        mode: s['reboot-method'] === 'signal' ? 'signal' : 'command',
-        command: s['reboot-command'],
+        mode: s.rebootMethod === 'signal' ? 'signal' : 'command',
+        command: s.rebootCommand,
       });
     return await executePlan(
       plan,
@@ -156,30 +156,30 @@ export async function runPlan(c: KubeClients, pf: PlanFile, o: RunOptions): Prom
           // The drain options are the approved ones, recorded in the plan.
           deleteEmptyDirData: plan.options.deleteEmptyDirData,
           force: plan.options.force,
-          timeoutSeconds: s['drain-timeout'],
-          gracePeriodSeconds: s['drain-grace-period'],
-          podSelector: s['drain-pod-selector'],
-          retryDelayMs: s['drain-retry-delay'] * 1000,
+          timeoutSeconds: s.drainTimeout,
+          gracePeriodSeconds: s.drainGracePeriod,
+          podSelector: s.drainPodSelector,
+          retryDelayMs: s.drainRetryDelay * 1000,
           concurrency: 10,
         },
-        rebootTimeoutSeconds: s['reboot-timeout'],
-        rebootDelaySeconds: s['reboot-delay'],
-        workloadTimeoutSeconds: s['workload-timeout'],
+        rebootTimeoutSeconds: s.rebootTimeout,
+        rebootDelaySeconds: s.rebootDelay,
+        workloadTimeoutSeconds: s.workloadTimeout,
         soakSeconds: s.soak,
-        maxNodes: s['max-nodes'],
-        preRebootLabels: s['pre-reboot-node-labels'],
-        postRebootLabels: s['post-reboot-node-labels'],
-        forceReboot: s['force-reboot'],
-        preferNoScheduleTaint: s['prefer-no-schedule-taint'],
+        maxNodes: s.maxNodes,
+        preRebootLabels: s.preRebootNodeLabels,
+        postRebootLabels: s.postRebootNodeLabels,
+        forceReboot: s.forceReboot,
+        preferNoScheduleTaint: s.preferNoScheduleTaint,
         ...(o.plan.detectors.includes('probe')
           ? {
               reprobe: {
                 image: o.plan.image,
                 namespace: o.plan.namespace,
                 parallelism: 1,
-                timeoutSeconds: o.plan['probe-timeout'],
+                timeoutSeconds: o.plan.probeTimeout,
                 sentinel: o.plan.sentinel,
-                sentinelCommand: o.plan['sentinel-command'],
+                sentinelCommand: o.plan.sentinelCommand,
               },
             }
           : {}),

@@ -92,7 +92,7 @@ class ProgressRecorder {
 
   persist(ledger: boolean, force: boolean): Promise<void> {
     const { d } = this.ctx;
-    const body = force || Date.now() - this.last >= d.settings.github['progress-interval'] * 1000;
+    const body = force || Date.now() - this.last >= d.settings.github.progressInterval * 1000;
     if (!ledger && !body) return this.chain;
     if (body) this.last = Date.now();
     const run = this.run;

@@ -91,7 +91,7 @@ export const COMMANDS_HELP =
 const TITLE_LIMIT = 256;
 
 export function clusterName(c: KubeClients, s: PlanSettings): string {
-  return s['cluster-name'] || c.kc.getCurrentCluster()?.name || c.context;
+  return s.clusterName || c.kc.getCurrentCluster()?.name || c.context;
 }
 
 export const now = (d: SessionDeps) => (d.now ?? (() => new Date()))();
@@ -157,7 +157,7 @@ async function afterAnswers(ctx: Ctx, item: TrackedItem, mode: SessionMode): Pro
     return closeItem(ctx, item, l.state);
   const started = !!l.run && !runFinished(l.run);
   const lapsed = l.state === 'approved' && !l.run && now(d).getTime() > Date.parse(plan.expiresAt);
-  const expected = d.settings.github['expect-plan-id'].toLowerCase();
+  const expected = d.settings.github.expectPlanId.toLowerCase();
   if (mode === 'execute' && expected && expected !== plan.id) {
     // The environment reviewer approved a job for one plan (its full ID); anything else is not it.
     const why =
@@ -232,7 +232,7 @@ async function afterAnswers(ctx: Ctx, item: TrackedItem, mode: SessionMode): Pro
     planId: plan.id,
     number: item.number,
     ...counts(l),
-    summary: statusText(ctx.cluster, l, d.settings.github['required-approvals']) + '\n',
+    summary: statusText(ctx.cluster, l, d.settings.github.requiredApprovals) + '\n',
   };
 }
 
@@ -358,11 +358,11 @@ export async function answer(ctx: Ctx, item: TrackedItem, executing: boolean): P
   const self = item.author ?? 'github-actions[bot]';
   const auths = await authorizations(d, comments, ctx.snap!.ledger.lastCommentId);
   const options = {
-    minPermission: g['min-permission'],
-    allowUsers: g['allow-users'],
-    allowTeams: g['allow-teams'],
-    requiredApprovals: g['required-approvals'],
-    preventSelfApproval: g['prevent-self-approval'],
+    minPermission: g.minPermission,
+    allowUsers: g.allowUsers,
+    allowTeams: g.allowTeams,
+    requiredApprovals: g.requiredApprovals,
+    preventSelfApproval: g.preventSelfApproval,
     selfLogin: self,
     now: now(d),
     executing,
@@ -385,7 +385,7 @@ export async function answer(ctx: Ctx, item: TrackedItem, executing: boolean): P
   const l = ctx.snap!.ledger;
   for (const n of notices) {
     if (n.commentId) await d.tracker.react(n.commentId, n.reaction);
-    const reply = n.status ? statusText('', l, g['required-approvals']) : n.reply;
+    const reply = n.status ? statusText('', l, g.requiredApprovals) : n.reply;
     await d.tracker.comment(item, `${reply}\n\n${replyMarker(n.key, n.reaction === 'confused')}`);
     d.log(`comment ${n.commentId || n.key}: ${n.reaction}`);
   }
@@ -402,7 +402,7 @@ async function authorizations(
     const login = c.login.toLowerCase();
     if (c.id <= after || c.userType === 'Bot' || auths.has(login) || parseComment(c.body).kind === 'none')
       continue;
-    auths.set(login, await authorize(d.octokit, d.repo, c.login, d.settings.github['allow-teams']));
+    auths.set(login, await authorize(d.octokit, d.repo, c.login, d.settings.github.allowTeams));
   }
   return auths;
 }
@@ -479,7 +479,7 @@ export function bodyFor(
 export function preambleFor(ctx: Ctx): string {
   const p = ctx.snap!.ledger.plan!;
   const g = ctx.d.settings.github;
-  return `To approve, comment \`/approve ${shortId(p.id)}\` (revision ${p.revision}, expires ${p.expiresAt}${g['required-approvals'] > 1 ? `, ${g['required-approvals']} approvals needed` : ''}). ${COMMANDS_HELP}`;
+  return `To approve, comment \`/approve ${shortId(p.id)}\` (revision ${p.revision}, expires ${p.expiresAt}${g.requiredApprovals > 1 ? `, ${g.requiredApprovals} approvals needed` : ''}). ${COMMANDS_HELP}`;
 }
 
 /** The item is closed: recorded in the ledger first, so a crash in between never leaves it open there. */
@@ -583,7 +583,7 @@ async function planAndSync(
     id,
     revision: (before?.revision ?? 0) + 1,
     createdAt: at.toISOString(),
-    expiresAt: new Date(at.getTime() + g['plan-ttl-hours'] * 3_600_000).toISOString(),
+    expiresAt: new Date(at.getTime() + g.planTtlHours * 3_600_000).toISOString(),
     ...(requestedBy ? { requestedBy } : {}),
     afterCommentId: prev?.lastCommentId ?? 0,
     nodes: plan.nodes.map((n) => n.name),

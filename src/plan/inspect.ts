@@ -21,10 +21,10 @@ export interface Inspection {
 export function planOptions(s: PlanSettings): PlanOptions {
   return {
     order: s.order,
-    drain: { deleteEmptyDirData: s['delete-emptydir-data'], force: s.force },
-    blockingPodSelector: s['blocking-pod-selector'],
-    nodeSelector: s['node-selector'],
-    rebootOnNewerKernel: s['reboot-on-newer-kernel'],
+    drain: { deleteEmptyDirData: s.deleteEmptydirData, force: s.force },
+    blockingPodSelector: s.blockingPodSelector,
+    nodeSelector: s.nodeSelector,
+    rebootOnNewerKernel: s.rebootOnNewerKernel,
     probeEnabled: s.detectors.includes('probe'),
   };
 }
@@ -56,7 +56,7 @@ export async function inspectCluster(
   log: Log,
   aks?: AksFacts,
 ): Promise<Inspection> {
-  const clusterName = s['cluster-name'] || c.kc.getCurrentCluster()?.name || c.context;
+  const clusterName = s.clusterName || c.kc.getCurrentCluster()?.name || c.context;
   log(`reading cluster ${clusterName} (${c.server})`);
   const snapshot = await readSnapshot(c, clusterName);
   const opts = planOptions(s);

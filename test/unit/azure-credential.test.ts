@@ -116,9 +116,9 @@ test('settings: IDs from the environment, cluster fields together, GUIDs checked
       AZURE_TENANT_ID: '22222222-2222-2222-2222-222222222222',
     },
   );
-  assert.equal(s['azure-client-id'], '11111111-1111-1111-1111-111111111111');
-  assert.equal(s['azure-arm-endpoint'], 'https://management.azure.com');
-  assert.deepEqual(s['azure-maintenance-configurations'], ['aksManagedNodeOSUpgradeSchedule', 'default']);
+  assert.equal(s.azureClientId, '11111111-1111-1111-1111-111111111111');
+  assert.equal(s.azureArmEndpoint, 'https://management.azure.com');
+  assert.deepEqual(s.azureMaintenanceConfigurations, ['aksManagedNodeOSUpgradeSchedule', 'default']);
   assert.throws(
     () => parseAzureSettings({ 'azure-cluster-name': 'aks' }, {}),
     /azure-resource-group and azure-cluster-name go together/,

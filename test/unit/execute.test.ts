@@ -289,8 +289,8 @@ test('execution settings validate labels, URLs and regular expressions', () => {
     'pre-reboot-node-labels': 'reboot-pilot.io/rebooting=true, team=infra',
     'alerts-exclude': '^Watchdog$',
   });
-  assert.deepEqual(s['pre-reboot-node-labels'], { 'reboot-pilot.io/rebooting': 'true', team: 'infra' });
-  assert.ok(s['alerts-exclude']!.test('Watchdog'));
+  assert.deepEqual(s.preRebootNodeLabels, { 'reboot-pilot.io/rebooting': 'true', team: 'infra' });
+  assert.ok(s.alertsExclude!.test('Watchdog'));
   assert.throws(
     () =>
       parseExecuteSettings({

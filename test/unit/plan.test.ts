@@ -46,7 +46,7 @@ test('settings: defaults, validation naming every bad setting', () => {
   const d = parsePlanSettings({});
   assert.equal(d.sentinel, '/var/run/reboot-required');
   assert.deepEqual(d.detectors, ['probe', 'kured']);
-  assert.equal(d['probe-parallelism'], 10);
+  assert.equal(d.probeParallelism, 10);
   assert.equal(d.force, false);
   assert.equal(parsePlanSettings({ force: 'TRUE' }).force, true);
   assert.throws(
@@ -363,7 +363,7 @@ test('the mode comes from the event unless the mode input overrides it', () => {
     () => parseGitHubSettings({ 'required-approvals': '0', 'allow-teams': 'platform' }),
     /allow-teams: "platform" is not a valid entry; required-approvals must be a whole number from 1 to 10, not "0"/,
   );
-  assert.deepEqual(parseGitHubSettings({ 'allow-users': 'alice, bob carol' })['allow-users'], [
+  assert.deepEqual(parseGitHubSettings({ 'allow-users': 'alice, bob carol' }).allowUsers, [
     'alice',
     'bob',
     'carol',
