@@ -128,7 +128,7 @@ export const PLAN_SETTINGS = {
   namespace: [
     z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'namespace must be a namespace name'),
     'kube-system',
-    'Namespace for probe and reboot pods and the run lock; must allow privileged pods and hostPath volumes.',
+    'Namespace for probe and reboot pods, the run lock and the ledger (ConfigMap reboot-pilot-ledger); must allow privileged pods and hostPath volumes.',
   ],
   'probe-parallelism': [int('probe-parallelism', 1, 200), '10', 'Probe pods running at once.'],
   'probe-timeout': [int('probe-timeout', 5, 3600), '120', 'Seconds one probe may take, image pull included.'],
