@@ -18,11 +18,12 @@ export function readDurations(node: k8s.V1Node): Durations | undefined {
   const raw = node.metadata?.annotations?.[DURATIONS_ANNOTATION];
   if (!raw) return undefined;
   try {
-    const d = JSON.parse(raw) as Partial<Durations>;
-    const ok = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x >= 0 && x < 7 * 86_400;
-    if (!ok(d.drain) || !ok(d.reboot) || !ok(d.workloads)) return undefined;
-    const r = Math.round;
-    return { drain: r(d.drain!), reboot: r(d.reboot!), workloads: r(d.workloads!) };
+    const stored = JSON.parse(raw) as Partial<Durations>;
+    const ok = (value: unknown) =>
+      typeof value === 'number' && Number.isFinite(value) && value >= 0 && value < 7 * 86_400;
+    const { drain, reboot, workloads } = stored;
+    if (!ok(drain) || !ok(reboot) || !ok(workloads)) return undefined;
+    return { drain: Math.round(drain!), reboot: Math.round(reboot!), workloads: Math.round(workloads!) };
   } catch {
     // Someone else's edit; no history rather than a wrong one.
     return undefined;
@@ -31,11 +32,12 @@ export function readDurations(node: k8s.V1Node): Durations | undefined {
 
 /** Records a finished node's phases (milliseconds in, whole seconds stored). */
 export async function recordDurations(
-  c: KubeClients,
+  kube: KubeClients,
   name: string,
-  t: { drain?: number; reboot?: number; workloads?: number },
+  timings: { drain?: number; reboot?: number; workloads?: number },
 ): Promise<void> {
-  const s = (ms: number | undefined) => Math.round((ms ?? 0) / 1000);
-  const value: Durations = { drain: s(t.drain), reboot: s(t.reboot), workloads: s(t.workloads) };
-  await patchNode(c, name, { [DURATIONS_ANNOTATION]: JSON.stringify(value) });
+  const seconds = (ms: number | undefined) => Math.round((ms ?? 0) / 1000);
+  const { drain, reboot, workloads } = timings;
+  const value: Durations = { drain: seconds(drain), reboot: seconds(reboot), workloads: seconds(workloads) };
+  await patchNode(kube, name, { [DURATIONS_ANNOTATION]: JSON.stringify(value) });
 }

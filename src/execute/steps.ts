@@ -163,7 +163,7 @@ async function requestReboot(context: NodeContext): Promise<void> {
     await record(context, { [ANN.rebootRequestedAt]: new Date().toISOString() });
   }
   const earlier = issued === 'already-issued' ? ', requested by an earlier run' : '';
-  step(context, 'reboot', `${rebooter.method}${earlier}`);
+  step(context, 'reboot', `${rebooter.rebootMethod}${earlier}`);
 }
 
 /** Until a new boot ID and Ready, else the node image upgrade; then the planned kernel is checked. */
