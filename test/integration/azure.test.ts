@@ -33,6 +33,8 @@ import {
   type AzureSession,
 } from '../../src/azure/wire.ts';
 import { RESTART_ANNOTATION } from '../../src/reboot/vmss.ts';
+import { NodeImageUpgrader } from '../../src/azure/nodeimage.ts';
+import type { PlanNode } from '../../src/plan/types.ts';
 import { renderResultMarkdown } from '../../src/report/result.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -569,4 +571,51 @@ test('the CLI plans an AKS cluster with no kubeconfig, trusting the fake ARM thr
   );
   assert.doesNotMatch(res.stderr + res.stdout, new RegExp(CLIENT_SECRET));
   assert.doesNotMatch(res.stderr, new RegExp(az.kubeToken));
+});
+
+test('the node image upgrade seam: up to date does nothing, the pool shares one answer, a node outside Azure or a failed reboot with the fallback off is unavailable', async () => {
+  const pool = az.pool('nodepool1');
+  const latest = pool.latestNodeImageVersion;
+  pool.latestNodeImageVersion = pool.nodeImageVersion;
+  try {
+    const upgrader = new NodeImageUpgrader(clients, session.clients, {
+      timeoutSeconds: 60,
+      onFailedReboot: false,
+    });
+    const planned = async (name: string): Promise<PlanNode> => {
+      const node = await sim.node(name);
+      return {
+        name,
+        pool: 'nodepool1',
+        providerID: node.spec?.providerID ?? '',
+        bootID: node.status?.nodeInfo?.bootID ?? '',
+        method: 'node-image-upgrade',
+      } as PlanNode;
+    };
+    const upgrades = () =>
+      az.requests.filter((q) => q.method === 'POST' && /upgradeNodeImageVersion$/i.test(q.path)).length;
+    const before = upgrades();
+    const request = { reason: 'planned node image upgrade', failedReboot: false };
+    const upToDate = `pool nodepool1 already runs the latest node image ${pool.nodeImageVersion}; nothing to upgrade`;
+    assert.deepEqual(await upgrader.upgrade(await planned(linux[0]!), request), {
+      result: 'up-to-date',
+      detail: upToDate,
+    });
+    assert.deepEqual(await upgrader.upgrade(await planned(linux[1]!), request), {
+      result: 'up-to-date',
+      detail: `${upToDate} (found for ${linux[0]})`,
+    });
+    assert.equal(upgrades(), before, 'nothing was asked of AKS');
+    assert.deepEqual(await upgrader.upgrade(await planned(linux[2]!), { reason: 'x', failedReboot: true }), {
+      result: 'unavailable',
+      detail: 'the node image upgrade fallback is off (azure-node-image-fallback)',
+    });
+    const outside = { ...(await planned(linux[2]!)), providerID: '' };
+    assert.deepEqual(await upgrader.upgrade(outside, request), {
+      result: 'unavailable',
+      detail: `${linux[2]} is not an AKS node (providerID none)`,
+    });
+  } finally {
+    pool.latestNodeImageVersion = latest;
+  }
 });
