@@ -1,9 +1,7 @@
 // How long a node took last time: its drain, reboot and workload times, recorded in the node's
 // own annotation when the executor finishes it (so a past rollout, or a benchmark, supplies the
-// next plan's estimate), and read back when planning.
+// next plan's estimate), and read back when planning. Pure: the executor writes the annotation.
 import type * as k8s from '@kubernetes/client-node';
-import { patchNode } from '../execute/progress.ts';
-import type { KubeClients } from '../kube/client.ts';
 
 export const DURATIONS_ANNOTATION = 'reboot-pilot.io/last-durations';
 
@@ -30,14 +28,17 @@ export function readDurations(node: k8s.V1Node): Durations | undefined {
   }
 }
 
-/** Records a finished node's phases (milliseconds in, whole seconds stored). */
-export async function recordDurations(
-  kube: KubeClients,
-  name: string,
-  timings: { drain?: number; reboot?: number; workloads?: number },
-): Promise<void> {
+/**
+ * The annotation that records a finished node's phases (milliseconds in, whole seconds stored);
+ * the executor writes it on the node.
+ */
+export function durationsAnnotation(timings: {
+  drain?: number;
+  reboot?: number;
+  workloads?: number;
+}): Record<string, string> {
   const seconds = (ms: number | undefined) => Math.round((ms ?? 0) / 1000);
   const { drain, reboot, workloads } = timings;
   const value: Durations = { drain: seconds(drain), reboot: seconds(reboot), workloads: seconds(workloads) };
-  await patchNode(kube, name, { [DURATIONS_ANNOTATION]: JSON.stringify(value) });
+  return { [DURATIONS_ANNOTATION]: JSON.stringify(value) };
 }

@@ -17,7 +17,7 @@ import { runProbes, type ProbeOptions } from '../detect/probe.ts';
 import { ANN, patchNode, readProgress } from './progress.ts';
 import { checkHealth } from './health.ts';
 import { PendingTaints } from './taints.ts';
-import { recordDurations } from '../estimate/history.ts';
+import { durationsAnnotation } from '../estimate/history.ts';
 import { rebootNode, setImages } from './steps.ts';
 import { Stop, errorText, lockCheck, type ExecuteDeps, type ExecutorOptions, type Run } from './context.ts';
 import type { ExecutionResult, NodeOutcome, NodeReport, RunState } from './types.ts';
@@ -249,7 +249,7 @@ async function afterNode(
     await taints?.release(planned.name).catch(() => undefined);
   // The next plan's estimate: how long this node took (rebooted in place, whole).
   if (report.outcome === 'rebooted' && report.timings.total !== undefined)
-    await recordDurations(run.kube, planned.name, report.timings).catch(() => undefined);
+    await patchNode(run.kube, planned.name, durationsAnnotation(report.timings)).catch(() => undefined);
 }
 
 function summary(reports: NodeReport[]): string {
