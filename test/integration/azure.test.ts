@@ -20,6 +20,7 @@ import { aksNode, kubeadmNode, DEFAULT_NODE_RG, DEFAULT_SUBSCRIPTION } from '../
 import { BOOT_TIME, ubuntuUpToDate } from '../fixtures/hosts.ts';
 import { FakeAzure, CLIENT_SECRET } from '../harness/arm.ts';
 import { inspectCluster } from '../../src/plan/inspect.ts';
+import { shortId } from '../../src/plan/canonical.ts';
 import { parseExecuteSettings, parsePlanSettings } from '../../src/settings.ts';
 import { MERGE_PATCH as MERGE, type KubeClients } from '../../src/kube/client.ts';
 import { runPlan, readPlanFile } from '../../src/execute/run.ts';
@@ -100,7 +101,7 @@ function dailyWindow(hoursAhead = -1, durationHours = 4) {
 async function plan(extra: Record<string, string> = {}) {
   const s = planSettings(extra);
   const r = await inspectCluster(clients, s, logger, await azurePlanFacts(session, logger));
-  const file = join(dir, `plan-${r.id.slice(0, 12)}.json`);
+  const file = join(dir, `plan-${shortId(r.id)}.json`);
   writeFileSync(file, JSON.stringify({ planId: r.id, plan: r.plan }));
   return { ...r, file };
 }
