@@ -9,19 +9,20 @@ type WindowSettings = Pick<ExecuteSettings, 'soak' | 'rebootDays' | 'startTime' 
 /** With AKS planned maintenance as well, a node may start only when both windows are open. */
 type AksWindow = { maintenance?: string; maintenanceOpen?: (at: Date) => boolean };
 
-export function estimateOptions(s: WindowSettings, aks?: AksWindow): EstimateOptions {
-  const w = parseWindow(s.rebootDays, s.startTime, s.endTime, s.timeZone);
-  const always = w.days.size === 7 && w.startMin === 0 && w.endMin >= 24 * 60 - 1;
+export function estimateOptions(settings: WindowSettings, aks?: AksWindow): EstimateOptions {
+  const { rebootDays, startTime, endTime, timeZone, soak } = settings;
+  const window = parseWindow(rebootDays, startTime, endTime, timeZone);
+  const always = window.days.size === 7 && window.startMin === 0 && window.endMin >= 24 * 60 - 1;
   const parts: { text: string; isOpen: (at: Date) => boolean }[] = [];
   if (!always) {
-    const text = `${s.rebootDays} ${s.startTime}–${s.endTime} ${s.timeZone}`;
-    parts.push({ text, isOpen: (at) => inWindow(w, at) });
+    const text = `${rebootDays} ${startTime}–${endTime} ${timeZone}`;
+    parts.push({ text, isOpen: (at) => inWindow(window, at) });
   }
   if (aks?.maintenanceOpen) {
     const text = `AKS planned maintenance ${aks.maintenance ?? ''}`.trim();
     parts.push({ text, isOpen: aks.maintenanceOpen });
   }
-  if (!parts.length) return { soakSeconds: s.soak };
-  const text = parts.map((p) => p.text).join(' and ');
-  return { soakSeconds: s.soak, window: { text, isOpen: (at) => parts.every((p) => p.isOpen(at)) } };
+  if (!parts.length) return { soakSeconds: soak };
+  const text = parts.map((part) => part.text).join(' and ');
+  return { soakSeconds: soak, window: { text, isOpen: (at) => parts.every((part) => part.isOpen(at)) } };
 }

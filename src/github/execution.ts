@@ -9,7 +9,7 @@ import { renderMarkdown } from '../report/markdown.ts';
 import { renderResultMarkdown } from '../report/result.ts';
 import { md } from '../report/escape.ts';
 import { readPlanFile, runPlan, type PlanFile } from '../execute/run.ts';
-import type { ExecEvent, ExecutionResult, Interruption } from '../execute/executor.ts';
+import type { ExecEvent, ExecutionResult, Interruption } from '../execute/types.ts';
 import type { TrackedItem } from './tracker.ts';
 import type { Ledger, LedgerRun } from '../ledger/record.ts';
 import { auditJson, auditLines } from '../ledger/audit.ts';

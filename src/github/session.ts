@@ -57,7 +57,7 @@ export interface SessionDeps {
   /** AKS facts for the planner, when the Azure integration is configured. */
   aksFacts?: () => Promise<AksFacts | undefined>;
   /** The Azure integration's rebooter, fallback and gates, when configured (asked only to execute). */
-  extras?: () => Promise<Pick<RunOptions, 'rebooter' | 'gates' | 'fallback'>>;
+  extras?: () => Promise<Pick<RunOptions, 'rebooter' | 'gates' | 'nodeImageUpgrade'>>;
 }
 
 export interface SessionResult {

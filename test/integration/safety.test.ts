@@ -18,6 +18,7 @@ import { InvariantWatcher } from '../harness/invariants.ts';
 import { kubeadmNode } from '../harness/nodes.ts';
 import { ubuntu2404 } from '../fixtures/hosts.ts';
 import { inspectCluster } from '../../src/plan/inspect.ts';
+import { shortId } from '../../src/plan/canonical.ts';
 import { parseExecuteSettings, parsePlanSettings } from '../../src/settings.ts';
 import {
   MERGE_PATCH as MERGE,
@@ -76,7 +77,7 @@ function pend(...names: string[]): string {
 
 async function makePlan(extra: Record<string, string> = {}) {
   const r = await inspectCluster(clients, planSettings(extra), () => undefined);
-  const file = join(dir, `plan-${r.id.slice(0, 12)}.json`);
+  const file = join(dir, `plan-${shortId(r.id)}.json`);
   writeFileSync(file, JSON.stringify({ planId: r.id, plan: r.plan }));
   return { ...r, file };
 }

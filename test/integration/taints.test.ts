@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { keepPodsReady } from '../harness/kubelet-ready.ts';
 import { BOOT_TIME, ubuntuUpToDate } from '../fixtures/hosts.ts';
 import { inspectCluster } from '../../src/plan/inspect.ts';
+import { shortId } from '../../src/plan/canonical.ts';
 import { parseExecuteSettings, parsePlanSettings } from '../../src/settings.ts';
 import {
   MERGE_PATCH as MERGE,
@@ -91,7 +92,7 @@ function pend(...names: string[]): void {
 
 async function makePlan() {
   const r = await inspectCluster(clients, planSettings(), () => undefined);
-  const file = join(dir, `plan-${r.id.slice(0, 12)}.json`);
+  const file = join(dir, `plan-${shortId(r.id)}.json`);
   writeFileSync(file, JSON.stringify({ planId: r.id, plan: r.plan }));
   return { ...r, file };
 }
@@ -285,7 +286,7 @@ test('a killed run leaves its taints; the resumed run keeps them until each node
         name: n,
         body: {
           spec: {
-            taints: [{ key: PENDING_TAINT_KEY, value: p.id.slice(0, 12), effect: 'PreferNoSchedule' }],
+            taints: [{ key: PENDING_TAINT_KEY, value: shortId(p.id), effect: 'PreferNoSchedule' }],
           },
         },
       },
