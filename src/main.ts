@@ -12,7 +12,7 @@ import {
   type ExecuteSettings,
 } from './settings.ts';
 import { estimateOptions } from './estimate/options.ts';
-import { GITHUB_SETTINGS, parseGitHubSettings, type GitHubSettings } from './github/options.ts';
+import { GITHUB_SETTINGS, parseGitHubSettings, type GitHubSettings } from './github/settings.ts';
 import { makeOctokit } from './github/octokit.ts';
 import { IssueTracker, PullRequestTracker, type Tracker } from './github/tracker.ts';
 import { runSession, type SessionEvent, type SessionMode, type SessionResult } from './github/session.ts';

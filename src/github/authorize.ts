@@ -3,7 +3,7 @@
 // role_name, and team membership when an allowlist names teams. Anything unreadable fails closed.
 import type { Octokit } from './octokit.ts';
 import type { Authorization, Permission } from './decide.ts';
-import { permissionOf } from './options.ts';
+import { permissionOf } from './settings.ts';
 
 const status = (e: unknown) => (e as { status?: number }).status;
 

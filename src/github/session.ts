@@ -20,7 +20,7 @@ import { parseComment } from './commands.ts';
 import type { Authorization } from './decide.ts';
 import { renderBody, replyMarker, type ProgressLine } from './body.ts';
 import { authorize } from './authorize.ts';
-import type { GitHubSettings } from './options.ts';
+import type { GitHubSettings } from './settings.ts';
 import type { ActionState } from '../states.ts';
 import type { Octokit, Repo } from './octokit.ts';
 import type { Tracker, TrackedItem, Comment } from './tracker.ts';
