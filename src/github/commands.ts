@@ -4,7 +4,8 @@
 import { md } from '../report/escape.ts';
 
 export type Command =
-  | { kind: 'approve'; planIdPrefix: string }
+  /** planId: as the comment gives it, the plan ID's first 12 or more hexadecimal digits. */
+  | { kind: 'approve'; planId: string }
   | { kind: 'reject'; reason: string }
   | { kind: 'cancel' }
   | { kind: 'pause' }
@@ -96,9 +97,9 @@ function asSeen(line: string): string {
 
 /** The characters outside printable ASCII, as code points (the reply never echoes them). */
 const codepoints = (raw: string) =>
-  [...new Set([...raw].filter((c) => c.codePointAt(0)! > 0x7e))]
+  [...new Set(Array.from(raw).filter((character) => character.codePointAt(0)! > 0x7e))]
     .slice(0, 3)
-    .map((c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`)
+    .map((character) => `U+${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`)
     .join(', ');
 
 /** A first line that only looks like a command: answered, so nobody believes it worked. */
@@ -109,7 +110,10 @@ function lookAlike(first: string): Parsed | undefined {
   if (!COMMANDS.some((c) => distance(word, c) <= 2)) return undefined;
   return {
     kind: 'invalid',
-    reason: `this looks like /${md(word.slice(0, 30))} but contains characters that only look like it (${codepoints(first)}: invisible, fullwidth or non-Latin); type the command in plain ASCII in a new comment`,
+    reason:
+      `this looks like /${md(word.slice(0, 30))} but contains characters that only look like it ` +
+      `(${codepoints(first)}: invisible, fullwidth or non-Latin); ` +
+      'type the command in plain ASCII in a new comment',
   };
 }
 
@@ -128,7 +132,9 @@ export function parseComment(body: string): Parsed {
     return buried
       ? {
           kind: 'invalid',
-          reason: `commands must be on the first line of a comment; the /${buried[1]!.toLowerCase()} on a later line is ignored`,
+          reason:
+            `commands must be on the first line of a comment; ` +
+            `the /${buried[1]!.toLowerCase()} on a later line is ignored`,
         }
       : { kind: 'none' };
   }
@@ -142,13 +148,15 @@ export function parseComment(body: string): Parsed {
           kind: 'invalid',
           reason: `usage: /approve <plan-id> (at least the first ${MIN_PREFIX} characters of the plan ID)`,
         };
-      const id = args[0]!.toLowerCase().replace(/^`|`$/g, '');
-      if (!/^[0-9a-f]+$/.test(id) || id.length < MIN_PREFIX || id.length > 64)
+      const planId = args[0]!.toLowerCase().replace(/^`|`$/g, '');
+      if (!/^[0-9a-f]+$/.test(planId) || planId.length < MIN_PREFIX || planId.length > 64)
         return {
           kind: 'invalid',
-          reason: `/approve needs the plan ID: ${MIN_PREFIX} to 64 hexadecimal characters, not "${md(args[0]!.slice(0, 70))}"`,
+          reason:
+            `/approve needs the plan ID: ${MIN_PREFIX} to 64 hexadecimal characters, ` +
+            `not "${md(args[0]!.slice(0, 70))}"`,
         };
-      return { kind: 'command', command: { kind: 'approve', planIdPrefix: id } };
+      return { kind: 'command', command: { kind: 'approve', planId } };
     }
     case 'reject':
       return {
@@ -171,20 +179,26 @@ export function parseComment(body: string): Parsed {
       return COMMANDS.some((c) => distance(cmd, c) <= 2)
         ? {
             kind: 'invalid',
-            reason: `unknown command /${md(cmd.slice(0, 30))}; the commands are ${COMMANDS.map((c) => `/${c}`).join(', ')}`,
+            reason:
+              `unknown command /${md(cmd.slice(0, 30))}; ` +
+              `the commands are ${COMMANDS.map((command) => `/${command}`).join(', ')}`,
           }
         : { kind: 'none' };
   }
 }
 
 /** Levenshtein distance, for short command words. */
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++)
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
+function distance(word: string, target: string): number {
+  let previous = Array.from({ length: target.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= word.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= target.length; j++)
+      current[j] = Math.min(
+        previous[j]! + 1,
+        current[j - 1]! + 1,
+        previous[j - 1]! + (word[i - 1] === target[j - 1] ? 0 : 1),
+      );
+    previous = current;
   }
-  return prev[b.length]!;
+  return previous[target.length]!;
 }
