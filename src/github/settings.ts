@@ -103,5 +103,5 @@ export type GitHubSettings = Parsed<typeof GITHUB_SETTINGS>;
 export const parseGitHubSettings = (raw: Partial<Record<string, string | undefined>>): GitHubSettings =>
   parseSettings(GITHUB_SETTINGS, raw);
 
-export const permissionOf = (p: string): Permission =>
-  (PERMISSIONS as readonly string[]).includes(p) ? (p as Permission) : 'none';
+export const permissionOf = (roleName: string): Permission =>
+  (PERMISSIONS as readonly string[]).includes(roleName) ? (roleName as Permission) : 'none';
