@@ -53,15 +53,15 @@ export function checklist(progress: ProgressLine[], budget = CHECKLIST_BUDGET): 
     `${count('skipped')} skipped, ${count('pending')} pending of ${progress.length}.`;
   const rank: Record<ProgressMark, number> = { running: 0, failed: 1, pending: 2, skipped: 3, done: 4 };
   const ordered = progress
-    .map((p, i) => ({ p, i }))
-    .sort((a, b) => rank[a.p.mark] - rank[b.p.mark] || a.i - b.i);
+    .map((entry, index) => ({ entry, index }))
+    .sort((one, other) => rank[one.entry.mark] - rank[other.entry.mark] || one.index - other.index);
   const shown: string[] = [];
   let size = head.length;
-  for (const { p } of ordered) {
-    const l = line(p);
-    if (size + l.length + 1 > budget - 200) break;
-    shown.push(l);
-    size += l.length + 1;
+  for (const { entry } of ordered) {
+    const text = line(entry);
+    if (size + text.length + 1 > budget - 200) break;
+    shown.push(text);
+    size += text.length + 1;
   }
   const rest = progress.length - shown.length;
   return [
