@@ -19,6 +19,10 @@ import { parseExecuteSettings, parsePlanSettings } from '../../src/settings.ts';
 import { parseGitHubSettings } from '../../src/github/settings.ts';
 import { IssueTracker } from '../../src/github/tracker.ts';
 import { runSession, type SessionDeps, type SessionEvent } from '../../src/github/session.ts';
+import type { SessionContext } from '../../src/github/context.ts';
+import { answer } from '../../src/github/answer.ts';
+import { currentItem } from '../../src/github/closing.ts';
+import { LedgerStore } from '../../src/ledger/store.ts';
 import { shortId } from '../../src/plan/canonical.ts';
 import { Ledger, LEDGER_KEY, LEDGER_NAME } from '../../src/ledger/record.ts';
 
@@ -50,6 +54,7 @@ before(async () => {
     users: [
       { login: 'bob', role: 'write' },
       { login: 'rita', role: 'read' },
+      { login: 'tina', role: 'triage' },
     ],
   });
   process.env.GITHUB_API_URL = await gh.start();
@@ -152,4 +157,41 @@ test('a session opens the issue, answers, executes the approved plan and closes 
     replyTo(late.commentId)!,
     new RegExp(`^@bob: #${number} was closed \\(completed, by reboot-pilot`),
   );
+});
+
+test('answer and currentItem alone: /status answered once; a closing by hand recorded', async () => {
+  sim.writeHostFiles(NODE, {
+    'boot/vmlinuz-5.15.0-1301-azure': 'kernel',
+    'var/run/reboot-required': '*** System restart required ***\n',
+    'var/run/reboot-required.pkgs': 'linux-image-5.15.0-1301-azure\n',
+  });
+  const opened = await session('plan', { name: 'schedule' });
+  assert.equal(opened.outcome, 'opened');
+  const store = new LedgerStore(deps.clients, 'kube-system');
+  const context: SessionContext = {
+    deps: { ...deps, event: { name: 'schedule' } },
+    cluster: 'aks-prod',
+    store,
+    where: `kube-system/${LEDGER_NAME}`,
+    snapshot: await store.read(),
+  };
+  const item = (await currentItem(context))!;
+  assert.equal(item.number, opened.number);
+
+  const asked = gh.comment(item.number, 'bob', '/status').id as number;
+  const answered = await answer(context, item, false);
+  assert.equal(answered.lastCommentId, asked);
+  assert.match(
+    replyTo(asked)!,
+    new RegExp(`^Plan \`${shortId(opened.planId!)}\` \\(revision 1\\): awaiting`),
+  );
+  const replies = () => [...gh.comments.values()].filter((comment) => comment.issue === item.number).length;
+  const before = replies();
+  await answer(context, item, false);
+  assert.equal(replies(), before, 'a comment is answered once');
+
+  gh.byHand(item.number, 'tina', 'closed');
+  assert.equal(await currentItem(context), undefined);
+  const closed = (await ledger()).item!.closed!;
+  assert.deepEqual([closed.by, closed.how], ['tina', 'closed by hand']);
 });
