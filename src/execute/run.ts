@@ -4,8 +4,9 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { UserError, call, type KubeClients } from '../kube/client.ts';
-import { Plan } from '../plan/types.ts';
-import { planId as idOf, shortId } from '../plan/canonical.ts';
+import type { Plan } from '../plan/types.ts';
+import type { PlanFile } from '../plan/file.ts';
+import { shortId } from '../plan/canonical.ts';
 import type { ExecuteSettings, PlanSettings } from '../settings.ts';
 import { LeaseLock } from '../lock/lease.ts';
 import { KuredLock } from '../lock/kured.ts';
@@ -20,35 +21,6 @@ import { probeOptions } from '../detect/probe-detector.ts';
 import { executePlan } from './executor.ts';
 import type { ExecuteDeps, ExecutorOptions } from './context.ts';
 import type { ExecEvent, ExecutionResult, NodeImageUpgrade } from './types.ts';
-
-export interface PlanFile {
-  planId: string;
-  plan: Plan;
-}
-
-/** Parses plan.json ({ planId, plan }) and refuses a file whose ID does not match its content. */
-export function readPlanFile(text: string, source = 'the plan file'): PlanFile {
-  let raw: { planId?: unknown; plan?: unknown };
-  try {
-    raw = JSON.parse(text) as typeof raw;
-  } catch {
-    throw new UserError(`${source} is not JSON`);
-  }
-  const parsed = Plan.safeParse(raw.plan);
-  if (!parsed.success)
-    throw new UserError(
-      `${source} does not hold a Reboot Pilot plan: ${parsed.error.issues
-        .slice(0, 3)
-        .map((i) => `${i.path.join('.')}: ${i.message}`)
-        .join('; ')}`,
-    );
-  const id = idOf(parsed.data);
-  if (raw.planId !== id)
-    throw new UserError(
-      `${source} was changed after it was made: its content hashes to ${shortId(id)}, not the plan ID ${String(raw.planId).slice(0, 12)} it names`,
-    );
-  return { planId: id, plan: parsed.data };
-}
 
 export function lockHolder(): string {
   const { GITHUB_RUN_ID, GITHUB_REPOSITORY, GITHUB_RUN_ATTEMPT } = process.env;

@@ -23,7 +23,8 @@ import { inspectCluster } from '../../src/plan/inspect.ts';
 import { shortId } from '../../src/plan/canonical.ts';
 import { parseExecuteSettings, parsePlanSettings } from '../../src/settings.ts';
 import { MERGE_PATCH as MERGE, type KubeClients } from '../../src/kube/client.ts';
-import { runPlan, readPlanFile } from '../../src/execute/run.ts';
+import { runPlan } from '../../src/execute/run.ts';
+import { readPlanFile } from '../../src/plan/file.ts';
 import { ANN } from '../../src/execute/progress.ts';
 import { parseAzureSettings } from '../../src/azure/settings.ts';
 import {

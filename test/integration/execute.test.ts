@@ -24,7 +24,8 @@ import {
   makeClients,
   type KubeClients,
 } from '../../src/kube/client.ts';
-import { runPlan, readPlanFile } from '../../src/execute/run.ts';
+import { runPlan } from '../../src/execute/run.ts';
+import { readPlanFile } from '../../src/plan/file.ts';
 import { ANN } from '../../src/execute/progress.ts';
 import { drainNode } from '../../src/drain/drain.ts';
 import { KURED_LOCK_ANNOTATION } from '../../src/lock/kured.ts';

@@ -26,7 +26,8 @@ import {
   makeClients,
   type KubeClients,
 } from '../../src/kube/client.ts';
-import { runPlan, readPlanFile } from '../../src/execute/run.ts';
+import { runPlan } from '../../src/execute/run.ts';
+import { readPlanFile } from '../../src/plan/file.ts';
 import { ANN } from '../../src/execute/progress.ts';
 import { drainNode } from '../../src/drain/drain.ts';
 import { renderMarkdown } from '../../src/report/markdown.ts';

@@ -32,7 +32,8 @@ import {
   makeClients,
   type KubeClients,
 } from '../../src/kube/client.ts';
-import { runPlan, readPlanFile } from '../../src/execute/run.ts';
+import { runPlan } from '../../src/execute/run.ts';
+import { readPlanFile } from '../../src/plan/file.ts';
 import { ANN } from '../../src/execute/progress.ts';
 import { rebootPod, rebootPodName } from '../../src/reboot/pod.ts';
 

@@ -10,7 +10,7 @@ import { parseWindow, inWindow } from '../../src/gates/window.ts';
 import { kuredHolders } from '../../src/lock/kured.ts';
 import { AlertGate, blockingAlerts } from '../../src/gates/alerts.ts';
 import { chatNotifier, formatFor, payload, render } from '../../src/notify/webhook.ts';
-import { readPlanFile } from '../../src/execute/run.ts';
+import { readPlanFile } from '../../src/plan/file.ts';
 import { staleness } from '../../src/execute/executor.ts';
 import { planId } from '../../src/plan/canonical.ts';
 import type { Plan, PlanNode } from '../../src/plan/types.ts';

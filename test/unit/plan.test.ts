@@ -13,7 +13,7 @@ import { quantity, workloadOf } from '../../src/plan/preflight.ts';
 import { renderMarkdown, GITHUB_BODY_LIMIT } from '../../src/report/markdown.ts';
 import { renderTerminal } from '../../src/report/terminal.ts';
 import { md } from '../../src/report/escape.ts';
-import { parseGitHubSettings } from '../../src/github/options.ts';
+import { parseGitHubSettings } from '../../src/github/settings.ts';
 import { modeFor } from '../../src/main.ts';
 import type { ClusterSnapshot } from '../../src/cluster/snapshot.ts';
 import type { ProbeOutcome } from '../../src/detect/probe.ts';
