@@ -3,7 +3,8 @@ import * as core from '@actions/core';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { connect, UserError } from './kube/client.ts';
+import { connect } from './kube/client.ts';
+import { UserError } from './errors.ts';
 import {
   EXECUTE_SETTINGS,
   PLAN_SETTINGS,

@@ -3,7 +3,7 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { ContainerServiceClient } from '@azure/arm-containerservice';
 import { ComputeManagementClient } from '@azure/arm-compute';
-import { UserError } from '../kube/client.ts';
+import { UserError } from '../errors.ts';
 import type { AzureSettings } from './settings.ts';
 import { safeMessage } from './credential.ts';
 

@@ -9,7 +9,7 @@
 // the error names every one tried and why it failed (never a token or a secret).
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
 import { AzureCliCredential, ClientAssertionCredential, ClientSecretCredential } from '@azure/identity';
-import { UserError } from '../kube/client.ts';
+import { UserError } from '../errors.ts';
 import type { AzureSettings, CredentialKind } from './settings.ts';
 
 export const OIDC_AUDIENCE = 'api://AzureADTokenExchange';

@@ -7,14 +7,14 @@
 // the pool's node image version and every node of the pool are verified.
 import type * as k8s from '@kubernetes/client-node';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UserError, type KubeClients } from '../kube/client.ts';
+import type { KubeClients } from '../kube/client.ts';
+import { UserError } from '../errors.ts';
 import { listAll } from '../cluster/snapshot.ts';
 import { poolOf, isReady } from '../cluster/node.ts';
 import type { PlanNode } from '../plan/types.ts';
 import type { FallbackContext, FallbackResult } from '../execute/executor.ts';
+import { NODE_IMAGE_LABEL } from '../kube/labels.ts';
 import { explainAzureError, type AzureClients } from './clients.ts';
-
-export const NODE_IMAGE_LABEL = 'kubernetes.azure.com/node-image-version';
 
 export interface UpgradeSettingsText {
   maxSurge?: string | undefined;

@@ -3,7 +3,7 @@
 // here: the client secret is read from AZURE_CLIENT_SECRET in the environment, so it is never part
 // of an input that the runner might echo.
 import { z } from 'zod';
-import { UserError } from '../kube/client.ts';
+import { UserError } from '../errors.ts';
 import { bool, int, parseSettings, type Parsed } from '../settings.ts';
 
 const httpsUrl = (name: string) =>

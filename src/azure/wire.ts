@@ -5,7 +5,7 @@
 //   plan:    inspectCluster(clients, planSettings, log, await azurePlanFacts(az, log))
 //   execute: runPlan(clients, planFile, { plan, execute, log, ...(await azureExtras(az, execute, clients, log)) })
 import type { KubeClients } from '../kube/client.ts';
-import { UserError } from '../kube/client.ts';
+import { UserError } from '../errors.ts';
 import type { ExecuteSettings } from '../settings.ts';
 import type { Rebooter } from '../reboot/types.ts';
 import type { Gate } from '../gates/types.ts';

@@ -2,6 +2,7 @@
 // Every collection is a paginated list (requests grow with pages, never with nodes).
 import type * as k8s from '@kubernetes/client-node';
 import { call, type KubeClients } from '../kube/client.ts';
+import { AKS_CLUSTER_LABEL } from '../kube/labels.ts';
 
 export interface ClusterIdentity {
   uid: string;
@@ -40,8 +41,7 @@ export async function listAll<T>(
 
 export function isAksNode(n: k8s.V1Node): boolean {
   return (
-    (n.spec?.providerID ?? '').startsWith('azure://') ||
-    n.metadata?.labels?.['kubernetes.azure.com/cluster'] !== undefined
+    (n.spec?.providerID ?? '').startsWith('azure://') || n.metadata?.labels?.[AKS_CLUSTER_LABEL] !== undefined
   );
 }
 

@@ -6,11 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { call, type KubeClients } from '../kube/client.ts';
+import { MANAGED_BY, NODE_ANNOTATION, ROLE_LABEL, RUN_LABEL } from '../kube/labels.ts';
 import { PROBE_SCRIPT, PROBE_RESULT_LIMIT, parseProbeResult, type ProbeResult } from './probe-script.ts';
-
-export const ROLE_LABEL = 'reboot-pilot.io/role';
-export const RUN_LABEL = 'reboot-pilot.io/run';
-export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'reboot-pilot' };
 
 export interface ProbeOptions {
   image: string;
@@ -44,7 +41,7 @@ export function probePod(node: string, runId: string, index: number, o: ProbeOpt
       name: `reboot-pilot-probe-${runId}-${index}`,
       namespace: o.namespace,
       labels: { ...MANAGED_BY, [ROLE_LABEL]: 'probe', [RUN_LABEL]: runId },
-      annotations: { 'reboot-pilot.io/node': node },
+      annotations: { [NODE_ANNOTATION]: node },
     },
     spec: {
       nodeName: node,

@@ -9,7 +9,8 @@
 // pod two budgets select (the eviction API refuses it), naming both; the whole drain has a deadline.
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
-import { UserError, explainApiError, type KubeClients } from '../kube/client.ts';
+import { explainApiError, type KubeClients } from '../kube/client.ts';
+import { UserError } from '../errors.ts';
 import { fromLabelSelector, matches, parseSelector } from '../kube/selector.ts';
 import { classifyPod, isFinished, type DrainOptions } from './filters.ts';
 import { listAll } from '../cluster/snapshot.ts';

@@ -4,8 +4,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import { patchNode } from '../execute/progress.ts';
 import type { KubeClients } from '../kube/client.ts';
-
-export const DURATIONS_ANNOTATION = 'reboot-pilot.io/last-durations';
+import { DURATIONS_ANNOTATION } from '../kube/labels.ts';
 
 /** Whole seconds of each phase of the node's last reboot by Reboot Pilot. */
 export interface Durations {

@@ -16,15 +16,8 @@ import { checkBudgetOverlap, drainNode, DrainError, type DrainSettings } from '.
 import type { Rebooter } from '../reboot/types.ts';
 import type { Gate } from '../gates/types.ts';
 import { runProbes, type ProbeOptions } from '../detect/probe.ts';
-import {
-  ANN,
-  SCALE_DOWN_DISABLED,
-  clearProgress,
-  patchNode,
-  readProgress,
-  stepPatch,
-  type Workload,
-} from './progress.ts';
+import { ANN, NODE_IMAGE_LABEL, SCALE_DOWN_DISABLED } from '../kube/labels.ts';
+import { clearProgress, patchNode, readProgress, stepPatch, type Workload } from './progress.ts';
 import { untilAnswered, waitForBoot, waitForWorkloads, watchSoak } from './wait.ts';
 import { checkHealth, type Health } from './health.ts';
 import { PendingTaints } from './taints.ts';
@@ -307,8 +300,6 @@ export async function executePlan(
   const leftCordoned = await cordonedByUs(c, plan);
   return { planId, state, message, nodes: reports, leftCordoned };
 }
-
-export const NODE_IMAGE_LABEL = 'kubernetes.azure.com/node-image-version';
 
 function setImages(report: NodeReport, n: PlanNode, after: k8s.V1Node): void {
   report.nodeImageBefore = n.nodeImageVersion;

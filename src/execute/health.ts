@@ -5,9 +5,9 @@
 import type * as k8s from '@kubernetes/client-node';
 import { explainApiError, type KubeClients } from '../kube/client.ts';
 import { listAll } from '../cluster/snapshot.ts';
-import { isReady } from '../plan/build.ts';
+import { isReady } from '../cluster/node.ts';
 import type { Plan } from '../plan/types.ts';
-import { ANN } from './progress.ts';
+import { ANN } from '../kube/labels.ts';
 
 export type Health = { ok: true } | { ok: false; state: 'failed' | 'paused'; reason: string };
 

@@ -9,9 +9,9 @@ import * as k8s from '@kubernetes/client-node';
 import { MERGE_PATCH, explainApiError, type KubeClients } from '../kube/client.ts';
 import { listAll } from '../cluster/snapshot.ts';
 import type { Plan } from '../plan/types.ts';
+import { PENDING_TAINT_KEY } from '../kube/labels.ts';
 import { readProgress } from './progress.ts';
 
-export const PENDING_TAINT_KEY = 'reboot-pilot.io/pending-reboot';
 export const PENDING_TAINT_EFFECT = 'PreferNoSchedule';
 
 export function hasPendingTaint(n: k8s.V1Node): boolean {

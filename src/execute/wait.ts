@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
 import { isTransient, type KubeClients } from '../kube/client.ts';
 import type { Workload } from './progress.ts';
-import { isReady } from '../plan/build.ts';
+import { isReady } from '../cluster/node.ts';
 
 export type Waiting = (what: string, sinceMs: number) => void;
 

@@ -3,7 +3,7 @@
 // re-rendered from the ledger, commands read between nodes, and the audit in every result.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../kube/client.ts';
+import { UserError } from '../errors.ts';
 import { shortId } from '../plan/canonical.ts';
 import { renderMarkdown } from '../report/markdown.ts';
 import { renderResultMarkdown } from '../report/result.ts';

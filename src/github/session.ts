@@ -6,7 +6,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { UserError, type KubeClients } from '../kube/client.ts';
+import { type KubeClients } from '../kube/client.ts';
+import { UserError } from '../errors.ts';
 import type { PlanSettings, ExecuteSettings } from '../settings.ts';
 import { inspectCluster } from '../plan/inspect.ts';
 import { canonicalJson, shortId } from '../plan/canonical.ts';

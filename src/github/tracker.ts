@@ -2,7 +2,7 @@
 // the plan and the result (git history as the audit trail). Both are found by the body's hidden
 // marker; comments, reactions and bodies go through the issues API either way (a PR is an issue).
 import type { Octokit, Repo } from './octokit.ts';
-import { UserError } from '../kube/client.ts';
+import { UserError } from '../errors.ts';
 import { isTracking } from './body.ts';
 import { fitMarkdown } from '../report/fit.ts';
 import { GITHUB_BODY_LIMIT } from '../report/markdown.ts';

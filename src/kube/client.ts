@@ -16,9 +16,6 @@ export function connect(s: { kubeconfig: string; context: string }): KubeClients
   );
 }
 
-// UserError has a module of its own (src/errors.ts); it is re-exported here for existing importers.
-export { UserError };
-
 export interface KubeAccess {
   kubeconfig?: string | undefined;
   context?: string | undefined;

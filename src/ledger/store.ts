@@ -4,7 +4,8 @@
 // and two jobs writing at once (decide beside an execution) never lose each other's changes.
 import * as k8s from '@kubernetes/client-node';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { UserError, explainApiError, type KubeClients } from '../kube/client.ts';
+import { explainApiError, type KubeClients } from '../kube/client.ts';
+import { UserError } from '../errors.ts';
 import { LEDGER_KEY, LEDGER_NAME, Ledger, PLAN_KEY } from './record.ts';
 
 /** ConfigMaps hold at most 1 MiB; a margin for metadata. */

@@ -3,7 +3,8 @@
 // while the run lives; released at the end. A lease whose holder stopped renewing is taken over
 // only after its TTL has passed since the last renewal.
 import * as k8s from '@kubernetes/client-node';
-import { UserError, explainApiError, type KubeClients } from '../kube/client.ts';
+import { explainApiError, type KubeClients } from '../kube/client.ts';
+import { UserError } from '../errors.ts';
 
 export interface LockOptions {
   namespace: string;

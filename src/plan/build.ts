@@ -8,6 +8,7 @@ import type { Findings } from '../detect/types.ts';
 import { compareKernelVersions, newestKernel } from '../detect/kernel.ts';
 import type { DrainOptions } from '../drain/filters.ts';
 import { parseSelector, matches } from '../kube/selector.ts';
+import { NODE_IMAGE_LABEL } from '../kube/labels.ts';
 import { preflight, cmp } from './preflight.ts';
 import { fixesFromProbe } from './fixes.ts';
 import { readDurations } from '../estimate/history.ts';
@@ -35,9 +36,6 @@ export interface PlanOptions {
   /** Host probes ran: a Linux node without an outcome is then unknown, not up to date. */
   probeEnabled: boolean;
 }
-
-// Moved to src/cluster/node.ts; re-exported for existing importers.
-export { POOL_LABELS, poolOf, osOf, isReady, isControlPlane } from '../cluster/node.ts';
 
 /** The warning for the cluster's only control-plane node (kubeadm's usual set-up). */
 function apiOutageRisk(): Risk {
@@ -117,7 +115,7 @@ export function buildPlan(s: ClusterSnapshot, found: Findings, o: PlanOptions, a
       providerID: n.spec?.providerID ?? '',
       pool,
       bootID: info?.bootID ?? '',
-      nodeImageVersion: n.metadata?.labels?.['kubernetes.azure.com/node-image-version'] ?? '',
+      nodeImageVersion: n.metadata?.labels?.[NODE_IMAGE_LABEL] ?? '',
       osImage: info?.osImage ?? '',
       ...(readDurations(n) ? { history: readDurations(n)! } : {}),
       ...(isControlPlane(n) ? { role: 'control-plane' as const } : {}),

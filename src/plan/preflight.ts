@@ -2,10 +2,11 @@
 // hurt it (PDBs at their limit, blocking pods, pods the drain refuses, lost emptyDir data,
 // not enough room elsewhere for the evicted pods' requests).
 import type * as k8s from '@kubernetes/client-node';
+import { isReady } from '../cluster/node.ts';
 import { classifyPod, controllerOf, isFinished, type DrainOptions } from '../drain/filters.ts';
 import { fromLabelSelector, matches, type Selector } from '../kube/selector.ts';
 import type { Eviction, Risk } from './types.ts';
-import { ANN } from '../execute/progress.ts';
+import { ANN } from '../kube/labels.ts';
 
 export interface PreflightInput {
   node: k8s.V1Node;
@@ -83,11 +84,10 @@ export function podRequests(pod: k8s.V1Pod): Demand {
 }
 
 export function isSchedulableTarget(n: k8s.V1Node): boolean {
-  const ready = n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
   const noSchedule = (n.spec?.taints ?? []).some(
     (t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute',
   );
-  return !!ready && !n.spec?.unschedulable && !noSchedule;
+  return isReady(n) && !n.spec?.unschedulable && !noSchedule;
 }
 
 function freeOn(n: k8s.V1Node, podsByNode: Map<string, k8s.V1Pod[]>): Demand {
@@ -195,7 +195,7 @@ export function preflight(i: PreflightInput): PreflightResult {
         : 'the node was cordoned before this plan; it stays cordoned after its reboot',
     });
   }
-  if (!i.node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) {
+  if (!isReady(i.node)) {
     risks.push({ kind: 'node-not-ready', blocking: false, detail: 'the node is not Ready now' });
   }
 

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { explainApiError, type KubeClients } from '../kube/client.ts';
-import { MANAGED_BY, ROLE_LABEL } from '../detect/probe.ts';
+import { MANAGED_BY, ROLE_LABEL } from '../kube/labels.ts';
 import type { RebootRequest, Rebooter } from './types.ts';
 
 export interface PodRebootOptions {

@@ -5,7 +5,8 @@
 // Idempotent per (plan, node): once Azure accepted the restart, the node is annotated with the
 // plan ID, so a rerun after a crash finds it instead of restarting the machine twice.
 import type * as k8s from '@kubernetes/client-node';
-import { MERGE_PATCH, UserError, explainApiError, type KubeClients } from '../kube/client.ts';
+import { MERGE_PATCH, explainApiError, type KubeClients } from '../kube/client.ts';
+import { UserError } from '../errors.ts';
 import {
   describeVm,
   explainAzureError,
@@ -13,9 +14,8 @@ import {
   type AzureClients,
   type AzureVm,
 } from '../azure/clients.ts';
+import { RESTART_ANNOTATION } from '../kube/labels.ts';
 import type { RebootRequest, Rebooter } from './types.ts';
-
-export const RESTART_ANNOTATION = 'reboot-pilot.io/azure-restart-requested';
 
 export class VmssRebooter implements Rebooter {
   readonly method = 'azure-vmss';

@@ -23,7 +23,7 @@ import { inspectCluster } from '../../src/plan/inspect.ts';
 import { parseExecuteSettings, parsePlanSettings } from '../../src/settings.ts';
 import { MERGE_PATCH as MERGE, type KubeClients } from '../../src/kube/client.ts';
 import { runPlan, readPlanFile } from '../../src/execute/run.ts';
-import { ANN } from '../../src/execute/progress.ts';
+import { ANN } from '../../src/kube/labels.ts';
 import { parseAzureSettings } from '../../src/azure/settings.ts';
 import {
   openAzure,
@@ -32,7 +32,7 @@ import {
   azureExtras,
   type AzureSession,
 } from '../../src/azure/wire.ts';
-import { RESTART_ANNOTATION } from '../../src/reboot/vmss.ts';
+import { RESTART_ANNOTATION } from '../../src/kube/labels.ts';
 import { renderResultMarkdown } from '../../src/report/result.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -10,7 +10,7 @@ import { BOOT_TIME, ubuntu2204, ubuntuUpToDate } from '../fixtures/hosts.ts';
 import { inspectCluster } from '../../src/plan/inspect.ts';
 import { parsePlanSettings } from '../../src/settings.ts';
 import { loadKubeConfig, makeClients } from '../../src/kube/client.ts';
-import { KURED_IN_PROGRESS } from '../../src/detect/kured.ts';
+import { KURED_IN_PROGRESS } from '../../src/kube/labels.ts';
 
 let cluster: Cluster | undefined;
 let sim: NodeSimulator | undefined;

@@ -24,9 +24,9 @@ import {
   type KubeClients,
 } from '../../src/kube/client.ts';
 import { runPlan, readPlanFile } from '../../src/execute/run.ts';
-import { ANN } from '../../src/execute/progress.ts';
+import { ANN } from '../../src/kube/labels.ts';
 import { drainNode } from '../../src/drain/drain.ts';
-import { KURED_LOCK_ANNOTATION } from '../../src/lock/kured.ts';
+import { KURED_LOCK_ANNOTATION } from '../../src/kube/labels.ts';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 

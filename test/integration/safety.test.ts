@@ -26,7 +26,7 @@ import {
   type KubeClients,
 } from '../../src/kube/client.ts';
 import { runPlan, readPlanFile } from '../../src/execute/run.ts';
-import { ANN } from '../../src/execute/progress.ts';
+import { ANN } from '../../src/kube/labels.ts';
 import { drainNode } from '../../src/drain/drain.ts';
 import { renderMarkdown } from '../../src/report/markdown.ts';
 

@@ -33,7 +33,7 @@ import {
   type KubeClients,
 } from '../../src/kube/client.ts';
 import { runPlan, readPlanFile } from '../../src/execute/run.ts';
-import { ANN } from '../../src/execute/progress.ts';
+import { ANN } from '../../src/kube/labels.ts';
 import { rebootPod, rebootPodName } from '../../src/reboot/pod.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
