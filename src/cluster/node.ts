@@ -3,23 +3,23 @@
 import type * as k8s from '@kubernetes/client-node';
 import { CONTROL_PLANE_LABEL, CONTROL_PLANE_LABELS, OS_LABEL, POOL_LABELS } from '../kube/labels.ts';
 
-export function poolOf(n: k8s.V1Node): string {
-  const l = n.metadata?.labels ?? {};
+export function poolOf(node: k8s.V1Node): string {
+  const l = node.metadata?.labels ?? {};
   for (const k of POOL_LABELS) if (l[k]) return l[k];
   if (CONTROL_PLANE_LABEL in l) return 'control-plane';
   return 'default';
 }
 
-export function osOf(n: k8s.V1Node): 'linux' | 'windows' {
-  const os = n.metadata?.labels?.[OS_LABEL] ?? n.status?.nodeInfo?.operatingSystem;
+export function osOf(node: k8s.V1Node): 'linux' | 'windows' {
+  const os = node.metadata?.labels?.[OS_LABEL] ?? node.status?.nodeInfo?.operatingSystem;
   return os === 'windows' ? 'windows' : 'linux';
 }
 
-export function isReady(n: k8s.V1Node): boolean {
-  return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+export function isReady(node: k8s.V1Node): boolean {
+  return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
 
-export function isControlPlane(n: k8s.V1Node): boolean {
-  const l = n.metadata?.labels ?? {};
+export function isControlPlane(node: k8s.V1Node): boolean {
+  const l = node.metadata?.labels ?? {};
   return CONTROL_PLANE_LABELS.some((k) => k in l);
 }
