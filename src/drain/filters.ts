@@ -4,6 +4,7 @@
 // mirror (static) pods are skipped; emptyDir pods need deleteEmptyDirData; pods without a
 // controller need force. Any refusal stops a drain before it evicts anything.
 import type { V1Pod } from '@kubernetes/client-node';
+import { MIRROR_ANNOTATION } from '../kube/labels.ts';
 
 export interface DrainOptions {
   /** kubectl --delete-emptydir-data */
@@ -16,8 +17,6 @@ export type PodVerdict =
   | { action: 'skip'; reason: 'daemonset' | 'mirror' }
   | { action: 'evict'; warnings: ('emptydir' | 'unreplicated' | 'finished')[] }
   | { action: 'refuse'; reason: 'emptydir' | 'unreplicated' };
-
-export const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
 
 export function isFinished(pod: V1Pod): boolean {
   return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';

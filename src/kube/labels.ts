@@ -54,5 +54,10 @@ export const CONTROL_PLANE_LABEL = 'node-role.kubernetes.io/control-plane';
 /** Control-plane role labels, current and legacy. */
 export const CONTROL_PLANE_LABELS = [CONTROL_PLANE_LABEL, 'node-role.kubernetes.io/master'];
 
+/** Pod annotation of a static pod's mirror (the drain leaves mirror pods alone). */
+export const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
+/** Pod label a Deployment's ReplicaSet sets: the suffix of the ReplicaSet's name. */
+export const POD_TEMPLATE_HASH_LABEL = 'pod-template-hash';
+
 /** The cluster autoscaler's node annotation; set while a node is ours, restored afterwards. */
 export const SCALE_DOWN_DISABLED = 'cluster-autoscaler.kubernetes.io/scale-down-disabled';

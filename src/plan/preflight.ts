@@ -6,7 +6,7 @@ import { isReady } from '../cluster/node.ts';
 import { classifyPod, controllerOf, isFinished, type DrainOptions } from '../drain/filters.ts';
 import { fromLabelSelector, matches, type Selector } from '../kube/selector.ts';
 import type { Eviction, Risk } from './types.ts';
-import { ANN } from '../kube/labels.ts';
+import { ANN, POD_TEMPLATE_HASH_LABEL } from '../kube/labels.ts';
 
 export interface PreflightInput {
   node: k8s.V1Node;
@@ -30,7 +30,7 @@ const ref = (pod: k8s.V1Pod) => `${pod.metadata?.namespace}/${pod.metadata?.name
 export function workloadOf(pod: k8s.V1Pod): { kind: string; name: string } {
   const ctl = controllerOf(pod);
   if (!ctl) return { kind: 'Pod', name: pod.metadata?.name ?? '' };
-  const hash = pod.metadata?.labels?.['pod-template-hash'];
+  const hash = pod.metadata?.labels?.[POD_TEMPLATE_HASH_LABEL];
   if (ctl.kind === 'ReplicaSet' && hash && ctl.name.endsWith(`-${hash}`)) {
     return { kind: 'Deployment', name: ctl.name.slice(0, -hash.length - 1) };
   }
