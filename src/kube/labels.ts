@@ -31,8 +31,9 @@ export const PENDING_TAINT_KEY = `${PREFIX}pending-reboot`;
 /** Pod labels of the probe and reboot pods: their role ("probe", "reboot") and probe run. */
 export const ROLE_LABEL = `${PREFIX}role`;
 export const RUN_LABEL = `${PREFIX}run`;
-/** Pod annotation: the node a probe or reboot pod is for. */
+/** Pod annotations: the node a probe or reboot pod is for, and the plan a reboot pod belongs to. */
 export const NODE_ANNOTATION = `${PREFIX}node`;
+export const PLAN_ANNOTATION = `${PREFIX}plan`;
 /** The standard label on everything Reboot Pilot creates. */
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'reboot-pilot' };
 
