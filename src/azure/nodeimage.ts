@@ -10,13 +10,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { UserError } from '../errors.ts';
 import type { KubeClients } from '../kube/client.ts';
 import { listAll } from '../cluster/snapshot.ts';
+import { NODE_IMAGE_LABEL } from '../kube/labels.ts';
 import { poolOf, isReady } from '../cluster/node.ts';
 import type { PlanNode } from '../plan/types.ts';
 import type { NodeImageRequest, NodeImageResult, NodeImageUpgrade } from '../execute/types.ts';
 import type { AgentPool } from '@azure/arm-containerservice';
 import { explainAzureError, type AzureClients } from './clients.ts';
-
-export const NODE_IMAGE_LABEL = 'kubernetes.azure.com/node-image-version';
 
 export interface UpgradeSettingsText {
   maxSurge?: string | undefined;

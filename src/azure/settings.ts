@@ -3,7 +3,7 @@
 // here: the client secret is read from AZURE_CLIENT_SECRET in the environment, so it is never part
 // of an input that the runner might echo.
 import { z } from 'zod';
-import { UserError } from '../kube/client.ts';
+import { UserError } from '../errors.ts';
 import { bool, int, parseSettings, type Parsed } from '../settings.ts';
 
 const httpsUrl = (name: string) =>
@@ -101,7 +101,10 @@ export const AZURE_SETTINGS = {
 
 export type AzureSettings = Parsed<typeof AZURE_SETTINGS>;
 
-/** Validates raw string settings (the IDs fall back to the AZURE_* environment); one UserError lists every problem. */
+/**
+ * Validates raw string settings (the IDs fall back to the AZURE_* environment); one UserError
+ * lists every problem.
+ */
 export function parseAzureSettings(
   raw: Partial<Record<string, string | undefined>>,
   env: NodeJS.ProcessEnv = process.env,
@@ -126,5 +129,5 @@ export function parseAzureSettings(
 }
 
 /** The AKS integration is on when the managed cluster is named. */
-export const aksEnabled = (s: AzureSettings): boolean =>
-  !!(s.azureSubscriptionId && s.azureResourceGroup && s.azureClusterName);
+export const aksEnabled = (settings: AzureSettings): boolean =>
+  !!(settings.azureSubscriptionId && settings.azureResourceGroup && settings.azureClusterName);

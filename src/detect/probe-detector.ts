@@ -21,9 +21,8 @@ export function probeDetector(kube: KubeClients, options: ProbeOptions): Detecto
     async detect({ probe }, log) {
       if (!probe.length) return { probes: new Map() };
       const { parallelism, timeoutSeconds, image } = options;
-      log(
-        `probing ${probe.length} Linux nodes (${parallelism} at a time, ${timeoutSeconds}s each, image ${image})`,
-      );
+      const each = `${parallelism} at a time, ${timeoutSeconds}s each, image ${image}`;
+      log(`probing ${probe.length} Linux nodes (${each})`);
       return { probes: await runProbes(kube, probe, options, log) };
     },
   };

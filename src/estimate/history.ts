@@ -2,8 +2,7 @@
 // own annotation when the executor finishes it (so a past rollout, or a benchmark, supplies the
 // next plan's estimate), and read back when planning. Pure: the executor writes the annotation.
 import type * as k8s from '@kubernetes/client-node';
-
-export const DURATIONS_ANNOTATION = 'reboot-pilot.io/last-durations';
+import { DURATIONS_ANNOTATION } from '../kube/labels.ts';
 
 /** Whole seconds of each phase of the node's last reboot by Reboot Pilot. */
 export interface Durations {

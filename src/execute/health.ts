@@ -7,7 +7,7 @@ import { explainApiError, type KubeClients } from '../kube/client.ts';
 import { listAll } from '../cluster/snapshot.ts';
 import { isReady } from '../cluster/node.ts';
 import type { Plan } from '../plan/types.ts';
-import { ANN } from './progress.ts';
+import { ANN } from '../kube/labels.ts';
 
 export type Health = { ok: true } | { ok: false; state: 'failed' | 'paused'; reason: string };
 

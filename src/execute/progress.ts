@@ -3,22 +3,7 @@
 // made unavailable by Reboot Pilot from anything else.
 import * as k8s from '@kubernetes/client-node';
 import { MERGE_PATCH, explainApiError, type KubeClients } from '../kube/client.ts';
-
-export const P = 'reboot-pilot.io/';
-export const ANN = {
-  planId: `${P}plan-id`,
-  step: `${P}step`,
-  /** "true" when this run cordoned the node; "false" when it was cordoned before (it stays so). */
-  cordonedByUs: `${P}cordoned-by-us`,
-  bootIdBefore: `${P}boot-id-before`,
-  kernelBefore: `${P}kernel-before`,
-  rebootRequestedAt: `${P}reboot-requested-at`,
-  stepAt: `${P}step-at`,
-  evicted: `${P}evicted-workloads`,
-  error: `${P}error`,
-  scaleDownBefore: `${P}scale-down-disabled-before`,
-} as const;
-export const SCALE_DOWN_DISABLED = 'cluster-autoscaler.kubernetes.io/scale-down-disabled';
+import { ANN } from '../kube/labels.ts';
 
 /** The steps of one node, in order. "done" nodes are never touched again for that plan. */
 export const STEPS = ['cordoned', 'drained', 'rebooting', 'rebooted', 'uncordoned', 'done'] as const;

@@ -3,7 +3,8 @@
 // takes kured's), builds the gates and the rebooter from the settings, executes, releases.
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { UserError, call, type KubeClients } from '../kube/client.ts';
+import { UserError } from '../errors.ts';
+import { call, type KubeClients } from '../kube/client.ts';
 import type { Plan } from '../plan/types.ts';
 import type { PlanFile } from '../plan/file.ts';
 import { shortId } from '../plan/canonical.ts';

@@ -8,21 +8,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MERGE_PATCH, explainApiError, type KubeClients } from '../kube/client.ts';
 import type { PlanNode } from '../plan/types.ts';
 import { drainNode, DrainError, type EvictedPod } from '../drain/drain.ts';
-import {
-  ANN,
-  SCALE_DOWN_DISABLED,
-  clearProgress,
-  patchNode,
-  readProgress,
-  stepPatch,
-  type Step,
-  type Workload,
-} from './progress.ts';
+import { ANN, NODE_IMAGE_LABEL, SCALE_DOWN_DISABLED } from '../kube/labels.ts';
+import { clearProgress, patchNode, readProgress, stepPatch, type Step, type Workload } from './progress.ts';
 import { untilAnswered, waitForBoot, waitForWorkloads, watchSoak, type Waiting } from './wait.ts';
 import type { NodeImageResult, NodeReport } from './types.ts';
 import { errorText, lockCheck, type NodeContext, type NodeStart } from './context.ts';
-
-export const NODE_IMAGE_LABEL = 'kubernetes.azure.com/node-image-version';
 
 /** Steps after which the node has not yet come back from its reboot. */
 const BEFORE_BOOT: readonly (Step | undefined)[] = ['cordoned', 'drained', 'rebooting'];

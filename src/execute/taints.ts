@@ -10,9 +10,9 @@ import { MERGE_PATCH, explainApiError, type KubeClients } from '../kube/client.t
 import { listAll } from '../cluster/snapshot.ts';
 import type { Plan } from '../plan/types.ts';
 import { shortId } from '../plan/canonical.ts';
+import { PENDING_TAINT_KEY } from '../kube/labels.ts';
 import { readProgress } from './progress.ts';
 
-export const PENDING_TAINT_KEY = 'reboot-pilot.io/pending-reboot';
 export const PENDING_TAINT_EFFECT = 'PreferNoSchedule';
 
 const isPending = (taint: k8s.V1Taint) =>

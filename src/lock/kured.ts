@@ -4,9 +4,8 @@
 // TTL and refreshes `created`, so a run that dies leaves a lock kured ignores after the TTL.
 import * as k8s from '@kubernetes/client-node';
 import { MERGE_PATCH as MERGE, explainApiError, type KubeClients } from '../kube/client.ts';
+import { KURED_LOCK_ANNOTATION } from '../kube/labels.ts';
 import { LockHeldError } from './lease.ts';
-
-export const KURED_LOCK_ANNOTATION = 'weave.works/kured-node-lock';
 
 interface KuredLockEntry {
   nodeID?: string;

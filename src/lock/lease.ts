@@ -3,7 +3,9 @@
 // while the run lives; released at the end. A lease whose holder stopped renewing is taken over
 // only after its TTL has passed since the last renewal.
 import * as k8s from '@kubernetes/client-node';
-import { UserError, explainApiError, type KubeClients } from '../kube/client.ts';
+import { explainApiError, type KubeClients } from '../kube/client.ts';
+import { UserError } from '../errors.ts';
+import { MANAGED_BY } from '../kube/labels.ts';
 
 export interface LockOptions {
   namespace: string;
@@ -53,7 +55,7 @@ export class LeaseLock {
         name: this.options.name,
         namespace: this.options.namespace,
         ...(resourceVersion ? { resourceVersion } : {}),
-        labels: { 'app.kubernetes.io/managed-by': 'reboot-pilot' },
+        labels: { ...MANAGED_BY },
       },
       spec: {
         holderIdentity: this.options.holder,

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { explainApiError, type KubeClients } from '../kube/client.ts';
-import { MANAGED_BY, ROLE_LABEL } from '../detect/probe.ts';
+import { MANAGED_BY, NODE_ANNOTATION, PLAN_ANNOTATION, ROLE_LABEL } from '../kube/labels.ts';
 import { isReady } from '../cluster/node.ts';
 import type { RebootRequest, Rebooter } from './types.ts';
 
@@ -55,7 +55,7 @@ export function rebootPod(request: RebootRequest, options: PodRebootOptions): k8
       name: rebootPodName(request.planId, node),
       namespace: options.namespace,
       labels: { ...MANAGED_BY, [ROLE_LABEL]: 'reboot' },
-      annotations: { 'reboot-pilot.io/node': node, 'reboot-pilot.io/plan': request.planId },
+      annotations: { [NODE_ANNOTATION]: node, [PLAN_ANNOTATION]: request.planId },
     },
     spec: {
       nodeName: node,

@@ -14,9 +14,8 @@ import {
   type AzureClients,
   type AzureVm,
 } from '../azure/clients.ts';
+import { RESTART_ANNOTATION } from '../kube/labels.ts';
 import type { RebootRequest, Rebooter } from './types.ts';
-
-export const RESTART_ANNOTATION = 'reboot-pilot.io/azure-restart-requested';
 
 export class VmssRebooter implements Rebooter {
   readonly rebootMethod = 'azure-vmss';

@@ -25,7 +25,7 @@ import { parseExecuteSettings, parsePlanSettings } from '../../src/settings.ts';
 import { MERGE_PATCH as MERGE, type KubeClients } from '../../src/kube/client.ts';
 import { runPlan } from '../../src/execute/run.ts';
 import { readPlanFile } from '../../src/plan/file.ts';
-import { ANN } from '../../src/execute/progress.ts';
+import { ANN } from '../../src/kube/labels.ts';
 import { parseAzureSettings } from '../../src/azure/settings.ts';
 import {
   openAzure,
@@ -34,7 +34,7 @@ import {
   azureExtras,
   type AzureSession,
 } from '../../src/azure/wire.ts';
-import { RESTART_ANNOTATION } from '../../src/reboot/vmss.ts';
+import { RESTART_ANNOTATION } from '../../src/kube/labels.ts';
 import { NodeImageUpgrader } from '../../src/azure/nodeimage.ts';
 import type { PlanNode } from '../../src/plan/types.ts';
 import { renderResultMarkdown } from '../../src/report/result.ts';

@@ -15,7 +15,8 @@ import { untilAnswered, waitForBoot, waitForWorkloads, watchSoak } from '../../s
 import { rebootNode } from '../../src/execute/steps.ts';
 import type { Run } from '../../src/execute/context.ts';
 import type { ExecEvent, NodeReport } from '../../src/execute/types.ts';
-import { ANN, readProgress } from '../../src/execute/progress.ts';
+import { ANN } from '../../src/kube/labels.ts';
+import { readProgress } from '../../src/execute/progress.ts';
 import type { Rebooter } from '../../src/reboot/types.ts';
 
 let cluster: Cluster;

@@ -26,9 +26,9 @@ import {
 } from '../../src/kube/client.ts';
 import { runPlan } from '../../src/execute/run.ts';
 import { readPlanFile } from '../../src/plan/file.ts';
-import { ANN } from '../../src/execute/progress.ts';
+import { ANN } from '../../src/kube/labels.ts';
 import { drainNode } from '../../src/drain/drain.ts';
-import { KURED_LOCK_ANNOTATION } from '../../src/lock/kured.ts';
+import { KURED_LOCK_ANNOTATION } from '../../src/kube/labels.ts';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 

@@ -28,7 +28,7 @@ import {
 } from '../../src/kube/client.ts';
 import { runPlan } from '../../src/execute/run.ts';
 import { readPlanFile } from '../../src/plan/file.ts';
-import { ANN } from '../../src/execute/progress.ts';
+import { ANN } from '../../src/kube/labels.ts';
 import { drainNode } from '../../src/drain/drain.ts';
 import { renderMarkdown } from '../../src/report/markdown.ts';
 

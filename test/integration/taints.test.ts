@@ -30,8 +30,9 @@ import {
 } from '../../src/kube/client.ts';
 import { runPlan } from '../../src/execute/run.ts';
 import { readPlanFile } from '../../src/plan/file.ts';
-import { ANN } from '../../src/execute/progress.ts';
-import { PENDING_TAINT_KEY, hasPendingTaint } from '../../src/execute/taints.ts';
+import { ANN } from '../../src/kube/labels.ts';
+import { PENDING_TAINT_KEY } from '../../src/kube/labels.ts';
+import { hasPendingTaint } from '../../src/execute/taints.ts';
 import { readDurations } from '../../src/estimate/history.ts';
 import { estimatePlan } from '../../src/estimate/estimate.ts';
 

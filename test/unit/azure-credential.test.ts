@@ -7,7 +7,7 @@ import * as core from '@actions/core';
 import { FakeAzure, CLIENT_SECRET } from '../harness/arm.ts';
 import { parseAzureSettings } from '../../src/azure/settings.ts';
 import { AzureCredential } from '../../src/azure/credential.ts';
-import { UserError } from '../../src/kube/client.ts';
+import { UserError } from '../../src/errors.ts';
 import { AKS_SERVER_APP_ID } from '../../src/azure/settings.ts';
 
 let az: FakeAzure;
