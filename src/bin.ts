@@ -3,7 +3,8 @@
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 24) {
   process.stderr.write(
-    `reboot-pilot: error: needs Node.js 24 or newer, this is ${process.version}. In a clone, \`npm ci\` installs Node 24 and \`npx reboot-pilot\` uses it.\n`,
+    `reboot-pilot: error: needs Node.js 24 or newer, this is ${process.version}. ` +
+      'In a clone, `npm ci` installs Node 24 and `npx reboot-pilot` uses it.\n',
   );
   process.exit(2);
 }

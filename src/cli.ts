@@ -2,16 +2,17 @@
 //   reboot-pilot plan [--kubeconfig F] [--context C] [--output md|json|text] [settings...]
 //   reboot-pilot run --plan plan.json [--kubeconfig F] [--context C] [--output text|json] [settings...]
 //   reboot-pilot plan --help | run --help    that command's usage and settings (exit 0)
-import { readFileSync } from 'node:fs';
 import { getIDToken } from '@actions/core';
 import { parseArgs } from 'node:util';
 import { connect } from './kube/client.ts';
 import { UserError } from './errors.ts';
 import { EXECUTE_SETTINGS, PLAN_SETTINGS, parseExecuteSettings, parsePlanSettings } from './settings.ts';
-import { readPlanFile, runPlan } from './execute/run.ts';
+import { runPlan } from './execute/run.ts';
+import type { ExecutionResult } from './execute/types.ts';
 import { renderResultText } from './report/result.ts';
 import { inspectCluster } from './plan/inspect.ts';
-import { canonicalJson } from './plan/canonical.ts';
+import type { Plan } from './plan/types.ts';
+import { loadPlanFile, planFileText } from './plan/file.ts';
 import { renderMarkdown } from './report/markdown.ts';
 import { renderTerminal } from './report/terminal.ts';
 import { AZURE_SETTINGS, parseAzureSettings } from './azure/settings.ts';
@@ -65,6 +66,19 @@ Exit codes: 0 done, 1 failure (run: failed or stale), 2 bad usage or settings,
 
 const HELP = ['--help', '-h'];
 
+type Command = 'plan' | 'run';
+type Values = Record<string, string | undefined>;
+interface Io {
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+}
+
+/** The --output formats of each command, and how its error message lists them. */
+const OUTPUTS: Record<Command, { formats: string[]; named: string }> = {
+  plan: { formats: ['text', 'md', 'json'], named: 'text, md or json' },
+  run: { formats: ['text', 'json'], named: 'text or json' },
+};
+
 /** Progress lines on stderr, timed, so waits show how long they took. */
 const progress = (err: NodeJS.WritableStream) => (line: string) =>
   err.write(`reboot-pilot ${new Date().toISOString().slice(11, 19)} ${line}\n`);
@@ -72,10 +86,10 @@ const progress = (err: NodeJS.WritableStream) => (line: string) =>
 /** Exit codes: 0 ok, 1 failure, 2 bad usage or settings, 3 (run) paused by a gate. */
 export async function cli(
   argv: string[],
-  io = { out: process.stdout, err: process.stderr },
+  io: Io = { out: process.stdout, err: process.stderr },
 ): Promise<number> {
   const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
+  if (!command || HELP.includes(command) || command === 'help') {
     io.out.write(USAGE);
     return command ? 0 : 2;
   }
@@ -88,7 +102,18 @@ export async function cli(
     io.out.write(command === 'run' ? RUN_USAGE : PLAN_USAGE);
     return 0;
   }
-  let values: Record<string, string | undefined>;
+  const flags = parseFlags(command, rest, io.err);
+  if (!flags) return 2;
+  return command === 'run' ? run(flags.values, flags.output, io) : plan(flags.values, flags.output, io);
+}
+
+/** The command's flags and its --output format, or undefined after saying what is wrong. */
+function parseFlags(
+  command: Command,
+  args: string[],
+  err: NodeJS.WritableStream,
+): { values: Values; output: string } | undefined {
+  let values: Values;
   try {
     const names = [
       ...Object.keys(PLAN_SETTINGS),
@@ -96,53 +121,56 @@ export async function cli(
       'output',
       ...(command === 'run' ? [...Object.keys(EXECUTE_SETTINGS), 'plan'] : []),
     ];
-    const options = Object.fromEntries(names.map((k) => [k, { type: 'string' as const }]));
-    values = parseArgs({ args: rest, options, strict: true, allowPositionals: false }).values;
-  } catch (e) {
-    io.err.write(`reboot-pilot: ${(e as Error).message}\n`);
-    return 2;
+    const options = Object.fromEntries(names.map((name) => [name, { type: 'string' as const }]));
+    values = parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    err.write(`reboot-pilot: ${(error as Error).message}\n`);
+    return undefined;
   }
   const output = values.output ?? 'text';
-  if (!(command === 'run' ? ['text', 'json'] : ['text', 'md', 'json']).includes(output)) {
-    io.err.write(
-      `reboot-pilot: --output must be ${command === 'run' ? 'text or json' : 'text, md or json'}, not "${output}"\n`,
-    );
-    return 2;
+  if (!OUTPUTS[command].formats.includes(output)) {
+    err.write(`reboot-pilot: --output must be ${OUTPUTS[command].named}, not "${output}"\n`);
+    return undefined;
   }
-  if (command === 'run') return run(values, output, io);
-  try {
-    const settings = parsePlanSettings(values);
-    const log = progress(io.err);
-    const az = openAzure(parseAzureSettings(values), { log, getIDToken });
-    const clients = (await azureKubeClients(az, settings, log)) ?? connect(settings);
-    const { plan, id } = await inspectCluster(clients, settings, log, await azurePlanFacts(az, log));
-    const now = new Date();
-    if (output === 'json') {
-      const canonical = JSON.parse(canonicalJson(plan)) as unknown;
-      io.out.write(JSON.stringify({ planId: id, plan: canonical }, null, 2) + '\n');
-    } else if (output === 'md') io.out.write(renderMarkdown(plan, id, { now }));
-    else io.out.write(renderTerminal(plan, id, now));
-    return 0;
-  } catch (e) {
-    return failed(e, io.err);
-  }
+  return { values, output };
 }
 
 /** Reports a failure; the exit code: 2 for bad settings, 1 otherwise. */
-function failed(e: unknown, err: NodeJS.WritableStream): number {
-  if (e instanceof UserError) {
-    err.write(`reboot-pilot: error: ${e.message}\n`);
-    return e.message.startsWith('invalid settings') ? 2 : 1;
+function failed(error: unknown, err: NodeJS.WritableStream): number {
+  if (error instanceof UserError) {
+    err.write(`reboot-pilot: error: ${error.message}\n`);
+    return error.message.startsWith('invalid settings') ? 2 : 1;
   }
-  err.write(`reboot-pilot: failed: ${(e as Error).stack ?? String(e)}\n`);
+  err.write(`reboot-pilot: failed: ${(error as Error).stack ?? String(error)}\n`);
   return 1;
 }
 
-async function run(
-  values: Record<string, string | undefined>,
-  output: string,
-  io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream },
-): Promise<number> {
+/** `plan`: inspects the cluster and prints the plan. */
+async function plan(values: Values, output: string, io: Io): Promise<number> {
+  try {
+    const settings = parsePlanSettings(values);
+    const log = progress(io.err);
+    const azure = openAzure(parseAzureSettings(values), { log, getIDToken });
+    const clients = (await azureKubeClients(azure, settings, log)) ?? connect(settings);
+    const aks = await azurePlanFacts(azure, log);
+    const { plan, id: planId } = await inspectCluster(clients, settings, log, aks);
+    io.out.write(renderPlan(plan, planId, output));
+    return 0;
+  } catch (error) {
+    return failed(error, io.err);
+  }
+}
+
+/** The plan as --output asks: the plan file (json), Markdown (md) or the terminal view (text). */
+function renderPlan(plan: Plan, planId: string, output: string): string {
+  const now = new Date();
+  if (output === 'json') return planFileText(plan, planId);
+  if (output === 'md') return renderMarkdown(plan, planId, { now });
+  return renderTerminal(plan, planId, now);
+}
+
+/** `run`: executes a plan file. */
+async function run(values: Values, output: string, io: Io): Promise<number> {
   if (!values.plan) {
     io.err.write('reboot-pilot: run needs --plan FILE (the JSON that plan --output json prints)\n');
     return 2;
@@ -150,31 +178,23 @@ async function run(
   try {
     const plan = parsePlanSettings(values);
     const execute = parseExecuteSettings(values);
-    let text: string;
-    try {
-      text = readFileSync(values.plan, 'utf8');
-    } catch (e) {
-      throw new UserError(
-        `cannot read the plan file ${values.plan}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
-      );
-    }
-    const pf = readPlanFile(text, values.plan);
+    const planFile = loadPlanFile(values.plan);
     const log = progress(io.err);
-    const az = openAzure(parseAzureSettings(values), {
-      needed: execute['reboot-method'] === 'azure-vmss',
-      log,
-      getIDToken,
-    });
-    const clients = (await azureKubeClients(az, plan, log)) ?? connect(plan);
-    const result = await runPlan(clients, pf, {
-      plan,
-      execute,
-      log,
-      ...(await azureExtras(az, execute, clients, log)),
-    });
+    const needed = execute.rebootMethod === 'azure-vmss';
+    const azure = openAzure(parseAzureSettings(values), { needed, log, getIDToken });
+    const clients = (await azureKubeClients(azure, plan, log)) ?? connect(plan);
+    const extras = await azureExtras(azure, execute, clients, log);
+    const result = await runPlan(clients, planFile, { plan, execute, log, ...extras });
     io.out.write(output === 'json' ? JSON.stringify(result, null, 2) + '\n' : renderResultText(result));
-    return result.state === 'completed' ? 0 : result.state === 'paused' ? 3 : 1;
-  } catch (e) {
-    return failed(e, io.err);
+    return exitCode(result.state);
+  } catch (error) {
+    return failed(error, io.err);
   }
+}
+
+/** run's exit code: 0 completed, 3 paused by a gate (run it again later), 1 otherwise. */
+function exitCode(state: ExecutionResult['state']): number {
+  if (state === 'completed') return 0;
+  if (state === 'paused') return 3;
+  return 1;
 }

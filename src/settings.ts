@@ -128,7 +128,7 @@ export const PLAN_SETTINGS = {
   namespace: [
     z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'namespace must be a namespace name'),
     'kube-system',
-    'Namespace for probe and reboot pods and the run lock; must allow privileged pods and hostPath volumes.',
+    'Namespace for probe and reboot pods, the run lock and the ledger (ConfigMap reboot-pilot-ledger); must allow privileged pods and hostPath volumes.',
   ],
   'probe-parallelism': [int('probe-parallelism', 1, 200), '10', 'Probe pods running at once.'],
   'probe-timeout': [int('probe-timeout', 5, 3600), '120', 'Seconds one probe may take, image pull included.'],
@@ -309,7 +309,16 @@ export const EXECUTE_SETTINGS = {
 } as const;
 
 export type Spec = Record<string, readonly [z.ZodType, string, string]>;
-export type Parsed<S extends Spec> = { -readonly [K in keyof S]: z.output<S[K][0]> };
+/** `drain-timeout` -> `drainTimeout`: settings are named in kebab-case outside, camelCase in code. */
+export type CamelCase<S extends string> = S extends `${infer Head}-${infer Tail}`
+  ? `${Head}${Capitalize<CamelCase<Tail>>}`
+  : S;
+export const camelCase = (name: string): string =>
+  name.replace(/-([a-z0-9])/g, (_match, letter: string) => letter.toUpperCase());
+/** A group of settings once validated: camelCase keys, typed values; the only form code below the edge sees. */
+export type Parsed<S extends Spec> = {
+  -readonly [K in keyof S as CamelCase<K & string>]: z.output<S[K][0]>;
+};
 export type PlanSettings = Parsed<typeof PLAN_SETTINGS>;
 export type ExecuteSettings = Parsed<typeof EXECUTE_SETTINGS>;
 
@@ -322,7 +331,7 @@ export function parseSettings<S extends Spec>(
   const problems: string[] = [];
   for (const [name, [schema, def]] of Object.entries(spec)) {
     const r = schema.safeParse(raw[name] ?? def);
-    if (r.success) out[name] = r.data;
+    if (r.success) out[camelCase(name)] = r.data;
     else
       problems.push(
         ...r.error.issues.map((i) => (i.message.includes(name) ? i.message : `${name}: ${i.message}`)),

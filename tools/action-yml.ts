@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXECUTE_SETTINGS, PLAN_SETTINGS } from '../src/settings.ts';
-import { GITHUB_SETTINGS } from '../src/github/options.ts';
+import { GITHUB_SETTINGS } from '../src/github/settings.ts';
 import { AZURE_SETTINGS } from '../src/azure/settings.ts';
 import { ACTION_STATES } from '../src/states.ts';
 

@@ -22,7 +22,7 @@ import { FakeAzure } from '../test/harness/arm.ts';
 import { applyProductRbac, guardedDeployment } from '../test/harness/workloads.ts';
 import { shownPlan } from '../src/github/body.ts';
 import { realPackages, debianNodeFiles, installDocs, type RealPackages } from '../test/harness/debs.ts';
-import { DURATIONS_ANNOTATION } from '../src/estimate/history.ts';
+import { DURATIONS_ANNOTATION } from '../src/kube/labels.ts';
 import { runAction, type ActionEvent } from '../test/harness/action.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -3,7 +3,7 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { ContainerServiceClient } from '@azure/arm-containerservice';
 import { ComputeManagementClient } from '@azure/arm-compute';
-import { UserError } from '../kube/client.ts';
+import { UserError } from '../errors.ts';
 import type { AzureSettings } from './settings.ts';
 import { safeMessage } from './credential.ts';
 
@@ -31,24 +31,24 @@ export interface ClientOptions {
 }
 
 export function makeAzureClients(
-  s: AzureSettings,
+  settings: AzureSettings,
   credential: TokenCredential,
-  o: ClientOptions = {},
+  clientOptions: ClientOptions = {},
 ): AzureClients {
-  const endpoint = s['azure-arm-endpoint'];
+  const endpoint = settings.azureArmEndpoint;
   const options = {
     endpoint,
     credentials: { scopes: [`${endpoint}/.default`] },
     retryOptions: {
-      maxRetries: o.maxRetries ?? 3,
-      ...(o.retryDelayInMs !== undefined ? { retryDelayInMs: o.retryDelayInMs } : {}),
+      maxRetries: clientOptions.maxRetries ?? 3,
+      ...(clientOptions.retryDelayInMs !== undefined ? { retryDelayInMs: clientOptions.retryDelayInMs } : {}),
     },
     userAgentOptions: { userAgentPrefix: 'reboot-pilot' },
   };
   const cluster = {
-    subscriptionId: s['azure-subscription-id'],
-    resourceGroup: s['azure-resource-group'],
-    name: s['azure-cluster-name'],
+    subscriptionId: settings.azureSubscriptionId,
+    resourceGroup: settings.azureResourceGroup,
+    name: settings.azureClusterName,
   };
   const computes = new Map<string, ComputeManagementClient>();
   return {
@@ -60,7 +60,7 @@ export function makeAzureClients(
       if (!c) computes.set(sub.toLowerCase(), (c = new ComputeManagementClient(credential, sub, options)));
       return c;
     },
-    pollMs: s['azure-poll-interval'] > 0 ? s['azure-poll-interval'] * 1000 : undefined,
+    pollMs: settings.azurePollInterval > 0 ? settings.azurePollInterval * 1000 : undefined,
     armEndpoint: endpoint,
   };
 }
@@ -88,33 +88,37 @@ export function parseProviderID(providerID: string): AzureVm | undefined {
   return undefined;
 }
 
-export function describeVm(v: AzureVm): string {
-  return v.kind === 'vmss'
-    ? `VMSS instance ${v.resourceGroup}/${v.vmss}/${v.instanceId}`
-    : `VM ${v.resourceGroup}/${v.vmName}`;
+export function describeVm(vm: AzureVm): string {
+  return vm.kind === 'vmss'
+    ? `VMSS instance ${vm.resourceGroup}/${vm.vmss}/${vm.instanceId}`
+    : `VM ${vm.resourceGroup}/${vm.vmName}`;
 }
 
 /**
  * An ARM failure as one line: what was tried, the HTTP status, ARM's error code and message.
  * RestError (HTTP), an LRO that ended Failed/Canceled (core-lro), and sign-in UserErrors.
  */
-export function explainAzureError(e: unknown, what: string): Error {
-  if (e instanceof UserError) return new UserError(`${what}: ${e.message}`);
-  const err = e as {
-    statusCode?: number;
-    code?: string;
-    message?: string;
-    details?: { error?: { code?: string; message?: string } };
-    name?: string;
-  };
-  const msg = safeMessage(e);
+export function explainAzureError(error: unknown, what: string): Error {
+  if (error instanceof UserError) return new UserError(`${what}: ${error.message}`);
+  const err = error as
+    | {
+        statusCode?: number;
+        code?: string;
+        message?: string;
+        details?: { error?: { code?: string; message?: string } };
+        name?: string;
+      }
+    | null
+    | undefined;
+  const msg = safeMessage(error);
   if (err?.statusCode === 401)
     return new UserError(
       `${what}: Azure refused the credentials (401 ${err.code ?? 'Unauthorized'}: ${msg})`,
     );
   if (err?.statusCode === 403)
     return new UserError(
-      `${what}: the Azure identity lacks permission (403 ${err.code ?? 'Forbidden'}: ${msg}); see the README for the roles it needs`,
+      `${what}: the Azure identity lacks permission (403 ${err.code ?? 'Forbidden'}: ${msg}); ` +
+        'see the README for the roles it needs',
     );
   if (err?.statusCode === 404)
     return new UserError(`${what}: not found in Azure (404 ${err.code ?? ''}: ${msg})`);

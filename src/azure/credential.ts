@@ -9,7 +9,7 @@
 // the error names every one tried and why it failed (never a token or a secret).
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
 import { AzureCliCredential, ClientAssertionCredential, ClientSecretCredential } from '@azure/identity';
-import { UserError } from '../kube/client.ts';
+import { UserError } from '../errors.ts';
 import type { AzureSettings, CredentialKind } from './settings.ts';
 
 export const OIDC_AUDIENCE = 'api://AzureADTokenExchange';
@@ -36,11 +36,11 @@ interface Candidate {
   missing?: string;
 }
 
-function candidates(s: AzureSettings, d: CredentialDeps): Candidate[] {
-  const env = d.env ?? process.env;
-  const tenant = s['azure-tenant-id'];
-  const client = s['azure-client-id'];
-  const authority = s['azure-authority-host'];
+function candidates(settings: AzureSettings, deps: CredentialDeps): Candidate[] {
+  const env = deps.env ?? process.env;
+  const tenant = settings.azureTenantId;
+  const client = settings.azureClientId;
+  const authority = settings.azureAuthorityHost;
   const options = {
     authorityHost: authority,
     ...(KNOWN_AUTHORITIES.includes(authority) ? {} : { disableInstanceDiscovery: true }),
@@ -54,7 +54,7 @@ function candidates(s: AzureSettings, d: CredentialDeps): Candidate[] {
   const out: Candidate[] = [];
   // oidc
   {
-    const getIDToken = d.getIDToken;
+    const getIDToken = deps.getIDToken;
     const missing = [
       ids,
       !env.ACTIONS_ID_TOKEN_REQUEST_URL &&
@@ -88,13 +88,13 @@ function candidates(s: AzureSettings, d: CredentialDeps): Candidate[] {
     );
   }
   out.push({ kind: 'azure-cli', credential: new AzureCliCredential(tenant ? { tenantId: tenant } : {}) });
-  const want = s['azure-credential'];
+  const want = settings.azureCredential;
   return want === 'auto' ? out : out.filter((c) => c.kind === want);
 }
 
 /** A failure's first line, short, with anything that looks like a JWT removed. */
-export function safeMessage(e: unknown): string {
-  const m = (e instanceof Error ? e.message : String(e))
+export function safeMessage(error: unknown): string {
+  const m = (error instanceof Error ? error.message : String(error))
     .split('\n')
     .map((l) => l.trim())
     .filter(Boolean);
@@ -114,9 +114,9 @@ export class AzureCredential implements TokenCredential {
   private chosen: Candidate | undefined;
   private readonly log: (line: string) => void;
 
-  constructor(s: AzureSettings, d: CredentialDeps = {}) {
-    this.list = candidates(s, d);
-    this.log = d.log ?? (() => undefined);
+  constructor(settings: AzureSettings, deps: CredentialDeps = {}) {
+    this.list = candidates(settings, deps);
+    this.log = deps.log ?? (() => undefined);
   }
 
   /** Which credential is in use (after the first token), for logs. */
@@ -156,4 +156,4 @@ export class AzureCredential implements TokenCredential {
   }
 }
 
-const scopeText = (s: string | string[]) => (Array.isArray(s) ? s.join(' ') : s);
+const scopeText = (scopes: string | string[]) => (Array.isArray(scopes) ? scopes.join(' ') : scopes);

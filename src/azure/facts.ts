@@ -6,12 +6,15 @@ import type { AksFacts, AksPoolFacts } from '../plan/types.ts';
 import type { MaintenanceConfig } from '../gates/maintenance.ts';
 import { explainAzureError, type AzureClients } from './clients.ts';
 
-const day = (d: Date | string | undefined): string | undefined =>
-  d === undefined ? undefined : d instanceof Date ? d.toISOString().slice(0, 10) : String(d).slice(0, 10);
+/** The date part (YYYY-MM-DD) of a date the SDK gives as a Date or as text. */
+function day(date: Date | string | undefined): string | undefined {
+  if (date === undefined) return undefined;
+  return (date instanceof Date ? date.toISOString() : date).slice(0, 10);
+}
 
-export function normaliseMaintenance(m: MaintenanceConfiguration): MaintenanceConfig {
-  const w = m.maintenanceWindow;
-  const out: MaintenanceConfig = { name: m.name ?? '' };
+export function normaliseMaintenance(config: MaintenanceConfiguration): MaintenanceConfig {
+  const w = config.maintenanceWindow;
+  const out: MaintenanceConfig = { name: config.name ?? '' };
   if (w) {
     const startDate = day(w.startDate);
     out.maintenanceWindow = {
@@ -25,13 +28,13 @@ export function normaliseMaintenance(m: MaintenanceConfiguration): MaintenanceCo
         : {}),
     };
   }
-  if (m.timeInWeek?.length || m.notAllowedTime?.length) {
+  if (config.timeInWeek?.length || config.notAllowedTime?.length) {
     out.legacy = {
-      timeInWeek: (m.timeInWeek ?? []).map((t) => ({
+      timeInWeek: (config.timeInWeek ?? []).map((t) => ({
         ...(t.day ? { day: t.day } : {}),
         hourSlots: t.hourSlots ?? [],
       })),
-      notAllowedTime: (m.notAllowedTime ?? []).map((t) => ({
+      notAllowedTime: (config.notAllowedTime ?? []).map((t) => ({
         ...(t.start ? { start: new Date(t.start).toISOString() } : {}),
         ...(t.end ? { end: new Date(t.end).toISOString() } : {}),
       })),

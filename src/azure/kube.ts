@@ -6,8 +6,10 @@
 import * as k8s from '@kubernetes/client-node';
 import type { TokenCredential, AccessToken } from '@azure/core-auth';
 import type https from 'node:https';
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { Authenticator } from '@kubernetes/client-node/dist/auth.js';
-import { UserError, makeClients, type KubeClients } from '../kube/client.ts';
+import { makeClients, type KubeClients } from '../kube/client.ts';
+import { UserError } from '../errors.ts';
 import type { AzureClients } from './clients.ts';
 import { explainAzureError } from './clients.ts';
 import { AKS_SERVER_APP_ID } from './settings.ts';
@@ -16,6 +18,13 @@ export const AAD_AUTH_PROVIDER = 'reboot-pilot-entra';
 
 /** Refresh this long before the token expires (and whenever Entra says to refresh). */
 const REFRESH_MARGIN_MS = 5 * 60_000;
+
+/** The parts of a kubeconfig user that client-node leaves untyped (`any`), as we read them. */
+interface UserAuth {
+  exec?: { args?: string[] | null } | null;
+  authProvider?: { name?: string; config?: Record<string, string> | null } | null;
+}
+const authOf = (user: k8s.User | null): UserAuth | null => user;
 
 /**
  * A client-node Authenticator that sets `Authorization: Bearer <Entra token>` on every request,
@@ -38,22 +47,24 @@ export class EntraAuthenticator implements Authenticator {
   }
 
   isAuthProvider(user: k8s.User): boolean {
-    return user.authProvider?.name === AAD_AUTH_PROVIDER;
+    return authOf(user)?.authProvider?.name === AAD_AUTH_PROVIDER;
   }
 
-  async applyAuthentication(_user: k8s.User, opts: https.RequestOptions): Promise<void> {
-    const t = await this.current();
-    opts.headers = { ...(opts.headers ?? {}), Authorization: `Bearer ${t.token}` };
+  async applyAuthentication(_user: k8s.User, request: https.RequestOptions): Promise<void> {
+    const { token } = await this.current();
+    // client-node passes headers as an object, never as the raw array form.
+    const headers = request.headers as OutgoingHttpHeaders | undefined;
+    request.headers = { ...(headers ?? {}), Authorization: `Bearer ${token}` };
   }
 
   async current(): Promise<AccessToken> {
-    const t = this.token;
+    const token = this.token;
     const now = this.now();
     const fresh =
-      t &&
-      now < t.expiresOnTimestamp - REFRESH_MARGIN_MS &&
-      !(t.refreshAfterTimestamp && now >= t.refreshAfterTimestamp);
-    if (fresh) return t;
+      token &&
+      now < token.expiresOnTimestamp - REFRESH_MARGIN_MS &&
+      !(token.refreshAfterTimestamp && now >= token.refreshAfterTimestamp);
+    if (fresh) return token;
     this.pending ??= (async () => {
       try {
         const got = await this.credential.getToken(this.scope);
@@ -72,18 +83,23 @@ export class EntraAuthenticator implements Authenticator {
 
 /** The --server-id of an AKS exec (kubelogin) user, or the azure auth-provider's apiserver-id. */
 export function serverAppIdOf(user: k8s.User | null): string | undefined {
-  const args = user?.exec?.args ?? [];
-  const i = args.indexOf('--server-id');
-  if (i >= 0 && args[i + 1]) return args[i + 1];
-  const eq = args.find((a: string) => a.startsWith('--server-id='));
-  if (eq) return eq.slice('--server-id='.length);
-  return user?.authProvider?.config?.['apiserver-id'];
+  const auth = authOf(user);
+  const args = auth?.exec?.args ?? [];
+  const at = args.indexOf('--server-id');
+  if (at >= 0 && args[at + 1]) return args[at + 1];
+  const joined = args.find((arg) => arg.startsWith('--server-id='));
+  if (joined) return joined.slice('--server-id='.length);
+  return auth?.authProvider?.config?.['apiserver-id'];
 }
 
-/** Whether a kubeconfig user needs an Entra token (kubelogin exec, the azure auth-provider, or nothing to authenticate with). */
+/**
+ * Whether a kubeconfig user needs an Entra token (kubelogin exec, the azure auth-provider, or
+ * nothing to authenticate with).
+ */
 export function needsEntra(user: k8s.User | null): boolean {
   if (!user) return true;
-  if (user.exec || user.authProvider) return true;
+  const auth = authOf(user);
+  if (auth?.exec || auth?.authProvider) return true;
   return !(user.token || user.certData || user.certFile || user.keyData || user.keyFile || user.username);
 }
 
@@ -127,7 +143,7 @@ export function kubeConfigFromAks(
 export async function connectAks(
   az: AzureClients,
   serverAppIdSetting: string,
-  log: (l: string) => void = () => undefined,
+  log: (line: string) => void = () => undefined,
 ): Promise<KubeClients> {
   const { resourceGroup, name } = az.cluster;
   let creds;
@@ -143,9 +159,8 @@ export async function connectAks(
     az.credential,
     serverAppIdSetting,
   );
-  log(
-    `reaching AKS cluster ${resourceGroup}/${name} at ${kc.getCurrentCluster()?.server} ${entra ? 'with an Entra token for the AKS server application' : 'with its local account'}`,
-  );
+  const how = entra ? 'with an Entra token for the AKS server application' : 'with its local account';
+  log(`reaching AKS cluster ${resourceGroup}/${name} at ${kc.getCurrentCluster()?.server} ${how}`);
   if (entra) await entra.current(); // fail now, with the sign-in error, rather than on the first API call
   return makeClients(kc);
 }

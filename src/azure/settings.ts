@@ -3,7 +3,7 @@
 // here: the client secret is read from AZURE_CLIENT_SECRET in the environment, so it is never part
 // of an input that the runner might echo.
 import { z } from 'zod';
-import { UserError } from '../kube/client.ts';
+import { UserError } from '../errors.ts';
 import { bool, int, parseSettings, type Parsed } from '../settings.ts';
 
 const httpsUrl = (name: string) =>
@@ -101,7 +101,10 @@ export const AZURE_SETTINGS = {
 
 export type AzureSettings = Parsed<typeof AZURE_SETTINGS>;
 
-/** Validates raw string settings (the IDs fall back to the AZURE_* environment); one UserError lists every problem. */
+/**
+ * Validates raw string settings (the IDs fall back to the AZURE_* environment); one UserError
+ * lists every problem.
+ */
 export function parseAzureSettings(
   raw: Partial<Record<string, string | undefined>>,
   env: NodeJS.ProcessEnv = process.env,
@@ -116,15 +119,15 @@ export function parseAzureSettings(
     Object.fromEntries(Object.keys(AZURE_SETTINGS).map((k) => [k, raw[k] || fromEnv[k] || undefined])),
   );
   const problems: string[] = [];
-  const named = [s['azure-resource-group'], s['azure-cluster-name']].filter(Boolean).length;
+  const named = [s.azureResourceGroup, s.azureClusterName].filter(Boolean).length;
   if (named === 1)
     problems.push('azure-resource-group and azure-cluster-name go together: set both or neither');
-  if (named === 2 && !s['azure-subscription-id'])
+  if (named === 2 && !s.azureSubscriptionId)
     problems.push('azure-subscription-id (or AZURE_SUBSCRIPTION_ID) is needed with azure-cluster-name');
   if (problems.length) throw new UserError(`invalid settings: ${problems.join('; ')}`);
   return s;
 }
 
 /** The AKS integration is on when the managed cluster is named. */
-export const aksEnabled = (s: AzureSettings): boolean =>
-  !!(s['azure-subscription-id'] && s['azure-resource-group'] && s['azure-cluster-name']);
+export const aksEnabled = (settings: AzureSettings): boolean =>
+  !!(settings.azureSubscriptionId && settings.azureResourceGroup && settings.azureClusterName);

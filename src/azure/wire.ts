@@ -1,15 +1,16 @@
 // How the action and the CLI use the Azure integration (all of it optional: with no Azure
 // settings nothing here runs and the product behaves as without it):
-//   const az = openAzure(parseAzureSettings(raw), { needed: exec['reboot-method'] === 'azure-vmss', getIDToken: core.getIDToken, log });
-//   const clients = (await azureKubeClients(az, planSettings, log)) ?? connect(planSettings);
-//   plan:    inspectCluster(clients, planSettings, log, await azurePlanFacts(az, log))
-//   execute: runPlan(clients, planFile, { plan, execute, log, ...(await azureExtras(az, execute, clients, log)) })
+//   const needed = execute.rebootMethod === 'azure-vmss';
+//   const az = openAzure(parseAzureSettings(raw), { needed, getIDToken: core.getIDToken, log });
+//   const kube = (await azureKubeClients(az, planSettings, log)) ?? connect(planSettings);
+//   plan:    inspectCluster(kube, planSettings, log, await azurePlanFacts(az, log))
+//   execute: runPlan(kube, planFile, { plan, execute, log, ...(await azureExtras(az, execute, kube, log)) })
 import type { KubeClients } from '../kube/client.ts';
-import { UserError } from '../kube/client.ts';
+import { UserError } from '../errors.ts';
 import type { ExecuteSettings } from '../settings.ts';
 import type { Rebooter } from '../reboot/types.ts';
 import type { Gate } from '../gates/types.ts';
-import type { ExecuteDeps } from '../execute/executor.ts';
+import type { NodeImageUpgrade } from '../execute/types.ts';
 import type { AksFacts } from '../plan/types.ts';
 import { MaintenanceGate, describeMaintenance } from '../gates/maintenance.ts';
 import { VmssRebooter } from '../reboot/vmss.ts';
@@ -35,11 +36,12 @@ export interface OpenOptions extends CredentialDeps {
 }
 
 /** The Azure session for the settings, or undefined when nothing asks for Azure. No network yet. */
-export function openAzure(s: AzureSettings, o: OpenOptions = {}): AzureSession | undefined {
-  const aks = aksEnabled(s);
-  if (!aks && !o.needed) return undefined;
-  const credential = new AzureCredential(s, o);
-  return { settings: s, credential, clients: makeAzureClients(s, credential, o.clientOptions), aks };
+export function openAzure(settings: AzureSettings, options: OpenOptions = {}): AzureSession | undefined {
+  const aks = aksEnabled(settings);
+  if (!aks && !options.needed) return undefined;
+  const credential = new AzureCredential(settings, options);
+  const clients = makeAzureClients(settings, credential, options.clientOptions);
+  return { settings, credential, clients, aks };
 }
 
 /**
@@ -50,29 +52,29 @@ export function openAzure(s: AzureSettings, o: OpenOptions = {}): AzureSession |
 export async function azureKubeClients(
   az: AzureSession | undefined,
   plan: { kubeconfig: string },
-  log?: (l: string) => void,
+  log?: (line: string) => void,
 ): Promise<KubeClients | undefined> {
   if (!az) return undefined;
-  const mode = az.settings['azure-cluster-access'];
+  const mode = az.settings.azureClusterAccess;
   if (mode === 'kubeconfig' || (mode === 'auto' && (!az.aks || plan.kubeconfig))) return undefined;
   if (!az.aks)
     throw new UserError(
       'azure-cluster-access aks needs azure-subscription-id, azure-resource-group and azure-cluster-name',
     );
-  return connectAks(az.clients, az.settings['azure-aks-server-app-id'], log);
+  return connectAks(az.clients, az.settings.azureAksServerAppId, log);
 }
 
 /** AKS facts for the planner (node OS channel, pools' node images, the maintenance window). */
 export async function azurePlanFacts(
   az: AzureSession | undefined,
-  log: (l: string) => void = () => undefined,
+  log: (line: string) => void = () => undefined,
 ): Promise<AksFacts | undefined> {
   if (!az?.aks) return undefined;
   const { facts, maintenance } = await readAksFacts(az.clients);
-  const chosen = chooseMaintenance(maintenance, az.settings['azure-maintenance-configurations']);
-  log(
-    `AKS: node OS upgrade channel ${facts.nodeOSUpgradeChannel}; ${Object.keys(facts.pools).length} pools${chosen ? `; maintenance window ${describeMaintenance(chosen)}` : ''}`,
-  );
+  const chosen = chooseMaintenance(maintenance, az.settings.azureMaintenanceConfigurations);
+  const window = chosen ? `; maintenance window ${describeMaintenance(chosen)}` : '';
+  const pools = Object.keys(facts.pools).length;
+  log(`AKS: node OS upgrade channel ${facts.nodeOSUpgradeChannel}; ${pools} pools${window}`);
   const gate = chosen ? new MaintenanceGate(chosen) : undefined;
   return {
     ...facts,
@@ -84,42 +86,51 @@ export async function azurePlanFacts(
 
 export interface AzureExtras {
   rebooter?: Rebooter;
-  fallback?: ExecuteDeps['fallback'];
+  nodeImageUpgrade?: NodeImageUpgrade;
   gates: Gate[];
 }
 
-/** What runPlan takes from Azure: the azure-vmss rebooter, the node image upgrade, the AKS maintenance gate. */
+/** What runPlan takes from Azure: the azure-vmss rebooter, the node image upgrade, the maintenance gate. */
 export async function azureExtras(
   az: AzureSession | undefined,
-  exec: Pick<ExecuteSettings, 'reboot-method'>,
-  clients: KubeClients,
-  log: (l: string) => void = () => undefined,
+  execute: Pick<ExecuteSettings, 'rebootMethod'>,
+  kube: KubeClients,
+  log: (line: string) => void = () => undefined,
 ): Promise<AzureExtras> {
-  const vmss = exec['reboot-method'] === 'azure-vmss';
+  const vmss = execute.rebootMethod === 'azure-vmss';
   if (!az) {
     if (vmss)
       throw new UserError(
-        'reboot-method azure-vmss needs the Azure settings (azure-credential and its IDs, or azure-subscription-id, azure-resource-group and azure-cluster-name)',
+        'reboot-method azure-vmss needs the Azure settings (azure-credential and its IDs, ' +
+          'or azure-subscription-id, azure-resource-group and azure-cluster-name)',
       );
     return { gates: [] };
   }
-  const out: AzureExtras = { gates: [] };
-  if (vmss) out.rebooter = new VmssRebooter(clients, az.clients, log);
+  const extras: AzureExtras = { gates: [] };
+  if (vmss) extras.rebooter = new VmssRebooter(kube, az.clients, log);
   if (az.aks) {
-    const s = az.settings;
-    out.fallback = new NodeImageUpgrader(clients, az.clients, {
-      timeoutSeconds: s['azure-node-image-timeout'],
-      onFailedReboot: s['azure-node-image-fallback'],
+    const settings = az.settings;
+    extras.nodeImageUpgrade = new NodeImageUpgrader(kube, az.clients, {
+      timeoutSeconds: settings.azureNodeImageTimeout,
+      onFailedReboot: settings.azureNodeImageFallback,
       log,
-    }).fallback;
-    if (s['azure-maintenance-configurations'].length) {
-      const { maintenance } = await readAksFacts(az.clients);
-      const chosen = chooseMaintenance(maintenance, s['azure-maintenance-configurations']);
-      if (chosen) {
-        log(`honouring AKS planned maintenance ${describeMaintenance(chosen)}`);
-        out.gates.push(new MaintenanceGate(chosen));
-      }
-    }
+    });
+    const gate = await maintenanceGate(az, log);
+    if (gate) extras.gates.push(gate);
   }
-  return out;
+  return extras;
+}
+
+/** The AKS planned maintenance gate, when azure-maintenance-configurations names one that exists. */
+async function maintenanceGate(
+  az: AzureSession,
+  log: (line: string) => void,
+): Promise<MaintenanceGate | undefined> {
+  const wanted = az.settings.azureMaintenanceConfigurations;
+  if (!wanted.length) return undefined;
+  const { maintenance } = await readAksFacts(az.clients);
+  const chosen = chooseMaintenance(maintenance, wanted);
+  if (!chosen) return undefined;
+  log(`honouring AKS planned maintenance ${describeMaintenance(chosen)}`);
+  return new MaintenanceGate(chosen);
 }

@@ -1,29 +1,25 @@
 // What a node object says about itself, in the words the rest of the code uses: its pool, its
 // OS, whether it is Ready. Pure reads of the node; shared by planning, execution and Azure.
 import type * as k8s from '@kubernetes/client-node';
+import { CONTROL_PLANE_LABEL, CONTROL_PLANE_LABELS, OS_LABEL, POOL_LABELS } from '../kube/labels.ts';
 
-/** Pool labels, most specific first: AKS, older AKS, and the generic one. */
-export const POOL_LABELS = ['kubernetes.azure.com/agentpool', 'agentpool', 'node.kubernetes.io/pool'];
-
-export function poolOf(n: k8s.V1Node): string {
-  const l = n.metadata?.labels ?? {};
+export function poolOf(node: k8s.V1Node): string {
+  const l = node.metadata?.labels ?? {};
   for (const k of POOL_LABELS) if (l[k]) return l[k];
-  if ('node-role.kubernetes.io/control-plane' in l) return 'control-plane';
+  if (CONTROL_PLANE_LABEL in l) return 'control-plane';
   return 'default';
 }
 
-export function osOf(n: k8s.V1Node): 'linux' | 'windows' {
-  const os = n.metadata?.labels?.['kubernetes.io/os'] ?? n.status?.nodeInfo?.operatingSystem;
+export function osOf(node: k8s.V1Node): 'linux' | 'windows' {
+  const os = node.metadata?.labels?.[OS_LABEL] ?? node.status?.nodeInfo?.operatingSystem;
   return os === 'windows' ? 'windows' : 'linux';
 }
 
-export function isReady(n: k8s.V1Node): boolean {
-  return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+export function isReady(node: k8s.V1Node): boolean {
+  return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
 
-const CONTROL_PLANE_LABELS = ['node-role.kubernetes.io/control-plane', 'node-role.kubernetes.io/master'];
-
-export function isControlPlane(n: k8s.V1Node): boolean {
-  const l = n.metadata?.labels ?? {};
+export function isControlPlane(node: k8s.V1Node): boolean {
+  const l = node.metadata?.labels ?? {};
   return CONTROL_PLANE_LABELS.some((k) => k in l);
 }

@@ -2,6 +2,7 @@
 // Every collection is a paginated list (requests grow with pages, never with nodes).
 import type * as k8s from '@kubernetes/client-node';
 import { call, type KubeClients } from '../kube/client.ts';
+import { AKS_CLUSTER_LABEL } from '../kube/labels.ts';
 
 export interface ClusterIdentity {
   uid: string;
@@ -38,31 +39,31 @@ export async function listAll<T>(
   return items;
 }
 
-export function isAksNode(n: k8s.V1Node): boolean {
+export function isAksNode(node: k8s.V1Node): boolean {
   return (
-    (n.spec?.providerID ?? '').startsWith('azure://') ||
-    n.metadata?.labels?.['kubernetes.azure.com/cluster'] !== undefined
+    (node.spec?.providerID ?? '').startsWith('azure://') ||
+    node.metadata?.labels?.[AKS_CLUSTER_LABEL] !== undefined
   );
 }
 
-export async function readSnapshot(c: KubeClients, clusterName: string): Promise<ClusterSnapshot> {
+export async function readSnapshot(kube: KubeClients, clusterName: string): Promise<ClusterSnapshot> {
   const [kubeSystem, nodes, pods, pdbs] = await Promise.all([
-    call('get', 'namespaces (kube-system, for the cluster identity)', c.server, () =>
-      c.core.readNamespace({ name: 'kube-system' }),
+    call('get', 'namespaces (kube-system, for the cluster identity)', kube.server, () =>
+      kube.core.readNamespace({ name: 'kube-system' }),
     ),
-    call('list', 'nodes', c.server, () => listAll((page) => c.core.listNode(page))),
-    call('list', 'pods (all namespaces)', c.server, () =>
-      listAll((page) => c.core.listPodForAllNamespaces(page)),
+    call('list', 'nodes', kube.server, () => listAll((page) => kube.core.listNode(page))),
+    call('list', 'pods (all namespaces)', kube.server, () =>
+      listAll((page) => kube.core.listPodForAllNamespaces(page)),
     ),
-    call('list', 'poddisruptionbudgets.policy (all namespaces)', c.server, () =>
-      listAll((page) => c.policy.listPodDisruptionBudgetForAllNamespaces(page)),
+    call('list', 'poddisruptionbudgets.policy (all namespaces)', kube.server, () =>
+      listAll((page) => kube.policy.listPodDisruptionBudgetForAllNamespaces(page)),
     ),
   ]);
   return {
     identity: {
       uid: kubeSystem.metadata?.uid ?? '',
       name: clusterName,
-      server: c.server,
+      server: kube.server,
       provider: nodes.some(isAksNode) ? 'aks' : 'generic',
     },
     nodes,

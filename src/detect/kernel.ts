@@ -1,9 +1,9 @@
 // Kernel version strings as distributions write them: 5.15.0-1079-azure, 6.6.64.2-9.azl3,
 // 6.8.0-45-generic. Compared field by field, numerically where both fields are numbers, so
 // 5.15.0-1079 sorts after 5.15.0-988 (a plain string sort gets that wrong).
-export function compareKernelVersions(a: string, b: string): number {
-  const pa = a.split(/[.\-+_]/);
-  const pb = b.split(/[.\-+_]/);
+export function compareKernelVersions(left: string, right: string): number {
+  const pa = left.split(/[.\-+_]/);
+  const pb = right.split(/[.\-+_]/);
   for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
     const x = pa[i] ?? '';
     const y = pb[i] ?? '';

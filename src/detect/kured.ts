@@ -3,10 +3,8 @@
 // by kured, so it counts only when newer than the node's last transition to Ready (its boot).
 import type * as k8s from '@kubernetes/client-node';
 import type { Evidence } from '../plan/types.ts';
+import { KURED_IN_PROGRESS, KURED_MOST_RECENT } from '../kube/labels.ts';
 import type { Detector } from './types.ts';
-
-export const KURED_IN_PROGRESS = 'weave.works/kured-reboot-in-progress';
-export const KURED_MOST_RECENT = 'weave.works/kured-most-recent-reboot-needed';
 
 export function kuredEvidence(node: k8s.V1Node): Evidence[] {
   const a = node.metadata?.annotations ?? {};

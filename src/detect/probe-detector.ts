@@ -8,10 +8,10 @@ export function probeOptions(settings: PlanSettings): ProbeOptions {
   return {
     image: settings.image,
     namespace: settings.namespace,
-    parallelism: settings['probe-parallelism'],
-    timeoutSeconds: settings['probe-timeout'],
+    parallelism: settings.probeParallelism,
+    timeoutSeconds: settings.probeTimeout,
     sentinel: settings.sentinel,
-    sentinelCommand: settings['sentinel-command'],
+    sentinelCommand: settings.sentinelCommand,
   };
 }
 
@@ -21,9 +21,8 @@ export function probeDetector(kube: KubeClients, options: ProbeOptions): Detecto
     async detect({ probe }, log) {
       if (!probe.length) return { probes: new Map() };
       const { parallelism, timeoutSeconds, image } = options;
-      log(
-        `probing ${probe.length} Linux nodes (${parallelism} at a time, ${timeoutSeconds}s each, image ${image})`,
-      );
+      const each = `${parallelism} at a time, ${timeoutSeconds}s each, image ${image}`;
+      log(`probing ${probe.length} Linux nodes (${each})`);
       return { probes: await runProbes(kube, probe, options, log) };
     },
   };

@@ -244,7 +244,7 @@ export interface PackageChange {
 /** "upgrade openssl:amd64 3.0.2-0ubuntu1.17 3.0.2-0ubuntu1.18" -> a PackageChange. */
 export function parseHistoryItem(item: string): PackageChange {
   const [action, name = '', from, to] = item.split(' ');
-  const known = (v: string | undefined) => (v && v !== '-' ? v : undefined);
+  const known = (value: string | undefined) => (value && value !== '-' ? value : undefined);
   const change: PackageChange = {
     action: action === 'install' ? 'install' : 'upgrade',
     name: name.replace(/:(amd64|arm64|all|i386)$/, ''),
@@ -261,14 +261,13 @@ export function parseProbeResult(message: string): ProbeResult {
   try {
     raw = JSON.parse(message);
   } catch {
-    throw new Error(
-      `probe output is not JSON (${message.length} bytes${message.length >= 4096 ? ', cut at the kubelet limit' : ''})`,
-    );
+    const cut = message.length >= 4096 ? ', cut at the kubelet limit' : '';
+    throw new Error(`probe output is not JSON (${message.length} bytes${cut})`);
   }
   const r = ProbeResult.safeParse(raw);
-  if (!r.success)
-    throw new Error(
-      `probe output has an unexpected shape: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
+  if (!r.success) {
+    const issues = r.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`probe output has an unexpected shape: ${issues.join('; ')}`);
+  }
   return r.data;
 }

@@ -6,11 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { call, type KubeClients } from '../kube/client.ts';
+import { MANAGED_BY, NODE_ANNOTATION, ROLE_LABEL, RUN_LABEL } from '../kube/labels.ts';
 import { PROBE_SCRIPT, PROBE_RESULT_LIMIT, parseProbeResult, type ProbeResult } from './probe-script.ts';
-
-export const ROLE_LABEL = 'reboot-pilot.io/role';
-export const RUN_LABEL = 'reboot-pilot.io/run';
-export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'reboot-pilot' };
 
 export interface ProbeOptions {
   image: string;
@@ -35,39 +32,39 @@ export function hostMounts(sentinel: string): string[] {
   return dirs;
 }
 
-export function probePod(node: string, runId: string, index: number, o: ProbeOptions): k8s.V1Pod {
-  const mounts = hostMounts(o.sentinel);
+export function probePod(node: string, runId: string, index: number, options: ProbeOptions): k8s.V1Pod {
+  const mounts = hostMounts(options.sentinel);
   return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: {
       name: `reboot-pilot-probe-${runId}-${index}`,
-      namespace: o.namespace,
+      namespace: options.namespace,
       labels: { ...MANAGED_BY, [ROLE_LABEL]: 'probe', [RUN_LABEL]: runId },
-      annotations: { 'reboot-pilot.io/node': node },
+      annotations: { [NODE_ANNOTATION]: node },
     },
     spec: {
       nodeName: node,
       restartPolicy: 'Never',
-      activeDeadlineSeconds: o.timeoutSeconds,
+      activeDeadlineSeconds: options.timeoutSeconds,
       automountServiceAccountToken: false,
       enableServiceLinks: false,
       terminationGracePeriodSeconds: 0,
       tolerations: [{ operator: 'Exists' }],
-      ...(o.imagePullSecrets?.length
-        ? { imagePullSecrets: o.imagePullSecrets.map((name) => ({ name })) }
+      ...(options.imagePullSecrets?.length
+        ? { imagePullSecrets: options.imagePullSecrets.map((name) => ({ name })) }
         : {}),
       containers: [
         {
           name: 'probe',
-          image: o.image,
+          image: options.image,
           command: ['/bin/sh', '-c', PROBE_SCRIPT],
           env: [
             { name: 'HOST_ROOT', value: '/host' },
             { name: 'PROC_ROOT', value: '/proc' },
             { name: 'RESULT_FILE', value: '/dev/termination-log' },
-            { name: 'SENTINEL', value: o.sentinel },
-            { name: 'SENTINEL_COMMAND', value: o.sentinelCommand },
+            { name: 'SENTINEL', value: options.sentinel },
+            { name: 'SENTINEL_COMMAND', value: options.sentinelCommand },
             { name: 'LIMIT', value: String(PROBE_RESULT_LIMIT) },
           ],
           terminationMessagePath: '/dev/termination-log',
@@ -89,119 +86,156 @@ export function probePod(node: string, runId: string, index: number, o: ProbeOpt
   };
 }
 
+/** Why a probe pod failed: its exit code and the last lines it wrote, or the pod's reason. */
+function failureText(pod: k8s.V1Pod, terminated: k8s.V1ContainerStateTerminated | undefined): string {
+  if (!terminated) return pod.status?.reason ?? 'failed';
+  const lines = terminated.message?.trim().split('\n').slice(-3).join(' | ').slice(0, 300);
+  return `exit code ${terminated.exitCode}${terminated.message ? `: ${lines}` : ''}`;
+}
+
 function terminalOutcome(pod: k8s.V1Pod): ProbeOutcome | undefined {
   const phase = pod.status?.phase;
   if (phase !== 'Succeeded' && phase !== 'Failed') return undefined;
-  const term = pod.status?.containerStatuses?.[0]?.state?.terminated;
-  if (phase === 'Failed') {
-    const why = term
-      ? `exit code ${term.exitCode}${term.message ? `: ${term.message.trim().split('\n').slice(-3).join(' | ').slice(0, 300)}` : ''}`
-      : (pod.status?.reason ?? 'failed');
-    return { ok: false, reason: `probe pod failed (${why})` };
-  }
+  const terminated = pod.status?.containerStatuses?.[0]?.state?.terminated;
+  if (phase === 'Failed') return { ok: false, reason: `probe pod failed (${failureText(pod, terminated)})` };
   try {
-    return { ok: true, result: parseProbeResult(term?.message ?? '') };
+    return { ok: true, result: parseProbeResult(terminated?.message ?? '') };
   } catch (e) {
     return { ok: false, reason: (e as Error).message };
   }
 }
 
+/** One probe run: its pods share a run label, and one watch delivers all their results. */
+interface ProbeRun {
+  kube: KubeClients;
+  options: ProbeOptions;
+  id: string;
+  selector: string;
+  /** What to do with an update of each outstanding probe pod, by pod name. */
+  waiting: Map<string, (pod: k8s.V1Pod) => void>;
+}
+
+/** Deletes every pod of the run; failures are ignored (there is nothing left to decide). */
+async function deleteRunPods(run: ProbeRun): Promise<void> {
+  await run.kube.core
+    .deleteCollectionNamespacedPod({
+      namespace: run.options.namespace,
+      labelSelector: run.selector,
+      gracePeriodSeconds: 0,
+    })
+    .catch(() => undefined);
+}
+
+/** Starts the run's one watch: results arrive as pods reach a terminal phase. Returns its stop. */
+async function watchRun(run: ProbeRun): Promise<() => void> {
+  const { kube, options } = run;
+  const watch = new k8s.Watch(kube.kc);
+  let controller: AbortController | undefined;
+  let done = false;
+  const start = async () => {
+    controller = await watch.watch(
+      `/api/v1/namespaces/${encodeURIComponent(options.namespace)}/pods`,
+      { labelSelector: run.selector },
+      (_type: string, pod: k8s.V1Pod) => {
+        const name = pod.metadata?.name;
+        if (name) run.waiting.get(name)?.(pod);
+      },
+      () => {
+        // Watches end (server timeouts); restart while probes are outstanding.
+        if (!done) setTimeout(() => void start().catch(() => undefined), 200);
+      },
+    );
+  };
+  await call('watch', `pods in namespace ${options.namespace}`, kube.server, start);
+  return () => {
+    done = true;
+    controller?.abort();
+  };
+}
+
+function timeoutOutcome(options: ProbeOptions): ProbeOutcome {
+  return {
+    ok: false,
+    reason:
+      `probe timed out after ${options.timeoutSeconds}s (the pod did not finish; is the node's ` +
+      `kubelet running and the image ${options.image} pullable?)`,
+  };
+}
+
+/** Creates one probe pod and waits for its outcome; throws when the pod cannot be created. */
+async function probeNode(run: ProbeRun, node: string, index: number) {
+  const { kube, options } = run;
+  const pod = probePod(node, run.id, index, options);
+  const name = pod.metadata!.name!;
+  // Registered before the create: a fast probe can finish before create() returns.
+  let settle!: (outcome: ProbeOutcome) => void;
+  const result = new Promise<ProbeOutcome>((resolve) => (settle = resolve));
+  run.waiting.set(name, (seen) => {
+    const outcome = terminalOutcome(seen);
+    if (outcome) settle(outcome);
+  });
+  try {
+    await call('create', `pods in namespace ${options.namespace}`, kube.server, () =>
+      kube.core.createNamespacedPod({ namespace: options.namespace, body: pod }),
+    );
+  } catch (e) {
+    run.waiting.delete(name);
+    throw e;
+  }
+  const timer = setTimeout(() => settle(timeoutOutcome(options)), options.timeoutSeconds * 1000 + 5000);
+  const outcome = await result;
+  clearTimeout(timer);
+  run.waiting.delete(name);
+  return { name, outcome };
+}
+
 /** Probes the given nodes; returns an outcome for every node asked about. */
 export async function runProbes(
-  c: KubeClients,
+  kube: KubeClients,
   nodes: string[],
-  o: ProbeOptions,
+  options: ProbeOptions,
   log: Log = () => undefined,
 ): Promise<Map<string, ProbeOutcome>> {
   const out = new Map<string, ProbeOutcome>();
   if (!nodes.length) return out;
-  const runId = randomBytes(4).toString('hex');
-  const selector = `${RUN_LABEL}=${runId}`;
-  const waiting = new Map<string, (p: k8s.V1Pod) => void>();
-  const cleanup = async () => {
-    await c.core
-      .deleteCollectionNamespacedPod({
-        namespace: o.namespace,
-        labelSelector: selector,
-        gracePeriodSeconds: 0,
-      })
-      .catch(() => undefined);
-  };
-  const onSignal = (sig: NodeJS.Signals) => {
-    void cleanup().finally(() => process.kill(process.pid, sig));
+  const id = randomBytes(4).toString('hex');
+  const run: ProbeRun = { kube, options, id, selector: `${RUN_LABEL}=${id}`, waiting: new Map() };
+  const onSignal = (signal: NodeJS.Signals) => {
+    void deleteRunPods(run).finally(() => process.kill(process.pid, signal));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-
-  // One watch for the whole run: results arrive as pods reach a terminal phase.
-  const watch = new k8s.Watch(c.kc);
-  let watchCtl: AbortController | undefined;
-  let watchDone = false;
-  const startWatch = async () => {
-    watchCtl = await watch.watch(
-      `/api/v1/namespaces/${encodeURIComponent(o.namespace)}/pods`,
-      { labelSelector: selector },
-      (_type: string, pod: k8s.V1Pod) => {
-        const name = pod.metadata?.name;
-        if (name && waiting.has(name)) waiting.get(name)!(pod);
-      },
-      () => {
-        // Watches end (server timeouts); restart while probes are outstanding.
-        if (!watchDone) setTimeout(() => void startWatch().catch(() => undefined), 200);
-      },
-    );
-  };
+  let stopWatch: (() => void) | undefined;
   try {
-    await call('watch', `pods in namespace ${o.namespace}`, c.server, startWatch);
+    stopWatch = await watchRun(run);
     let next = 0;
-    let failure: unknown;
+    let failure: Error | undefined;
     const worker = async () => {
       while (failure === undefined && next < nodes.length) {
         const index = next++;
         const node = nodes[index]!;
-        const pod = probePod(node, runId, index, o);
-        const name = pod.metadata!.name!;
-        // Registered before the create: a fast probe can finish before create() returns.
-        let settle!: (o: ProbeOutcome) => void;
-        const result = new Promise<ProbeOutcome>((resolve) => (settle = resolve));
-        waiting.set(name, (p) => {
-          const r = terminalOutcome(p);
-          if (r) settle(r);
-        });
+        let probed: Awaited<ReturnType<typeof probeNode>>;
         try {
-          await call('create', `pods in namespace ${o.namespace}`, c.server, () =>
-            c.core.createNamespacedPod({ namespace: o.namespace, body: pod }),
-          );
+          probed = await probeNode(run, node, index);
         } catch (e) {
-          waiting.delete(name);
           // A denied or invalid probe pod would fail for every node: stop the run.
-          failure ??= e;
+          failure ??= e as Error; // call() turns every API failure into an Error
           return;
         }
-        const timer = setTimeout(
-          () =>
-            settle({
-              ok: false,
-              reason: `probe timed out after ${o.timeoutSeconds}s (the pod did not finish; is the node's kubelet running and the image ${o.image} pullable?)`,
-            }),
-          o.timeoutSeconds * 1000 + 5000,
-        );
-        const outcome = await result;
-        clearTimeout(timer);
-        waiting.delete(name);
-        out.set(node, outcome);
-        if (!outcome.ok) log(`probe on ${node}: ${outcome.reason}`);
-        await c.core
-          .deleteNamespacedPod({ name, namespace: o.namespace, gracePeriodSeconds: 0 })
+        out.set(node, probed.outcome);
+        if (!probed.outcome.ok) log(`probe on ${node}: ${probed.outcome.reason}`);
+        await kube.core
+          .deleteNamespacedPod({ name: probed.name, namespace: options.namespace, gracePeriodSeconds: 0 })
           .catch(() => undefined);
       }
     };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(o.parallelism, nodes.length)) }, worker));
+    await Promise.all(
+      Array.from({ length: Math.max(1, Math.min(options.parallelism, nodes.length)) }, worker),
+    );
     if (failure !== undefined) throw failure;
   } finally {
-    watchDone = true;
-    watchCtl?.abort();
-    await cleanup();
+    stopWatch?.();
+    await deleteRunPods(run);
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }

@@ -4,6 +4,7 @@
 // mirror (static) pods are skipped; emptyDir pods need deleteEmptyDirData; pods without a
 // controller need force. Any refusal stops a drain before it evicts anything.
 import type { V1Pod } from '@kubernetes/client-node';
+import { MIRROR_ANNOTATION } from '../kube/labels.ts';
 
 export interface DrainOptions {
   /** kubectl --delete-emptydir-data */
@@ -17,8 +18,6 @@ export type PodVerdict =
   | { action: 'evict'; warnings: ('emptydir' | 'unreplicated' | 'finished')[] }
   | { action: 'refuse'; reason: 'emptydir' | 'unreplicated' };
 
-export const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
-
 export function isFinished(pod: V1Pod): boolean {
   return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 }
@@ -28,10 +27,11 @@ export function controllerOf(pod: V1Pod) {
 }
 
 export function hasEmptyDir(pod: V1Pod): boolean {
-  return pod.spec?.volumes?.some((v) => v.emptyDir !== undefined && v.emptyDir !== null) ?? false;
+  // `!= null`: an emptyDir may be absent, or null in JSON written by hand.
+  return pod.spec?.volumes?.some((v) => v.emptyDir != null) ?? false;
 }
 
-export function classifyPod(pod: V1Pod, opts: DrainOptions): PodVerdict {
+export function classifyPod(pod: V1Pod, options: DrainOptions): PodVerdict {
   if (isFinished(pod)) return { action: 'evict', warnings: ['finished'] };
   const ctl = controllerOf(pod);
   if (ctl?.kind === 'DaemonSet') return { action: 'skip', reason: 'daemonset' };
@@ -39,11 +39,11 @@ export function classifyPod(pod: V1Pod, opts: DrainOptions): PodVerdict {
     return { action: 'skip', reason: 'mirror' };
   const warnings: ('emptydir' | 'unreplicated')[] = [];
   if (hasEmptyDir(pod)) {
-    if (!opts.deleteEmptyDirData) return { action: 'refuse', reason: 'emptydir' };
+    if (!options.deleteEmptyDirData) return { action: 'refuse', reason: 'emptydir' };
     warnings.push('emptydir');
   }
   if (!ctl) {
-    if (!opts.force) return { action: 'refuse', reason: 'unreplicated' };
+    if (!options.force) return { action: 'refuse', reason: 'unreplicated' };
     warnings.push('unreplicated');
   }
   return { action: 'evict', warnings };

@@ -23,10 +23,10 @@ export interface Estimate {
   soakSeconds: number;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
 
 function poolHistory(nodes: PlanNode[]): Map<string, number> {
@@ -109,19 +109,19 @@ export interface WindowFit {
 
 /** Greedy, in plan order: a node goes into the current window if it finishes before its end. */
 // (An empty window takes the next node whatever its length.)
-export function fitWindows(e: Estimate, w: WindowSpan): WindowFit {
-  const length = (w.end.getTime() - w.start.getTime()) / 1000;
+export function fitWindows(estimate: Estimate, window: WindowSpan): WindowFit {
+  const length = (window.end.getTime() - window.start.getTime()) / 1000;
   let windows = 1;
   let used = 0;
   let first = 0;
-  for (const n of e.nodes) {
-    if (used > 0 && used + n.seconds > length) {
+  for (const node of estimate.nodes) {
+    if (used > 0 && used + node.seconds > length) {
       windows++;
       used = 0;
     }
-    used += n.seconds;
+    used += node.seconds;
     if (windows === 1) first++;
   }
-  const windowsNeeded = e.nodes.length ? windows : 0;
-  return { window: w, fits: e.totalSeconds <= length, nodesPerWindow: first, windowsNeeded };
+  const windowsNeeded = estimate.nodes.length ? windows : 0;
+  return { window, fits: estimate.totalSeconds <= length, nodesPerWindow: first, windowsNeeded };
 }

@@ -5,9 +5,9 @@
 import type * as k8s from '@kubernetes/client-node';
 import { explainApiError, type KubeClients } from '../kube/client.ts';
 import { listAll } from '../cluster/snapshot.ts';
-import { isReady } from '../plan/build.ts';
+import { isReady } from '../cluster/node.ts';
 import type { Plan } from '../plan/types.ts';
-import { ANN } from './progress.ts';
+import { ANN } from '../kube/labels.ts';
 
 export type Health = { ok: true } | { ok: false; state: 'failed' | 'paused'; reason: string };
 
@@ -21,35 +21,36 @@ export interface HealthInput {
 }
 
 /** Why a NotReady node is not Ready, from its Ready condition. */
-function notReadyText(n: k8s.V1Node): string {
-  const c = n.status?.conditions?.find((x) => x.type === 'Ready');
-  if (!c) return 'NotReady (no Ready condition)';
-  const since = c.lastTransitionTime ? ` since ${new Date(c.lastTransitionTime).toISOString()}` : '';
-  return `NotReady${since}${c.reason ? ` (${c.reason})` : ''}`;
+function notReadyText(node: k8s.V1Node): string {
+  const condition = node.status?.conditions?.find((x) => x.type === 'Ready');
+  if (!condition) return 'NotReady (no Ready condition)';
+  const changed = condition.lastTransitionTime;
+  const since = changed ? ` since ${new Date(changed).toISOString()}` : '';
+  return `NotReady${since}${condition.reason ? ` (${condition.reason})` : ''}`;
 }
 
 /** Pure: the cluster's nodes judged against the plan. */
-export function judgeHealth(nodes: k8s.V1Node[], i: HealthInput): Health {
-  const before = new Set(i.plan.unavailable ?? []);
+export function judgeHealth(nodes: k8s.V1Node[], input: HealthInput): Health {
+  const before = new Set(input.plan.unavailable ?? []);
   const pauses: string[] = [];
-  for (const n of nodes) {
-    const name = n.metadata?.name ?? '';
-    if (name === i.current) continue;
-    const a = n.metadata?.annotations ?? {};
-    const doneByPlan = a[ANN.planId] === i.planId && a[ANN.step] === 'done';
-    const rebootedByPlan = i.rebootedThisRun.has(name) || doneByPlan;
-    if (rebootedByPlan && !isReady(n)) {
+  for (const node of nodes) {
+    const name = node.metadata?.name ?? '';
+    if (name === input.current) continue;
+    const annotations = node.metadata?.annotations ?? {};
+    const doneByPlan = annotations[ANN.planId] === input.planId && annotations[ANN.step] === 'done';
+    const rebootedByPlan = input.rebootedThisRun.has(name) || doneByPlan;
+    if (rebootedByPlan && !isReady(node)) {
       return {
         ok: false,
         state: 'failed',
         reason:
-          `${name}, rebooted by this plan, is ${notReadyText(n)}: ` +
+          `${name}, rebooted by this plan, is ${notReadyText(node)}: ` +
           'it is unstable after its reboot; no further node is started',
       };
     }
     if (before.has(name)) continue;
-    if (!isReady(n)) pauses.push(`${name} is ${notReadyText(n)}`);
-    else if (n.spec?.unschedulable && !rebootedByPlan) pauses.push(`${name} is cordoned`);
+    if (!isReady(node)) pauses.push(`${name} is ${notReadyText(node)}`);
+    else if (node.spec?.unschedulable && !rebootedByPlan) pauses.push(`${name} is cordoned`);
   }
   if (!pauses.length) return { ok: true };
   const shown = pauses.slice(0, 5).join('; ') + (pauses.length > 5 ? `; and ${pauses.length - 5} more` : '');
@@ -62,12 +63,12 @@ export function judgeHealth(nodes: k8s.V1Node[], i: HealthInput): Health {
   };
 }
 
-export async function checkHealth(c: KubeClients, i: HealthInput): Promise<Health> {
+export async function checkHealth(kube: KubeClients, input: HealthInput): Promise<Health> {
   let nodes: k8s.V1Node[];
   try {
-    nodes = await listAll((page) => c.core.listNode(page));
-  } catch (e) {
-    throw explainApiError(e, 'list', 'nodes (cluster health)', c.server);
+    nodes = await listAll((page) => kube.core.listNode(page));
+  } catch (error) {
+    throw explainApiError(error, 'list', 'nodes (cluster health)', kube.server);
   }
-  return judgeHealth(nodes, i);
+  return judgeHealth(nodes, input);
 }

@@ -3,22 +3,7 @@
 // made unavailable by Reboot Pilot from anything else.
 import * as k8s from '@kubernetes/client-node';
 import { MERGE_PATCH, explainApiError, type KubeClients } from '../kube/client.ts';
-
-export const P = 'reboot-pilot.io/';
-export const ANN = {
-  planId: `${P}plan-id`,
-  step: `${P}step`,
-  /** "true" when this run cordoned the node; "false" when it was cordoned before (it stays so). */
-  cordonedByUs: `${P}cordoned-by-us`,
-  bootIdBefore: `${P}boot-id-before`,
-  kernelBefore: `${P}kernel-before`,
-  rebootRequestedAt: `${P}reboot-requested-at`,
-  stepAt: `${P}step-at`,
-  evicted: `${P}evicted-workloads`,
-  error: `${P}error`,
-  scaleDownBefore: `${P}scale-down-disabled-before`,
-} as const;
-export const SCALE_DOWN_DISABLED = 'cluster-autoscaler.kubernetes.io/scale-down-disabled';
+import { ANN } from '../kube/labels.ts';
 
 /** The steps of one node, in order. "done" nodes are never touched again for that plan. */
 export const STEPS = ['cordoned', 'drained', 'rebooting', 'rebooted', 'uncordoned', 'done'] as const;
@@ -44,37 +29,39 @@ export interface NodeProgress {
   error?: string;
 }
 
-export function readProgress(node: k8s.V1Node): NodeProgress {
-  const a = node.metadata?.annotations ?? {};
-  let evicted: Workload[] = [];
-  const ev = a[ANN.evicted];
+function readEvicted(value: string | undefined): Workload[] {
   try {
-    evicted = ev ? (JSON.parse(ev) as Workload[]) : [];
+    return value ? (JSON.parse(value) as Workload[]) : [];
   } catch {
-    evicted = [];
+    return [];
   }
-  const step = a[ANN.step] as Step | undefined;
+}
+
+export function readProgress(node: k8s.V1Node): NodeProgress {
+  const record = node.metadata?.annotations ?? {};
+  const step = record[ANN.step] as Step | undefined;
+  const requestedAt = record[ANN.rebootRequestedAt];
   return {
-    ...(a[ANN.planId] ? { planId: a[ANN.planId] } : {}),
+    ...(record[ANN.planId] ? { planId: record[ANN.planId] } : {}),
     ...(step && (STEPS as readonly string[]).includes(step) ? { step } : {}),
-    cordonedByUs: a[ANN.cordonedByUs] === 'true',
-    ...(a[ANN.bootIdBefore] ? { bootIdBefore: a[ANN.bootIdBefore] } : {}),
-    ...(a[ANN.kernelBefore] ? { kernelBefore: a[ANN.kernelBefore] } : {}),
-    ...(a[ANN.rebootRequestedAt] ? { rebootRequestedAt: new Date(a[ANN.rebootRequestedAt]!) } : {}),
-    evicted,
-    ...(a[ANN.error] ? { error: a[ANN.error] } : {}),
+    cordonedByUs: record[ANN.cordonedByUs] === 'true',
+    ...(record[ANN.bootIdBefore] ? { bootIdBefore: record[ANN.bootIdBefore] } : {}),
+    ...(record[ANN.kernelBefore] ? { kernelBefore: record[ANN.kernelBefore] } : {}),
+    ...(requestedAt ? { rebootRequestedAt: new Date(requestedAt) } : {}),
+    evicted: readEvicted(record[ANN.evicted]),
+    ...(record[ANN.error] ? { error: record[ANN.error] } : {}),
   };
 }
 
 /** One merge patch: annotations (null deletes) and optionally spec.unschedulable. */
 export async function patchNode(
-  c: KubeClients,
+  kube: KubeClients,
   node: string,
   annotations: Record<string, string | null>,
   unschedulable?: boolean,
 ): Promise<k8s.V1Node> {
   try {
-    return await c.core.patchNode(
+    return await kube.core.patchNode(
       {
         name: node,
         body: {
@@ -84,8 +71,8 @@ export async function patchNode(
       },
       MERGE_PATCH,
     );
-  } catch (e) {
-    throw explainApiError(e, 'patch', `nodes/${node}`, c.server);
+  } catch (error) {
+    throw explainApiError(error, 'patch', `nodes/${node}`, kube.server);
   }
 }
 

@@ -3,63 +3,41 @@
 // takes kured's), builds the gates and the rebooter from the settings, executes, releases.
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { UserError, call, type KubeClients } from '../kube/client.ts';
-import { Plan } from '../plan/types.ts';
-import { planId as idOf, shortId } from '../plan/canonical.ts';
-import type { ExecuteSettings as RawExecuteSettings, PlanSettings } from '../settings.ts';
+import { UserError } from '../errors.ts';
+import { call, type KubeClients } from '../kube/client.ts';
+import type { Plan } from '../plan/types.ts';
+import type { PlanFile } from '../plan/file.ts';
+import { shortId } from '../plan/canonical.ts';
+import type { ExecuteSettings, PlanSettings } from '../settings.ts';
 import { LeaseLock } from '../lock/lease.ts';
 import { KuredLock } from '../lock/kured.ts';
 import { PodRebooter } from '../reboot/pod.ts';
 import type { Rebooter } from '../reboot/types.ts';
-import { WindowGate, parseWindow } from '../gates/window.ts';
+import { WindowGate, parseWindow, type Window } from '../gates/window.ts';
 import { BlockingPodGate } from '../gates/blocking-pods.ts';
 import { AlertGate } from '../gates/alerts.ts';
 import { chatNotifier, formatFor } from '../notify/webhook.ts';
 import type { Gate } from '../gates/types.ts';
-import { executePlan, type ExecEvent, type ExecuteDeps, type ExecutionResult } from './executor.ts';
-
-export interface PlanFile {
-  planId: string;
-  plan: Plan;
-}
-
-/** Parses plan.json ({ planId, plan }) and refuses a file whose ID does not match its content. */
-export function readPlanFile(text: string, source = 'the plan file'): PlanFile {
-  let raw: { planId?: unknown; plan?: unknown };
-  try {
-    raw = JSON.parse(text) as typeof raw;
-  } catch {
-    throw new UserError(`${source} is not JSON`);
-  }
-  const parsed = Plan.safeParse(raw.plan);
-  if (!parsed.success)
-    throw new UserError(
-      `${source} does not hold a Reboot Pilot plan: ${parsed.error.issues
-        .slice(0, 3)
-        .map((i) => `${i.path.join('.')}: ${i.message}`)
-        .join('; ')}`,
-    );
-  const id = idOf(parsed.data);
-  if (raw.planId !== id)
-    throw new UserError(
-      `${source} was changed after it was made: its content hashes to ${shortId(id)}, not the plan ID ${String(raw.planId).slice(0, 12)} it names`,
-    );
-  return { planId: id, plan: parsed.data };
-}
+import { probeOptions } from '../detect/probe-detector.ts';
+import { executePlan } from './executor.ts';
+import type { ExecuteDeps, ExecutorOptions } from './context.ts';
+import type { ExecEvent, ExecutionResult, NodeImageUpgrade } from './types.ts';
 
 export function lockHolder(): string {
-  const gh = process.env.GITHUB_RUN_ID
-    ? `github:${process.env.GITHUB_REPOSITORY}/actions/runs/${process.env.GITHUB_RUN_ID}/attempts/${process.env.GITHUB_RUN_ATTEMPT ?? '1'}`
+  const { GITHUB_RUN_ID, GITHUB_REPOSITORY, GITHUB_RUN_ATTEMPT } = process.env;
+  const who = GITHUB_RUN_ID
+    ? `github:${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}/attempts/${GITHUB_RUN_ATTEMPT ?? '1'}`
     : `${hostname()}/pid-${process.pid}`;
-  return `${gh}#${randomBytes(3).toString('hex')}`;
+  return `${who}#${randomBytes(3).toString('hex')}`;
 }
 
 export interface RunOptions {
   plan: PlanSettings;
-  execute: RawExecuteSettings;
+  execute: ExecuteSettings;
   log: (line: string) => void;
-  onEvent?: (e: ExecEvent) => void;
-  fallback?: ExecuteDeps['fallback'];
+  onEvent?: (event: ExecEvent) => void;
+  /** The AKS node image upgrade: planned for node-image-upgrade nodes, the fallback of a failed reboot. */
+  nodeImageUpgrade?: NodeImageUpgrade;
   /** Replaces the pod rebooter (the Azure integration's azure-vmss method). */
   rebooter?: Rebooter;
   /** Gates beyond the settings' own (the AKS planned maintenance window). */
@@ -68,136 +46,153 @@ export interface RunOptions {
   interrupt?: ExecuteDeps['interrupt'];
 }
 
-export async function runPlan(c: KubeClients, pf: PlanFile, o: RunOptions): Promise<ExecutionResult> {
-  const { plan, planId } = pf;
-  const s = o.execute;
-  const window = parseWindow(s['reboot-days'], s['start-time'], s['end-time'], s['time-zone']);
-  const kube = await call('get', 'namespaces (kube-system, for the cluster identity)', c.server, () =>
-    c.core.readNamespace({ name: 'kube-system' }),
-  );
-  if (kube.metadata?.uid !== plan.cluster.uid) {
-    throw new UserError(
-      `plan ${shortId(planId)} was made for cluster ${plan.cluster.name} (kube-system UID ${plan.cluster.uid}); this kubeconfig reaches a different cluster (UID ${kube.metadata?.uid})`,
-    );
-  }
+export async function runPlan(
+  kube: KubeClients,
+  planFile: PlanFile,
+  options: RunOptions,
+): Promise<ExecutionResult> {
+  const { plan, planId } = planFile;
+  const settings = options.execute;
+  // Bad window settings are refused before the cluster is asked anything.
+  const window = parseWindow(settings.rebootDays, settings.startTime, settings.endTime, settings.timeZone);
+  await checkCluster(kube, plan, planId);
   const holder = lockHolder();
-  const lease = new LeaseLock(c, {
-    namespace: o.plan.namespace,
+  const lease = new LeaseLock(kube, {
+    namespace: options.plan.namespace,
     name: 'reboot-pilot',
-    ttlSeconds: s['lock-ttl'],
+    ttlSeconds: settings.lockTtl,
     holder,
   });
-  const [kuredNs, kuredName] = s['kured-daemonset'].split('/') as [string, string];
-  const kured = new KuredLock(c, {
-    namespace: kuredNs,
+  const [kuredNamespace, kuredName] = settings.kuredDaemonset.split('/') as [string, string];
+  const kured = new KuredLock(kube, {
+    namespace: kuredNamespace,
     daemonSet: kuredName,
-    take: s['take-kured-lock'],
+    take: settings.takeKuredLock,
     holder,
-    ttlSeconds: s['lock-ttl'],
+    ttlSeconds: settings.lockTtl,
   });
   await lease.acquire();
-  o.log(`holding the lock ${o.plan.namespace}/reboot-pilot as ${holder}`);
-  const renewKured = setInterval(() => void kured.renew(), Math.max(1000, (s['lock-ttl'] * 1000) / 3));
+  options.log(`holding the lock ${options.plan.namespace}/reboot-pilot as ${holder}`);
+  const renewEvery = Math.max(1000, (settings.lockTtl * 1000) / 3);
+  const renewKured = setInterval(() => void kured.renew(), renewEvery);
   renewKured.unref();
   try {
     await kured.acquire();
-    const gates: Gate[] = [
-      new WindowGate(window, `${s['reboot-days']} ${s['start-time']}–${s['end-time']} ${s['time-zone']}`),
-    ];
-    if (plan.options.blockingPodSelector)
-      gates.push(new BlockingPodGate(c, plan.options.blockingPodSelector));
-    gates.push(...(o.gates ?? []));
-    if (s['alerts-url'])
-      gates.push(
-        new AlertGate(s['alerts-url'], {
-          ...(s['alerts-include'] ? { include: s['alerts-include'] } : {}),
-          ...(s['alerts-exclude'] ? { exclude: s['alerts-exclude'] } : {}),
-          firingOnly: s['alerts-firing-only'],
-        }),
-      );
-    const listeners = [o.onEvent];
-    if (s['notify-url']) {
-      listeners.push(
-        chatNotifier(
-          {
-            url: s['notify-url'],
-            format: s['notify-format'] === 'auto' ? formatFor(s['notify-url']) : s['notify-format'],
-            templates: {
-              drain: s['notify-template-drain'],
-              reboot: s['notify-template-reboot'],
-              uncordon: s['notify-template-uncordon'],
-            },
-            cluster: plan.cluster.name,
-            planId,
-          },
-          o.log,
-        ),
-      );
-    }
-    const onEvent = (e: ExecEvent) => listeners.forEach((l) => l?.(e));
-    // azure-vmss without the Azure integration must never quietly become a pod reboot.
-    if (s['reboot-method'] === 'azure-vmss' && !o.rebooter)
-      throw new UserError(
-        'reboot-method azure-vmss needs the Azure integration (azure-* settings); no node was touched',
-      );
-    const rebooter =
-      o.rebooter ??
-      new PodRebooter(c, {
-        namespace: o.plan.namespace,
-        image: o.plan.image,
-        mode: s['reboot-method'] === 'signal' ? 'signal' : 'command',
-        command: s['reboot-command'],
-      });
-    return await executePlan(
-      plan,
-      planId,
-      {
-        drain: {
-          // The drain options are the approved ones, recorded in the plan.
-          deleteEmptyDirData: plan.options.deleteEmptyDirData,
-          force: plan.options.force,
-          timeoutSeconds: s['drain-timeout'],
-          gracePeriodSeconds: s['drain-grace-period'],
-          podSelector: s['drain-pod-selector'],
-          retryDelayMs: s['drain-retry-delay'] * 1000,
-          concurrency: 10,
-        },
-        rebootTimeoutSeconds: s['reboot-timeout'],
-        rebootDelaySeconds: s['reboot-delay'],
-        workloadTimeoutSeconds: s['workload-timeout'],
-        soakSeconds: s.soak,
-        maxNodes: s['max-nodes'],
-        preRebootLabels: s['pre-reboot-node-labels'],
-        postRebootLabels: s['post-reboot-node-labels'],
-        forceReboot: s['force-reboot'],
-        preferNoScheduleTaint: s['prefer-no-schedule-taint'],
-        ...(o.plan.detectors.includes('probe')
-          ? {
-              reprobe: {
-                image: o.plan.image,
-                namespace: o.plan.namespace,
-                parallelism: 1,
-                timeoutSeconds: o.plan['probe-timeout'],
-                sentinel: o.plan.sentinel,
-                sentinelCommand: o.plan['sentinel-command'],
-              },
-            }
-          : {}),
-      },
-      {
-        clients: c,
-        rebooter,
-        gates,
-        log: o.log,
-        checkLock: () => lease.check(),
-        onEvent,
-        ...(o.fallback ? { fallback: o.fallback } : {}),
-        ...(o.interrupt ? { interrupt: o.interrupt } : {}),
-      },
-    );
+    const gates = gatesFor(kube, plan, options, window);
+    const onEvent = listeners(plan, planId, options);
+    const rebooter = chooseRebooter(kube, options);
+    return await executePlan(plan, planId, executorOptions(plan, options), {
+      kube,
+      rebooter,
+      gates,
+      log: options.log,
+      checkLock: () => lease.check(),
+      onEvent,
+      ...(options.nodeImageUpgrade ? { nodeImageUpgrade: options.nodeImageUpgrade } : {}),
+      ...(options.interrupt ? { interrupt: options.interrupt } : {}),
+    });
   } finally {
     clearInterval(renewKured);
     await kured.release();
     await lease.release();
   }
+}
+
+/** The kubeconfig must reach the cluster the plan was made for (kube-system's UID). */
+async function checkCluster(kube: KubeClients, plan: Plan, planId: string): Promise<void> {
+  const kubeSystem = await call(
+    'get',
+    'namespaces (kube-system, for the cluster identity)',
+    kube.server,
+    () => kube.core.readNamespace({ name: 'kube-system' }),
+  );
+  const uid = kubeSystem.metadata?.uid;
+  if (uid !== plan.cluster.uid) {
+    throw new UserError(
+      `plan ${shortId(planId)} was made for cluster ${plan.cluster.name} ` +
+        `(kube-system UID ${plan.cluster.uid}); this kubeconfig reaches a different cluster (UID ${uid})`,
+    );
+  }
+}
+
+function gatesFor(kube: KubeClients, plan: Plan, options: RunOptions, window: Window): Gate[] {
+  const settings = options.execute;
+  const { rebootDays, startTime, endTime, timeZone } = settings;
+  const gates: Gate[] = [new WindowGate(window, `${rebootDays} ${startTime}–${endTime} ${timeZone}`)];
+  if (plan.options.blockingPodSelector)
+    gates.push(new BlockingPodGate(kube, plan.options.blockingPodSelector));
+  gates.push(...(options.gates ?? []));
+  if (settings.alertsUrl)
+    gates.push(
+      new AlertGate(settings.alertsUrl, {
+        ...(settings.alertsInclude ? { include: settings.alertsInclude } : {}),
+        ...(settings.alertsExclude ? { exclude: settings.alertsExclude } : {}),
+        firingOnly: settings.alertsFiringOnly,
+      }),
+    );
+  return gates;
+}
+
+/** The caller's listener and the chat notifier, when notify-url is set. */
+function listeners(plan: Plan, planId: string, options: RunOptions): (event: ExecEvent) => void {
+  const settings = options.execute;
+  const all = [options.onEvent];
+  if (settings.notifyUrl) {
+    const format = settings.notifyFormat === 'auto' ? formatFor(settings.notifyUrl) : settings.notifyFormat;
+    const templates = {
+      drain: settings.notifyTemplateDrain,
+      reboot: settings.notifyTemplateReboot,
+      uncordon: settings.notifyTemplateUncordon,
+    };
+    const notify = { url: settings.notifyUrl, format, templates, cluster: plan.cluster.name, planId };
+    all.push(chatNotifier(notify, options.log));
+  }
+  return (event) => all.forEach((listener) => listener?.(event));
+}
+
+function chooseRebooter(kube: KubeClients, options: RunOptions): Rebooter {
+  const { rebootMethod, rebootCommand } = options.execute;
+  // azure-vmss without the Azure integration must never quietly become a pod reboot.
+  if (rebootMethod === 'azure-vmss' && !options.rebooter)
+    throw new UserError(
+      'reboot-method azure-vmss needs the Azure integration (azure-* settings); no node was touched',
+    );
+  return (
+    options.rebooter ??
+    new PodRebooter(kube, {
+      namespace: options.plan.namespace,
+      image: options.plan.image,
+      mode: rebootMethod === 'signal' ? 'signal' : 'command',
+      command: rebootCommand,
+    })
+  );
+}
+
+function executorOptions(plan: Plan, options: RunOptions): ExecutorOptions {
+  const settings = options.execute;
+  return {
+    drain: {
+      // The drain options are the approved ones, recorded in the plan.
+      deleteEmptyDirData: plan.options.deleteEmptyDirData,
+      force: plan.options.force,
+      timeoutSeconds: settings.drainTimeout,
+      gracePeriodSeconds: settings.drainGracePeriod,
+      podSelector: settings.drainPodSelector,
+      retryDelayMs: settings.drainRetryDelay * 1000,
+      concurrency: 10,
+    },
+    rebootTimeoutSeconds: settings.rebootTimeout,
+    rebootDelaySeconds: settings.rebootDelay,
+    workloadTimeoutSeconds: settings.workloadTimeout,
+    soakSeconds: settings.soak,
+    maxNodes: settings.maxNodes,
+    preRebootLabels: settings.preRebootNodeLabels,
+    postRebootLabels: settings.postRebootNodeLabels,
+    forceReboot: settings.forceReboot,
+    preferNoScheduleTaint: settings.preferNoScheduleTaint,
+    // One node at a time: its re-probe is one pod.
+    ...(options.plan.detectors.includes('probe')
+      ? { reprobe: { ...probeOptions(options.plan), parallelism: 1 } }
+      : {}),
+  };
 }

@@ -9,13 +9,17 @@ import * as k8s from '@kubernetes/client-node';
 import { MERGE_PATCH, explainApiError, type KubeClients } from '../kube/client.ts';
 import { listAll } from '../cluster/snapshot.ts';
 import type { Plan } from '../plan/types.ts';
+import { shortId } from '../plan/canonical.ts';
+import { PENDING_TAINT_KEY } from '../kube/labels.ts';
 import { readProgress } from './progress.ts';
 
-export const PENDING_TAINT_KEY = 'reboot-pilot.io/pending-reboot';
 export const PENDING_TAINT_EFFECT = 'PreferNoSchedule';
 
-export function hasPendingTaint(n: k8s.V1Node): boolean {
-  return (n.spec?.taints ?? []).some((t) => t.key === PENDING_TAINT_KEY && t.effect === PENDING_TAINT_EFFECT);
+const isPending = (taint: k8s.V1Taint) =>
+  taint.key === PENDING_TAINT_KEY && taint.effect === PENDING_TAINT_EFFECT;
+
+export function hasPendingTaint(node: k8s.V1Node): boolean {
+  return (node.spec?.taints ?? []).some(isPending);
 }
 
 /**
@@ -23,81 +27,79 @@ export function hasPendingTaint(n: k8s.V1Node): boolean {
  * the resourceVersion it was computed from, so a concurrent change (another controller's taint)
  * is never overwritten; retried on conflict.
  */
-async function setTaint(c: KubeClients, node: k8s.V1Node, add: boolean, value: string): Promise<void> {
+async function setTaint(kube: KubeClients, node: k8s.V1Node, add: boolean, value: string): Promise<void> {
   let current: k8s.V1Node | undefined = node;
   for (let attempt = 0; attempt < 5 && current; attempt++) {
-    const ours = (t: k8s.V1Taint) => t.key === PENDING_TAINT_KEY && t.effect === PENDING_TAINT_EFFECT;
-    const others = (current.spec?.taints ?? []).filter((t) => !ours(t));
+    const others = (current.spec?.taints ?? []).filter((taint) => !isPending(taint));
     if (hasPendingTaint(current) === add) return;
     const taint = { key: PENDING_TAINT_KEY, value, effect: PENDING_TAINT_EFFECT };
     const taints = add ? [...others, taint] : others;
     const name: string = current.metadata!.name!;
     try {
       const metadata = { resourceVersion: current.metadata!.resourceVersion };
-      await c.core.patchNode({ name, body: { metadata, spec: { taints } } }, MERGE_PATCH);
+      await kube.core.patchNode({ name, body: { metadata, spec: { taints } } }, MERGE_PATCH);
       return;
-    } catch (e) {
-      const code = e instanceof k8s.ApiException ? e.code : undefined;
+    } catch (error) {
+      const code = error instanceof k8s.ApiException ? error.code : undefined;
       if (code === 404) return;
-      if (code !== 409) throw explainApiError(e, 'patch', `nodes/${name} (taints)`, c.server);
-      current = await c.core.readNode({ name }).catch(() => undefined);
+      if (code !== 409) throw explainApiError(error, 'patch', `nodes/${name} (taints)`, kube.server);
+      current = await kube.core.readNode({ name }).catch(() => undefined);
     }
   }
 }
 
 export class PendingTaints {
-  private readonly c: KubeClients;
+  private readonly kube: KubeClients;
   private readonly plan: Plan;
   private readonly value: string;
   private readonly log: (line: string) => void;
 
-  constructor(c: KubeClients, plan: Plan, planId: string, log: (line: string) => void = () => undefined) {
-    this.c = c;
+  constructor(kube: KubeClients, plan: Plan, planId: string, log: (line: string) => void = () => undefined) {
+    this.kube = kube;
     this.plan = plan;
     // A label value: the plan's short ID says whose taint it is.
-    this.value = planId.slice(0, 12);
+    this.value = shortId(planId);
     this.log = log;
   }
 
   private async planNodes(): Promise<k8s.V1Node[]> {
-    const names = new Set(this.plan.nodes.map((n) => n.name));
-    const all = await listAll((page) => this.c.core.listNode(page));
-    return all.filter((n) => names.has(n.metadata!.name!));
+    const names = new Set(this.plan.nodes.map((planned) => planned.name));
+    const all = await listAll((page) => this.kube.core.listNode(page));
+    return all.filter((node) => names.has(node.metadata!.name!));
   }
 
   /** Taints every node of the plan not yet done for it; keeps the taints an earlier run left. */
   async start(planId: string): Promise<void> {
     try {
-      for (const n of await this.planNodes()) {
-        const p = readProgress(n);
-        if (p.planId === planId && p.step === 'done') continue;
-        await setTaint(this.c, n, true, this.value);
+      for (const node of await this.planNodes()) {
+        const progress = readProgress(node);
+        if (progress.planId === planId && progress.step === 'done') continue;
+        await setTaint(this.kube, node, true, this.value);
       }
-    } catch (e) {
+    } catch (error) {
       // An optimisation, not a safety measure: the run goes on without it (finish() cleans up).
-      this.log(`could not taint the pending nodes PreferNoSchedule: ${(e as Error).message}`);
+      this.log(`could not taint the pending nodes PreferNoSchedule: ${(error as Error).message}`);
     }
   }
 
   /** The node is done (or skipped): pods may prefer it again. */
   async release(name: string): Promise<void> {
-    const n = await this.c.core.readNode({ name }).catch(() => undefined);
-    if (n) await setTaint(this.c, n, false, this.value);
+    const node = await this.kube.core.readNode({ name }).catch(() => undefined);
+    if (node) await setTaint(this.kube, node, false, this.value);
   }
 
   /** The run ends: no node keeps our taint. Returns the nodes it could not clean. */
   async finish(): Promise<string[]> {
     const left: string[] = [];
-    const nodes = await this.planNodes().catch((e: unknown) => {
-      this.log(`could not list nodes to remove the PreferNoSchedule taints: ${(e as Error).message}`);
+    const nodes = await this.planNodes().catch((error: unknown) => {
+      this.log(`could not list nodes to remove the PreferNoSchedule taints: ${(error as Error).message}`);
       return [] as k8s.V1Node[];
     });
-    for (const n of nodes.filter(hasPendingTaint)) {
-      await setTaint(this.c, n, false, this.value).catch((e: unknown) => {
-        left.push(n.metadata!.name!);
-        this.log(
-          `could not remove the PreferNoSchedule taint from ${n.metadata!.name}: ${(e as Error).message}`,
-        );
+    for (const node of nodes.filter(hasPendingTaint)) {
+      const name = node.metadata!.name!;
+      await setTaint(this.kube, node, false, this.value).catch((error: unknown) => {
+        left.push(name);
+        this.log(`could not remove the PreferNoSchedule taint from ${name}: ${(error as Error).message}`);
       });
     }
     return left;

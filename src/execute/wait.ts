@@ -3,13 +3,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
 import { isTransient, type KubeClients } from '../kube/client.ts';
 import type { Workload } from './progress.ts';
-import { isReady } from '../plan/build.ts';
+import { isReady } from '../cluster/node.ts';
 
 export type Waiting = (what: string, sinceMs: number) => void;
 
 /** Until the node reports a boot ID other than `before` and is Ready, or the deadline. */
 export async function waitForBoot(
-  c: KubeClients,
+  kube: KubeClients,
   name: string,
   before: string,
   deadline: number,
@@ -21,19 +21,12 @@ export async function waitForBoot(
   // Looked at least once: a run resumed after the deadline may find the node long back.
   for (let first = true; first || Date.now() < deadline; first = false) {
     try {
-      const n = await c.core.readNode({ name });
-      const boot = n.status?.nodeInfo?.bootID;
-      if (boot && boot !== before && isReady(n)) return { ok: true, node: n };
-      last =
-        boot === before
-          ? isReady(n)
-            ? 'still running the old boot (Ready)'
-            : 'going down (NotReady, old boot ID)'
-          : 'booted (new boot ID), not Ready yet';
-    } catch (e) {
-      if (e instanceof k8s.ApiException && e.code === 404) last = 'the node object is gone';
-      else
-        last = isTransient(e) ? apiAway(e) : `cannot read the node (${(e as Error).message.split('\n')[0]})`;
+      const node = await kube.core.readNode({ name });
+      const boot = node.status?.nodeInfo?.bootID;
+      if (boot && boot !== before && isReady(node)) return { ok: true, node };
+      last = bootState(boot === before, isReady(node));
+    } catch (error) {
+      last = unreadable(error);
     }
     if (Date.now() - lastReport >= 10_000) {
       waiting(`${name}: ${last}`, Date.now() - start);
@@ -44,10 +37,23 @@ export async function waitForBoot(
   return { ok: false, reason: `no new boot ID and Ready within the reboot timeout (last seen: ${last})` };
 }
 
+function bootState(oldBoot: boolean, ready: boolean): string {
+  if (!oldBoot) return 'booted (new boot ID), not Ready yet';
+  return ready ? 'still running the old boot (Ready)' : 'going down (NotReady, old boot ID)';
+}
+
+function unreadable(error: unknown): string {
+  if (error instanceof k8s.ApiException && error.code === 404) return 'the node object is gone';
+  return isTransient(error) ? apiAway(error) : `cannot read the node (${firstLine(error)})`;
+}
+
+function firstLine(error: unknown): string {
+  return (error as Error).message.split('\n')[0]!;
+}
+
 /** The waiting line while the API server does not answer (its own node may be rebooting). */
-function apiAway(e: unknown): string {
-  const code =
-    e instanceof k8s.ApiException ? `HTTP ${e.code}` : (e as Error).message.split('\n')[0]!.slice(0, 120);
+function apiAway(error: unknown): string {
+  const code = error instanceof k8s.ApiException ? `HTTP ${error.code}` : firstLine(error).slice(0, 120);
   return (
     `the API server does not answer (${code}); ` +
     'if this is its control-plane node, that is expected while it reboots: retrying'
@@ -61,7 +67,7 @@ function apiAway(e: unknown): string {
  */
 export async function untilAnswered<T>(
   what: string,
-  fn: () => Promise<T>,
+  call: () => Promise<T>,
   deadline: number,
   waiting: Waiting,
 ): Promise<T> {
@@ -69,11 +75,11 @@ export async function untilAnswered<T>(
   let lastReport = 0;
   for (;;) {
     try {
-      return await fn();
-    } catch (e) {
-      if (!isTransient(e) || Date.now() >= deadline) throw e;
+      return await call();
+    } catch (error) {
+      if (!isTransient(error) || Date.now() >= deadline) throw error;
       if (Date.now() - lastReport >= 10_000) {
-        waiting(`${what}: ${apiAway(e)}`, Date.now() - start);
+        waiting(`${what}: ${apiAway(error)}`, Date.now() - start);
         lastReport = Date.now();
       }
     }
@@ -81,43 +87,43 @@ export async function untilAnswered<T>(
   }
 }
 
-async function availability(c: KubeClients, w: Workload): Promise<{ ok: boolean; text: string }> {
-  const { namespace, name } = w;
+async function availability(kube: KubeClients, workload: Workload): Promise<{ ok: boolean; text: string }> {
+  const { namespace, name, kind } = workload;
   try {
-    if (w.kind === 'ReplicaSet') {
-      const rs = await c.apps.readNamespacedReplicaSet({ name, namespace });
+    if (kind === 'ReplicaSet') {
+      const rs = await kube.apps.readNamespacedReplicaSet({ name, namespace });
       const dep = rs.metadata?.ownerReferences?.find((o) => o.controller && o.kind === 'Deployment');
-      if (dep) return availability(c, { namespace, kind: 'Deployment', name: dep.name });
+      if (dep) return await availability(kube, { namespace, kind: 'Deployment', name: dep.name });
       const want = rs.spec?.replicas ?? 1;
       const have = rs.status?.availableReplicas ?? 0;
       return { ok: have >= want, text: `ReplicaSet ${namespace}/${name} ${have}/${want} available` };
     }
-    if (w.kind === 'Deployment') {
-      const d = await c.apps.readNamespacedDeployment({ name, namespace });
-      const want = d.spec?.replicas ?? 1;
-      const have = d.status?.availableReplicas ?? 0;
+    if (kind === 'Deployment') {
+      const deployment = await kube.apps.readNamespacedDeployment({ name, namespace });
+      const want = deployment.spec?.replicas ?? 1;
+      const have = deployment.status?.availableReplicas ?? 0;
       return { ok: have >= want, text: `Deployment ${namespace}/${name} ${have}/${want} available` };
     }
-    if (w.kind === 'StatefulSet') {
-      const st = await c.apps.readNamespacedStatefulSet({ name, namespace });
+    if (kind === 'StatefulSet') {
+      const st = await kube.apps.readNamespacedStatefulSet({ name, namespace });
       const want = st.spec?.replicas ?? 1;
       const have = st.status?.availableReplicas ?? 0;
       return { ok: have >= want, text: `StatefulSet ${namespace}/${name} ${have}/${want} available` };
     }
-  } catch (e) {
+  } catch (error) {
     // Deleted meanwhile: nothing to wait for.
-    if (e instanceof k8s.ApiException && e.code === 404)
-      return { ok: true, text: `${w.kind} ${namespace}/${name} is gone` };
-    return { ok: false, text: `${w.kind} ${namespace}/${name}: ${(e as Error).message.split('\n')[0]}` };
+    if (error instanceof k8s.ApiException && error.code === 404)
+      return { ok: true, text: `${kind} ${namespace}/${name} is gone` };
+    return { ok: false, text: `${kind} ${namespace}/${name}: ${firstLine(error)}` };
   }
   // Jobs and other controllers: their pods finish or are recreated on their own terms.
-  return { ok: true, text: `${w.kind} ${namespace}/${name}` };
+  return { ok: true, text: `${kind} ${namespace}/${name}` };
 }
 
 /** Until every evicted workload is fully available again, or the deadline. */
 export async function waitForWorkloads(
-  c: KubeClients,
-  ws: Workload[],
+  kube: KubeClients,
+  workloads: Workload[],
   deadline: number,
   waiting: Waiting,
 ): Promise<{ ok: true } | { ok: false; reason: string }> {
@@ -125,8 +131,8 @@ export async function waitForWorkloads(
   let lastReport = 0;
   let pending: string[] = [];
   while (Date.now() < deadline) {
-    const states = await Promise.all(ws.map((w) => availability(c, w)));
-    pending = states.filter((s) => !s.ok).map((s) => s.text);
+    const states = await Promise.all(workloads.map((workload) => availability(kube, workload)));
+    pending = states.filter((state) => !state.ok).map((state) => state.text);
     if (!pending.length) return { ok: true };
     if (Date.now() - lastReport >= 10_000) {
       waiting(pending.join(', '), Date.now() - start);
@@ -143,7 +149,7 @@ export async function waitForWorkloads(
  * after its reboot is what a soak exists to catch.
  */
 export async function watchSoak(
-  c: KubeClients,
+  kube: KubeClients,
   name: string,
   deadline: number,
   health: () => Promise<{ ok: true } | { ok: false; state: string; reason: string }>,
@@ -152,18 +158,20 @@ export async function watchSoak(
   while (Date.now() < deadline) {
     await sleep(Math.max(0, Math.min(1000, deadline - Date.now())));
     // An unanswered read is not a verdict: the next one is.
-    const n = await c.core.readNode({ name }).catch(() => undefined);
-    if (n && !isReady(n)) {
-      const cond = n.status?.conditions?.find((x) => x.type === 'Ready');
-      const why = cond?.reason ? ` (${cond.reason})` : '';
+    const node = await kube.core.readNode({ name }).catch(() => undefined);
+    if (node && !isReady(node)) {
+      const condition = node.status?.conditions?.find((x) => x.type === 'Ready');
+      const why = condition?.reason ? ` (${condition.reason})` : '';
       // The run's message names the node ("<node>: went NotReady ...").
-      const reason = `went NotReady during its soak${why}: it is unstable after its reboot; no further node is started`;
+      const reason =
+        `went NotReady during its soak${why}: ` +
+        'it is unstable after its reboot; no further node is started';
       return { ok: false, reason };
     }
     if (Date.now() - lastHealth >= 5000) {
       lastHealth = Date.now();
-      const h = await health().catch(() => undefined);
-      if (h && !h.ok && h.state === 'failed') return { ok: false, reason: h.reason };
+      const verdict = await health().catch(() => undefined);
+      if (verdict && !verdict.ok && verdict.state === 'failed') return { ok: false, reason: verdict.reason };
     }
   }
   return { ok: true };

@@ -43,22 +43,25 @@ const RECORD_ROWS = 10;
 /** The checklist, compacted to its budget: nodes in progress and failed first, then the rest, then counts. */
 export function checklist(progress: ProgressLine[], budget = CHECKLIST_BUDGET): string {
   if (!progress.length) return '';
-  const line = (p: ProgressLine) => `${BOX[p.mark]} ${md(p.node)}: ${md(p.text).slice(0, 300)}`;
+  const line = (entry: ProgressLine) =>
+    `${BOX[entry.mark]} ${md(entry.node)}: ${md(entry.text).slice(0, 300)}`;
   const all = progress.map(line);
   if (all.join('\n').length <= budget) return ['### Progress', '', ...all, ''].join('\n');
-  const count = (m: ProgressMark) => progress.filter((p) => p.mark === m).length;
-  const head = `${count('done')} done, ${count('running')} in progress, ${count('failed')} failed, ${count('skipped')} skipped, ${count('pending')} pending of ${progress.length}.`;
+  const count = (mark: ProgressMark) => progress.filter((entry) => entry.mark === mark).length;
+  const head =
+    `${count('done')} done, ${count('running')} in progress, ${count('failed')} failed, ` +
+    `${count('skipped')} skipped, ${count('pending')} pending of ${progress.length}.`;
   const rank: Record<ProgressMark, number> = { running: 0, failed: 1, pending: 2, skipped: 3, done: 4 };
   const ordered = progress
-    .map((p, i) => ({ p, i }))
-    .sort((a, b) => rank[a.p.mark] - rank[b.p.mark] || a.i - b.i);
+    .map((entry, index) => ({ entry, index }))
+    .sort((one, other) => rank[one.entry.mark] - rank[other.entry.mark] || one.index - other.index);
   const shown: string[] = [];
   let size = head.length;
-  for (const { p } of ordered) {
-    const l = line(p);
-    if (size + l.length + 1 > budget - 200) break;
-    shown.push(l);
-    size += l.length + 1;
+  for (const { entry } of ordered) {
+    const text = line(entry);
+    if (size + text.length + 1 > budget - 200) break;
+    shown.push(text);
+    size += text.length + 1;
   }
   const rest = progress.length - shown.length;
   return [
@@ -73,24 +76,26 @@ export function checklist(progress: ProgressLine[], budget = CHECKLIST_BUDGET): 
 }
 
 /** The ledger as the body shows it: a copy, for people; editing it changes nothing. */
-export function recordSection(l: Ledger, where: string): string {
-  if (!l.plan) return '';
+export function recordSection(ledger: Ledger, where: string): string {
+  if (!ledger.plan) return '';
   const out = ['<details><summary>Record (a copy of the ledger)</summary>', ''];
-  out.push(
-    `- Plan \`${l.plan.id}\`, revision ${l.plan.revision}: ${l.state}${l.run ? `; execution ${l.run.state}` : ''}`,
-  );
-  const approvals = currentApprovals(l);
-  for (const a of approvals.slice(0, RECORD_ROWS))
-    out.push(`- Approved by \`${a.login}\` (user ${a.userId}, comment ${a.commentId}, ${a.at})`);
-  const commands = l.commands.filter((c) => c.revision === l.plan!.revision);
-  for (const c of commands.slice(-RECORD_ROWS))
+  const execution = ledger.run ? `; execution ${ledger.run.state}` : '';
+  out.push(`- Plan \`${ledger.plan.id}\`, revision ${ledger.plan.revision}: ${ledger.state}${execution}`);
+  const approvals = currentApprovals(ledger);
+  for (const { login, userId, commentId, at } of approvals.slice(0, RECORD_ROWS))
+    out.push(`- Approved by \`${login}\` (user ${userId}, comment ${commentId}, ${at})`);
+  const commands = ledger.commands.filter((command) => command.revision === ledger.plan!.revision);
+  for (const command of commands.slice(-RECORD_ROWS)) {
+    const { kind, node, login, userId, commentId, at } = command;
     out.push(
-      `- \`/${c.kind}${c.node ? ` ${c.node}` : ''}\` by \`${c.login}\` (user ${c.userId}, comment ${c.commentId}, ${c.at})`,
+      `- \`/${kind}${node ? ` ${node}` : ''}\` by \`${login}\` (user ${userId}, comment ${commentId}, ${at})`,
     );
+  }
   if (commands.length > RECORD_ROWS) out.push(`- … ${commands.length - RECORD_ROWS} earlier commands`);
   out.push(
     '',
-    `_The record is the ConfigMap ${md(where)} in the cluster, written only by Reboot Pilot; editing this body changes nothing._`,
+    `_The record is the ConfigMap ${md(where)} in the cluster, written only by Reboot Pilot; ` +
+      `editing this body changes nothing._`,
     '',
     '</details>',
     '',
@@ -108,16 +113,20 @@ export interface BodyParts {
   footer?: string;
 }
 
-export function renderBody(p: BodyParts): string {
-  const view = `${VIEW_PREFIX}plan=${p.ledger.plan?.id ?? 'none'} revision=${p.ledger.plan?.revision ?? 0} -->`;
-  const tail = `${PROGRESS_START}\n${checklist(p.progress)}${PROGRESS_END}\n${p.footer ? `${p.footer}\n` : ''}\n${recordSection(p.ledger, p.where)}${view}\n`;
-  const head = `${marker(p.cluster)}\n\n`;
+export function renderBody(parts: BodyParts): string {
+  const { ledger } = parts;
+  const view = `${VIEW_PREFIX}plan=${ledger.plan?.id ?? 'none'} revision=${ledger.plan?.revision ?? 0} -->`;
+  const progress = `${PROGRESS_START}\n${checklist(parts.progress)}${PROGRESS_END}\n`;
+  const footer = parts.footer ? `${parts.footer}\n` : '';
+  const tail = `${progress}${footer}\n${recordSection(ledger, parts.where)}${view}\n`;
+  const head = `${marker(parts.cluster)}\n\n`;
   // The report yields to the parts that must survive; cut at a block boundary, HTML closed.
   const room = GITHUB_BODY_LIMIT - 500 - head.length - tail.length;
   const report = fitMarkdown(
-    p.report,
+    parts.report,
     room,
-    "_(report cut to fit GitHub's body limit; the full report is in the run's artifact, or report.md in PR mode)_",
+    "_(report cut to fit GitHub's body limit; the full report is in the run's artifact, " +
+      'or report.md in PR mode)_',
   );
   return `${head}${report}\n${tail}`;
 }

@@ -4,7 +4,8 @@
 import { md } from '../report/escape.ts';
 
 export type Command =
-  | { kind: 'approve'; planIdPrefix: string }
+  /** planId: as the comment gives it, the plan ID's first 12 or more hexadecimal digits. */
+  | { kind: 'approve'; planId: string }
   | { kind: 'reject'; reason: string }
   | { kind: 'cancel' }
   | { kind: 'pause' }
@@ -91,14 +92,14 @@ function asSeen(line: string): string {
   return line
     .replace(INVISIBLE, '')
     .normalize('NFKC')
-    .replace(/[\u0370-\u03ff\u0400-\u04ff\u0500-\u052f]/g, (c) => CONFUSABLE[c] ?? c);
+    .replace(/[\u0370-\u03ff\u0400-\u04ff\u0500-\u052f]/g, (letter) => CONFUSABLE[letter] ?? letter);
 }
 
 /** The characters outside printable ASCII, as code points (the reply never echoes them). */
 const codepoints = (raw: string) =>
-  [...new Set([...raw].filter((c) => c.codePointAt(0)! > 0x7e))]
+  [...new Set(Array.from(raw).filter((character) => character.codePointAt(0)! > 0x7e))]
     .slice(0, 3)
-    .map((c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`)
+    .map((character) => `U+${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`)
     .join(', ');
 
 /** A first line that only looks like a command: answered, so nobody believes it worked. */
@@ -106,10 +107,13 @@ function lookAlike(first: string): Parsed | undefined {
   const seen = asSeen(first).trim();
   if (seen === first.trim() || !seen.startsWith('/')) return undefined;
   const word = seen.slice(1).split(/\s+/)[0]!.toLowerCase();
-  if (!COMMANDS.some((c) => distance(word, c) <= 2)) return undefined;
+  if (!COMMANDS.some((command) => distance(word, command) <= 2)) return undefined;
   return {
     kind: 'invalid',
-    reason: `this looks like /${md(word.slice(0, 30))} but contains characters that only look like it (${codepoints(first)}: invisible, fullwidth or non-Latin); type the command in plain ASCII in a new comment`,
+    reason:
+      `this looks like /${md(word.slice(0, 30))} but contains characters that only look like it ` +
+      `(${codepoints(first)}: invisible, fullwidth or non-Latin); ` +
+      'type the command in plain ASCII in a new comment',
   };
 }
 
@@ -119,42 +123,16 @@ export function parseComment(body: string): Parsed {
   const alike = lookAlike(raw);
   if (alike) return alike;
   const first = raw.trim();
-  if (!first.startsWith('/')) {
-    // Only the command word is echoed: the reply never repeats what a commenter wrote.
-    const buried = lines
-      .slice(1)
-      .map((l) => l.match(new RegExp(`^\\s*/(${COMMANDS.join('|')})\\b`, 'i')))
-      .find(Boolean);
-    return buried
-      ? {
-          kind: 'invalid',
-          reason: `commands must be on the first line of a comment; the /${buried[1]!.toLowerCase()} on a later line is ignored`,
-        }
-      : { kind: 'none' };
-  }
+  if (!first.startsWith('/')) return buried(lines.slice(1));
   const [word = '', ...args] = first.slice(1).split(/\s+/);
-  const cmd = word.toLowerCase();
-  const arg = args.join(' ');
-  switch (cmd) {
-    case 'approve': {
-      if (args.length !== 1)
-        return {
-          kind: 'invalid',
-          reason: `usage: /approve <plan-id> (at least the first ${MIN_PREFIX} characters of the plan ID)`,
-        };
-      const id = args[0]!.toLowerCase().replace(/^`|`$/g, '');
-      if (!/^[0-9a-f]+$/.test(id) || id.length < MIN_PREFIX || id.length > 64)
-        return {
-          kind: 'invalid',
-          reason: `/approve needs the plan ID: ${MIN_PREFIX} to 64 hexadecimal characters, not "${md(args[0]!.slice(0, 70))}"`,
-        };
-      return { kind: 'command', command: { kind: 'approve', planIdPrefix: id } };
+  const name = word.toLowerCase();
+  switch (name) {
+    case 'approve':
+      return approve(args);
+    case 'reject': {
+      const reason = [args.join(' '), ...lines.slice(1)].join('\n').trim().slice(0, 500);
+      return { kind: 'command', command: { kind: 'reject', reason } };
     }
-    case 'reject':
-      return {
-        kind: 'command',
-        command: { kind: 'reject', reason: [arg, ...lines.slice(1)].join('\n').trim().slice(0, 500) },
-      };
     case 'skip':
       if (args.length !== 1 || !NODE_NAME.test(args[0]!))
         return { kind: 'invalid', reason: 'usage: /skip <node-name>' };
@@ -164,27 +142,65 @@ export function parseComment(body: string): Parsed {
     case 'resume':
     case 'replan':
     case 'status':
-      if (args.length) return { kind: 'invalid', reason: `/${cmd} takes no arguments` };
-      return { kind: 'command', command: { kind: cmd } };
+      if (args.length) return { kind: 'invalid', reason: `/${name} takes no arguments` };
+      return { kind: 'command', command: { kind: name } };
     default:
-      // Near-misses (/aprove, /approv) are answered, so nobody believes a typo worked.
-      return COMMANDS.some((c) => distance(cmd, c) <= 2)
-        ? {
-            kind: 'invalid',
-            reason: `unknown command /${md(cmd.slice(0, 30))}; the commands are ${COMMANDS.map((c) => `/${c}`).join(', ')}`,
-          }
-        : { kind: 'none' };
+      return unknown(name);
   }
 }
 
+/** A command on a later line than the first: answered, so nobody believes it worked. */
+function buried(later: string[]): Parsed {
+  const found = later
+    .map((line) => line.match(new RegExp(`^\\s*/(${COMMANDS.join('|')})\\b`, 'i')))
+    .find(Boolean);
+  if (!found) return { kind: 'none' };
+  // Only the command word is echoed: the reply never repeats what a commenter wrote.
+  const reason =
+    `commands must be on the first line of a comment; ` +
+    `the /${found[1]!.toLowerCase()} on a later line is ignored`;
+  return { kind: 'invalid', reason };
+}
+
+/** /approve <plan-id>: the plan ID's first MIN_PREFIX or more hexadecimal digits, backticks allowed. */
+function approve(args: string[]): Parsed {
+  if (args.length !== 1)
+    return {
+      kind: 'invalid',
+      reason: `usage: /approve <plan-id> (at least the first ${MIN_PREFIX} characters of the plan ID)`,
+    };
+  const planId = args[0]!.toLowerCase().replace(/^`|`$/g, '');
+  if (!/^[0-9a-f]+$/.test(planId) || planId.length < MIN_PREFIX || planId.length > 64)
+    return {
+      kind: 'invalid',
+      reason:
+        `/approve needs the plan ID: ${MIN_PREFIX} to 64 hexadecimal characters, ` +
+        `not "${md(args[0]!.slice(0, 70))}"`,
+    };
+  return { kind: 'command', command: { kind: 'approve', planId } };
+}
+
+/** Near-misses (/aprove, /approv) are answered, so nobody believes a typo worked; others are discussion. */
+function unknown(name: string): Parsed {
+  if (!COMMANDS.some((command) => distance(name, command) <= 2)) return { kind: 'none' };
+  const reason =
+    `unknown command /${md(name.slice(0, 30))}; ` +
+    `the commands are ${COMMANDS.map((command) => `/${command}`).join(', ')}`;
+  return { kind: 'invalid', reason };
+}
+
 /** Levenshtein distance, for short command words. */
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++)
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
+function distance(word: string, target: string): number {
+  let previous = Array.from({ length: target.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= word.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= target.length; j++)
+      current[j] = Math.min(
+        previous[j]! + 1,
+        current[j - 1]! + 1,
+        previous[j - 1]! + (word[i - 1] === target[j - 1] ? 0 : 1),
+      );
+    previous = current;
   }
-  return prev[b.length]!;
+  return previous[target.length]!;
 }

@@ -3,6 +3,7 @@
 // (reaction, reply, new record, next action).
 import { parseComment, type Command } from './commands.ts';
 import { md } from '../report/escape.ts';
+import { shortId } from '../plan/canonical.ts';
 
 export type Permission = 'admin' | 'maintain' | 'write' | 'triage' | 'read' | 'none';
 const RANK: Record<Permission, number> = { none: 0, read: 1, triage: 2, write: 3, maintain: 4, admin: 5 };
@@ -84,218 +85,230 @@ export interface Decision {
   next: Next;
 }
 
-const refuse = (record: PlanRecord, reply: string, id: number): Decision => ({
+const refuse = (record: PlanRecord, reply: string, commentId: number): Decision => ({
   reaction: 'confused',
   reply,
-  record: { ...record, lastCommentId: Math.max(record.lastCommentId, id) },
+  record: { ...record, lastCommentId: Math.max(record.lastCommentId, commentId) },
   next: 'none',
 });
+
+const accept = (record: PlanRecord, reply: string, next: Next = 'none'): Decision => ({
+  reaction: '+1',
+  reply,
+  record,
+  next,
+});
+
+const sameLogin = (login: string, other: string) => login.toLowerCase() === other.toLowerCase();
+const mentions = (logins: string[]) => logins.map((login) => `@${login}`).join(', ');
 
 /** Returns undefined for comments that are not for us (bots, ourselves, discussion). */
 export function decide(
   record: PlanRecord,
-  c: IncomingComment,
-  auth: () => Authorization,
-  o: DecideOptions,
+  comment: IncomingComment,
+  authorization: () => Authorization,
+  options: DecideOptions,
 ): Decision | undefined {
-  const login = c.login.toLowerCase();
-  if (login === o.selfLogin.toLowerCase()) return undefined;
-  const parsed = parseComment(c.body);
+  const login = comment.login.toLowerCase();
+  if (login === options.selfLogin.toLowerCase()) return undefined;
+  const parsed = parseComment(comment.body);
   if (parsed.kind === 'none') return undefined;
+  const author = `@${comment.login}`;
   // Another bot (or app) may post anything a workflow tells it to: it is never an approver.
-  if (c.userType === 'Bot' || login.endsWith('[bot]'))
-    return c.id <= record.lastCommentId
+  if (comment.userType === 'Bot' || login.endsWith('[bot]'))
+    return comment.id <= record.lastCommentId
       ? undefined
-      : refuse(record, `@${c.login}: bots cannot give commands.`, c.id);
-  if (c.action !== 'created')
+      : refuse(record, `${author}: bots cannot give commands.`, comment.id);
+  if (comment.action !== 'created')
     return refuse(
       record,
-      `@${c.login}: an edited comment is not a command (an approval it gave is withdrawn); write a new comment.`,
-      c.id,
+      `${author}: an edited comment is not a command (an approval it gave is withdrawn); ` +
+        'write a new comment.',
+      comment.id,
     );
-  if (c.id <= record.lastCommentId) return undefined; // decided already (a re-run of the same event)
-  if (c.id <= (record.afterCommentId ?? 0) || Date.parse(c.createdAt) < Date.parse(record.createdAt))
+  if (comment.id <= record.lastCommentId) return undefined; // decided already (a re-run of the same event)
+  const older =
+    comment.id <= (record.afterCommentId ?? 0) ||
+    Date.parse(comment.createdAt) < Date.parse(record.createdAt);
+  if (older)
     return refuse(
       record,
-      `@${c.login}: this comment is older than the current plan (revision ${record.revision}); write a new one.`,
-      c.id,
+      `${author}: this comment is older than the current plan (revision ${record.revision}); ` +
+        'write a new one.',
+      comment.id,
     );
-  if (parsed.kind === 'invalid') return refuse(record, `@${c.login}: ${parsed.reason}.`, c.id);
-  const cmd = parsed.command;
-
-  if (cmd.kind !== 'status') {
-    const a = auth();
-    if (RANK[a.permission] < RANK[o.minPermission])
-      return refuse(
-        record,
-        `@${c.login}: /${cmd.kind} needs ${o.minPermission} permission on this repository; you have ${a.permission}.`,
-        c.id,
-      );
-    if (o.allowUsers.length && !o.allowUsers.some((u) => u.toLowerCase() === login))
-      return refuse(record, `@${c.login}: you are not in this workflow's approvers (allow-users).`, c.id);
-    if (o.allowTeams.length) {
-      if (a.teams === 'unavailable')
-        return refuse(
-          record,
-          `@${c.login}: cannot check team membership with this token, so nobody is authorized (allow-teams needs a token that can read organization teams).`,
-          c.id,
-        );
-      const teams = a.teams;
-      if (!o.allowTeams.some((t) => teams.includes(t.toLowerCase())))
-        return refuse(
-          record,
-          `@${c.login}: you are in none of the teams allowed to approve (${o.allowTeams.join(', ')}), as far as this token can see (a token without read:org sees no secret teams).`,
-          c.id,
-        );
-    }
-  }
-  if (o.finished && cmd.kind !== 'status' && cmd.kind !== 'replan')
+  if (parsed.kind === 'invalid') return refuse(record, `${author}: ${parsed.reason}.`, comment.id);
+  const command = parsed.command;
+  const refusal =
+    command.kind === 'status' ? undefined : unauthorized(command, comment, authorization, options);
+  if (refusal) return refuse(record, `${author}: ${refusal}`, comment.id);
+  if (options.finished && command.kind !== 'status' && command.kind !== 'replan')
     return refuse(
       record,
-      `@${c.login}: the plan's execution is already ${o.finished}; comment /replan for a new plan.`,
-      c.id,
+      `${author}: the plan's execution is already ${options.finished}; comment /replan for a new plan.`,
+      comment.id,
     );
-  const base = { ...record, lastCommentId: c.id };
-  return apply(base, cmd, c, o);
+  return apply({ ...record, lastCommentId: comment.id }, command, comment, options);
 }
 
-function apply(r: PlanRecord, cmd: Command, c: IncomingComment, o: DecideOptions): Decision {
-  // Judged at the comment's time: replaying an approval later (mid-execution) never expires it.
-  const expired = Date.parse(c.createdAt) > Date.parse(r.expiresAt);
-  switch (cmd.kind) {
-    case 'approve': {
-      if (!r.planId.startsWith(cmd.planIdPrefix)) {
-        return refuse(
-          r,
-          `@${c.login}: /approve ${cmd.planIdPrefix} does not name the current plan \`${r.planId.slice(0, 12)}\` (revision ${r.revision}); approvals name the plan they approve.`,
-          c.id,
-        );
-      }
-      if (r.state !== 'awaiting-approval')
-        return refuse(
-          r,
-          r.state === 'replan-requested'
-            ? `@${c.login}: a new plan was asked for; approve the new revision once it is posted.`
-            : `@${c.login}: the plan is ${r.state}, not awaiting approval.`,
-          c.id,
-        );
-      if (expired)
-        return refuse(
-          r,
-          `@${c.login}: the plan expired at ${r.expiresAt}; comment /replan for a fresh one.`,
-          c.id,
-        );
-      if (o.preventSelfApproval && r.requestedBy && r.requestedBy.toLowerCase() === c.login.toLowerCase())
-        return refuse(
-          r,
-          `@${c.login}: you asked for this plan, and self-approval is not allowed here.`,
-          c.id,
-        );
-      if (r.approvals.some((a) => a.login.toLowerCase() === c.login.toLowerCase()))
-        return refuse(
-          r,
-          `@${c.login}: your approval is already counted (${r.approvals.length} of ${o.requiredApprovals}).`,
-          c.id,
-        );
-      const approvals = [...r.approvals, { login: c.login, at: c.createdAt, commentId: c.id }];
-      if (approvals.length >= o.requiredApprovals) {
-        return {
-          reaction: 'rocket',
-          reply: `Approved by ${approvals.map((a) => `@${a.login}`).join(', ')}: executing plan \`${r.planId.slice(0, 12)}\`.`,
-          record: { ...r, approvals, state: 'approved' },
-          next: 'execute',
-        };
-      }
-      return {
-        reaction: '+1',
-        reply: `Approval ${approvals.length} of ${o.requiredApprovals} counted.`,
-        record: { ...r, approvals },
-        next: 'none',
-      };
-    }
+/** Why the author may not give this command (role, allow-users, allow-teams), or undefined. */
+function unauthorized(
+  command: Command,
+  comment: IncomingComment,
+  authorization: () => Authorization,
+  options: DecideOptions,
+): string | undefined {
+  const { permission, teams } = authorization();
+  if (RANK[permission] < RANK[options.minPermission])
+    return (
+      `/${command.kind} needs ${options.minPermission} permission on this repository; ` +
+      `you have ${permission}.`
+    );
+  if (options.allowUsers.length && !options.allowUsers.some((user) => sameLogin(user, comment.login)))
+    return "you are not in this workflow's approvers (allow-users).";
+  if (!options.allowTeams.length) return undefined;
+  if (teams === 'unavailable')
+    return (
+      'cannot check team membership with this token, so nobody is authorized ' +
+      '(allow-teams needs a token that can read organization teams).'
+    );
+  if (!options.allowTeams.some((team) => teams.includes(team.toLowerCase())))
+    return (
+      `you are in none of the teams allowed to approve (${options.allowTeams.join(', ')}), ` +
+      'as far as this token can see (a token without read:org sees no secret teams).'
+    );
+  return undefined;
+}
+
+/** The decision on an authorized command, by its kind. */
+function apply(
+  record: PlanRecord,
+  command: Command,
+  comment: IncomingComment,
+  options: DecideOptions,
+): Decision {
+  const author = `@${comment.login}`;
+  const refused = (reply: string) => refuse(record, `${author}: ${reply}`, comment.id);
+  switch (command.kind) {
+    case 'approve':
+      return approve(record, command.planId, comment, options);
     case 'reject':
-      if (o.executing)
-        return refuse(r, `@${c.login}: the plan is executing; /cancel stops it before the next node.`, c.id);
-      if (!['awaiting-approval', 'approved', 'paused', 'replan-requested'].includes(r.state))
-        return refuse(r, `@${c.login}: the plan is ${r.state}; /cancel stops a running execution.`, c.id);
+      if (options.executing) return refused('the plan is executing; /cancel stops it before the next node.');
+      if (!['awaiting-approval', 'approved', 'paused', 'replan-requested'].includes(record.state))
+        return refused(`the plan is ${record.state}; /cancel stops a running execution.`);
       return {
         reaction: '-1',
-        reply: `Rejected by @${c.login}${cmd.reason ? `: ${md(cmd.reason)}` : ''}.`,
-        record: { ...r, state: 'rejected' },
+        reply: `Rejected by ${author}${command.reason ? `: ${md(command.reason)}` : ''}.`,
+        record: { ...record, state: 'rejected' },
         next: 'none',
       };
     case 'cancel':
-      if (['rejected', 'cancelled', 'completed', 'failed'].includes(r.state))
-        return refuse(r, `@${c.login}: the plan is already ${r.state}.`, c.id);
-      return {
-        reaction: '+1',
-        reply: `Cancelled by @${c.login}: no further node will be started.`,
-        record: { ...r, state: 'cancelled' },
-        next: 'cancel',
-      };
+      if (['rejected', 'cancelled', 'completed', 'failed'].includes(record.state))
+        return refused(`the plan is already ${record.state}.`);
+      return accept(
+        { ...record, state: 'cancelled' },
+        `Cancelled by ${author}: no further node will be started.`,
+        'cancel',
+      );
     case 'pause':
-      if (r.state !== 'approved' && r.state !== 'executing' && r.state !== 'awaiting-approval')
-        return refuse(r, `@${c.login}: the plan is ${r.state}; nothing to pause.`, c.id);
-      return {
-        reaction: '+1',
-        reply: `Paused by @${c.login}: the node in progress finishes, no further node starts until /resume.`,
-        record: { ...r, state: 'paused', pausedFrom: r.state },
-        next: 'pause',
-      };
-    case 'resume': {
-      if (r.state === 'approved' && o.runPaused)
-        return { reaction: '+1', reply: `Resumed by @${c.login}.`, record: r, next: 'resume' };
-      if (r.state !== 'paused') return refuse(r, `@${c.login}: the plan is ${r.state}, not paused.`, c.id);
-      const back = r.pausedFrom ?? 'awaiting-approval';
-      const { pausedFrom: _, ...rest } = r;
-      return {
-        reaction: '+1',
-        reply: `Resumed by @${c.login}.`,
-        record: { ...rest, state: back },
-        next: back === 'awaiting-approval' ? 'none' : 'resume',
-      };
-    }
+      if (record.state !== 'approved' && record.state !== 'executing' && record.state !== 'awaiting-approval')
+        return refused(`the plan is ${record.state}; nothing to pause.`);
+      return accept(
+        { ...record, state: 'paused', pausedFrom: record.state },
+        `Paused by ${author}: the node in progress finishes, no further node starts until /resume.`,
+        'pause',
+      );
+    case 'resume':
+      return resume(record, comment, options);
     case 'replan':
-      if (o.executing)
-        return refuse(
-          r,
-          `@${c.login}: a plan cannot be replaced while it executes; /pause or /cancel first.`,
-          c.id,
-        );
+      if (options.executing)
+        return refused('a plan cannot be replaced while it executes; /pause or /cancel first.');
       // A state, not just a reply: until the new revision exists nothing of this one may run.
-      return {
-        reaction: '+1',
-        reply: `Re-planning for @${c.login}: earlier approvals are discarded.`,
-        record: { ...r, approvals: [], state: 'replan-requested', replanBy: c.login },
-        next: 'replan',
-      };
+      return accept(
+        { ...record, approvals: [], state: 'replan-requested', replanBy: comment.login },
+        `Re-planning for ${author}: earlier approvals are discarded.`,
+        'replan',
+      );
     case 'skip':
-      if (!o.nodes.includes(cmd.node))
-        return refuse(r, `@${c.login}: ${cmd.node} is not in this plan.`, c.id);
-      if (r.skipped.includes(cmd.node))
-        return refuse(r, `@${c.login}: ${cmd.node} is already skipped.`, c.id);
-      return {
-        reaction: '+1',
-        reply: `${cmd.node} will be skipped (by @${c.login}).`,
-        record: { ...r, skipped: [...r.skipped, cmd.node] },
-        next: 'none',
-      };
+      if (!options.nodes.includes(command.node)) return refused(`${command.node} is not in this plan.`);
+      if (record.skipped.includes(command.node)) return refused(`${command.node} is already skipped.`);
+      return accept(
+        { ...record, skipped: [...record.skipped, command.node] },
+        `${command.node} will be skipped (by ${author}).`,
+      );
     case 'status':
-      return { reaction: 'eyes', record: r, next: 'status' };
+      return { reaction: 'eyes', record, next: 'status' };
   }
 }
 
+/** An approval: it must name this plan, while it awaits approval, unexpired, from someone new. */
+function approve(
+  record: PlanRecord,
+  planId: string,
+  comment: IncomingComment,
+  options: DecideOptions,
+): Decision {
+  const author = `@${comment.login}`;
+  const refused = (reply: string) => refuse(record, `${author}: ${reply}`, comment.id);
+  // Judged at the comment's time: replaying an approval later (mid-execution) never expires it.
+  const expired = Date.parse(comment.createdAt) > Date.parse(record.expiresAt);
+  if (!record.planId.startsWith(planId))
+    return refused(
+      `/approve ${planId} does not name the current plan \`${shortId(record.planId)}\` ` +
+        `(revision ${record.revision}); approvals name the plan they approve.`,
+    );
+  if (record.state === 'replan-requested')
+    return refused('a new plan was asked for; approve the new revision once it is posted.');
+  if (record.state !== 'awaiting-approval')
+    return refused(`the plan is ${record.state}, not awaiting approval.`);
+  if (expired) return refused(`the plan expired at ${record.expiresAt}; comment /replan for a fresh one.`);
+  if (options.preventSelfApproval && record.requestedBy && sameLogin(record.requestedBy, comment.login))
+    return refused('you asked for this plan, and self-approval is not allowed here.');
+  if (record.approvals.some((approval) => sameLogin(approval.login, comment.login)))
+    return refused(
+      `your approval is already counted (${record.approvals.length} of ${options.requiredApprovals}).`,
+    );
+  const approvals = [
+    ...record.approvals,
+    { login: comment.login, at: comment.createdAt, commentId: comment.id },
+  ];
+  if (approvals.length < options.requiredApprovals)
+    return accept(
+      { ...record, approvals },
+      `Approval ${approvals.length} of ${options.requiredApprovals} counted.`,
+    );
+  return {
+    reaction: 'rocket',
+    reply:
+      `Approved by ${mentions(approvals.map((approval) => approval.login))}: ` +
+      `executing plan \`${shortId(record.planId)}\`.`,
+    record: { ...record, approvals, state: 'approved' },
+    next: 'execute',
+  };
+}
+
+/** /resume: a paused plan goes back to where it was; an approved run stopped by a gate continues. */
+function resume(record: PlanRecord, comment: IncomingComment, options: DecideOptions): Decision {
+  const reply = `Resumed by @${comment.login}.`;
+  if (record.state === 'approved' && options.runPaused) return accept(record, reply, 'resume');
+  if (record.state !== 'paused')
+    return refuse(record, `@${comment.login}: the plan is ${record.state}, not paused.`, comment.id);
+  const back = record.pausedFrom ?? 'awaiting-approval';
+  const { pausedFrom: _pausedFrom, ...rest } = record;
+  return accept({ ...rest, state: back }, reply, back === 'awaiting-approval' ? 'none' : 'resume');
+}
+
 /** A new plan revision: approvals never carry over. */
-export function replanned(r: PlanRecord, planId: string, createdAt: Date, ttlHours: number): PlanRecord {
+export function replanned(record: PlanRecord, planId: string, createdAt: Date, ttlHours: number): PlanRecord {
   return {
     planId,
-    revision: r.revision + 1,
+    revision: record.revision + 1,
     createdAt: createdAt.toISOString(),
     expiresAt: new Date(createdAt.getTime() + ttlHours * 3_600_000).toISOString(),
-    ...(r.requestedBy ? { requestedBy: r.requestedBy } : {}),
+    ...(record.requestedBy ? { requestedBy: record.requestedBy } : {}),
     approvals: [],
     state: 'awaiting-approval',
     skipped: [],
-    lastCommentId: r.lastCommentId,
+    lastCommentId: record.lastCommentId,
   };
 }

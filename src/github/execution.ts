@@ -1,54 +1,56 @@
 // Executing the plan the ledger approved: the plan file kept in the ledger (its content must hash
 // to the approved plan ID), per-node outcomes recorded in the ledger as they happen, the body
 // re-rendered from the ledger, commands read between nodes, and the audit in every result.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { UserError } from '../kube/client.ts';
+import { UserError } from '../errors.ts';
 import { shortId } from '../plan/canonical.ts';
+import { readPlanFile, writePlanFiles, type PlanFile } from '../plan/file.ts';
 import { renderMarkdown } from '../report/markdown.ts';
 import { renderResultMarkdown } from '../report/result.ts';
 import { md } from '../report/escape.ts';
-import { readPlanFile, runPlan, type PlanFile } from '../execute/run.ts';
-import type { ExecEvent, ExecutionResult, Interruption } from '../execute/executor.ts';
-import type { TrackedItem } from './tracker.ts';
+import { runPlan } from '../execute/run.ts';
+import type { ExecEvent, ExecutionResult, Interruption } from '../execute/types.ts';
 import type { Ledger, LedgerRun } from '../ledger/record.ts';
 import { auditJson, auditLines } from '../ledger/audit.ts';
-import {
-  answer,
-  bodyFor,
-  counts,
-  now,
-  preambleFor,
-  progressLines,
-  update,
-  type Ctx,
-  type SessionResult,
-} from './session.ts';
+import type { TrackedItem } from './tracker.ts';
 import type { ProgressLine } from './body.ts';
+import { bodyFor, fullReportRef, preambleFor, progressLines } from './view.ts';
+import { answer } from './answer.ts';
+import {
+  closedLedger,
+  currentTime,
+  nodeCounts,
+  updateLedger,
+  type SessionContext,
+  type SessionResult,
+} from './context.ts';
 
 /** Keeps the per-node results of earlier runs of this plan where this run only saw "done earlier". */
-function mergeRuns(prev: LedgerRun['nodes'], next: ExecutionResult['nodes']): LedgerRun['nodes'] {
-  return next.map((n) => {
-    const old = prev.find((p) => p.name === n.name);
-    const { bootIdBefore: _b, bootIdAfter: _a, ...rest } = n;
-    if (old && (n.outcome === 'already-done' || n.outcome === 'not-started')) return old;
-    return { ...rest, timings: rest.timings as Record<string, number> };
+export function mergeRuns(previous: LedgerRun['nodes'], next: ExecutionResult['nodes']): LedgerRun['nodes'] {
+  return next.map((node) => {
+    const old = previous.find((earlier) => earlier.name === node.name);
+    const { bootIdBefore: _before, bootIdAfter: _after, ...rest } = node;
+    if (old && (node.outcome === 'already-done' || node.outcome === 'not-started')) return old;
+    return rest;
   });
 }
 
-function approvedPlan(ctx: Ctx, item: TrackedItem): PlanFile {
-  const l = ctx.snap!.ledger;
-  const source = `the plan kept in the ledger ${ctx.where}`;
-  if (!ctx.snap!.planFile)
+/** The plan file the ledger keeps, checked to be the approved plan. */
+export function approvedPlan(context: SessionContext, item: TrackedItem): PlanFile {
+  const { snapshot, where } = context;
+  const approvedId = snapshot!.ledger.plan!.id;
+  const source = `the plan kept in the ledger ${where}`;
+  if (!snapshot!.planFile)
     throw new UserError(
-      `the ledger ${ctx.where} keeps no plan file for plan ${shortId(l.plan!.id)} (#${item.number}); comment /replan`,
+      `the ledger ${where} keeps no plan file for plan ${shortId(approvedId)} (#${item.number}); ` +
+        'comment /replan',
     );
-  const pf = readPlanFile(ctx.snap!.planFile, source);
-  if (pf.planId !== l.plan!.id)
+  const planFile = readPlanFile(snapshot!.planFile, source);
+  if (planFile.planId !== approvedId)
     throw new UserError(
-      `${source} is plan ${shortId(pf.planId)}, not the approved plan ${shortId(l.plan!.id)}; comment /replan`,
+      `${source} is plan ${shortId(planFile.planId)}, not the approved plan ${shortId(approvedId)}; ` +
+        'comment /replan',
     );
-  return pf;
+  return planFile;
 }
 
 /**
@@ -63,22 +65,21 @@ class ProgressRecorder {
   chain = Promise.resolve();
   private last = 0;
   private announced = false;
-  private readonly ctx: Ctx;
+  private readonly context: SessionContext;
   private readonly item: TrackedItem;
   private readonly report: string;
-  private readonly pf: PlanFile;
+  private readonly planFile: PlanFile;
 
-  constructor(ctx: Ctx, item: TrackedItem, report: string, pf: PlanFile) {
-    this.ctx = ctx;
+  constructor(context: SessionContext, item: TrackedItem, report: string, planFile: PlanFile) {
+    this.context = context;
     this.item = item;
     this.report = report;
-    this.pf = pf;
-    const prior = ctx.snap!.ledger.run;
-    const url = ctx.d.runUrl ? ` in ${ctx.d.runUrl}` : '';
-    const at = now(ctx.d).toISOString();
+    this.planFile = planFile;
+    const prior = context.snapshot!.ledger.run;
+    const url = context.deps.runUrl ? ` in ${context.deps.runUrl}` : '';
     this.run = {
       state: 'executing',
-      at,
+      at: currentTime(context.deps).toISOString(),
       message: `executing${url}`,
       nodes: prior?.nodes ?? [],
       leftCordoned: prior?.leftCordoned ?? [],
@@ -86,13 +87,13 @@ class ProgressRecorder {
   }
 
   private progress(): ProgressLine[] {
-    const lines = progressLines({ ...this.ctx.snap!.ledger, run: this.run }, this.pf.plan);
-    return lines.map((l) => this.running.get(l.node) ?? l);
+    const lines = progressLines({ ...this.context.snapshot!.ledger, run: this.run }, this.planFile.plan);
+    return lines.map((line) => this.running.get(line.node) ?? line);
   }
 
   persist(ledger: boolean, force: boolean): Promise<void> {
-    const { d } = this.ctx;
-    const body = force || Date.now() - this.last >= d.settings.github['progress-interval'] * 1000;
+    const { deps } = this.context;
+    const body = force || Date.now() - this.last >= deps.settings.github.progressInterval * 1000;
     if (!ledger && !body) return this.chain;
     if (body) this.last = Date.now();
     const run = this.run;
@@ -100,131 +101,159 @@ class ProgressRecorder {
     this.chain = this.chain
       .then(async () => {
         // Only this job writes runs (decide jobs write commands): the run is replaced, the rest kept.
-        if (ledger) await update(this.ctx, (l) => ({ ...l, run }));
-        if (body)
-          await d.tracker.update(
-            this.item,
-            bodyFor(this.ctx, this.report, this.pf.plan, footer, this.progress()),
-          );
+        if (ledger) await updateLedger(this.context, (current) => ({ ...current, run }));
+        if (body) {
+          const text = bodyFor(this.context, this.report, this.planFile.plan, footer, this.progress());
+          await deps.tracker.update(this.item, text);
+        }
       })
-      .catch((e: unknown) =>
-        d.log(`could not record progress for #${this.item.number}: ${(e as Error).message}`),
+      .catch((error: unknown) =>
+        deps.log(`could not record progress for #${this.item.number}: ${(error as Error).message}`),
       );
     return this.chain;
   }
 
-  readonly onEvent = (e: ExecEvent): void => {
-    const name = e.type === 'node-end' ? e.report.name : e.node;
+  readonly onEvent = (event: ExecEvent): void => {
+    const name = event.type === 'node-end' ? event.report.name : event.node;
     const show = (text: string) => this.running.set(name, { node: name, mark: 'running', text });
-    if (e.type === 'node-start') show('started');
-    else if (e.type === 'step') show(`${e.step}${e.detail ? `: ${e.detail}` : ''}`);
-    else if (e.type === 'waiting') {
-      show(`waiting for ${e.what} (${Math.round(e.sinceMs / 1000)}s)`);
-      this.ctx.d.log(`waiting for ${e.what} (${Math.round(e.sinceMs / 1000)}s so far)`);
+    if (event.type === 'node-start') show('started');
+    else if (event.type === 'step') show(`${event.step}${event.detail ? `: ${event.detail}` : ''}`);
+    else if (event.type === 'waiting') {
+      const seconds = Math.round(event.sinceMs / 1000);
+      show(`waiting for ${event.what} (${seconds}s)`);
+      this.context.deps.log(`waiting for ${event.what} (${seconds}s so far)`);
     } else {
       this.running.delete(name);
-      const others = this.run.nodes.filter((n) => n.name !== name);
-      this.run = { ...this.run, nodes: mergeRuns(this.run.nodes, [e.report]).concat(others) };
+      const others = this.run.nodes.filter((node) => node.name !== name);
+      this.run = { ...this.run, nodes: mergeRuns(this.run.nodes, [event.report]).concat(others) };
     }
     // The ledger says "executing" from the first event on: a run that cannot start leaves it as it was.
     const first = !this.announced;
     this.announced = true;
-    void this.persist(first || e.type === 'node-end', e.type === 'node-end');
+    void this.persist(first || event.type === 'node-end', event.type === 'node-end');
   };
 }
 
-/** Between nodes, comments are judged again: /pause, /cancel, /skip and withdrawn approvals take effect there. */
-function interruptions(ctx: Ctx, item: TrackedItem, recorder: ProgressRecorder) {
+/** What the ledger's state means between nodes, or undefined to go on with `node`. */
+export function interruptionFor(ledger: Ledger, node: string): Interruption | undefined {
+  if (ledger.state === 'cancelled' || ledger.state === 'rejected') {
+    const command = ledger.state === 'rejected' ? 'reject' : 'cancel';
+    return { action: 'cancel', reason: `cancelled by a /${command} comment` };
+  }
+  if (ledger.state === 'paused')
+    return { action: 'pause', reason: 'paused by a /pause comment; /resume continues' };
+  if (ledger.state !== 'approved')
+    return {
+      action: 'pause',
+      reason: `the plan is no longer approved (${ledger.state}: an approval was withdrawn)`,
+    };
+  if (ledger.skipped.includes(node)) return { action: 'skip', reason: 'skipped by a /skip comment' };
+  return undefined;
+}
+
+/** Between nodes, comments are judged again: /pause, /cancel, /skip and withdrawn approvals apply there. */
+function interruptions(context: SessionContext, item: TrackedItem, recorder: ProgressRecorder) {
   return async (node: string): Promise<Interruption | undefined> => {
     await recorder.chain;
-    const l = await answer(ctx, item, true);
-    if (l.state === 'cancelled' || l.state === 'rejected') {
-      return {
-        action: 'cancel',
-        reason: `cancelled by a /${l.state === 'rejected' ? 'reject' : 'cancel'} comment`,
-      };
-    }
-    if (l.state === 'paused')
-      return { action: 'pause', reason: 'paused by a /pause comment; /resume continues' };
-    if (l.state !== 'approved') {
-      return {
-        action: 'pause',
-        reason: `the plan is no longer approved (${l.state}: an approval was withdrawn)`,
-      };
-    }
-    if (l.skipped.includes(node)) return { action: 'skip', reason: 'skipped by a /skip comment' };
-    return undefined;
+    return interruptionFor(await answer(context, item, true), node);
   };
 }
 
-export async function executePlan(ctx: Ctx, item: TrackedItem): Promise<SessionResult> {
-  const { d } = ctx;
-  const pf = approvedPlan(ctx, item);
-  const fullReportRef =
-    d.tracker.kind === 'pull-request'
-      ? 'report.md in this pull request'
-      : 'report.md in the reboot-pilot artifact';
-  const report = renderMarkdown(pf.plan, pf.planId, {
-    now: now(d),
-    preamble: preambleFor(ctx),
-    fullReportRef,
+/** Runs the approved plan, recording its progress, and reports the result on the item. */
+export async function executePlan(context: SessionContext, item: TrackedItem): Promise<SessionResult> {
+  const { deps } = context;
+  const planFile = approvedPlan(context, item);
+  const report = renderMarkdown(planFile.plan, planFile.planId, {
+    now: currentTime(deps),
+    preamble: preambleFor(context),
+    fullReportRef: fullReportRef(deps.tracker),
   });
-  const recorder = new ProgressRecorder(ctx, item, report, pf);
-  const interrupt = interruptions(ctx, item, recorder);
+  const recorder = new ProgressRecorder(context, item, report, planFile);
+  const interrupt = interruptions(context, item, recorder);
   let result: ExecutionResult;
   try {
     const options = {
-      plan: d.settings.plan,
-      execute: d.settings.execute,
-      log: d.log,
+      plan: deps.settings.plan,
+      execute: deps.settings.execute,
+      log: deps.log,
       onEvent: recorder.onEvent,
       interrupt,
     };
-    result = await runPlan(d.clients, pf, { ...options, ...(await d.extras?.()) });
-  } catch (e) {
+    result = await runPlan(deps.clients, planFile, { ...options, ...(await deps.extras?.()) });
+  } catch (error) {
     await recorder.chain;
-    // It could not start or continue (the lock is held, another cluster): the ledger stays as it was and says why.
-    const why = md((e as Error).message);
-    await d.tracker.comment(item, `Execution of plan \`${shortId(pf.planId)}\` could not run: ${why}`);
-    throw e;
+    // It could not start or continue (the lock is held, another cluster): the ledger stays as it was,
+    // the item says why.
+    const why = md((error as Error).message);
+    await deps.tracker.comment(
+      item,
+      `Execution of plan \`${shortId(planFile.planId)}\` could not run: ${why}`,
+    );
+    throw error;
   }
   await recorder.chain;
-  const nodes = mergeRuns(recorder.run.nodes, result.nodes);
   const run: LedgerRun = {
     state: result.state,
-    at: now(d).toISOString(),
+    at: currentTime(deps).toISOString(),
     message: result.message,
-    nodes,
+    nodes: mergeRuns(recorder.run.nodes, result.nodes),
     leftCordoned: result.leftCordoned,
   };
-  return finishExecution(ctx, item, result, run, report, pf);
+  return finishExecution(context, item, { result, run, report, planFile });
 }
 
+interface Finished {
+  result: ExecutionResult;
+  /** The run as the ledger records it (per-node results merged with earlier runs'). */
+  run: LedgerRun;
+  report: string;
+  planFile: PlanFile;
+}
+
+/** The run recorded, the body updated, the result files written and the item told (closed if ended). */
 async function finishExecution(
-  ctx: Ctx,
+  context: SessionContext,
   item: TrackedItem,
-  result: ExecutionResult,
-  run: LedgerRun,
-  report: string,
-  pf: PlanFile,
+  finished: Finished,
 ): Promise<SessionResult> {
-  const { d, cluster } = ctx;
-  const at = now(d).toISOString();
+  const { deps, cluster } = context;
+  const { result, run } = finished;
+  const at = currentTime(deps).toISOString();
   const ending = result.state === 'completed' || result.state === 'cancelled' ? result.state : undefined;
-  const l = await update(ctx, (x): Ledger => {
-    const next: Ledger = { ...x, run };
-    if (!ending) return next;
-    const { go: _, ...rest } = next;
-    return {
-      ...rest,
-      state: 'closed',
-      item: { ...x.item!, closed: { at, by: 'reboot-pilot', how: ending } },
-    };
+  const ledger = await updateLedger(context, (current): Ledger => {
+    const next: Ledger = { ...current, run };
+    return ending ? closedLedger(next, { at, by: 'reboot-pilot', how: ending }) : next;
   });
-  await d.tracker.update(item, bodyFor(ctx, report, pf.plan, `_Execution: ${md(run.message)}_`));
-  const audit = auditLines(l);
+  const footer = `_Execution: ${md(run.message)}_`;
+  await deps.tracker.update(item, bodyFor(context, finished.report, finished.planFile.plan, footer));
+  const audit = auditLines(ledger);
+  const record = resultRecord(context, finished, audit);
+  const files = {
+    'result.md': record,
+    'result.json': JSON.stringify({ planId: result.planId, ...run, ...auditJson(ledger) }, null, 2) + '\n',
+  };
+  // The artifact holds them in both modes (PR mode also commits them).
+  writePlanFiles(deps.outDir, result.planId, files);
+  const title = `Reboot plan ${shortId(result.planId)} for ${cluster}: ${result.state}`;
+  const message = `${title}\n\n${audit.join('\n')}`;
+  if (ending)
+    await deps.tracker.finish(cluster, item, ending, `${record}\n${closingLine(ending)}`, files, message);
+  else await deps.tracker.comment(item, `${record}\n${stoppedLine(result)}`);
+  return {
+    outcome: 'executed',
+    state: result.state,
+    planId: result.planId,
+    number: item.number,
+    ...nodeCounts(ledger),
+    summary: record,
+  };
+}
+
+/** The result comment (and result.md): who decided first, then the per-node table. */
+function resultRecord(context: SessionContext, finished: Finished, audit: string[]): string {
+  const { result, run, planFile } = finished;
   const table = renderResultMarkdown(
-    cluster,
+    context.cluster,
     {
       planId: result.planId,
       state: result.state,
@@ -232,39 +261,21 @@ async function finishExecution(
       leftCordoned: result.leftCordoned,
       nodes: run.nodes,
     },
-    { plan: pf.plan, soakSeconds: d.settings.execute.soak },
+    { plan: planFile.plan, soakSeconds: context.deps.settings.execute.soak },
   );
   // Who decided first: a comment cut to GitHub's limit (1,000 nodes) keeps the audit, loses table rows.
-  const record = `${audit.join('\n')}\n\n${table}`;
-  const files = {
-    'result.md': record,
-    'result.json': JSON.stringify({ planId: result.planId, ...run, ...auditJson(l) }, null, 2) + '\n',
-  };
-  // The artifact holds them in both modes (PR mode also commits them).
-  const dir = join(d.outDir, shortId(result.planId));
-  mkdirSync(dir, { recursive: true });
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  const message = `Reboot plan ${shortId(result.planId)} for ${cluster}: ${result.state}\n\n${audit.join('\n')}`;
-  if (ending === 'completed')
-    await d.tracker.finish(cluster, item, 'completed', `${record}\nAll done. Closing.`, files, message);
-  else if (ending === 'cancelled')
-    await d.tracker.finish(cluster, item, 'cancelled', `${record}\nCancelled. Closing.`, files, message);
-  else if (result.state === 'paused')
-    await d.tracker.comment(
-      item,
-      `${record}\nPaused: ${md(result.message)}. ${/comment/.test(result.message) ? 'Comment `/resume` to continue.' : 'The next scheduled run continues, or comment `/resume`.'}`,
-    );
-  else
-    await d.tracker.comment(
-      item,
-      `${record}\nStopped. Look at the node named above; \`/replan\` makes a new plan from the cluster as it is now.`,
-    );
-  return {
-    outcome: 'executed',
-    state: result.state,
-    planId: result.planId,
-    number: item.number,
-    ...counts(l),
-    summary: record,
-  };
+  return `${audit.join('\n')}\n\n${table}`;
+}
+
+const closingLine = (ending: 'completed' | 'cancelled') =>
+  ending === 'completed' ? 'All done. Closing.' : 'Cancelled. Closing.';
+
+/** The last line of a result that leaves the item open: how to go on. */
+function stoppedLine(result: ExecutionResult): string {
+  if (result.state !== 'paused')
+    return 'Stopped. Look at the node named above; `/replan` makes a new plan from the cluster as it is now.';
+  const howToGoOn = /comment/.test(result.message)
+    ? 'Comment `/resume` to continue.'
+    : 'The next scheduled run continues, or comment `/resume`.';
+  return `Paused: ${md(result.message)}. ${howToGoOn}`;
 }

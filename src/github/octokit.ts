@@ -11,24 +11,19 @@ export interface Repo {
 }
 
 /** Primary and secondary rate limits are retried twice after GitHub's suggested wait. */
-export function makeOctokit(token: string, log: (l: string) => void): Octokit {
+export function makeOctokit(token: string, log: (line: string) => void): Octokit {
+  const retryTwice =
+    (limit: string) =>
+    (after: number, request: { method: string; url: string }, _octokit: unknown, count: number) => {
+      log(`GitHub ${limit} on ${request.method} ${request.url}; retrying after ${after}s`);
+      return count < 2;
+    };
   return github.getOctokit(
     token,
     {
       throttle: {
-        onRateLimit: (after: number, o: { method: string; url: string }, _k: unknown, count: number) => {
-          log(`GitHub rate limit on ${o.method} ${o.url}; retrying after ${after}s`);
-          return count < 2;
-        },
-        onSecondaryRateLimit: (
-          after: number,
-          o: { method: string; url: string },
-          _k: unknown,
-          count: number,
-        ) => {
-          log(`GitHub secondary rate limit on ${o.method} ${o.url}; retrying after ${after}s`);
-          return count < 2;
-        },
+        onRateLimit: retryTwice('rate limit'),
+        onSecondaryRateLimit: retryTwice('secondary rate limit'),
       },
     },
     retry,

@@ -10,14 +10,11 @@ import { UserError } from '../errors.ts';
 export const MERGE_PATCH = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 
 /** The kubeconfig an operator named with the kubeconfig and context settings, as API clients. */
-export function connect(s: { kubeconfig: string; context: string }): KubeClients {
+export function connect(access: { kubeconfig: string; context: string }): KubeClients {
   return makeClients(
-    loadKubeConfig({ kubeconfig: s.kubeconfig || undefined, context: s.context || undefined }),
+    loadKubeConfig({ kubeconfig: access.kubeconfig || undefined, context: access.context || undefined }),
   );
 }
-
-// UserError has a module of its own (src/errors.ts); it is re-exported here for existing importers.
-export { UserError };
 
 export interface KubeAccess {
   kubeconfig?: string | undefined;
@@ -48,10 +45,7 @@ export function loadKubeConfig(access: KubeAccess): k8s.KubeConfig {
     try {
       text = readFileSync(file, 'utf8');
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new UserError(
-        `cannot read kubeconfig ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code ?? e)}`,
-      );
+      throw new UserError(`cannot read kubeconfig ${file}: ${readFailure(e)}`);
     }
     try {
       kc.loadFromString(text);
@@ -70,8 +64,9 @@ export function loadKubeConfig(access: KubeAccess): k8s.KubeConfig {
   if (access.context) {
     if (!kc.getContextObject(access.context)) {
       const known = kc.getContexts().map((c) => c.name);
+      const contexts = known.join(', ') || 'none';
       throw new UserError(
-        `unknown context "${access.context}" in ${file ?? 'the kubeconfig'} (contexts: ${known.join(', ') || 'none'})`,
+        `unknown context "${access.context}" in ${file ?? 'the kubeconfig'} (contexts: ${contexts})`,
       );
     }
     kc.setCurrentContext(access.context);
@@ -81,7 +76,8 @@ export function loadKubeConfig(access: KubeAccess): k8s.KubeConfig {
   const cluster = kc.getCluster(ctx.cluster);
   if (!cluster?.server)
     throw new UserError(
-      `context "${ctx.name}" names cluster "${ctx.cluster}", which has no server in ${file ?? 'the kubeconfig'}`,
+      `context "${ctx.name}" names cluster "${ctx.cluster}", which has no server in ` +
+        (file ?? 'the kubeconfig'),
     );
   try {
     new URL(cluster.server);
@@ -148,7 +144,8 @@ function checkClientCertificate(user: k8s.User, where: string, now = new Date())
   } catch {
     return; // Not ours to judge: the TLS layer reports a certificate it cannot use.
   }
-  const which = `the client certificate of user "${user.name}" in ${where} (${cert.subject.replace(/\n/g, ', ')})`;
+  const subject = cert.subject.replace(/\n/g, ', ');
+  const which = `the client certificate of user "${user.name}" in ${where} (${subject})`;
   if (cert.validToDate.getTime() < now.getTime()) {
     throw new UserError(
       `${which} expired on ${cert.validToDate.toISOString()}; get a new kubeconfig or renew the certificate`,
@@ -159,6 +156,14 @@ function checkClientCertificate(user: k8s.User, where: string, now = new Date())
       `${which} is not valid until ${cert.validFromDate.toISOString()}; is this machine's clock right?`,
     );
   }
+}
+
+/** Why a file could not be read, in words for the common cases. */
+function readFailure(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES') return 'permission denied';
+  return String(code ?? error);
 }
 
 export function makeClients(kc: k8s.KubeConfig): KubeClients {
@@ -173,8 +178,8 @@ export function makeClients(kc: k8s.KubeConfig): KubeClients {
   };
 }
 
-function firstLine(e: unknown): string {
-  const m = e instanceof Error ? e.message : String(e);
+function firstLine(error: unknown): string {
+  const m = error instanceof Error ? error.message : String(error);
   return m.split('\n')[0]!.slice(0, 300);
 }
 
@@ -182,56 +187,58 @@ function firstLine(e: unknown): string {
  * Explains a failed API call: RBAC denials name the verb and resource, network failures the
  * server, anything else the status code and the API server's own message.
  */
-export function explainApiError(e: unknown, verb: string, resource: string, server?: string): Error {
-  if (e instanceof UserError) return e;
-  if (e instanceof k8s.ApiException) {
-    const body = parseBody(e.body);
+export function explainApiError(error: unknown, verb: string, resource: string, server?: string): Error {
+  if (error instanceof UserError) return error;
+  if (error instanceof k8s.ApiException) {
+    const body = parseBody(error.body);
     const msg = body?.message ?? '';
-    if (e.code === 401)
+    if (error.code === 401)
       return new UserError(
         `the API server rejected the credentials (401 Unauthorized) while trying to ${verb} ${resource}`,
       );
-    if (e.code === 403) {
+    if (error.code === 403) {
       return new UserError(
-        `RBAC denied: the identity may not "${verb}" ${resource} (403 Forbidden${msg ? `: ${msg}` : ''}). Grant it with the RBAC manifest in deploy/rbac.yaml.`,
+        `RBAC denied: the identity may not "${verb}" ${resource} (403 Forbidden${msg ? `: ${msg}` : ''}). ` +
+          'Grant it with the RBAC manifest in deploy/rbac.yaml.',
       );
     }
-    const err = new Error(`${verb} ${resource} failed: HTTP ${e.code}${msg ? `: ${msg}` : ''}`);
-    return e.code === 429 || e.code >= 500 ? markTransient(err) : err;
+    const err = new Error(`${verb} ${resource} failed: HTTP ${error.code}${msg ? `: ${msg}` : ''}`);
+    return error.code === 429 || error.code >= 500 ? markTransient(err) : err;
   }
   // An exec credential plugin removed while the run was going on.
-  const spawn = e as { code?: string; syscall?: string; path?: string };
+  const spawn = error as { code?: string; syscall?: string; path?: string } | null | undefined;
   if (spawn?.code === 'ENOENT' && spawn.syscall?.startsWith('spawn')) {
     const plugin = spawn.path;
     return new UserError(
       `the exec credential plugin "${plugin}" is not on PATH (while trying to ${verb} ${resource})`,
     );
   }
-  const cause = networkCause(e);
-  if (cause)
+  const cause = networkCause(error);
+  if (cause) {
+    const at = server ? ` at ${server}` : '';
     return markTransient(
-      new UserError(
-        `cannot reach the API server${server ? ` at ${server}` : ''} (${cause}) while trying to ${verb} ${resource}`,
-      ),
+      new UserError(`cannot reach the API server${at} (${cause}) while trying to ${verb} ${resource}`),
     );
-  return e instanceof Error ? e : new Error(String(e));
+  }
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 const TRANSIENT = Symbol('transient');
 
-function markTransient<T extends Error>(e: T): T {
-  Object.defineProperty(e, TRANSIENT, { value: true });
-  return e;
+function markTransient<T extends Error>(error: T): T {
+  Object.defineProperty(error, TRANSIENT, { value: true });
+  return error;
 }
 
 /**
  * An API server that is away or coming back: unreachable, TLS not ready, 5xx or 429 (as while
  * a control-plane node reboots). Such a call is worth repeating; anything else is an answer.
  */
-export function isTransient(e: unknown): boolean {
-  if (e instanceof Error && (e as unknown as Record<symbol, unknown>)[TRANSIENT] === true) return true;
-  if (e instanceof k8s.ApiException) return e.code === 429 || e.code >= 500;
-  return networkCause(e) !== undefined;
+export function isTransient(error: unknown): boolean {
+  if (error instanceof Error && (error as unknown as Record<symbol, unknown>)[TRANSIENT] === true)
+    return true;
+  if (error instanceof k8s.ApiException) return error.code === 429 || error.code >= 500;
+  return networkCause(error) !== undefined;
 }
 
 function parseBody(body: unknown): { message?: string; reason?: string } | undefined {
@@ -242,21 +249,20 @@ function parseBody(body: unknown): { message?: string; reason?: string } | undef
       return { message: body.slice(0, 300) };
     }
   }
-  return body && typeof body === 'object' ? (body as { message?: string }) : undefined;
+  return body && typeof body === 'object' ? body : undefined;
 }
 
-function networkCause(e: unknown): string | undefined {
-  for (let cur: unknown = e, depth = 0; cur && depth < 5; depth++) {
+/** Error codes of a server that cannot be reached (yet): refused, unknown, timed out, TLS not ready. */
+const NETWORK_CODES = new RegExp(
+  '^(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|ECONNRESET|EPIPE|EAI_AGAIN|' +
+    'UND_ERR_CONNECT_TIMEOUT|UND_ERR_SOCKET|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS)',
+);
+
+function networkCause(error: unknown): string | undefined {
+  for (let cur: unknown = error, depth = 0; cur && depth < 5; depth++) {
     const err = cur as { code?: string; message?: string; cause?: unknown; errors?: unknown[] };
     const code = err.code ?? (err.errors?.[0] as { code?: string } | undefined)?.code;
-    if (
-      code &&
-      /^(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|ECONNRESET|EPIPE|EAI_AGAIN|UND_ERR_CONNECT_TIMEOUT|UND_ERR_SOCKET|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS)/.test(
-        code,
-      )
-    ) {
-      return code;
-    }
+    if (code && NETWORK_CODES.test(code)) return code;
     if (err.message && /fetch failed|request to .* failed|ECONNREFUSED/.test(err.message) && !err.cause)
       return err.message.slice(0, 200);
     cur = err.cause;

@@ -38,15 +38,15 @@ export function parseSelector(text: string, what = 'label selector'): Selector {
   for (const raw of parts) {
     const p = raw.trim();
     let m: RegExpMatchArray | null;
-    const checkKey = (k: string) => {
-      if (!KEY.test(k) || k.length > 316)
-        throw new UserError(`invalid ${what} "${text}": "${k}" is not a valid label key`);
-      return k;
+    const checkKey = (key: string) => {
+      if (!KEY.test(key) || key.length > 316)
+        throw new UserError(`invalid ${what} "${text}": "${key}" is not a valid label key`);
+      return key;
     };
-    const checkValue = (v: string) => {
-      if (!VALUE.test(v) || v.length > 63)
-        throw new UserError(`invalid ${what} "${text}": "${v}" is not a valid label value`);
-      return v;
+    const checkValue = (value: string) => {
+      if (!VALUE.test(value) || value.length > 63)
+        throw new UserError(`invalid ${what} "${text}": "${value}" is not a valid label value`);
+      return value;
     };
     if ((m = p.match(/^(\S+)\s+(in|notin)\s*\(([^)]*)\)$/))) {
       const values = m[3]!.split(',').map((v) => checkValue(v.trim()));
@@ -64,11 +64,11 @@ export function parseSelector(text: string, what = 'label selector'): Selector {
   return out;
 }
 
-export function fromLabelSelector(s: V1LabelSelector | undefined): Selector {
+export function fromLabelSelector(selector: V1LabelSelector | undefined): Selector {
   const out: Selector = [];
-  for (const [key, value] of Object.entries(s?.matchLabels ?? {}))
+  for (const [key, value] of Object.entries(selector?.matchLabels ?? {}))
     out.push({ key, op: 'In', values: [value] });
-  for (const e of s?.matchExpressions ?? [])
+  for (const e of selector?.matchExpressions ?? [])
     out.push({ key: e.key, op: e.operator as Op, values: e.values ?? [] });
   return out;
 }

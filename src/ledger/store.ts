@@ -4,7 +4,9 @@
 // and two jobs writing at once (decide beside an execution) never lose each other's changes.
 import * as k8s from '@kubernetes/client-node';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { UserError, explainApiError, type KubeClients } from '../kube/client.ts';
+import { explainApiError, type KubeClients } from '../kube/client.ts';
+import { UserError } from '../errors.ts';
+import { MANAGED_BY } from '../kube/labels.ts';
 import { LEDGER_KEY, LEDGER_NAME, Ledger, PLAN_KEY } from './record.ts';
 
 /** ConfigMaps hold at most 1 MiB; a margin for metadata. */
@@ -82,7 +84,7 @@ export class LedgerStore {
       metadata: {
         name: LEDGER_NAME,
         namespace: this.namespace,
-        labels: { 'app.kubernetes.io/managed-by': 'reboot-pilot' },
+        labels: { ...MANAGED_BY },
         ...(this.resourceVersion ? { resourceVersion: this.resourceVersion } : {}),
       },
       data,

@@ -4,9 +4,8 @@
 // TTL and refreshes `created`, so a run that dies leaves a lock kured ignores after the TTL.
 import * as k8s from '@kubernetes/client-node';
 import { MERGE_PATCH as MERGE, explainApiError, type KubeClients } from '../kube/client.ts';
+import { KURED_LOCK_ANNOTATION } from '../kube/labels.ts';
 import { LockHeldError } from './lease.ts';
-
-export const KURED_LOCK_ANNOTATION = 'weave.works/kured-node-lock';
 
 interface KuredLockEntry {
   nodeID?: string;
@@ -26,8 +25,10 @@ export function kuredHolders(value: string | undefined, now = Date.now()): strin
   }
   const entries = parsed.locks ?? [parsed];
   return entries
-    .filter((l) => l.nodeID && !(l.TTL && l.created && Date.parse(l.created) + l.TTL / 1e6 < now))
-    .map((l) => l.nodeID!);
+    .filter(
+      (lock) => lock.nodeID && !(lock.TTL && lock.created && Date.parse(lock.created) + lock.TTL / 1e6 < now),
+    )
+    .map((lock) => lock.nodeID!);
 }
 
 export interface KuredLockOptions {
@@ -39,35 +40,35 @@ export interface KuredLockOptions {
 }
 
 export class KuredLock {
-  private readonly c: KubeClients;
-  private readonly o: KuredLockOptions;
+  private readonly kube: KubeClients;
+  private readonly options: KuredLockOptions;
   private taken = false;
 
-  constructor(c: KubeClients, o: KuredLockOptions) {
-    this.c = c;
-    this.o = o;
+  constructor(kube: KubeClients, options: KuredLockOptions) {
+    this.kube = kube;
+    this.options = options;
   }
 
-  private ref = () => `daemonsets.apps ${this.o.namespace}/${this.o.daemonSet}`;
+  private ref = () => `daemonsets.apps ${this.options.namespace}/${this.options.daemonSet}`;
 
   private async read(): Promise<k8s.V1DaemonSet | undefined> {
     try {
-      return await this.c.apps.readNamespacedDaemonSet({
-        name: this.o.daemonSet,
-        namespace: this.o.namespace,
+      return await this.kube.apps.readNamespacedDaemonSet({
+        name: this.options.daemonSet,
+        namespace: this.options.namespace,
       });
-    } catch (e) {
-      if (e instanceof k8s.ApiException && e.code === 404) return undefined; // kured is not installed
-      throw explainApiError(e, 'get', this.ref(), this.c.server);
+    } catch (error) {
+      if (error instanceof k8s.ApiException && error.code === 404) return undefined; // kured is not installed
+      throw explainApiError(error, 'get', this.ref(), this.kube.server);
     }
   }
 
   private value(): string {
     return JSON.stringify({
-      nodeID: `reboot-pilot:${this.o.holder}`,
+      nodeID: `reboot-pilot:${this.options.holder}`,
       metadata: { unschedulable: false },
       created: new Date().toISOString(),
-      TTL: this.o.ttlSeconds * 1e9,
+      TTL: this.options.ttlSeconds * 1e9,
     });
   }
 
@@ -78,15 +79,16 @@ export class KuredLock {
     const holders = kuredHolders(ds.metadata?.annotations?.[KURED_LOCK_ANNOTATION]);
     if (holders.length)
       throw new LockHeldError(
-        `kured holds its reboot lock (${KURED_LOCK_ANNOTATION} on ${this.ref()}): ${holders.join(', ')}; try again when kured has finished`,
+        `kured holds its reboot lock (${KURED_LOCK_ANNOTATION} on ${this.ref()}): ${holders.join(', ')}; ` +
+          'try again when kured has finished',
       );
-    if (!this.o.take) return;
+    if (!this.options.take) return;
     try {
       // The resourceVersion makes this a compare-and-swap against kured taking it meanwhile.
-      await this.c.apps.patchNamespacedDaemonSet(
+      await this.kube.apps.patchNamespacedDaemonSet(
         {
-          name: this.o.daemonSet,
-          namespace: this.o.namespace,
+          name: this.options.daemonSet,
+          namespace: this.options.namespace,
           body: {
             metadata: {
               resourceVersion: ds.metadata?.resourceVersion,
@@ -97,20 +99,20 @@ export class KuredLock {
         MERGE,
       );
       this.taken = true;
-    } catch (e) {
-      if (e instanceof k8s.ApiException && e.code === 409)
-        throw new LockHeldError(`kured took its lock at the same moment (${this.ref()})`);
-      throw explainApiError(e, 'patch', this.ref(), this.c.server);
+    } catch (error) {
+      if (error instanceof k8s.ApiException && error.code === 409)
+        throw new LockHeldError(`kured took its lock at the same moment (${this.ref()})`, { cause: error });
+      throw explainApiError(error, 'patch', this.ref(), this.kube.server);
     }
   }
 
   async renew(): Promise<void> {
     if (!this.taken) return;
-    await this.c.apps
+    await this.kube.apps
       .patchNamespacedDaemonSet(
         {
-          name: this.o.daemonSet,
-          namespace: this.o.namespace,
+          name: this.options.daemonSet,
+          namespace: this.options.namespace,
           body: { metadata: { annotations: { [KURED_LOCK_ANNOTATION]: this.value() } } },
         },
         MERGE,
@@ -122,12 +124,12 @@ export class KuredLock {
     if (!this.taken) return;
     const ds = await this.read().catch(() => undefined);
     const holders = kuredHolders(ds?.metadata?.annotations?.[KURED_LOCK_ANNOTATION]);
-    if (holders.length === 1 && holders[0] === `reboot-pilot:${this.o.holder}`) {
-      await this.c.apps
+    if (holders.length === 1 && holders[0] === `reboot-pilot:${this.options.holder}`) {
+      await this.kube.apps
         .patchNamespacedDaemonSet(
           {
-            name: this.o.daemonSet,
-            namespace: this.o.namespace,
+            name: this.options.daemonSet,
+            namespace: this.options.namespace,
             body: { metadata: { annotations: { [KURED_LOCK_ANNOTATION]: null } } },
           },
           MERGE,

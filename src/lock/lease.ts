@@ -3,7 +3,9 @@
 // while the run lives; released at the end. A lease whose holder stopped renewing is taken over
 // only after its TTL has passed since the last renewal.
 import * as k8s from '@kubernetes/client-node';
-import { UserError, explainApiError, type KubeClients } from '../kube/client.ts';
+import { explainApiError, type KubeClients } from '../kube/client.ts';
+import { UserError } from '../errors.ts';
+import { MANAGED_BY } from '../kube/labels.ts';
 
 export interface LockOptions {
   namespace: string;
@@ -16,18 +18,32 @@ export interface LockOptions {
 
 export class LockHeldError extends UserError {}
 
-const asDate = (t: unknown): Date | undefined => (t ? new Date(t as string | Date) : undefined);
+const asDate = (time: unknown): Date | undefined => (time ? new Date(time as string | Date) : undefined);
 
 export class LeaseLock {
-  private readonly c: KubeClients;
-  readonly o: LockOptions;
+  private readonly kube: KubeClients;
+  readonly options: LockOptions;
   private timer: NodeJS.Timeout | undefined;
   private renewing: Promise<void> | undefined;
   private lost: Error | undefined;
 
-  constructor(c: KubeClients, o: LockOptions) {
-    this.c = c;
-    this.o = o;
+  constructor(kube: KubeClients, options: LockOptions) {
+    this.kube = kube;
+    this.options = options;
+  }
+
+  private get ref(): string {
+    return `leases.coordination.k8s.io ${this.options.namespace}/${this.options.name}`;
+  }
+
+  private read(): Promise<k8s.V1Lease> {
+    const { name, namespace } = this.options;
+    return this.kube.coordination.readNamespacedLease({ name, namespace });
+  }
+
+  private replace(body: k8s.V1Lease): Promise<k8s.V1Lease> {
+    const { name, namespace } = this.options;
+    return this.kube.coordination.replaceNamespacedLease({ name, namespace, body });
   }
 
   private body(transitions: number, acquireTime: Date, resourceVersion?: string): k8s.V1Lease {
@@ -36,14 +52,14 @@ export class LeaseLock {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
       metadata: {
-        name: this.o.name,
-        namespace: this.o.namespace,
+        name: this.options.name,
+        namespace: this.options.namespace,
         ...(resourceVersion ? { resourceVersion } : {}),
-        labels: { 'app.kubernetes.io/managed-by': 'reboot-pilot' },
+        labels: { ...MANAGED_BY },
       },
       spec: {
-        holderIdentity: this.o.holder,
-        leaseDurationSeconds: this.o.ttlSeconds,
+        holderIdentity: this.options.holder,
+        leaseDurationSeconds: this.options.ttlSeconds,
         acquireTime: new k8s.V1MicroTime(acquireTime.getTime()),
         renewTime: now,
         leaseTransitions: transitions,
@@ -53,84 +69,76 @@ export class LeaseLock {
 
   /** Takes the lock or throws LockHeldError naming the holder. */
   async acquire(): Promise<void> {
-    const { namespace, name } = this.o;
+    const { namespace } = this.options;
     let existing: k8s.V1Lease | undefined;
     try {
-      existing = await this.c.coordination.readNamespacedLease({ name, namespace });
-    } catch (e) {
-      if (!(e instanceof k8s.ApiException && e.code === 404))
-        throw explainApiError(e, 'get', `leases.coordination.k8s.io ${namespace}/${name}`, this.c.server);
+      existing = await this.read();
+    } catch (error) {
+      if (!(error instanceof k8s.ApiException && error.code === 404))
+        throw explainApiError(error, 'get', this.ref, this.kube.server);
     }
     try {
       if (!existing) {
-        await this.c.coordination.createNamespacedLease({ namespace, body: this.body(0, new Date()) });
+        await this.kube.coordination.createNamespacedLease({ namespace, body: this.body(0, new Date()) });
       } else {
-        const s = existing.spec ?? {};
-        const renewed = asDate(s.renewTime) ?? asDate(s.acquireTime);
-        const ttl = s.leaseDurationSeconds ?? this.o.ttlSeconds;
-        const expiresAt = renewed ? renewed.getTime() + ttl * 1000 : 0;
-        if (s.holderIdentity && s.holderIdentity !== this.o.holder && Date.now() < expiresAt) {
-          throw new LockHeldError(
-            `another execution holds the lock ${namespace}/${name}: ${s.holderIdentity} (renewed ${renewed?.toISOString()}, expires ${new Date(expiresAt).toISOString()} unless renewed)`,
-          );
-        }
-        await this.c.coordination.replaceNamespacedLease({
-          name,
-          namespace,
-          body: this.body(
-            (s.leaseTransitions ?? 0) + (s.holderIdentity === this.o.holder ? 0 : 1),
-            new Date(),
-            existing.metadata?.resourceVersion,
-          ),
-        });
+        await this.takeOver(existing);
       }
-    } catch (e) {
-      if (e instanceof k8s.ApiException && (e.code === 409 || e.code === 422)) {
+    } catch (error) {
+      if (error instanceof k8s.ApiException && (error.code === 409 || error.code === 422)) {
         // Someone created or replaced it between our read and write: they won.
-        const now = await this.c.coordination.readNamespacedLease({ name, namespace }).catch(() => undefined);
+        const now = await this.read().catch(() => undefined);
         throw new LockHeldError(
-          `another execution took the lock ${namespace}/${name} at the same moment: ${now?.spec?.holderIdentity ?? 'unknown'}`,
+          `another execution took the lock ${this.where} at the same moment: ` +
+            (now?.spec?.holderIdentity ?? 'unknown'),
+          { cause: error },
         );
       }
-      if (e instanceof UserError) throw e;
-      throw explainApiError(
-        e,
-        existing ? 'update' : 'create',
-        `leases.coordination.k8s.io ${namespace}/${name}`,
-        this.c.server,
-      );
+      if (error instanceof UserError) throw error;
+      throw explainApiError(error, existing ? 'update' : 'create', this.ref, this.kube.server);
     }
     this.timer = setInterval(
       () => {
         this.renewing ??= this.renew().finally(() => (this.renewing = undefined));
       },
-      Math.max(1000, (this.o.ttlSeconds * 1000) / 3),
+      Math.max(1000, (this.options.ttlSeconds * 1000) / 3),
     );
     this.timer.unref();
   }
 
+  private get where(): string {
+    return `${this.options.namespace}/${this.options.name}`;
+  }
+
+  /** Replaces an existing lease: ours, or another holder's expired one (else LockHeldError). */
+  private async takeOver(existing: k8s.V1Lease): Promise<void> {
+    const spec = existing.spec ?? {};
+    const { holder } = this.options;
+    const renewed = asDate(spec.renewTime) ?? asDate(spec.acquireTime);
+    const ttl = spec.leaseDurationSeconds ?? this.options.ttlSeconds;
+    const expiresAt = renewed ? renewed.getTime() + ttl * 1000 : 0;
+    if (spec.holderIdentity && spec.holderIdentity !== holder && Date.now() < expiresAt) {
+      throw new LockHeldError(
+        `another execution holds the lock ${this.where}: ${spec.holderIdentity} ` +
+          `(renewed ${renewed?.toISOString()}, expires ${new Date(expiresAt).toISOString()} unless renewed)`,
+      );
+    }
+    const transitions = (spec.leaseTransitions ?? 0) + (spec.holderIdentity === holder ? 0 : 1);
+    await this.replace(this.body(transitions, new Date(), existing.metadata?.resourceVersion));
+  }
+
   private async renew(): Promise<void> {
     try {
-      const cur = await this.c.coordination.readNamespacedLease({
-        name: this.o.name,
-        namespace: this.o.namespace,
-      });
-      if (cur.spec?.holderIdentity !== this.o.holder) {
-        this.lost = new Error(
-          `lost the lock ${this.o.namespace}/${this.o.name} to ${cur.spec?.holderIdentity ?? 'nobody'}`,
-        );
+      const current = await this.read();
+      if (current.spec?.holderIdentity !== this.options.holder) {
+        this.lost = new Error(`lost the lock ${this.where} to ${current.spec?.holderIdentity ?? 'nobody'}`);
         return;
       }
       const body = this.body(
-        cur.spec.leaseTransitions ?? 0,
-        asDate(cur.spec.acquireTime) ?? new Date(),
-        cur.metadata?.resourceVersion,
+        current.spec.leaseTransitions ?? 0,
+        asDate(current.spec.acquireTime) ?? new Date(),
+        current.metadata?.resourceVersion,
       );
-      await this.c.coordination.replaceNamespacedLease({
-        name: this.o.name,
-        namespace: this.o.namespace,
-        body,
-      });
+      await this.replace(body);
     } catch {
       // A missed renewal is retried at the next tick; the TTL covers two more.
     }
@@ -148,22 +156,14 @@ export class LeaseLock {
     await this.renewing;
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        const cur = await this.c.coordination.readNamespacedLease({
-          name: this.o.name,
-          namespace: this.o.namespace,
-        });
-        if (cur.spec?.holderIdentity !== this.o.holder) return;
-        await this.c.coordination.replaceNamespacedLease({
-          name: this.o.name,
-          namespace: this.o.namespace,
-          body: {
-            ...cur,
-            spec: { ...cur.spec, holderIdentity: undefined, renewTime: undefined, acquireTime: undefined },
-          },
-        });
+        const current = await this.read();
+        if (current.spec?.holderIdentity !== this.options.holder) return;
+        const released = { holderIdentity: undefined, renewTime: undefined, acquireTime: undefined };
+        await this.replace(Object.assign({}, current, { spec: Object.assign({}, current.spec, released) }));
         return;
-      } catch (e) {
-        if (!(e instanceof k8s.ApiException && e.code === 409)) return; // Not releasing is safe: the lease expires after its TTL.
+      } catch (error) {
+        // Not releasing is safe: the lease expires after its TTL.
+        if (!(error instanceof k8s.ApiException && error.code === 409)) return;
       }
     }
   }

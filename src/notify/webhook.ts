@@ -1,7 +1,8 @@
 // Chat notifications at drain, reboot and uncordon (kured's --notify-url and message templates).
 // Slack incoming webhooks get {"text"}; Microsoft Teams (Workflows webhooks) an Adaptive Card.
 // A notification that fails is logged and never stops a run.
-import type { ExecEvent } from '../execute/executor.ts';
+import type { ExecEvent } from '../execute/types.ts';
+import { shortId } from '../plan/canonical.ts';
 
 export type ChatFormat = 'slack' | 'teams';
 
@@ -28,12 +29,12 @@ export function formatFor(url: string): ChatFormat {
     : 'slack';
 }
 
-export function render(template: string, v: { node: string; plan: string; cluster: string }): string {
+export function render(template: string, values: { node: string; plan: string; cluster: string }): string {
   return template
-    .replace(/%s/g, v.node)
-    .replace(/\{\{\s*node\s*\}\}/g, v.node)
-    .replace(/\{\{\s*plan\s*\}\}/g, v.plan)
-    .replace(/\{\{\s*cluster\s*\}\}/g, v.cluster);
+    .replace(/%s/g, values.node)
+    .replace(/\{\{\s*node\s*\}\}/g, values.node)
+    .replace(/\{\{\s*plan\s*\}\}/g, values.plan)
+    .replace(/\{\{\s*cluster\s*\}\}/g, values.cluster);
 }
 
 export function payload(format: ChatFormat, text: string): unknown {
@@ -55,30 +56,32 @@ export function payload(format: ChatFormat, text: string): unknown {
 }
 
 /** Turns execution events into chat messages; returns the listener to pass to the executor. */
-export function chatNotifier(o: NotifyOptions, log: (l: string) => void): (e: ExecEvent) => void {
+export function chatNotifier(
+  options: NotifyOptions,
+  log: (line: string) => void,
+): (event: ExecEvent) => void {
   const which: Record<string, keyof NotifyOptions['templates']> = {
     drain: 'drain',
     reboot: 'reboot',
     uncordon: 'uncordon',
   };
-  return (e) => {
-    if (e.type !== 'step' || !which[e.step]) return;
-    const text = render(o.templates[which[e.step]!], {
-      node: e.node,
-      plan: o.planId.slice(0, 12),
-      cluster: o.cluster,
+  const host = new URL(options.url).host;
+  return (event) => {
+    if (event.type !== 'step' || !which[event.step]) return;
+    const text = render(options.templates[which[event.step]!], {
+      node: event.node,
+      plan: shortId(options.planId),
+      cluster: options.cluster,
     });
-    void fetch(o.url, {
+    void fetch(options.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(payload(o.format, text)),
+      body: JSON.stringify(payload(options.format, text)),
       signal: AbortSignal.timeout(10_000),
     })
-      .then((r) => {
-        if (!r.ok) log(`notification to ${new URL(o.url).host} failed: HTTP ${r.status}`);
+      .then((response) => {
+        if (!response.ok) log(`notification to ${host} failed: HTTP ${response.status}`);
       })
-      .catch((err: unknown) =>
-        log(`notification to ${new URL(o.url).host} failed: ${(err as Error).message}`),
-      );
+      .catch((error: unknown) => log(`notification to ${host} failed: ${(error as Error).message}`));
   };
 }

@@ -18,14 +18,14 @@ export interface Inspection {
   probed: number;
 }
 
-export function planOptions(s: PlanSettings): PlanOptions {
+export function planOptions(settings: PlanSettings): PlanOptions {
   return {
-    order: s.order,
-    drain: { deleteEmptyDirData: s['delete-emptydir-data'], force: s.force },
-    blockingPodSelector: s['blocking-pod-selector'],
-    nodeSelector: s['node-selector'],
-    rebootOnNewerKernel: s['reboot-on-newer-kernel'],
-    probeEnabled: s.detectors.includes('probe'),
+    order: settings.order,
+    drain: { deleteEmptyDirData: settings.deleteEmptydirData, force: settings.force },
+    blockingPodSelector: settings.blockingPodSelector,
+    nodeSelector: settings.nodeSelector,
+    rebootOnNewerKernel: settings.rebootOnNewerKernel,
+    probeEnabled: settings.detectors.includes('probe'),
   };
 }
 
@@ -51,21 +51,20 @@ export async function detect(detectors: Detector[], candidates: Candidates, log:
 
 /** `aks`: AKS facts read at the edge (src/azure/facts.ts) when the Azure integration is on. */
 export async function inspectCluster(
-  c: KubeClients,
-  s: PlanSettings,
+  kube: KubeClients,
+  settings: PlanSettings,
   log: Log,
   aks?: AksFacts,
 ): Promise<Inspection> {
-  const clusterName = s['cluster-name'] || c.kc.getCurrentCluster()?.name || c.context;
-  log(`reading cluster ${clusterName} (${c.server})`);
-  const snapshot = await readSnapshot(c, clusterName);
-  const opts = planOptions(s);
-  const candidates = candidateNodes(snapshot, opts);
-  const { considered } = candidates;
-  log(
-    `${snapshot.nodes.length} nodes, ${considered.length} considered, ${snapshot.pods.length} pods, ${snapshot.pdbs.length} PDBs`,
-  );
-  const findings = await detect(detectorsFor(s, c), candidates, log);
-  const plan = buildPlan(snapshot, findings, opts, aks);
+  const clusterName = settings.clusterName || kube.kc.getCurrentCluster()?.name || kube.context;
+  log(`reading cluster ${clusterName} (${kube.server})`);
+  const snapshot = await readSnapshot(kube, clusterName);
+  const options = planOptions(settings);
+  const candidates = candidateNodes(snapshot, options);
+  const { nodes, pods, pdbs } = snapshot;
+  const considered = candidates.considered.length;
+  log(`${nodes.length} nodes, ${considered} considered, ${pods.length} pods, ${pdbs.length} PDBs`);
+  const findings = await detect(detectorsFor(settings, kube), candidates, log);
+  const plan = buildPlan(snapshot, findings, options, aks);
   return { plan, id: planId(plan), probed: findings.probes.size };
 }

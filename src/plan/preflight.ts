@@ -2,10 +2,11 @@
 // hurt it (PDBs at their limit, blocking pods, pods the drain refuses, lost emptyDir data,
 // not enough room elsewhere for the evicted pods' requests).
 import type * as k8s from '@kubernetes/client-node';
+import { isReady } from '../cluster/node.ts';
 import { classifyPod, controllerOf, isFinished, type DrainOptions } from '../drain/filters.ts';
 import { fromLabelSelector, matches, type Selector } from '../kube/selector.ts';
 import type { Eviction, Risk } from './types.ts';
-import { ANN } from '../execute/progress.ts';
+import { ANN, POD_TEMPLATE_HASH_LABEL } from '../kube/labels.ts';
 
 export interface PreflightInput {
   node: k8s.V1Node;
@@ -23,13 +24,13 @@ export interface PreflightResult {
   risks: Risk[];
 }
 
-const ref = (p: k8s.V1Pod) => `${p.metadata?.namespace}/${p.metadata?.name}`;
+const ref = (pod: k8s.V1Pod) => `${pod.metadata?.namespace}/${pod.metadata?.name}`;
 
 /** The workload behind a pod: Deployments are recovered from their ReplicaSet's pod-template-hash. */
 export function workloadOf(pod: k8s.V1Pod): { kind: string; name: string } {
   const ctl = controllerOf(pod);
   if (!ctl) return { kind: 'Pod', name: pod.metadata?.name ?? '' };
-  const hash = pod.metadata?.labels?.['pod-template-hash'];
+  const hash = pod.metadata?.labels?.[POD_TEMPLATE_HASH_LABEL];
   if (ctl.kind === 'ReplicaSet' && hash && ctl.name.endsWith(`-${hash}`)) {
     return { kind: 'Deployment', name: ctl.name.slice(0, -hash.length - 1) };
   }
@@ -55,9 +56,9 @@ const SUFFIX: Record<string, number> = {
   Pi: 2 ** 50,
   Ei: 2 ** 60,
 };
-export function quantity(q: string | undefined): number {
-  if (!q) return 0;
-  const m = String(q).match(/^([+-]?[0-9.]+(?:[eE][+-]?\d+)?)([a-zA-Z]*)$/);
+export function quantity(text: string | undefined): number {
+  if (!text) return 0;
+  const m = text.match(/^([+-]?[0-9.]+(?:[eE][+-]?\d+)?)([a-zA-Z]*)$/);
   if (!m) return 0;
   const mult = SUFFIX[m[2]!];
   return mult === undefined ? 0 : Number(m[1]) * mult;
@@ -82,17 +83,16 @@ export function podRequests(pod: k8s.V1Pod): Demand {
   };
 }
 
-export function isSchedulableTarget(n: k8s.V1Node): boolean {
-  const ready = n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-  const noSchedule = (n.spec?.taints ?? []).some(
+export function isSchedulableTarget(node: k8s.V1Node): boolean {
+  const noSchedule = (node.spec?.taints ?? []).some(
     (t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute',
   );
-  return !!ready && !n.spec?.unschedulable && !noSchedule;
+  return isReady(node) && !node.spec?.unschedulable && !noSchedule;
 }
 
-function freeOn(n: k8s.V1Node, podsByNode: Map<string, k8s.V1Pod[]>): Demand {
-  const alloc = n.status?.allocatable ?? {};
-  const used = (podsByNode.get(n.metadata!.name!) ?? []).filter((p) => !isFinished(p)).map(podRequests);
+function freeOn(node: k8s.V1Node, podsByNode: Map<string, k8s.V1Pod[]>): Demand {
+  const alloc = node.status?.allocatable ?? {};
+  const used = (podsByNode.get(node.metadata!.name!) ?? []).filter((p) => !isFinished(p)).map(podRequests);
   return {
     cpu: quantity(alloc.cpu) - used.reduce((a, d) => a + d.cpu, 0),
     memory: quantity(alloc.memory) - used.reduce((a, d) => a + d.memory, 0),
@@ -100,40 +100,40 @@ function freeOn(n: k8s.V1Node, podsByNode: Map<string, k8s.V1Pod[]>): Demand {
   };
 }
 
-const fmtCpu = (m: number) => `${Math.round(m * 1000)}m`;
-const fmtMem = (b: number) => `${Math.round(b / 2 ** 20)}Mi`;
+const formatCpu = (cores: number) => `${Math.round(cores * 1000)}m`;
+const formatMemory = (bytes: number) => `${Math.round(bytes / 2 ** 20)}Mi`;
 
-export function preflight(i: PreflightInput): PreflightResult {
-  const nodeName = i.node.metadata!.name!;
-  const pods = (i.podsByNode.get(nodeName) ?? []).filter((p) => !isFinished(p));
+export function preflight(input: PreflightInput): PreflightResult {
+  const nodeName = input.node.metadata!.name!;
+  const pods = (input.podsByNode.get(nodeName) ?? []).filter((p) => !isFinished(p));
+  const { evicted, risks } = drainRisks(pods, input.drain);
+  risks.push(...blockingPodRisks(pods, input.blockingPodSelector));
+  risks.push(...budgetRisks(evicted, input.pdbs));
+  risks.push(...capacityRisks(evicted, input.otherNodes, input.podsByNode));
+  risks.push(...nodeStateRisks(input.node));
+  const evictions = evictionsByWorkload(evicted);
+  risks.sort((a, b) => cmp(a.kind, b.kind) || cmp(a.detail, b.detail));
+  return { evictions, risks };
+}
+
+/** The pods a drain would evict, and the risks of the ones it refuses or loses data of. */
+function drainRisks(pods: k8s.V1Pod[], drain: DrainOptions): { evicted: k8s.V1Pod[]; risks: Risk[] } {
   const risks: Risk[] = [];
   const evicted: k8s.V1Pod[] = [];
   for (const pod of pods) {
-    const v = classifyPod(pod, i.drain);
-    if (v.action === 'skip') continue;
-    if (v.action === 'refuse') {
-      risks.push(
-        v.reason === 'emptydir'
-          ? {
-              kind: 'emptydir-data-loss',
-              blocking: true,
-              detail: `${ref(pod)} uses emptyDir; the drain refuses it unless delete-emptydir-data is set (its data would be lost)`,
-            }
-          : {
-              kind: 'unreplicated-pod',
-              blocking: true,
-              detail: `${ref(pod)} has no controller; the drain refuses it unless force is set (it would not be recreated)`,
-            },
-      );
+    const verdict = classifyPod(pod, drain);
+    if (verdict.action === 'skip') continue;
+    if (verdict.action === 'refuse') {
+      risks.push(refusalRisk(pod, verdict.reason));
       continue;
     }
-    if (v.warnings.includes('emptydir'))
+    if (verdict.warnings.includes('emptydir'))
       risks.push({
         kind: 'emptydir-data-loss',
         blocking: false,
         detail: `emptyDir data of ${ref(pod)} will be lost`,
       });
-    if (v.warnings.includes('unreplicated'))
+    if (verdict.warnings.includes('unreplicated'))
       risks.push({
         kind: 'unreplicated-pod',
         blocking: false,
@@ -141,83 +141,124 @@ export function preflight(i: PreflightInput): PreflightResult {
       });
     evicted.push(pod);
   }
+  return { evicted, risks };
+}
 
-  // Blocking pods (kured's --blocking-pod-selector): any match on the node holds its reboot.
-  if (i.blockingPodSelector.length) {
-    for (const pod of pods) {
-      if (matches(i.blockingPodSelector, pod.metadata?.labels)) {
-        risks.push({
-          kind: 'blocking-pod',
-          blocking: true,
-          detail: `${ref(pod)} matches the blocking pod selector; the node waits until it is gone`,
-        });
-      }
-    }
+/** A pod the drain refuses without delete-emptydir-data or force blocks the node. */
+function refusalRisk(pod: k8s.V1Pod, reason: string): Risk {
+  if (reason === 'emptydir') {
+    return {
+      kind: 'emptydir-data-loss',
+      blocking: true,
+      detail:
+        `${ref(pod)} uses emptyDir; the drain refuses it unless delete-emptydir-data is set ` +
+        '(its data would be lost)',
+    };
   }
+  return {
+    kind: 'unreplicated-pod',
+    blocking: true,
+    detail:
+      `${ref(pod)} has no controller; the drain refuses it unless force is set ` +
+      '(it would not be recreated)',
+  };
+}
 
-  risks.push(...budgetRisks(evicted, i.pdbs));
+/** Blocking pods (kured's --blocking-pod-selector): any match on the node holds its reboot. */
+function blockingPodRisks(pods: k8s.V1Pod[], selector: Selector): Risk[] {
+  if (!selector.length) return [];
+  return pods
+    .filter((pod) => matches(selector, pod.metadata?.labels))
+    .map((pod) => ({
+      kind: 'blocking-pod',
+      blocking: true,
+      detail: `${ref(pod)} matches the blocking pod selector; the node waits until it is gone`,
+    }));
+}
 
-  // Capacity: do the evicted pods' requests fit on the nodes that stay schedulable?
+const addDemand = (total: Demand, more: Demand): Demand => ({
+  cpu: total.cpu + more.cpu,
+  memory: total.memory + more.memory,
+  pods: total.pods + more.pods,
+});
+const positive = (demand: Demand): Demand => ({
+  cpu: Math.max(0, demand.cpu),
+  memory: Math.max(0, demand.memory),
+  pods: Math.max(0, demand.pods),
+});
+
+/** Capacity: do the evicted pods' requests fit on the nodes that stay schedulable? */
+function capacityRisks(
+  evicted: k8s.V1Pod[],
+  otherNodes: k8s.V1Node[],
+  podsByNode: Map<string, k8s.V1Pod[]>,
+): Risk[] {
   const demand = evicted.map(podRequests);
-  if (demand.length) {
-    const targets = i.otherNodes.filter(isSchedulableTarget).map((n) => freeOn(n, i.podsByNode));
-    const free = targets.reduce(
-      (a, f) => ({
-        cpu: a.cpu + Math.max(0, f.cpu),
-        memory: a.memory + Math.max(0, f.memory),
-        pods: a.pods + Math.max(0, f.pods),
-      }),
-      { cpu: 0, memory: 0, pods: 0 },
-    );
-    const need = demand.reduce(
-      (a, d) => ({ cpu: a.cpu + d.cpu, memory: a.memory + d.memory, pods: a.pods + d.pods }),
-      { cpu: 0, memory: 0, pods: 0 },
-    );
-    const tooBig = demand.some(
-      (d) => !targets.some((f) => f.cpu >= d.cpu && f.memory >= d.memory && f.pods >= 1),
-    );
-    if (need.cpu > free.cpu || need.memory > free.memory || need.pods > free.pods || tooBig) {
-      risks.push({
-        kind: 'insufficient-capacity',
-        blocking: false,
-        detail: `the ${need.pods} evicted pods request ${fmtCpu(need.cpu)} CPU and ${fmtMem(need.memory)} memory; the other schedulable nodes have ${fmtCpu(free.cpu)} CPU and ${fmtMem(free.memory)} free${tooBig ? ' and no single node fits the largest pod' : ''}: some pods would stay Pending`,
-      });
-    }
-  }
-
-  if (i.node.spec?.unschedulable) {
-    const ours = i.node.metadata?.annotations?.[ANN.cordonedByUs] === 'true';
-    risks.push({
-      kind: 'already-cordoned',
+  if (!demand.length) return [];
+  const targets = otherNodes.filter(isSchedulableTarget).map((n) => freeOn(n, podsByNode));
+  const none: Demand = { cpu: 0, memory: 0, pods: 0 };
+  const free = targets.map(positive).reduce(addDemand, none);
+  const need = demand.reduce(addDemand, none);
+  const tooBig = demand.some(
+    (d) => !targets.some((f) => f.cpu >= d.cpu && f.memory >= d.memory && f.pods >= 1),
+  );
+  if (need.cpu <= free.cpu && need.memory <= free.memory && need.pods <= free.pods && !tooBig) return [];
+  const largest = tooBig ? ' and no single node fits the largest pod' : '';
+  return [
+    {
+      kind: 'insufficient-capacity',
       blocking: false,
-      detail: ours
-        ? `the node is still cordoned by an unfinished Reboot Pilot run (${i.node.metadata?.annotations?.[ANN.error] ?? 'no error recorded'}); it is uncordoned after its reboot`
-        : 'the node was cordoned before this plan; it stays cordoned after its reboot',
-    });
+      detail:
+        `the ${need.pods} evicted pods request ${formatCpu(need.cpu)} CPU and ${formatMemory(need.memory)} ` +
+        `memory; the other schedulable nodes have ${formatCpu(free.cpu)} CPU and ` +
+        `${formatMemory(free.memory)} free${largest}: some pods would stay Pending`,
+    },
+  ];
+}
+
+/** Risks from the node's own state: cordoned already, or not Ready. */
+function nodeStateRisks(node: k8s.V1Node): Risk[] {
+  const risks: Risk[] = [];
+  if (node.spec?.unschedulable) {
+    risks.push({ kind: 'already-cordoned', blocking: false, detail: alreadyCordonedDetail(node) });
   }
-  if (!i.node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) {
+  if (!isReady(node)) {
     risks.push({ kind: 'node-not-ready', blocking: false, detail: 'the node is not Ready now' });
   }
+  return risks;
+}
 
-  // Workload-level evictions: stable across pod churn, so the plan ID is too.
+/** Whose cordon it is: an unfinished run of ours (uncordoned later) or someone else's (kept). */
+function alreadyCordonedDetail(node: k8s.V1Node): string {
+  const annotations = node.metadata?.annotations;
+  if (annotations?.[ANN.cordonedByUs] !== 'true') {
+    return 'the node was cordoned before this plan; it stays cordoned after its reboot';
+  }
+  const error = annotations[ANN.error] ?? 'no error recorded';
+  return (
+    `the node is still cordoned by an unfinished Reboot Pilot run (${error}); ` +
+    'it is uncordoned after its reboot'
+  );
+}
+
+/** Workload-level evictions: stable across pod churn, so the plan ID is too. */
+function evictionsByWorkload(evicted: k8s.V1Pod[]): Eviction[] {
   const byWorkload = new Map<string, Eviction>();
-  for (const p of evicted) {
-    const w = workloadOf(p);
-    const key = `${p.metadata?.namespace}\u0000${w.kind}\u0000${w.name}`;
-    const e = byWorkload.get(key) ?? {
-      namespace: p.metadata?.namespace ?? '',
-      kind: w.kind,
-      name: w.name,
+  for (const pod of evicted) {
+    const workload = workloadOf(pod);
+    const key = `${pod.metadata?.namespace}\u0000${workload.kind}\u0000${workload.name}`;
+    const eviction = byWorkload.get(key) ?? {
+      namespace: pod.metadata?.namespace ?? '',
+      kind: workload.kind,
+      name: workload.name,
       pods: 0,
     };
-    e.pods++;
-    byWorkload.set(key, e);
+    eviction.pods++;
+    byWorkload.set(key, eviction);
   }
-  const evictions = [...byWorkload.values()].sort(
+  return [...byWorkload.values()].sort(
     (a, b) => cmp(a.namespace, b.namespace) || cmp(a.kind, b.kind) || cmp(a.name, b.name),
   );
-  risks.sort((a, b) => cmp(a.kind, b.kind) || cmp(a.detail, b.detail));
-  return { evictions, risks };
 }
 
 /**
@@ -267,8 +308,9 @@ export function budgetRisks(evicted: k8s.V1Pod[], pdbs: k8s.V1PodDisruptionBudge
       kind: 'pdb-overlap',
       blocking: true,
       detail:
-        `${ref(pod)} is selected by more than one PodDisruptionBudget (${key}): the eviction API refuses ` +
-        "to evict such pods. Fix: change the budgets' selectors so that each pod has at most one, then plan again",
+        `${ref(pod)} is selected by more than one PodDisruptionBudget (${key}): the eviction API ` +
+        "refuses to evict such pods. Fix: change the budgets' selectors so that each pod has at most " +
+        'one, then plan again',
     });
   }
   return risks;
@@ -287,4 +329,8 @@ export function neverAllows(pdb: k8s.V1PodDisruptionBudget): string | undefined 
   return undefined;
 }
 
-export const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+/** Code-unit order (not locale order), so plans and their IDs are the same on every machine. */
+export function cmp(left: string, right: string): number {
+  if (left < right) return -1;
+  return left > right ? 1 : 0;
+}

@@ -9,7 +9,8 @@
 import { createHash } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { explainApiError, type KubeClients } from '../kube/client.ts';
-import { MANAGED_BY, ROLE_LABEL } from '../detect/probe.ts';
+import { MANAGED_BY, NODE_ANNOTATION, PLAN_ANNOTATION, ROLE_LABEL } from '../kube/labels.ts';
+import { isReady } from '../cluster/node.ts';
 import type { RebootRequest, Rebooter } from './types.ts';
 
 export interface PodRebootOptions {
@@ -23,7 +24,8 @@ export interface PodRebootOptions {
 export const DEFAULT_REBOOT_COMMAND = 'nsenter -m/proc/1/ns/mnt -- /bin/systemctl reboot';
 
 export function rebootPodName(planId: string, node: string): string {
-  return `reboot-pilot-reboot-${createHash('sha256').update(`${planId}\0${node}`).digest('hex').slice(0, 16)}`;
+  const hash = createHash('sha256').update(`${planId}\0${node}`).digest('hex');
+  return `reboot-pilot-reboot-${hash.slice(0, 16)}`;
 }
 
 /**
@@ -33,22 +35,27 @@ export function rebootPodName(planId: string, node: string): string {
 export function guardedRebootScript(script: string, bootId: string | undefined): string {
   const id = (bootId ?? '').replace(/[^0-9a-f-]/g, '');
   if (!id) return script;
-  const refuse = `echo "not rebooting: requested for boot ${id}, this is boot $b" | tee /dev/termination-log; exit 0`;
-  return `b=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null); if [ "$b" != "${id}" ]; then ${refuse}; fi; ${script}`;
+  const refuse =
+    `echo "not rebooting: requested for boot ${id}, this is boot $b" | tee /dev/termination-log; ` + 'exit 0';
+  return (
+    'b=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null); ' +
+    `if [ "$b" != "${id}" ]; then ${refuse}; fi; ${script}`
+  );
 }
 
-export function rebootPod(r: RebootRequest, o: PodRebootOptions): k8s.V1Pod {
-  const node = r.node.metadata!.name!;
-  const signal = o.mode === 'signal';
-  const script = guardedRebootScript(signal ? 'kill -39 1' : o.command, r.node.status?.nodeInfo?.bootID);
+export function rebootPod(request: RebootRequest, options: PodRebootOptions): k8s.V1Pod {
+  const node = request.node.metadata!.name!;
+  const signal = options.mode === 'signal';
+  const bootId = request.node.status?.nodeInfo?.bootID;
+  const script = guardedRebootScript(signal ? 'kill -39 1' : options.command, bootId);
   return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: {
-      name: rebootPodName(r.planId, node),
-      namespace: o.namespace,
+      name: rebootPodName(request.planId, node),
+      namespace: options.namespace,
       labels: { ...MANAGED_BY, [ROLE_LABEL]: 'reboot' },
-      annotations: { 'reboot-pilot.io/node': node, 'reboot-pilot.io/plan': r.planId },
+      annotations: { [NODE_ANNOTATION]: node, [PLAN_ANNOTATION]: request.planId },
     },
     spec: {
       nodeName: node,
@@ -61,7 +68,7 @@ export function rebootPod(r: RebootRequest, o: PodRebootOptions): k8s.V1Pod {
       containers: [
         {
           name: 'reboot',
-          image: o.image,
+          image: options.image,
           command: ['/bin/sh', '-c', script],
           // "sh: nsenter: not found" becomes the termination message the request's error quotes.
           terminationMessagePolicy: 'FallbackToLogsOnError',
@@ -81,26 +88,27 @@ export function rebootPod(r: RebootRequest, o: PodRebootOptions): k8s.V1Pod {
 }
 
 export class PodRebooter implements Rebooter {
-  readonly method: string;
-  private readonly c: KubeClients;
-  private readonly o: PodRebootOptions;
+  readonly rebootMethod: string;
+  private readonly kube: KubeClients;
+  private readonly options: PodRebootOptions;
 
-  constructor(c: KubeClients, o: PodRebootOptions) {
-    this.c = c;
-    this.o = o;
-    this.method = o.mode === 'signal' ? 'pod (signal)' : 'pod (command)';
+  constructor(kube: KubeClients, options: PodRebootOptions) {
+    this.kube = kube;
+    this.options = options;
+    this.rebootMethod = options.mode === 'signal' ? 'pod (signal)' : 'pod (command)';
   }
 
-  async reboot(r: RebootRequest): Promise<'issued' | 'already-issued'> {
+  async reboot(request: RebootRequest): Promise<'issued' | 'already-issued'> {
+    const { namespace } = this.options;
     let result: 'issued' | 'already-issued' = 'issued';
     try {
-      await this.c.core.createNamespacedPod({ namespace: this.o.namespace, body: rebootPod(r, this.o) });
-    } catch (e) {
-      if (!(e instanceof k8s.ApiException && e.code === 409))
-        throw explainApiError(e, 'create', `pods in namespace ${this.o.namespace}`, this.c.server);
+      await this.kube.core.createNamespacedPod({ namespace, body: rebootPod(request, this.options) });
+    } catch (error) {
+      if (!(error instanceof k8s.ApiException && error.code === 409))
+        throw explainApiError(error, 'create', `pods in namespace ${namespace}`, this.kube.server);
       result = 'already-issued';
     }
-    await this.failFastOnMissingCommand(r);
+    await this.failFastOnMissingCommand(request);
     return result;
   }
 
@@ -110,45 +118,53 @@ export class PodRebooter implements Rebooter {
    * instead of waiting out the reboot timeout. Looks until the pod ends, the node goes down or
    * reboots, or `watchSeconds` pass; any other outcome is left to the boot-ID wait.
    */
-  private async failFastOnMissingCommand(r: RebootRequest, watchSeconds = 60): Promise<void> {
-    const nodeName = r.node.metadata!.name!;
-    const bootBefore = r.node.status?.nodeInfo?.bootID;
-    const name = rebootPodName(r.planId, nodeName);
+  private async failFastOnMissingCommand(request: RebootRequest, watchSeconds = 60): Promise<void> {
+    const nodeName = request.node.metadata!.name!;
+    const bootBefore = request.node.status?.nodeInfo?.bootID;
+    const name = rebootPodName(request.planId, nodeName);
     const deadline = Date.now() + watchSeconds * 1000;
+    const readNode = () => this.kube.core.readNode({ name: nodeName }).catch(() => undefined);
     while (Date.now() < deadline) {
-      const pod = await this.c.core
-        .readNamespacedPod({ name, namespace: this.o.namespace })
+      const pod = await this.kube.core
+        .readNamespacedPod({ name, namespace: this.options.namespace })
         .catch(() => undefined);
       const ended = pod?.status?.containerStatuses?.[0]?.state?.terminated;
       if (pod?.status?.phase === 'Failed' && ended && (ended.exitCode === 126 || ended.exitCode === 127)) {
-        const node = await this.c.core.readNode({ name: nodeName }).catch(() => undefined);
+        const node = await readNode();
         if (node?.status?.nodeInfo?.bootID !== bootBefore) return;
-        const why =
-          (ended.message ?? '').trim().slice(0, 300) ||
-          (ended.exitCode === 127 ? 'command not found' : 'command not executable');
-        await this.cleanup(r);
-        throw new Error(
-          `the reboot pod could not run its command on ${nodeName} (exit ${ended.exitCode}: ${why}); the image ${this.o.image} lacks a program the ${this.method} method needs (the default command needs nsenter and the node's systemctl); nothing was rebooted and the node stays cordoned`,
-        );
+        await this.cleanup(request);
+        throw new Error(this.cannotRun(nodeName, ended));
       }
       if (pod?.status?.phase === 'Succeeded' || pod?.status?.phase === 'Failed' || !pod) return;
-      const node = await this.c.core.readNode({ name: nodeName }).catch(() => undefined);
-      const ready = node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-      if (!node || !ready || node.status?.nodeInfo?.bootID !== bootBefore) return;
-      await new Promise((res) => setTimeout(res, 1000));
+      const node = await readNode();
+      if (!node || !isReady(node) || node.status?.nodeInfo?.bootID !== bootBefore) return;
+      await new Promise((wake) => setTimeout(wake, 1000));
     }
   }
 
-  async cleanup(r: RebootRequest): Promise<void> {
-    await this.c.core
+  private cannotRun(nodeName: string, ended: k8s.V1ContainerStateTerminated): string {
+    const why =
+      (ended.message ?? '').trim().slice(0, 300) ||
+      (ended.exitCode === 127 ? 'command not found' : 'command not executable');
+    return (
+      `the reboot pod could not run its command on ${nodeName} (exit ${ended.exitCode}: ${why}); ` +
+      `the image ${this.options.image} lacks a program the ${this.rebootMethod} method needs ` +
+      "(the default command needs nsenter and the node's systemctl); " +
+      'nothing was rebooted and the node stays cordoned'
+    );
+  }
+
+  async cleanup(request: RebootRequest): Promise<void> {
+    const { namespace } = this.options;
+    await this.kube.core
       .deleteNamespacedPod({
-        name: rebootPodName(r.planId, r.node.metadata!.name!),
-        namespace: this.o.namespace,
+        name: rebootPodName(request.planId, request.node.metadata!.name!),
+        namespace,
         gracePeriodSeconds: 0,
       })
-      .catch((e: unknown) => {
-        if (!(e instanceof k8s.ApiException && e.code === 404))
-          throw explainApiError(e, 'delete', `pods in namespace ${this.o.namespace}`, this.c.server);
+      .catch((error: unknown) => {
+        if (!(error instanceof k8s.ApiException && error.code === 404))
+          throw explainApiError(error, 'delete', `pods in namespace ${namespace}`, this.kube.server);
       });
   }
 }

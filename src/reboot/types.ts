@@ -9,11 +9,15 @@ export interface RebootRequest {
 }
 
 export interface Rebooter {
-  readonly method: string;
+  /**
+   * The reboot method (the reboot-method setting, not a plan node's method) as the reboot step
+   * names it: 'pod (command)', 'pod (signal)' or 'azure-vmss'.
+   */
+  readonly rebootMethod: string;
   /** Requests the reboot. Returns 'issued', or 'already-issued' when an earlier run did. */
-  reboot(r: RebootRequest): Promise<'issued' | 'already-issued'>;
+  reboot(request: RebootRequest): Promise<'issued' | 'already-issued'>;
   /** Removes whatever the request left behind (pods); safe to call more than once. */
-  cleanup(r: RebootRequest): Promise<void>;
+  cleanup(request: RebootRequest): Promise<void>;
   /** Throws when this method cannot reboot the node at all (checked before the node is cordoned). */
   preflight?(node: k8s.V1Node): Promise<void>;
 }

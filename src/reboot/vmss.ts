@@ -5,7 +5,8 @@
 // Idempotent per (plan, node): once Azure accepted the restart, the node is annotated with the
 // plan ID, so a rerun after a crash finds it instead of restarting the machine twice.
 import type * as k8s from '@kubernetes/client-node';
-import { MERGE_PATCH, UserError, explainApiError, type KubeClients } from '../kube/client.ts';
+import { UserError } from '../errors.ts';
+import { MERGE_PATCH, explainApiError, type KubeClients } from '../kube/client.ts';
 import {
   describeVm,
   explainAzureError,
@@ -13,19 +14,18 @@ import {
   type AzureClients,
   type AzureVm,
 } from '../azure/clients.ts';
+import { RESTART_ANNOTATION } from '../kube/labels.ts';
 import type { RebootRequest, Rebooter } from './types.ts';
 
-export const RESTART_ANNOTATION = 'reboot-pilot.io/azure-restart-requested';
-
 export class VmssRebooter implements Rebooter {
-  readonly method = 'azure-vmss';
-  private readonly c: KubeClients;
-  private readonly az: AzureClients;
-  private readonly log: (l: string) => void;
+  readonly rebootMethod = 'azure-vmss';
+  private readonly kube: KubeClients;
+  private readonly azure: AzureClients;
+  private readonly log: (line: string) => void;
 
-  constructor(c: KubeClients, az: AzureClients, log: (l: string) => void = () => undefined) {
-    this.c = c;
-    this.az = az;
+  constructor(kube: KubeClients, azure: AzureClients, log: (line: string) => void = () => undefined) {
+    this.kube = kube;
+    this.azure = azure;
     this.log = log;
   }
 
@@ -34,22 +34,26 @@ export class VmssRebooter implements Rebooter {
     const vm = parseProviderID(id);
     if (!vm) {
       throw new UserError(
-        `reboot-method azure-vmss cannot reboot ${node.metadata?.name}: its providerID ${id ? `"${id}"` : '(none)'} names no Azure VM or VMSS instance; use reboot-method pod for nodes outside Azure`,
+        `reboot-method azure-vmss cannot reboot ${node.metadata?.name}: ` +
+          `its providerID ${id ? `"${id}"` : '(none)'} names no Azure VM or VMSS instance; ` +
+          'use reboot-method pod for nodes outside Azure',
       );
     }
     return vm;
   }
 
-  async preflight(node: k8s.V1Node): Promise<void> {
+  preflight(node: k8s.V1Node): Promise<void> {
     this.vmOf(node);
+    return Promise.resolve();
   }
 
-  async reboot(r: RebootRequest): Promise<'issued' | 'already-issued'> {
-    const name = r.node.metadata!.name!;
-    const vm = this.vmOf(r.node);
-    if (r.node.metadata?.annotations?.[RESTART_ANNOTATION] === r.planId) return 'already-issued';
-    const compute = this.az.compute(vm.subscriptionId);
-    const opts = this.az.pollMs ? { updateIntervalInMs: this.az.pollMs } : {};
+  async reboot(request: RebootRequest): Promise<'issued' | 'already-issued'> {
+    const { node, planId } = request;
+    const name = node.metadata!.name!;
+    const vm = this.vmOf(node);
+    if (node.metadata?.annotations?.[RESTART_ANNOTATION] === planId) return 'already-issued';
+    const compute = this.azure.compute(vm.subscriptionId);
+    const opts = this.azure.pollMs ? { updateIntervalInMs: this.azure.pollMs } : {};
     const what = `restart ${describeVm(vm)} (node ${name})`;
     const poller =
       vm.kind === 'vmss'
@@ -57,32 +61,32 @@ export class VmssRebooter implements Rebooter {
         : compute.virtualMachines.restart(vm.resourceGroup, vm.vmName, opts);
     try {
       await poller.submitted();
-    } catch (e) {
-      throw explainAzureError(e, `${what} was not accepted (nothing was restarted)`);
+    } catch (error) {
+      throw explainAzureError(error, `${what} was not accepted (nothing was restarted)`);
     }
     this.log(`${name}: Azure accepted the restart of ${describeVm(vm)}`);
-    await this.mark(name, r.planId);
+    await this.mark(name, planId);
     try {
       await poller.pollUntilDone();
-    } catch (e) {
-      throw explainAzureError(e, `${what} was accepted, but its operation did not succeed`);
+    } catch (error) {
+      throw explainAzureError(error, `${what} was accepted, but its operation did not succeed`);
     }
     return 'issued';
   }
 
   private async mark(node: string, value: string | null): Promise<void> {
     try {
-      await this.c.core.patchNode(
+      await this.kube.core.patchNode(
         { name: node, body: { metadata: { annotations: { [RESTART_ANNOTATION]: value } } } },
         MERGE_PATCH,
       );
-    } catch (e) {
-      throw explainApiError(e, 'patch', `nodes/${node} (annotations)`, this.c.server);
+    } catch (error) {
+      throw explainApiError(error, 'patch', `nodes/${node} (annotations)`, this.kube.server);
     }
   }
 
-  async cleanup(r: RebootRequest): Promise<void> {
-    if (r.node.metadata?.annotations?.[RESTART_ANNOTATION] !== undefined)
-      await this.mark(r.node.metadata!.name!, null);
+  async cleanup(request: RebootRequest): Promise<void> {
+    const { metadata } = request.node;
+    if (metadata?.annotations?.[RESTART_ANNOTATION] !== undefined) await this.mark(metadata.name!, null);
   }
 }

@@ -1,7 +1,7 @@
 // An execution's result for terminals and Markdown: per node the outcome, kernel (or, for a
 // reimaged node, node image) before and after, timings; pool-wide node image upgrade details
 // below the table; and, always, the nodes left cordoned by us.
-import type { ExecutionResult } from '../execute/executor.ts';
+import type { ExecutionResult } from '../execute/types.ts';
 import { shortId } from '../plan/canonical.ts';
 import { md, term } from './escape.ts';
 import type { Plan } from '../plan/types.ts';

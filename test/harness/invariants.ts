@@ -5,7 +5,8 @@
 // (nothing left behind). Its watches are started again when they end (an API server restart).
 import * as k8s from '@kubernetes/client-node';
 import type { Cluster } from './controlplane.ts';
-import { ANN, STEPS, type Step } from '../../src/execute/progress.ts';
+import { ANN } from '../../src/kube/labels.ts';
+import { STEPS, type Step } from '../../src/execute/progress.ts';
 import { hasPendingTaint } from '../../src/execute/taints.ts';
 
 /** The library's watch callback: each caller names the type of object its path delivers. */

@@ -9,8 +9,8 @@
 //  - pod-delete honours the pod's grace period (capped) so drains see pods that take time to go.
 export const SIM_POWER_LABEL = 'sim.reboot-pilot.io/power';
 // The label Reboot Pilot puts on its own pods (probe, reboot).
-export { ROLE_LABEL as PRODUCT_ROLE_LABEL } from '../../src/detect/probe.ts';
-import { ROLE_LABEL as PRODUCT_ROLE_LABEL } from '../../src/detect/probe.ts';
+export { ROLE_LABEL as PRODUCT_ROLE_LABEL } from '../../src/kube/labels.ts';
+import { ROLE_LABEL as PRODUCT_ROLE_LABEL } from '../../src/kube/labels.ts';
 
 const conditions = (readyOverride: boolean) => `
       {{ $now := Now }}

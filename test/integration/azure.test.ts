@@ -21,10 +21,12 @@ import { BOOT_TIME, ubuntuUpToDate } from '../fixtures/hosts.ts';
 import { FakeAzure, CLIENT_SECRET } from '../harness/arm.ts';
 import { stopAll } from '../harness/teardown.ts';
 import { inspectCluster } from '../../src/plan/inspect.ts';
+import { shortId } from '../../src/plan/canonical.ts';
 import { parseExecuteSettings, parsePlanSettings } from '../../src/settings.ts';
 import { MERGE_PATCH as MERGE, type KubeClients } from '../../src/kube/client.ts';
-import { runPlan, readPlanFile } from '../../src/execute/run.ts';
-import { ANN } from '../../src/execute/progress.ts';
+import { runPlan } from '../../src/execute/run.ts';
+import { readPlanFile } from '../../src/plan/file.ts';
+import { ANN } from '../../src/kube/labels.ts';
 import { parseAzureSettings } from '../../src/azure/settings.ts';
 import {
   openAzure,
@@ -33,7 +35,9 @@ import {
   azureExtras,
   type AzureSession,
 } from '../../src/azure/wire.ts';
-import { RESTART_ANNOTATION } from '../../src/reboot/vmss.ts';
+import { RESTART_ANNOTATION } from '../../src/kube/labels.ts';
+import { NodeImageUpgrader } from '../../src/azure/nodeimage.ts';
+import type { PlanNode } from '../../src/plan/types.ts';
 import { renderResultMarkdown } from '../../src/report/result.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -99,7 +103,7 @@ function dailyWindow(hoursAhead = -1, durationHours = 4) {
 async function plan(extra: Record<string, string> = {}) {
   const s = planSettings(extra);
   const r = await inspectCluster(clients, s, logger, await azurePlanFacts(session, logger));
-  const file = join(dir, `plan-${r.id.slice(0, 12)}.json`);
+  const file = join(dir, `plan-${shortId(r.id)}.json`);
   writeFileSync(file, JSON.stringify({ planId: r.id, plan: r.plan }));
   return { ...r, file };
 }
@@ -568,4 +572,51 @@ test('the CLI plans an AKS cluster with no kubeconfig, trusting the fake ARM thr
   );
   assert.doesNotMatch(res.stderr + res.stdout, new RegExp(CLIENT_SECRET));
   assert.doesNotMatch(res.stderr, new RegExp(az.kubeToken));
+});
+
+test('the node image upgrade seam: up to date does nothing, the pool shares one answer, a node outside Azure or a failed reboot with the fallback off is unavailable', async () => {
+  const pool = az.pool('nodepool1');
+  const latest = pool.latestNodeImageVersion;
+  pool.latestNodeImageVersion = pool.nodeImageVersion;
+  try {
+    const upgrader = new NodeImageUpgrader(clients, session.clients, {
+      timeoutSeconds: 60,
+      onFailedReboot: false,
+    });
+    const planned = async (name: string): Promise<PlanNode> => {
+      const node = await sim.node(name);
+      return {
+        name,
+        pool: 'nodepool1',
+        providerID: node.spec?.providerID ?? '',
+        bootID: node.status?.nodeInfo?.bootID ?? '',
+        method: 'node-image-upgrade',
+      } as PlanNode;
+    };
+    const upgrades = () =>
+      az.requests.filter((q) => q.method === 'POST' && /upgradeNodeImageVersion$/i.test(q.path)).length;
+    const before = upgrades();
+    const request = { reason: 'planned node image upgrade', failedReboot: false };
+    const upToDate = `pool nodepool1 already runs the latest node image ${pool.nodeImageVersion}; nothing to upgrade`;
+    assert.deepEqual(await upgrader.upgrade(await planned(linux[0]!), request), {
+      result: 'up-to-date',
+      detail: upToDate,
+    });
+    assert.deepEqual(await upgrader.upgrade(await planned(linux[1]!), request), {
+      result: 'up-to-date',
+      detail: `${upToDate} (found for ${linux[0]})`,
+    });
+    assert.equal(upgrades(), before, 'nothing was asked of AKS');
+    assert.deepEqual(await upgrader.upgrade(await planned(linux[2]!), { reason: 'x', failedReboot: true }), {
+      result: 'unavailable',
+      detail: 'the node image upgrade fallback is off (azure-node-image-fallback)',
+    });
+    const outside = { ...(await planned(linux[2]!)), providerID: '' };
+    assert.deepEqual(await upgrader.upgrade(outside, request), {
+      result: 'unavailable',
+      detail: `${linux[2]} is not an AKS node (providerID none)`,
+    });
+  } finally {
+    pool.latestNodeImageVersion = latest;
+  }
 });

@@ -8,9 +8,10 @@ import { NodeSimulator } from '../harness/simulator.ts';
 import { kubeadmNode } from '../harness/nodes.ts';
 import { BOOT_TIME, ubuntu2204, ubuntuUpToDate } from '../fixtures/hosts.ts';
 import { inspectCluster } from '../../src/plan/inspect.ts';
+import { probeDetector, probeOptions } from '../../src/detect/probe-detector.ts';
 import { parsePlanSettings } from '../../src/settings.ts';
 import { loadKubeConfig, makeClients } from '../../src/kube/client.ts';
-import { KURED_IN_PROGRESS } from '../../src/detect/kured.ts';
+import { KURED_IN_PROGRESS } from '../../src/kube/labels.ts';
 
 let cluster: Cluster | undefined;
 let sim: NodeSimulator | undefined;
@@ -79,5 +80,39 @@ test('detectors: probe,kured — both sources, and the order of the list does no
   assert.deepEqual(r.plan.upToDate, []);
   assert.equal(r.probed, 3);
   assert.equal((await plan('kured,probe')).id, r.id);
+  assert.equal(await probePodsLeft(), 0);
+});
+
+test('the probe detector carries the plan settings into its probes, and starts nothing without candidates', async () => {
+  const clients = makeClients(loadKubeConfig({ kubeconfig: cluster!.kubeconfigPath }));
+  const settings = parsePlanSettings({
+    'probe-timeout': '30',
+    'probe-parallelism': '2',
+    sentinel: '/var/run/other-sentinel',
+  });
+  const options = probeOptions(settings);
+  assert.equal(options.timeoutSeconds, 30);
+  assert.equal(options.parallelism, 2);
+  assert.equal(options.sentinel, '/var/run/other-sentinel');
+  assert.equal(options.namespace, 'kube-system');
+  assert.equal(options.image, 'mcr.microsoft.com/azurelinux/busybox:1.36');
+  const detector = probeDetector(clients, options);
+  assert.equal(detector.name, 'probe');
+  const lines: string[] = [];
+  const log = (line: string) => void lines.push(line);
+  const none = await detector.detect({ considered: [], probe: [] }, log);
+  assert.equal(none.probes?.size, 0);
+  assert.deepEqual(lines, [], 'nothing to probe: nothing logged, no pod started');
+  const found = await detector.detect({ considered: [], probe: ['sentinel-only', 'both'] }, log);
+  assert.deepEqual(lines, [
+    'probing 2 Linux nodes (2 at a time, 30s each, image mcr.microsoft.com/azurelinux/busybox:1.36)',
+  ]);
+  assert.deepEqual([...(found.probes?.keys() ?? [])].sort(), ['both', 'sentinel-only']);
+  for (const [node, outcome] of found.probes ?? []) {
+    assert.ok(outcome.ok, `${node}: ${outcome.ok ? '' : outcome.reason}`);
+    // The sentinel setting reached the probe pod: these nodes have /var/run/reboot-required only.
+    assert.equal(outcome.result.sentinel.path, '/var/run/other-sentinel');
+    assert.equal(outcome.result.sentinel.present, false);
+  }
   assert.equal(await probePodsLeft(), 0);
 });

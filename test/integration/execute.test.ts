@@ -17,6 +17,7 @@ import { aksNode, isReady } from '../harness/nodes.ts';
 import { stopAll } from '../harness/teardown.ts';
 import { BOOT_TIME, ubuntuUpToDate } from '../fixtures/hosts.ts';
 import { inspectCluster } from '../../src/plan/inspect.ts';
+import { shortId } from '../../src/plan/canonical.ts';
 import { parseExecuteSettings, parsePlanSettings } from '../../src/settings.ts';
 import {
   MERGE_PATCH as MERGE,
@@ -24,10 +25,11 @@ import {
   makeClients,
   type KubeClients,
 } from '../../src/kube/client.ts';
-import { runPlan, readPlanFile } from '../../src/execute/run.ts';
-import { ANN } from '../../src/execute/progress.ts';
+import { runPlan } from '../../src/execute/run.ts';
+import { readPlanFile } from '../../src/plan/file.ts';
+import { ANN } from '../../src/kube/labels.ts';
 import { drainNode } from '../../src/drain/drain.ts';
-import { KURED_LOCK_ANNOTATION } from '../../src/lock/kured.ts';
+import { KURED_LOCK_ANNOTATION } from '../../src/kube/labels.ts';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -76,7 +78,7 @@ function pend(...names: string[]): string {
 
 async function makePlan(extra: Record<string, string> = {}) {
   const r = await inspectCluster(clients, planSettings(extra), () => undefined);
-  const file = join(dir, `plan-${r.id.slice(0, 12)}.json`);
+  const file = join(dir, `plan-${shortId(r.id)}.json`);
   writeFileSync(file, JSON.stringify({ planId: r.id, plan: r.plan }));
   return { ...r, file };
 }

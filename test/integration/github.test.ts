@@ -15,7 +15,7 @@ import { BOOT_TIME, ubuntuUpToDate } from '../fixtures/hosts.ts';
 import { FakeGitHub } from '../harness/github.ts';
 import { applyProductRbac, guardedDeployment } from '../harness/workloads.ts';
 import { MERGE_PATCH as MERGE } from '../../src/kube/client.ts';
-import { ANN } from '../../src/execute/progress.ts';
+import { ANN } from '../../src/kube/labels.ts';
 import { Ledger, LEDGER_KEY, LEDGER_NAME } from '../../src/ledger/record.ts';
 import { runAction, type ActionEvent } from '../harness/action.ts';
 import { stopAll } from '../harness/teardown.ts';

@@ -19,6 +19,7 @@ import { kubeadmNode } from '../harness/nodes.ts';
 import { stopAll } from '../harness/teardown.ts';
 import { ubuntu2404 } from '../fixtures/hosts.ts';
 import { inspectCluster } from '../../src/plan/inspect.ts';
+import { shortId } from '../../src/plan/canonical.ts';
 import { parseExecuteSettings, parsePlanSettings } from '../../src/settings.ts';
 import {
   MERGE_PATCH as MERGE,
@@ -26,8 +27,9 @@ import {
   makeClients,
   type KubeClients,
 } from '../../src/kube/client.ts';
-import { runPlan, readPlanFile } from '../../src/execute/run.ts';
-import { ANN } from '../../src/execute/progress.ts';
+import { runPlan } from '../../src/execute/run.ts';
+import { readPlanFile } from '../../src/plan/file.ts';
+import { ANN } from '../../src/kube/labels.ts';
 import { drainNode } from '../../src/drain/drain.ts';
 import { renderMarkdown } from '../../src/report/markdown.ts';
 
@@ -77,7 +79,7 @@ function pend(...names: string[]): string {
 
 async function makePlan(extra: Record<string, string> = {}) {
   const r = await inspectCluster(clients, planSettings(extra), () => undefined);
-  const file = join(dir, `plan-${r.id.slice(0, 12)}.json`);
+  const file = join(dir, `plan-${shortId(r.id)}.json`);
   writeFileSync(file, JSON.stringify({ planId: r.id, plan: r.plan }));
   return { ...r, file };
 }

@@ -21,6 +21,7 @@ import { keepPodsReady } from '../harness/kubelet-ready.ts';
 import { stopAll } from '../harness/teardown.ts';
 import { BOOT_TIME, ubuntuUpToDate } from '../fixtures/hosts.ts';
 import { inspectCluster } from '../../src/plan/inspect.ts';
+import { shortId } from '../../src/plan/canonical.ts';
 import { parseExecuteSettings, parsePlanSettings } from '../../src/settings.ts';
 import {
   MERGE_PATCH as MERGE,
@@ -28,9 +29,11 @@ import {
   makeClients,
   type KubeClients,
 } from '../../src/kube/client.ts';
-import { runPlan, readPlanFile } from '../../src/execute/run.ts';
-import { ANN } from '../../src/execute/progress.ts';
-import { PENDING_TAINT_KEY, hasPendingTaint } from '../../src/execute/taints.ts';
+import { runPlan } from '../../src/execute/run.ts';
+import { readPlanFile } from '../../src/plan/file.ts';
+import { ANN } from '../../src/kube/labels.ts';
+import { PENDING_TAINT_KEY } from '../../src/kube/labels.ts';
+import { hasPendingTaint } from '../../src/execute/taints.ts';
 import { readDurations } from '../../src/estimate/history.ts';
 import { estimatePlan } from '../../src/estimate/estimate.ts';
 
@@ -92,7 +95,7 @@ function pend(...names: string[]): void {
 
 async function makePlan() {
   const r = await inspectCluster(clients, planSettings(), () => undefined);
-  const file = join(dir, `plan-${r.id.slice(0, 12)}.json`);
+  const file = join(dir, `plan-${shortId(r.id)}.json`);
   writeFileSync(file, JSON.stringify({ planId: r.id, plan: r.plan }));
   return { ...r, file };
 }
@@ -285,7 +288,7 @@ test('a killed run leaves its taints; the resumed run keeps them until each node
         name: n,
         body: {
           spec: {
-            taints: [{ key: PENDING_TAINT_KEY, value: p.id.slice(0, 12), effect: 'PreferNoSchedule' }],
+            taints: [{ key: PENDING_TAINT_KEY, value: shortId(p.id), effect: 'PreferNoSchedule' }],
           },
         },
       },

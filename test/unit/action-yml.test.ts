@@ -7,7 +7,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { EXECUTE_SETTINGS, PLAN_SETTINGS } from '../../src/settings.ts';
-import { GITHUB_SETTINGS } from '../../src/github/options.ts';
+import { GITHUB_SETTINGS } from '../../src/github/settings.ts';
 import { AZURE_SETTINGS } from '../../src/azure/settings.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

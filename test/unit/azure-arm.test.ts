@@ -10,7 +10,7 @@ import { openAzure, azurePlanFacts, type AzureSession } from '../../src/azure/wi
 import { parseProviderID } from '../../src/azure/clients.ts';
 import { readAksFacts } from '../../src/azure/facts.ts';
 import { EntraAuthenticator, kubeConfigFromAks, AAD_AUTH_PROVIDER } from '../../src/azure/kube.ts';
-import { UserError } from '../../src/kube/client.ts';
+import { UserError } from '../../src/errors.ts';
 
 let az: FakeAzure;
 let session: AzureSession;

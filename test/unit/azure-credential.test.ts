@@ -7,7 +7,7 @@ import * as core from '@actions/core';
 import { FakeAzure, CLIENT_SECRET } from '../harness/arm.ts';
 import { parseAzureSettings } from '../../src/azure/settings.ts';
 import { AzureCredential } from '../../src/azure/credential.ts';
-import { UserError } from '../../src/kube/client.ts';
+import { UserError } from '../../src/errors.ts';
 import { AKS_SERVER_APP_ID } from '../../src/azure/settings.ts';
 
 let az: FakeAzure;
@@ -118,9 +118,9 @@ test('settings: IDs from the environment, cluster fields together, GUIDs checked
       AZURE_TENANT_ID: '22222222-2222-2222-2222-222222222222',
     },
   );
-  assert.equal(s['azure-client-id'], '11111111-1111-1111-1111-111111111111');
-  assert.equal(s['azure-arm-endpoint'], 'https://management.azure.com');
-  assert.deepEqual(s['azure-maintenance-configurations'], ['aksManagedNodeOSUpgradeSchedule', 'default']);
+  assert.equal(s.azureClientId, '11111111-1111-1111-1111-111111111111');
+  assert.equal(s.azureArmEndpoint, 'https://management.azure.com');
+  assert.deepEqual(s.azureMaintenanceConfigurations, ['aksManagedNodeOSUpgradeSchedule', 'default']);
   assert.throws(
     () => parseAzureSettings({ 'azure-cluster-name': 'aks' }, {}),
     /azure-resource-group and azure-cluster-name go together/,

@@ -51,11 +51,11 @@ const writer = (): Authorization => ({ permission: 'write', teams: [] });
 test('the grammar: first line only, strict arguments', () => {
   assert.deepEqual(parseComment(`/approve ${ID.slice(0, 12)}`), {
     kind: 'command',
-    command: { kind: 'approve', planIdPrefix: ID.slice(0, 12) },
+    command: { kind: 'approve', planId: ID.slice(0, 12) },
   });
   assert.deepEqual(parseComment(`/APPROVE \`${ID}\``), {
     kind: 'command',
-    command: { kind: 'approve', planIdPrefix: ID },
+    command: { kind: 'approve', planId: ID },
   });
   assert.equal(parseComment('/approve').kind, 'invalid');
   assert.match(

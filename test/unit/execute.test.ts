@@ -10,7 +10,7 @@ import { parseWindow, inWindow } from '../../src/gates/window.ts';
 import { kuredHolders } from '../../src/lock/kured.ts';
 import { AlertGate, blockingAlerts } from '../../src/gates/alerts.ts';
 import { chatNotifier, formatFor, payload, render } from '../../src/notify/webhook.ts';
-import { readPlanFile } from '../../src/execute/run.ts';
+import { readPlanFile } from '../../src/plan/file.ts';
 import { staleness } from '../../src/execute/executor.ts';
 import { planId } from '../../src/plan/canonical.ts';
 import type { Plan, PlanNode } from '../../src/plan/types.ts';
@@ -289,8 +289,8 @@ test('execution settings validate labels, URLs and regular expressions', () => {
     'pre-reboot-node-labels': 'reboot-pilot.io/rebooting=true, team=infra',
     'alerts-exclude': '^Watchdog$',
   });
-  assert.deepEqual(s['pre-reboot-node-labels'], { 'reboot-pilot.io/rebooting': 'true', team: 'infra' });
-  assert.ok(s['alerts-exclude']!.test('Watchdog'));
+  assert.deepEqual(s.preRebootNodeLabels, { 'reboot-pilot.io/rebooting': 'true', team: 'infra' });
+  assert.ok(s.alertsExclude!.test('Watchdog'));
   assert.throws(
     () =>
       parseExecuteSettings({

@@ -10,14 +10,16 @@ import { compareKernelVersions, newestKernel } from '../../src/detect/kernel.ts'
 import { canonicalJson, planId } from '../../src/plan/canonical.ts';
 import { buildPlan, order } from '../../src/plan/build.ts';
 import { quantity, workloadOf } from '../../src/plan/preflight.ts';
+import { fixesFromProbe, higherUrgency } from '../../src/plan/fixes.ts';
 import { renderMarkdown, GITHUB_BODY_LIMIT } from '../../src/report/markdown.ts';
 import { renderTerminal } from '../../src/report/terminal.ts';
 import { md } from '../../src/report/escape.ts';
-import { parseGitHubSettings } from '../../src/github/options.ts';
+import { parseGitHubSettings } from '../../src/github/settings.ts';
 import { modeFor } from '../../src/main.ts';
 import type { ClusterSnapshot } from '../../src/cluster/snapshot.ts';
 import type { ProbeOutcome } from '../../src/detect/probe.ts';
 import { probePod } from '../../src/detect/probe.ts';
+import type { ProbeResult } from '../../src/detect/probe-script.ts';
 
 test('label selectors: string and object forms, as Kubernetes matches them', () => {
   const s = parseSelector('app=web, tier!=db,env in (prod, staging),!legacy,team');
@@ -46,7 +48,7 @@ test('settings: defaults, validation naming every bad setting', () => {
   const d = parsePlanSettings({});
   assert.equal(d.sentinel, '/var/run/reboot-required');
   assert.deepEqual(d.detectors, ['probe', 'kured']);
-  assert.equal(d['probe-parallelism'], 10);
+  assert.equal(d.probeParallelism, 10);
   assert.equal(d.force, false);
   assert.equal(parsePlanSettings({ force: 'TRUE' }).force, true);
   assert.throws(
@@ -370,9 +372,76 @@ test('the mode comes from the event unless the mode input overrides it', () => {
     () => parseGitHubSettings({ 'required-approvals': '0', 'allow-teams': 'platform' }),
     /allow-teams: "platform" is not a valid entry; required-approvals must be a whole number from 1 to 10, not "0"/,
   );
-  assert.deepEqual(parseGitHubSettings({ 'allow-users': 'alice, bob carol' })['allow-users'], [
+  assert.deepEqual(parseGitHubSettings({ 'allow-users': 'alice, bob carol' }).allowUsers, [
     'alice',
     'bob',
     'carol',
   ]);
+});
+
+test('urgencies rank as Debian ranks them; empty and unknown words rank lowest', () => {
+  assert.equal(higherUrgency('low', 'high'), 'high');
+  assert.equal(higherUrgency('high', 'medium'), 'high');
+  assert.equal(higherUrgency('emergency', 'critical'), 'critical');
+  assert.equal(higherUrgency('', 'low'), 'low');
+  assert.equal(higherUrgency('medium', ''), 'medium');
+  assert.equal(higherUrgency('medium', 'urgent-ish'), 'medium');
+});
+
+test("what a reboot fixes, from the probe's changelog reading: full CVE IDs, package by package", () => {
+  const probe: ProbeResult = {
+    v: 1,
+    bootId: 'b',
+    btime: 1,
+    os: { id: 'debian', version: '12' },
+    sentinel: { present: true, mtime: 0, via: 'file', path: '/var/run/reboot-required' },
+    pkgs: { total: 3, items: ['linux-image-amd64', 'libc6', 'openssl'] },
+    kernels: { total: 0, items: [] },
+    history: { total: 0, items: [], source: 'none' },
+  };
+  assert.equal(fixesFromProbe(undefined), undefined);
+  assert.equal(fixesFromProbe(probe), undefined, 'a probe older than the changelog reading');
+  const fixes = fixesFromProbe({
+    ...probe,
+    fixes: {
+      cves: { total: 7, items: ['2026-1234', '2025-99999'] },
+      pkgs: {
+        total: 4,
+        items: [
+          {
+            p: 'linux-image-amd64',
+            doc: true,
+            entries: 3,
+            urgency: 'medium',
+            from: '6.1.1',
+            to: '6.1.2',
+            cves: 5,
+          },
+          { p: 'libc6', doc: false },
+          { p: 'openssl', doc: true, entries: 1, urgency: 'high', from: '-', to: '3.0.2', cves: 2 },
+          { p: 'tzdata', doc: true, entries: 1, urgency: '-', from: '-', to: '-', cves: 0 },
+        ],
+      },
+    },
+  });
+  assert.deepEqual(fixes, {
+    cveTotal: 7,
+    cves: ['CVE-2026-1234', 'CVE-2025-99999'],
+    urgency: 'high',
+    packagesTotal: 4,
+    packages: [
+      {
+        name: 'linux-image-amd64',
+        changelog: true,
+        entries: 3,
+        cves: 5,
+        urgency: 'medium',
+        from: '6.1.1',
+        to: '6.1.2',
+      },
+      { name: 'libc6', changelog: false },
+      { name: 'openssl', changelog: true, entries: 1, cves: 2, urgency: 'high', from: '', to: '3.0.2' },
+      { name: 'tzdata', changelog: true, entries: 1, cves: 0, urgency: '', from: '', to: '' },
+    ],
+  });
 });

@@ -9,7 +9,7 @@ import type * as k8s from '@kubernetes/client-node';
 import { judgeHealth } from '../../src/execute/health.ts';
 import { budgetRisks, neverAllows } from '../../src/plan/preflight.ts';
 import { candidateNodes, order } from '../../src/plan/build.ts';
-import { ANN } from '../../src/execute/progress.ts';
+import { ANN } from '../../src/kube/labels.ts';
 import { explainApiError, isTransient, loadKubeConfig } from '../../src/kube/client.ts';
 import type { Plan, PlanNode } from '../../src/plan/types.ts';
 

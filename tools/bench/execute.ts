@@ -22,17 +22,18 @@ import { inspectCluster } from '../../src/plan/inspect.ts';
 import { parseExecuteSettings, parsePlanSettings } from '../../src/settings.ts';
 import { runPlan } from '../../src/execute/run.ts';
 
-const log = (s: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
+const log = (line: string) =>
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
 async function cordonAllBut(core: k8s.CoreV1Api, names: string[], keep: string[]) {
-  for (const n of names)
-    await core.patchNode({ name: n, body: { spec: { unschedulable: !keep.includes(n) } } }, MERGE);
+  for (const name of names)
+    await core.patchNode({ name, body: { spec: { unschedulable: !keep.includes(name) } } }, MERGE);
 }
 
 /** 10 Deployments × 11 pods on `node`: 4 with maxUnavailable 1, 3 with minAvailable 50%, 3 without a PDB. */
-async function fill(c: Cluster, node: string, tag: string): Promise<void> {
-  const apps = c.kc.makeApiClient(k8s.AppsV1Api);
-  const policy = c.kc.makeApiClient(k8s.PolicyV1Api);
+async function fill(cluster: Cluster, node: string, tag: string): Promise<void> {
+  const apps = cluster.kc.makeApiClient(k8s.AppsV1Api);
+  const policy = cluster.kc.makeApiClient(k8s.PolicyV1Api);
   for (let i = 0; i < 10; i++) {
     const name = `${tag}-app${i}`;
     await apps.createNamespacedDeployment({
@@ -65,7 +66,7 @@ async function fill(c: Cluster, node: string, tag: string): Promise<void> {
         body: { metadata: { name }, spec: { minAvailable: '50%', selector: { matchLabels: { app: name } } } },
       });
   }
-  const core = c.kc.makeApiClient(k8s.CoreV1Api);
+  const core = cluster.kc.makeApiClient(k8s.CoreV1Api);
   await waitUntil(
     `110 pods running on ${node}`,
     async () =>
@@ -98,25 +99,25 @@ function kubectlDrain(bin: string, kubeconfig: string, node: string): Promise<nu
   });
 }
 
-async function ourDrain(c: KubeClients, node: string): Promise<number> {
-  const t = performance.now();
-  await patchNode(c, node, {}, true);
-  const s = parseExecuteSettings({});
+async function ourDrain(kube: KubeClients, node: string): Promise<number> {
+  const started = performance.now();
+  await patchNode(kube, node, {}, true);
+  const settings = parseExecuteSettings({});
   await drainNode(
-    c,
+    kube,
     node,
     {
       deleteEmptyDirData: true,
       force: false,
       timeoutSeconds: 900,
-      gracePeriodSeconds: s['drain-grace-period'],
+      gracePeriodSeconds: settings.drainGracePeriod,
       podSelector: '',
-      retryDelayMs: s['drain-retry-delay'] * 1000,
+      retryDelayMs: settings.drainRetryDelay * 1000,
       concurrency: 10,
     },
     () => undefined,
   );
-  return performance.now() - t;
+  return performance.now() - started;
 }
 
 export interface DrainRun {
@@ -159,9 +160,8 @@ export async function benchDrain(runs: number): Promise<{ runs: DrainRun[]; vers
         kubectl = await kubectlDrain(cluster.binDir, cluster.kubeconfigPath, a);
         ours = await ourDrain(clients, b);
       }
-      log(
-        `drain run ${r + 1}: reboot-pilot ${(ours / 1000).toFixed(1)} s, kubectl drain ${(kubectl / 1000).toFixed(1)} s`,
-      );
+      const seconds = (ms: number) => (ms / 1000).toFixed(1);
+      log(`drain run ${r + 1}: reboot-pilot ${seconds(ours)} s, kubectl drain ${seconds(kubectl)} s`);
       out.push({ ours, kubectl });
     } finally {
       await sim.stop();

@@ -18,7 +18,7 @@ import { BOOT_TIME, ubuntuUpToDate } from '../../test/fixtures/hosts.ts';
 import { FakeGitHub } from '../../test/harness/github.ts';
 import { applyProductRbac, guardedDeployment } from '../../test/harness/workloads.ts';
 import { MERGE_PATCH as MERGE } from '../../src/kube/client.ts';
-import { ANN } from '../../src/execute/progress.ts';
+import { ANN } from '../../src/kube/labels.ts';
 import { shownPlan } from '../../src/github/body.ts';
 import { runAction as runShared, type ActionEvent, type ActionRun } from '../../test/harness/action.ts';
 

@@ -19,7 +19,7 @@ import { MERGE_PATCH as MERGE, loadKubeConfig, makeClients } from '../../src/kub
 import { inspectCluster } from '../../src/plan/inspect.ts';
 import { parseExecuteSettings, parsePlanSettings } from '../../src/settings.ts';
 import { runPlan } from '../../src/execute/run.ts';
-import { ANN } from '../../src/execute/progress.ts';
+import { ANN } from '../../src/kube/labels.ts';
 
 const log = (s: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 
