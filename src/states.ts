@@ -18,7 +18,8 @@ export const ACTION_STATES = {
   ignored: 'a comment on another issue, or not the plan named by expect-plan-id',
   none: 'decide or execute mode found no open tracking item for the cluster',
   answered:
-    'decide mode answered a comment that starts nothing (only the approval or /resume that starts an execution outputs approved)',
+    'decide mode answered a comment that starts nothing ' +
+    '(only the approval or /resume that starts an execution outputs approved)',
   closed: 'the tracking item is closed in the record (by hand, or after its plan ended)',
 } as const;
 

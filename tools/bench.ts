@@ -49,8 +49,8 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: join(root, 'BENCHMARKS.md') },
   },
 });
-const sizes = args.sizes!.split(',').map(Number);
-const probeSizes = new Set(args['probe-sizes']!.split(',').map(Number));
+const sizes = args.sizes.split(',').map(Number);
+const probeSizes = new Set(args['probe-sizes'].split(',').map(Number));
 const runs = Number(args.runs);
 const coldRuns = Number(args['cold-runs']);
 const GROUPS = ['inspect', 'execute', 'github', 'coldstart', 'taints', 'realnode'];
@@ -96,10 +96,15 @@ function auditCounts(cluster: Cluster, fromByte: number): Map<string, number> {
   return counts;
 }
 
-function inspectOnce(
-  kubeconfig: string,
-  detectors: string,
-): Promise<{ wallMs: number; maxRssKiB: number; planned: number; probed: number }> {
+/** What tools/bench/inspect-child.ts prints: one inspection's time, memory and counts. */
+interface InspectRun {
+  wallMs: number;
+  maxRssKiB: number;
+  planned: number;
+  probed: number;
+}
+
+function inspectOnce(kubeconfig: string, detectors: string): Promise<InspectRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -107,9 +112,9 @@ function inspectOnce(
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';
-    child.stdout.on('data', (d) => (out += d));
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.on('close', (code) =>
-      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`inspect child exited ${code}`)),
+      code === 0 ? resolve(JSON.parse(out) as InspectRun) : reject(new Error(`inspect child exited ${code}`)),
     );
   });
 }
@@ -543,7 +548,7 @@ const ORDER: { id: string; group: string; heading: string }[] = [
 ];
 const previous = (() => {
   try {
-    return readFileSync(args.out!, 'utf8');
+    return readFileSync(args.out, 'utf8');
   } catch {
     return '';
   }
@@ -589,6 +594,6 @@ if (kept.length)
   header.push(
     `- This file was last written by \`npm run bench -- --only ${[...only].join(',')}\` on ${today}: the other sections (${kept.map((k) => ORDER.find((o) => o.id === k)!.heading.slice(3)).join('; ')}) are kept from the previous file, as measured on the date each gives; machine and versions above are those of the last run.`,
   );
-writeFileSync(args.out!, [...header, '', body.join('\n')].join('\n'));
+writeFileSync(args.out, [...header, '', body.join('\n')].join('\n'));
 log(`wrote ${args.out}${kept.length ? ` (kept: ${kept.join(', ')})` : ''}`);
 process.exit(0);

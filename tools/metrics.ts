@@ -1,11 +1,13 @@
 // Reading-density figures for the source tree, the table of issue 13: long lines, characters per
-// line, one-letter parameter names, the largest function, the most parameters, upward imports.
+// line, one-letter parameter names, the largest function, the most parameters, upward imports,
+// and the modules no test imports (a newcomer finds a module's behaviour from its test).
 // Anyone can rerun it to see whether a change made the code easier or harder to read:
 //   node tools/metrics.ts [DIR]          (DIR defaults to src; a Markdown table on stdout)
 //   node tools/metrics.ts [DIR] --json   (the same figures, with every finding listed)
+// Tests are the *.test.ts and *.vmtest.ts files under the `test` folder beside DIR.
 // Functions are found with the TypeScript parser, so a line break inside a signature or an
 // import changes nothing.
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, relative, dirname, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
@@ -21,6 +23,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   // vocabulary: data types and pure parsers that every area shares
   [
     'errors.ts',
+    'states.ts',
     'plan/types.ts',
     'plan/canonical.ts',
     'kube/selector.ts',
@@ -32,13 +35,17 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['kube/'],
   ['cluster/'],
   ['detect/', 'drain/'],
-  ['plan/'],
+  // estimate/: the plan's arithmetic (plan/build.ts reads the durations it records)
+  ['plan/', 'estimate/'],
   // the parts an execution is made of
   ['lock/', 'gates/', 'reboot/', 'notify/'],
   ['execute/'],
-  ['report/'],
+  // estimate/options.ts turns settings into the report's estimate options, like an edge adapter
+  ['report/', 'estimate/options.ts'],
   // integrations that wire the above together
   ['azure/'],
+  // the cluster-side record of a tracking item, which github/ reads and writes
+  ['ledger/'],
   ['github/'],
   ['main.ts', 'cli.ts', 'bin.ts', 'index.ts'],
 ];
@@ -85,6 +92,8 @@ export interface Metrics {
     oneLetter: number;
     oneLetterNames: Record<string, number>;
     named: { total: number; oneLetter: number };
+    /** Where the one-letter parameters of named functions are, for whoever renames them. */
+    oneLetterInNamed: { file: string; line: number; function: string; parameter: string }[];
   };
   functions: {
     total: number;
@@ -94,6 +103,8 @@ export interface Metrics {
   };
   upwardImports: { from: string; to: string }[];
   unlayered: string[];
+  /** Modules of `dir` that no test file imports (undefined when there is no test folder). */
+  untested?: { modules: string[]; testFiles: number };
 }
 
 function sourceFiles(dir: string): string[] {
@@ -101,6 +112,48 @@ function sourceFiles(dir: string): string[] {
     .filter((e) => e.isFile() && e.name.endsWith('.ts'))
     .map((e) => join(e.parentPath, e.name))
     .sort();
+}
+
+const isTestFile = (name: string) => name.endsWith('.test.ts') || name.endsWith('.vmtest.ts');
+
+/** The relative module specifiers of a file: import and export declarations, and import() calls. */
+function specifiers(source: ts.SourceFile): string[] {
+  const found: string[] = [];
+  const visit = (node: ts.Node): void => {
+    if (
+      (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) &&
+      node.moduleSpecifier &&
+      ts.isStringLiteral(node.moduleSpecifier)
+    )
+      found.push(node.moduleSpecifier.text);
+    if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
+      const [first] = node.arguments;
+      if (first && ts.isStringLiteralLike(first)) found.push(first.text);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found.filter((specifier) => specifier.startsWith('.'));
+}
+
+/**
+ * The modules under `sourceDir` that no test file under `testDir` imports directly (a harness
+ * importing a module does not count: the module's own test is what a newcomer looks for).
+ */
+export function untestedModules(
+  sourceDir: string,
+  testDir: string,
+): { modules: string[]; testFiles: number } {
+  const tests = sourceFiles(testDir).filter((path) => isTestFile(path));
+  const imported = new Set<string>();
+  for (const path of tests) {
+    const source = ts.createSourceFile(path, readFileSync(path, 'utf8'), ts.ScriptTarget.Latest, true);
+    for (const specifier of specifiers(source)) imported.add(resolve(dirname(path), specifier));
+  }
+  const modules = sourceFiles(sourceDir)
+    .filter((path) => !imported.has(path))
+    .map((path) => relative(sourceDir, path).split(sep).join('/'));
+  return { modules, testFiles: tests.length };
 }
 
 function functionName(node: ts.FunctionLikeDeclaration): string {
@@ -122,9 +175,13 @@ const isFunctionLike = (node: ts.Node): node is ts.FunctionLikeDeclaration =>
   ts.isGetAccessorDeclaration(node) ||
   ts.isSetAccessorDeclaration(node);
 
-/** Measures every .ts file under `dir` (a path relative to the repository or absolute). */
-export function measure(dir: string, printWidth: number): Metrics {
+/**
+ * Measures every .ts file under `dir` (a path relative to the repository or absolute); the tests
+ * are looked for in `testDir`, by default the `test` folder beside `dir`.
+ */
+export function measure(dir: string, printWidth: number, testDir = join(dir, '..', 'test')): Metrics {
   const base = resolve(root, dir);
+  const tests = resolve(root, testDir);
   const files = sourceFiles(base);
   const m: Metrics = {
     dir: relative(root, base).startsWith('..') ? base : relative(root, base) || '.',
@@ -133,7 +190,13 @@ export function measure(dir: string, printWidth: number): Metrics {
     lines: { total: 0, nonBlank: 0, over120: 0, overPrintWidth: 0, overPrintWidthNoUrl: 0 },
     longest: { file: '', line: 0, length: 0 },
     meanCharsPerNonBlankLine: 0,
-    parameters: { total: 0, oneLetter: 0, oneLetterNames: {}, named: { total: 0, oneLetter: 0 } },
+    parameters: {
+      total: 0,
+      oneLetter: 0,
+      oneLetterNames: {},
+      named: { total: 0, oneLetter: 0 },
+      oneLetterInNamed: [],
+    },
     functions: { total: 0, over60Lines: [], largest: [], mostParameters: [] },
     upwardImports: [],
     unlayered: [],
@@ -171,7 +234,11 @@ export function measure(dir: string, printWidth: number): Metrics {
           if (named) m.parameters.named.total++;
           if (p.name.text.length === 1) {
             m.parameters.oneLetter++;
-            if (named) m.parameters.named.oneLetter++;
+            if (named) {
+              m.parameters.named.oneLetter++;
+              const at = { file, line: start + 1, function: name, parameter: p.name.text };
+              m.parameters.oneLetterInNamed.push(at);
+            }
             m.parameters.oneLetterNames[p.name.text] = (m.parameters.oneLetterNames[p.name.text] ?? 0) + 1;
           }
         }
@@ -192,6 +259,7 @@ export function measure(dir: string, printWidth: number): Metrics {
     };
     visit(source);
   }
+  if (existsSync(tests)) m.untested = untestedModules(base, tests);
   m.meanCharsPerNonBlankLine = m.lines.nonBlank ? chars / m.lines.nonBlank : 0;
   m.functions.total = all.length;
   m.functions.over60Lines = all.filter((f) => f.lines > 60).sort((a, b) => b.lines - a.lines);
@@ -238,6 +306,13 @@ export function renderTable(m: Metrics): string {
       `${m.upwardImports.length}${m.upwardImports.length ? ': ' + m.upwardImports.map((u) => `${u.from} → ${u.to}`).join(', ') : ''}`,
     ],
   ];
+  if (m.untested) {
+    const { modules } = m.untested;
+    rows.push([
+      'Modules imported by no test',
+      `${modules.length} of ${m.files}${modules.length ? ': ' + modules.join(', ') : ''}`,
+    ]);
+  }
   if (m.unlayered.length) rows.push(['Modules in no layer (add them to LAYERS)', m.unlayered.join(', ')]);
   return [`| ${m.dir}/ | |`, '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n') + '\n';
 }

@@ -17,28 +17,34 @@ interface Alert {
   state: string;
 }
 
-export function blockingAlerts(alerts: Alert[], f: AlertFilter): Alert[] {
+export function blockingAlerts(alerts: Alert[], filter: AlertFilter): Alert[] {
   return alerts.filter(
-    (a) =>
-      (!f.include || f.include.test(a.name)) &&
-      !(f.exclude && f.exclude.test(a.name)) &&
-      (!f.firingOnly || a.state === 'firing' || a.state === 'active'),
+    (alert) =>
+      (!filter.include || filter.include.test(alert.name)) &&
+      !filter.exclude?.test(alert.name) &&
+      (!filter.firingOnly || alert.state === 'firing' || alert.state === 'active'),
   );
 }
 
+/** Prometheus's /api/v1/alerts answer, as far as it is read here. */
+interface PrometheusAlerts {
+  status?: string;
+  data?: { alerts?: { labels?: Record<string, string>; state?: string }[] };
+}
+
 async function getJson(url: string, timeoutMs: number): Promise<{ status: number; body: unknown }> {
-  const r = await fetch(url, {
+  const response = await fetch(url, {
     signal: AbortSignal.timeout(timeoutMs),
     headers: { accept: 'application/json' },
   });
-  const text = await r.text();
+  const text = await response.text();
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
     body = undefined;
   }
-  return { status: r.status, body };
+  return { status: response.status, body };
 }
 
 /** Active alerts from Prometheus or, when that API is absent, Alertmanager. */
@@ -46,26 +52,26 @@ export async function readAlerts(base: string, timeoutMs = 10_000): Promise<Aler
   const root = base.replace(/\/+$/, '');
   const prom = await getJson(`${root}/api/v1/alerts`, timeoutMs);
   if (prom.status === 200) {
-    const b = prom.body as {
-      status?: string;
-      data?: { alerts?: { labels?: Record<string, string>; state?: string }[] };
-    };
-    if (b?.status !== 'success' || !Array.isArray(b.data?.alerts))
-      throw new Error(`unexpected answer from ${root}/api/v1/alerts`);
-    return b.data!.alerts!.map((a) => ({
-      name: a.labels?.alertname ?? '(unnamed)',
-      state: a.state ?? 'firing',
+    // Anything but the documented object (null, a string: JSON.parse gives any) is unexpected.
+    const answer = prom.body as PrometheusAlerts | null | undefined;
+    const alerts = answer?.status === 'success' ? answer.data?.alerts : undefined;
+    if (!Array.isArray(alerts)) throw new Error(`unexpected answer from ${root}/api/v1/alerts`);
+    return alerts.map((alert) => ({
+      name: alert.labels?.alertname ?? '(unnamed)',
+      state: alert.state ?? 'firing',
     }));
   }
   const am = await getJson(`${root}/api/v2/alerts?active=true&silenced=false&inhibited=false`, timeoutMs);
   if (am.status === 200 && Array.isArray(am.body)) {
-    return (am.body as { labels?: Record<string, string>; status?: { state?: string } }[]).map((a) => ({
-      name: a.labels?.alertname ?? '(unnamed)',
-      state: a.status?.state ?? 'active',
+    const alerts = am.body as { labels?: Record<string, string>; status?: { state?: string } }[];
+    return alerts.map((alert) => ({
+      name: alert.labels?.alertname ?? '(unnamed)',
+      state: alert.status?.state ?? 'active',
     }));
   }
   throw new Error(
-    `neither a Prometheus (/api/v1/alerts: HTTP ${prom.status}) nor an Alertmanager (/api/v2/alerts: HTTP ${am.status}) API at ${root}`,
+    `neither a Prometheus (/api/v1/alerts: HTTP ${prom.status}) nor an Alertmanager ` +
+      `(/api/v2/alerts: HTTP ${am.status}) API at ${root}`,
   );
 }
 
@@ -83,18 +89,13 @@ export class AlertGate implements Gate {
     let alerts: Alert[];
     try {
       alerts = await readAlerts(this.url);
-    } catch (e) {
-      return {
-        open: false,
-        reason: `cannot read alerts from ${this.url} (${(e as Error).message}); not rebooting blind`,
-      };
+    } catch (error) {
+      const why = (error as Error).message;
+      return { open: false, reason: `cannot read alerts from ${this.url} (${why}); not rebooting blind` };
     }
     const blocking = blockingAlerts(alerts, this.filter);
-    return blocking.length
-      ? {
-          open: false,
-          reason: `active alerts: ${[...new Set(blocking.map((a) => a.name))].sort().join(', ')}`,
-        }
-      : OPEN;
+    if (!blocking.length) return OPEN;
+    const names = [...new Set(blocking.map((alert) => alert.name))].sort();
+    return { open: false, reason: `active alerts: ${names.join(', ')}` };
   }
 }

@@ -7,25 +7,25 @@ import { OPEN, type Gate, type GateContext, type GateResult } from './types.ts';
 
 export class BlockingPodGate implements Gate {
   readonly name = 'blocking pods';
-  private readonly c: KubeClients;
+  private readonly kube: KubeClients;
   private readonly selectorText: string;
 
-  constructor(c: KubeClients, selector: string) {
-    this.c = c;
+  constructor(kube: KubeClients, selector: string) {
+    this.kube = kube;
     this.selectorText = selector;
   }
 
-  async check(ctx: GateContext): Promise<GateResult> {
-    const sel = parseSelector(this.selectorText, 'blocking pod selector');
-    const node = ctx.node.metadata!.name!;
-    const blocking = (await podsOnNode(this.c, node)).filter(
-      (p) => !isFinished(p) && matches(sel, p.metadata?.labels),
+  async check(context: GateContext): Promise<GateResult> {
+    const selector = parseSelector(this.selectorText, 'blocking pod selector');
+    const node = context.node.metadata!.name!;
+    const blocking = (await podsOnNode(this.kube, node)).filter(
+      (pod) => !isFinished(pod) && matches(selector, pod.metadata?.labels),
     );
-    return blocking.length
-      ? {
-          open: false,
-          reason: `${blocking.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`).join(', ')} on ${node} match the blocking pod selector ${this.selectorText}`,
-        }
-      : OPEN;
+    if (!blocking.length) return OPEN;
+    const pods = blocking.map((pod) => `${pod.metadata?.namespace}/${pod.metadata?.name}`).join(', ');
+    return {
+      open: false,
+      reason: `${pods} on ${node} match the blocking pod selector ${this.selectorText}`,
+    };
   }
 }

@@ -55,116 +55,143 @@ const DAYS: Record<string, number> = {
 const WEEK_INDEX: Record<string, number> = { first: 1, second: 2, third: 3, fourth: 4, last: -1 };
 
 function weekday(name: string): number {
-  const d = DAYS[name.trim().toLowerCase()];
-  if (!d) throw new Error(`unknown day of week "${name}"`);
-  return d;
+  const day = DAYS[name.trim().toLowerCase()];
+  if (!day) throw new Error(`unknown day of week "${name}"`);
+  return day;
 }
 
 function zoneOf(offset: string | undefined): string {
-  const m = (offset ?? '+00:00').trim().match(/^([+-])(\d{2}):(\d{2})$/);
-  if (!m) throw new Error(`utcOffset must look like +05:30, not "${offset}"`);
-  return m[2] === '00' && m[3] === '00' ? 'UTC' : `UTC${m[1]}${m[2]}:${m[3]}`;
+  const match = (offset ?? '+00:00').trim().match(/^([+-])(\d{2}):(\d{2})$/);
+  if (!match) throw new Error(`utcOffset must look like +05:30, not "${offset}"`);
+  return match[2] === '00' && match[3] === '00' ? 'UTC' : `UTC${match[1]}${match[2]}:${match[3]}`;
 }
 
 const EPOCH_MONDAY = '1970-01-05';
 
 /** Whether a maintenance window starts on this local date (start of day in the window's zone). */
-export function startsOn(w: MaintenanceWindowSpec, day: DateTime): boolean {
+export function startsOn(spec: MaintenanceWindowSpec, day: DateTime): boolean {
   const zone = day.zoneName ?? 'UTC';
-  const start = DateTime.fromISO(w.startDate ?? EPOCH_MONDAY, { zone }).startOf('day');
+  const start = DateTime.fromISO(spec.startDate ?? EPOCH_MONDAY, { zone }).startOf('day');
   if (day < start) return false;
-  const s = w.schedule;
-  if (s.daily) {
+  const schedule = spec.schedule;
+  if (schedule.daily) {
     const days = Math.round(day.diff(start, 'days').days);
-    return days % Math.max(1, s.daily.intervalDays) === 0;
+    return days % Math.max(1, schedule.daily.intervalDays) === 0;
   }
-  if (s.weekly) {
-    if (day.weekday !== weekday(s.weekly.dayOfWeek)) return false;
+  if (schedule.weekly) {
+    if (day.weekday !== weekday(schedule.weekly.dayOfWeek)) return false;
     // Weeks count from the first such weekday on or after the start date.
-    const first = start.plus({ days: (weekday(s.weekly.dayOfWeek) - start.weekday + 7) % 7 });
+    const first = start.plus({ days: (weekday(schedule.weekly.dayOfWeek) - start.weekday + 7) % 7 });
     const weeks = Math.round(day.diff(first, 'days').days / 7);
-    return weeks % Math.max(1, s.weekly.intervalWeeks) === 0;
+    return weeks % Math.max(1, schedule.weekly.intervalWeeks) === 0;
   }
   const monthsSince = () => (day.year - start.year) * 12 + (day.month - start.month);
-  if (s.absoluteMonthly) {
+  if (schedule.absoluteMonthly) {
     // A day the month does not have (31 in April) falls on the month's last day.
-    const dom = Math.min(s.absoluteMonthly.dayOfMonth, day.daysInMonth!);
-    return day.day === dom && monthsSince() % Math.max(1, s.absoluteMonthly.intervalMonths) === 0;
+    const dayOfMonth = Math.min(schedule.absoluteMonthly.dayOfMonth, day.daysInMonth!);
+    const interval = Math.max(1, schedule.absoluteMonthly.intervalMonths);
+    return day.day === dayOfMonth && monthsSince() % interval === 0;
   }
-  if (s.relativeMonthly) {
-    const wd = weekday(s.relativeMonthly.dayOfWeek);
-    if (day.weekday !== wd) return false;
-    const idx = WEEK_INDEX[s.relativeMonthly.weekIndex.trim().toLowerCase()];
-    if (idx === undefined) throw new Error(`unknown weekIndex "${s.relativeMonthly.weekIndex}"`);
-    const nth = idx === -1 ? day.plus({ days: 7 }).month !== day.month : Math.ceil(day.day / 7) === idx;
-    return nth && monthsSince() % Math.max(1, s.relativeMonthly.intervalMonths) === 0;
+  if (schedule.relativeMonthly) {
+    const { dayOfWeek, weekIndex, intervalMonths } = schedule.relativeMonthly;
+    if (day.weekday !== weekday(dayOfWeek)) return false;
+    const index = WEEK_INDEX[weekIndex.trim().toLowerCase()];
+    if (index === undefined) throw new Error(`unknown weekIndex "${weekIndex}"`);
+    const nth = index === -1 ? day.plus({ days: 7 }).month !== day.month : Math.ceil(day.day / 7) === index;
+    return nth && monthsSince() % Math.max(1, intervalMonths) === 0;
   }
   return false;
 }
 
-function blackedOut(w: MaintenanceWindowSpec, local: DateTime): { start: string; end: string } | undefined {
-  const d = local.toISODate()!;
-  return (w.notAllowedDates ?? []).find((r) => r.start <= d && d <= r.end);
+function blackedOut(
+  spec: MaintenanceWindowSpec,
+  local: DateTime,
+): { start: string; end: string } | undefined {
+  const date = local.toISODate()!;
+  return (spec.notAllowedDates ?? []).find((range) => range.start <= date && date <= range.end);
 }
 
 export type WindowAnswer = { open: true; until: Date } | { open: false; reason?: string };
 
 /** Whether `at` falls inside one of the schedule's windows (which may span midnight and days). */
-export function inMaintenanceWindow(w: MaintenanceWindowSpec, at: Date): WindowAnswer {
-  const zone = zoneOf(w.utcOffset);
+export function inMaintenanceWindow(spec: MaintenanceWindowSpec, at: Date): WindowAnswer {
+  const zone = zoneOf(spec.utcOffset);
   const local = DateTime.fromJSDate(at, { zone });
-  const t = w.startTime.trim().match(/^(\d{1,2}):(\d{2})$/);
-  if (!t) throw new Error(`startTime must look like 13:30, not "${w.startTime}"`);
-  const back = Math.ceil((Number(t[1]) * 60 + Number(t[2]) + w.durationHours * 60) / 1440);
-  for (let i = 0; i <= back; i++) {
-    const day = local.startOf('day').minus({ days: i });
-    if (!startsOn(w, day)) continue;
-    const start = day.set({ hour: Number(t[1]), minute: Number(t[2]) });
-    const end = start.plus({ hours: w.durationHours });
+  const time = spec.startTime.trim().match(/^(\d{1,2}):(\d{2})$/);
+  if (!time) throw new Error(`startTime must look like 13:30, not "${spec.startTime}"`);
+  const [hour, minute] = [Number(time[1]), Number(time[2])];
+  // The windows that can still be open: those that started today or up to `back` days ago.
+  const back = Math.ceil((hour * 60 + minute + spec.durationHours * 60) / 1440);
+  for (let daysAgo = 0; daysAgo <= back; daysAgo++) {
+    const day = local.startOf('day').minus({ days: daysAgo });
+    if (!startsOn(spec, day)) continue;
+    const start = day.set({ hour, minute });
+    const end = start.plus({ hours: spec.durationHours });
     if (local >= start && local < end) {
-      const b = blackedOut(w, local);
-      if (b)
-        return { open: false, reason: `${local.toISODate()} is a not-allowed date (${b.start} to ${b.end})` };
-      return { open: true, until: end.toJSDate() };
+      const blackout = blackedOut(spec, local);
+      if (!blackout) return { open: true, until: end.toJSDate() };
+      const range = `${blackout.start} to ${blackout.end}`;
+      return { open: false, reason: `${local.toISODate()} is a not-allowed date (${range})` };
     }
   }
   return { open: false };
 }
 
-export function inLegacyWindow(l: LegacyMaintenance, at: Date): WindowAnswer {
+export function inLegacyWindow(legacy: LegacyMaintenance, at: Date): WindowAnswer {
   const utc = DateTime.fromJSDate(at, { zone: 'UTC' });
-  const blocked = (l.notAllowedTime ?? []).find(
-    (s) => s.start && s.end && at >= new Date(s.start) && at < new Date(s.end),
+  const blocked = (legacy.notAllowedTime ?? []).find(
+    (span) => span.start && span.end && at >= new Date(span.start) && at < new Date(span.end),
   );
   if (blocked) return { open: false, reason: `not allowed from ${blocked.start} to ${blocked.end}` };
-  const slot = (l.timeInWeek ?? []).find(
-    (t) => t.day && weekday(t.day) === utc.weekday && (t.hourSlots ?? []).includes(utc.hour),
+  const slot = (legacy.timeInWeek ?? []).find(
+    (entry) => entry.day && weekday(entry.day) === utc.weekday && (entry.hourSlots ?? []).includes(utc.hour),
   );
   return slot ? { open: true, until: utc.startOf('hour').plus({ hours: 1 }).toJSDate() } : { open: false };
 }
 
-export function describeMaintenance(c: MaintenanceConfig): string {
-  const w = c.maintenanceWindow;
-  if (w) {
-    const s = w.schedule;
-    const what = s.daily
-      ? `every ${s.daily.intervalDays === 1 ? '' : `${s.daily.intervalDays} `}day${s.daily.intervalDays === 1 ? '' : 's'}`
-      : s.weekly
-        ? `every ${s.weekly.intervalWeeks === 1 ? '' : `${s.weekly.intervalWeeks} weeks on `}${s.weekly.dayOfWeek}`
-        : s.absoluteMonthly
-          ? `day ${s.absoluteMonthly.dayOfMonth} of every ${s.absoluteMonthly.intervalMonths === 1 ? '' : `${s.absoluteMonthly.intervalMonths} `}month${s.absoluteMonthly.intervalMonths === 1 ? '' : 's'}`
-          : s.relativeMonthly
-            ? `the ${s.relativeMonthly.weekIndex.toLowerCase()} ${s.relativeMonthly.dayOfWeek} of every ${s.relativeMonthly.intervalMonths === 1 ? '' : `${s.relativeMonthly.intervalMonths} `}month${s.relativeMonthly.intervalMonths === 1 ? '' : 's'}`
-            : 'no schedule';
-    const blackout = w.notAllowedDates?.length
-      ? `, not on ${w.notAllowedDates.map((d) => (d.start === d.end ? d.start : `${d.start}..${d.end}`)).join(', ')}`
-      : '';
-    return `${c.name}: ${what} at ${w.startTime} UTC${w.utcOffset ?? '+00:00'} for ${w.durationHours} h${w.startDate ? ` from ${w.startDate}` : ''}${blackout}`;
+/** "every day", "every 3 days": an interval of whole units. */
+const every = (interval: number, unit: string) =>
+  interval === 1 ? `every ${unit}` : `every ${interval} ${unit}s`;
+
+/** The schedule in words: "every Saturday", "the first Wednesday of every 2 months". */
+function scheduleText(schedule: MaintenanceSchedule): string {
+  const { daily, weekly, absoluteMonthly, relativeMonthly } = schedule;
+  if (daily) return every(daily.intervalDays, 'day');
+  if (weekly) {
+    const weeks = weekly.intervalWeeks === 1 ? '' : `${weekly.intervalWeeks} weeks on `;
+    return `every ${weeks}${weekly.dayOfWeek}`;
   }
-  const slots = (c.legacy?.timeInWeek ?? [])
-    .map((t) => `${t.day} ${(t.hourSlots ?? []).join(',')}h`)
+  if (absoluteMonthly)
+    return `day ${absoluteMonthly.dayOfMonth} of ${every(absoluteMonthly.intervalMonths, 'month')}`;
+  if (relativeMonthly) {
+    const { weekIndex, dayOfWeek, intervalMonths } = relativeMonthly;
+    return `the ${weekIndex.toLowerCase()} ${dayOfWeek} of ${every(intervalMonths, 'month')}`;
+  }
+  return 'no schedule';
+}
+
+export function describeMaintenance(config: MaintenanceConfig): string {
+  const spec = config.maintenanceWindow;
+  if (spec) {
+    const dates = spec.notAllowedDates?.map((range) =>
+      range.start === range.end ? range.start : `${range.start}..${range.end}`,
+    );
+    const blackout = dates?.length ? `, not on ${dates.join(', ')}` : '';
+    const from = spec.startDate ? ` from ${spec.startDate}` : '';
+    const when = `${spec.startTime} UTC${spec.utcOffset ?? '+00:00'} for ${spec.durationHours} h`;
+    return `${config.name}: ${scheduleText(spec.schedule)} at ${when}${from}${blackout}`;
+  }
+  const slots = (config.legacy?.timeInWeek ?? [])
+    .map((entry) => `${entry.day} ${(entry.hourSlots ?? []).join(',')}h`)
     .join('; ');
-  return `${c.name}: ${slots || 'no allowed time'} UTC`;
+  return `${config.name}: ${slots || 'no allowed time'} UTC`;
+}
+
+/** The configuration's answer at `at`: its schedule, else its legacy slots, else closed. */
+function answerAt(config: MaintenanceConfig, at: Date): WindowAnswer {
+  if (config.maintenanceWindow) return inMaintenanceWindow(config.maintenanceWindow, at);
+  if (config.legacy) return inLegacyWindow(config.legacy, at);
+  return { open: false, reason: 'the configuration has no window' };
 }
 
 /** Closed outside the configuration's windows (the AKS planned maintenance of the cluster). */
@@ -179,27 +206,14 @@ export class MaintenanceGate implements Gate {
 
   /** Pure: whether nodes may start at `at` (also used to estimate the fit into the next window). */
   isOpen(at: Date): boolean {
-    const c = this.config;
-    return (
-      c.maintenanceWindow
-        ? inMaintenanceWindow(c.maintenanceWindow, at)
-        : c.legacy
-          ? inLegacyWindow(c.legacy, at)
-          : { open: false }
-    ).open;
+    return answerAt(this.config, at).open;
   }
 
-  async check(ctx: GateContext): Promise<GateResult> {
-    const c = this.config;
-    const a = c.maintenanceWindow
-      ? inMaintenanceWindow(c.maintenanceWindow, ctx.now)
-      : c.legacy
-        ? inLegacyWindow(c.legacy, ctx.now)
-        : ({ open: false, reason: 'the configuration has no window' } as WindowAnswer);
-    if (a.open) return OPEN;
-    return {
-      open: false,
-      reason: `${a.reason ? `${a.reason}; ` : ''}outside the maintenance window ${describeMaintenance(c)}`,
-    };
+  check(context: GateContext): Promise<GateResult> {
+    const answer = answerAt(this.config, context.now);
+    if (answer.open) return Promise.resolve(OPEN);
+    const why = answer.reason ? `${answer.reason}; ` : '';
+    const reason = `${why}outside the maintenance window ${describeMaintenance(this.config)}`;
+    return Promise.resolve({ open: false, reason });
   }
 }

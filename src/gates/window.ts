@@ -20,22 +20,22 @@ export interface Window {
   zone: string;
 }
 
-function minutes(t: string, what: string): number {
-  const m = t.trim().match(/^(\d{1,2}):(\d{2})(?::(\d{2}))?$/);
-  if (!m || Number(m[1]) > 23 || Number(m[2]) > 59)
-    throw new UserError(`${what} must be a time of day like 22:00, not "${t}"`);
-  return Number(m[1]) * 60 + Number(m[2]) + (m[3] ? Number(m[3]) / 60 : 0);
+function minutes(time: string, what: string): number {
+  const match = time.trim().match(/^(\d{1,2}):(\d{2})(?::(\d{2}))?$/);
+  if (!match || Number(match[1]) > 23 || Number(match[2]) > 59)
+    throw new UserError(`${what} must be a time of day like 22:00, not "${time}"`);
+  return Number(match[1]) * 60 + Number(match[2]) + (match[3] ? Number(match[3]) / 60 : 0);
 }
 
 export function parseWindow(days: string, start: string, end: string, zone: string): Window {
   const set = new Set<number>();
   for (const raw of days
     .split(',')
-    .map((d) => d.trim().toLowerCase().slice(0, 3))
+    .map((day) => day.trim().toLowerCase().slice(0, 3))
     .filter(Boolean)) {
-    const i = DAYS.indexOf(raw as (typeof DAYS)[number]);
-    if (i < 0) throw new UserError(`reboot-days must list days like mon,tue,...,sun, not "${days}"`);
-    set.add(i + 1);
+    const index = DAYS.indexOf(raw as (typeof DAYS)[number]);
+    if (index < 0) throw new UserError(`reboot-days must list days like mon,tue,...,sun, not "${days}"`);
+    set.add(index + 1);
   }
   if (!DateTime.now().setZone(zone).isValid)
     throw new UserError(`time-zone "${zone}" is not a known IANA time zone`);
@@ -71,18 +71,18 @@ export function instantOf(date: number, minutes: number, zone: string): number {
   return after;
 }
 
-export function inWindow(w: Window, at: Date): boolean {
+export function inWindow(window: Window, at: Date): boolean {
   const now = at.getTime();
-  const local = DateTime.fromMillis(now, { zone: w.zone });
+  const local = DateTime.fromMillis(now, { zone: window.zone });
   const today = Date.UTC(local.year, local.month - 1, local.day);
   const day = 24 * 60 * MINUTE;
-  const crossesMidnight = w.startMin > w.endMin;
+  const crossesMidnight = window.startMin > window.endMin;
   // The window that started today, or (across midnight) the one that started yesterday.
   for (const start of crossesMidnight ? [today, today - day] : [today]) {
     const weekday = DateTime.fromMillis(start, { zone: 'utc' }).weekday;
-    if (!w.days.has(weekday)) continue;
-    const opens = instantOf(start, w.startMin, w.zone);
-    const closes = instantOf(crossesMidnight ? start + day : start, w.endMin, w.zone);
+    if (!window.days.has(weekday)) continue;
+    const opens = instantOf(start, window.startMin, window.zone);
+    const closes = instantOf(crossesMidnight ? start + day : start, window.endMin, window.zone);
     if (now >= opens && now < closes) return true;
   }
   return false;
@@ -90,14 +90,14 @@ export function inWindow(w: Window, at: Date): boolean {
 
 export class WindowGate implements Gate {
   readonly name = 'maintenance window';
-  private readonly w: Window;
+  private readonly window: Window;
   private readonly text: string;
-  constructor(w: Window, text: string) {
-    this.w = w;
+  constructor(window: Window, text: string) {
+    this.window = window;
     this.text = text;
   }
-  check(ctx: GateContext): Promise<GateResult> {
+  check(context: GateContext): Promise<GateResult> {
     const reason = `outside the maintenance window (${this.text})`;
-    return Promise.resolve(inWindow(this.w, ctx.now) ? OPEN : { open: false, reason });
+    return Promise.resolve(inWindow(this.window, context.now) ? OPEN : { open: false, reason });
   }
 }

@@ -5,29 +5,29 @@
 // neither stops one; a word joiner (U+2060) right after the @ does, and reads the same.
 
 /** For Markdown text and table cells: backslash escapes first, then entities (so an entity's "#" stays). */
-export function md(s: string): string {
+export function md(text: string): string {
   return entities(
-    stripControl(s)
+    stripControl(text)
       .replace(/[\r\n]+/g, ' ')
-      .replace(/[\\`*_{}[\]()#+\-.!|~$:]/g, (c) => `\\${c}`),
+      .replace(/[\\`*_{}[\]()#+\-.!|~$:]/g, (character) => `\\${character}`),
   );
 }
 
 /** For raw HTML blocks (<summary>), where backslash escapes would show literally: entities only. */
-export function html(s: string): string {
-  return entities(stripControl(s).replace(/[\r\n]+/g, ' ')).replace(
+export function html(text: string): string {
+  return entities(stripControl(text).replace(/[\r\n]+/g, ' ')).replace(
     /[[\]()*_`|~\\]/g,
-    (c) => `&#${c.charCodeAt(0)};`,
+    (character) => `&#${character.charCodeAt(0)};`,
   );
 }
 
 /** For terminals: no escape sequences from the cluster reach the operator's screen. */
-export function term(s: string): string {
-  return stripControl(s);
+export function term(text: string): string {
+  return stripControl(text);
 }
 
-function entities(s: string): string {
-  return s
+function entities(text: string): string {
+  return text
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
@@ -36,7 +36,12 @@ function entities(s: string): string {
     .replace(/@/g, '@\u2060');
 }
 
-function stripControl(s: string): string {
-  // C0/C1 controls (but tab and newline) and bidirectional overrides.
-  return String(s).replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '');
+/**
+ * C0/C1 controls (but tab and newline) and bidirectional overrides removed. `unknown`: callers
+ * pass strings by type, but an error handler's `(error as Error).message` may be undefined, and
+ * escaping must not throw there.
+ */
+function stripControl(text: unknown): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is this function's purpose
+  return String(text).replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '');
 }

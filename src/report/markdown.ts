@@ -6,7 +6,7 @@ import type { Plan, PlanNode } from '../plan/types.ts';
 import { shortId } from '../plan/canonical.ts';
 import { md, html } from './escape.ts';
 import { fitMarkdown } from './fit.ts';
-import { cveLinks, daysPending, fixesOverall, fixesPhrase } from './fixes.ts';
+import { cveLinks, daysPending, fixesOverall, fixesPhrase, type FixesOverall } from './fixes.ts';
 import { estimateLines, nodeEstimateText, type EstimateOptions } from './estimate.ts';
 
 export const GITHUB_BODY_LIMIT = 65_536;
@@ -24,293 +24,394 @@ export interface MarkdownOptions {
   estimate?: EstimateOptions;
 }
 
-export function duration(ms: number): string {
-  if (ms < 0) ms = 0;
-  const d = Math.floor(ms / 86_400_000);
-  const h = Math.floor((ms % 86_400_000) / 3_600_000);
-  const m = Math.floor((ms % 3_600_000) / 60_000);
-  return d ? `${d}d ${h}h` : h ? `${h}h ${m}m` : `${m}m`;
+export function duration(milliseconds: number): string {
+  const total = Math.max(0, milliseconds);
+  const days = Math.floor(total / 86_400_000);
+  const hours = Math.floor((total % 86_400_000) / 3_600_000);
+  const minutes = Math.floor((total % 3_600_000) / 60_000);
+  if (days) return `${days}d ${hours}h`;
+  return hours ? `${hours}h ${minutes}m` : `${minutes}m`;
 }
 
+/** How much of the report one rendering keeps. */
 interface Level {
   packages: boolean;
   details: number;
   rows: number;
 }
 
-export function renderMarkdown(plan: Plan, id: string, o: MarkdownOptions): string {
-  const limit = o.limit ?? 60_000;
-  const levels: Level[] = [
-    { packages: true, details: Infinity, rows: Infinity },
-    { packages: false, details: Infinity, rows: Infinity },
-  ];
-  for (let d = Math.min(plan.nodes.length, 400); d >= 0; d = d > 50 ? Math.floor(d / 2) : d - 10) {
-    levels.push({ packages: false, details: Math.max(0, d), rows: Infinity });
-    if (d <= 0) break;
-  }
-  for (let r = 200; r >= 5; r = Math.floor(r / 2)) levels.push({ packages: false, details: 0, rows: r });
-  for (const level of levels) {
-    const text = render(plan, id, o, level);
+export function renderMarkdown(plan: Plan, id: string, options: MarkdownOptions): string {
+  const limit = options.limit ?? 60_000;
+  for (const level of levels(plan.nodes.length)) {
+    const text = render(plan, id, options, level);
     if (text.length <= limit) return text;
   }
   return fitMarkdown(
-    render(plan, id, o, { packages: false, details: 0, rows: 0 }),
+    render(plan, id, options, { packages: false, details: 0, rows: 0 }),
     limit,
     "_(report cut to fit GitHub's body limit)_",
   );
 }
 
-function render(plan: Plan, id: string, o: MarkdownOptions, lv: Level): string {
-  const out: string[] = [];
-  const reboots = plan.nodes.filter((n) => n.method === 'reboot');
-  const images = plan.nodes.filter((n) => n.method === 'node-image-upgrade');
-  const blocked = plan.nodes.filter((n) => n.risks.some((r) => r.blocking));
-  out.push(`## Reboot plan for ${md(plan.cluster.name)} \`${shortId(id)}\``);
-  out.push('');
-  if (o.preamble) out.push(o.preamble, '');
-  out.push(
-    plan.nodes.length
-      ? `**${reboots.length}** node${reboots.length === 1 ? '' : 's'} to reboot, one at a time` +
-          (images.length
-            ? `; **${images.length}** node${images.length === 1 ? '' : 's'} in ${new Set(images.map((n) => n.pool)).size} pool(s) to patch by node image upgrade`
-            : '') +
-          `. ${plan.upToDate.length} up to date${plan.unknown.length ? `, **${plan.unknown.length} could not be inspected**` : ''}.`
-      : `Nothing needs a reboot: ${plan.upToDate.length} node${plan.upToDate.length === 1 ? '' : 's'} up to date${plan.unknown.length ? `, **${plan.unknown.length} could not be inspected**` : ''}.`,
+/** The degradation steps, fullest first: package lists go, then node details, then summary rows. */
+function levels(nodeCount: number): Level[] {
+  const steps: Level[] = [
+    { packages: true, details: Infinity, rows: Infinity },
+    { packages: false, details: Infinity, rows: Infinity },
+  ];
+  for (let details = Math.min(nodeCount, 400); details >= 0;) {
+    steps.push({ packages: false, details: Math.max(0, details), rows: Infinity });
+    if (details <= 0) break;
+    details = details > 50 ? Math.floor(details / 2) : details - 10;
+  }
+  for (let rows = 200; rows >= 5; rows = Math.floor(rows / 2))
+    steps.push({ packages: false, details: 0, rows });
+  return steps;
+}
+
+/** "node" or "nodes", after a count. */
+const plural = (count: number, singular: string, several = `${singular}s`) =>
+  count === 1 ? singular : several;
+
+/** " (where)" after "in the full report", when the options name it. */
+const fullReportWhere = (options: MarkdownOptions) =>
+  options.fullReportRef ? ` (${md(options.fullReportRef)})` : '';
+
+const byMethod = (plan: Plan, method: PlanNode['method']) =>
+  plan.nodes.filter((node) => node.method === method);
+
+function render(plan: Plan, id: string, options: MarkdownOptions, level: Level): string {
+  const out = [`## Reboot plan for ${md(plan.cluster.name)} \`${shortId(id)}\``, ''];
+  if (options.preamble) out.push(options.preamble, '');
+  out.push(summaryLine(plan));
+  if (byMethod(plan, 'reboot').length) out.push('', fixesSummary(plan, options.now));
+  if (plan.nodes.length)
+    out.push('', ...estimateLines(plan, options.estimate ?? { soakSeconds: 60 }, options.now));
+  out.push(...callouts(plan), '', `Plan ID: \`${id}\``, '');
+  if (plan.nodes.length)
+    out.push(
+      ...summaryTable(plan, options, level),
+      ...orderSection(plan, options, level),
+      ...detailSections(plan, options, level),
+    );
+  out.push(...unknownSection(plan, level), ...upToDateSection(plan), drainOptionsLine(plan));
+  return out.join('\n') + '\n';
+}
+
+/** The sentence under the title: how many nodes are rebooted or upgraded, how many are not. */
+function summaryLine(plan: Plan): string {
+  const unknown = plan.unknown.length;
+  const uninspected = unknown ? `, **${unknown} could not be inspected**` : '';
+  const upToDate = plan.upToDate.length;
+  if (!plan.nodes.length)
+    return `Nothing needs a reboot: ${upToDate} ${plural(upToDate, 'node')} up to date${uninspected}.`;
+  const reboots = byMethod(plan, 'reboot').length;
+  const images = byMethod(plan, 'node-image-upgrade');
+  const pools = new Set(images.map((node) => node.pool)).size;
+  const imageNodes = `**${images.length}** ${plural(images.length, 'node')}`;
+  const imageText = images.length ? `; ${imageNodes} in ${pools} pool(s) to patch by node image upgrade` : '';
+  return (
+    `**${reboots}** ${plural(reboots, 'node')} to reboot, one at a time${imageText}. ` +
+    `${upToDate} up to date${uninspected}.`
   );
-  if (reboots.length) out.push('', fixesSummary(plan, o.now));
-  if (plan.nodes.length) out.push('', ...estimateLines(plan, o.estimate ?? { soakSeconds: 60 }, o.now));
-  if (blocked.length)
+}
+
+/** GitHub alerts for blocked nodes, an API server outage and node image upgrades; the AKS line. */
+function callouts(plan: Plan): string[] {
+  const out: string[] = [];
+  const blocked = plan.nodes.filter((node) => node.risks.some((risk) => risk.blocking));
+  if (blocked.length) {
+    const names = blocked.slice(0, 10).map((node) => md(node.name));
+    const more = blocked.length > 10 ? ', …' : '';
+    const are = plural(blocked.length, ' is', 's are');
     out.push(
       '',
-      `> [!WARNING]\n> ${blocked.length} node${blocked.length === 1 ? ' is' : 's are'} blocked under the current options: ${blocked
-        .slice(0, 10)
-        .map((n) => md(n.name))
-        .join(', ')}${blocked.length > 10 ? ', …' : ''}. Their risks say why.`,
+      `> [!WARNING]\n> ${blocked.length} node${are} blocked under the current options: ` +
+        `${names.join(', ')}${more}. Their risks say why.`,
     );
-  const apiDown = plan.nodes.filter((n) => n.risks.some((r) => r.kind === 'api-server-outage'));
+  }
+  const apiDown = plan.nodes.filter((node) => node.risks.some((risk) => risk.kind === 'api-server-outage'));
   if (apiDown.length) {
-    const names = apiDown.map((n) => md(n.name)).join(', ');
+    const names = apiDown.map((node) => md(node.name)).join(', ');
     out.push(
       '',
       `> [!WARNING]\n> Rebooting ${names} takes the Kubernetes API server down for a minute or two ` +
-        "(the cluster's only control-plane node; it goes last). Exclude it with `node-selector` to reboot it by hand.",
+        "(the cluster's only control-plane node; it goes last). " +
+        'Exclude it with `node-selector` to reboot it by hand.',
     );
   }
-  if (images.length) {
+  if (byMethod(plan, 'node-image-upgrade').length) {
     out.push(
       '',
-      `> [!CAUTION]\n> A node image upgrade is pool-wide and reimages every node of the pool: local disk data is lost. It follows the pool's upgradeSettings (max surge, drain timeout, soak).`,
+      '> [!CAUTION]\n> A node image upgrade is pool-wide and reimages every node of the pool: ' +
+        "local disk data is lost. It follows the pool's upgradeSettings (max surge, drain timeout, soak).",
     );
   }
-  if (plan.aks) {
-    out.push(
-      '',
-      `AKS node OS upgrade channel: **${md(plan.aks.nodeOSUpgradeChannel)}**` +
-        (plan.aks.maintenance
-          ? `; nodes start only inside the planned maintenance window ${md(plan.aks.maintenance)}`
-          : '') +
-        `. A node whose in-place reboot fails may fall back to a node image upgrade of its pool (pool-wide, reimages disks).`,
-    );
-  }
-  out.push('', `Plan ID: \`${id}\``, '');
+  if (plan.aks) out.push('', aksLine(plan.aks));
+  return out;
+}
 
-  if (plan.nodes.length) {
-    // Nodes with the same diff share a row.
-    const groups = new Map<string, PlanNode[]>();
-    for (const n of plan.nodes) {
-      const key = JSON.stringify([
-        n.method,
-        n.pool,
-        n.kernel.running,
-        n.kernel.next,
-        n.packages.requiringReboot,
-        n.fixes,
-      ]);
-      groups.set(key, [...(groups.get(key) ?? []), n]);
-    }
-    out.push(
-      '| Nodes | Pool | Kernel | Requires the reboot | Fixes | Pending | Method | Risks |',
-      '|---|---|---|---|---|---|---|---|',
-    );
-    let rows = 0;
-    for (const g of groups.values()) {
-      if (rows++ >= lv.rows) break;
-      const n = g[0]!;
-      const names =
-        g
-          .slice(0, 5)
-          .map((x) => md(x.name))
-          .join('<br>') + (g.length > 5 ? `<br>… and ${g.length - 5} more` : '');
-      const kernel =
-        n.kernel.next === n.kernel.running
-          ? `${md(n.kernel.running)} (unchanged)`
-          : `${md(n.kernel.running)} → **${md(n.kernel.next)}**`;
-      const pkgs = n.packages.requiringReboot.length
-        ? n.packages.requiringReboot.slice(0, 3).map(md).join(', ') +
-          (n.packages.requiringRebootTotal > 3 ? ` +${n.packages.requiringRebootTotal - 3}` : '')
-        : n.method === 'node-image-upgrade'
-          ? 'new node image'
-          : '—';
-      const risks = g.reduce((a, x) => a + x.risks.length, 0);
-      const blocking = g.reduce((a, x) => a + x.risks.filter((r) => r.blocking).length, 0);
-      const fixes =
-        n.method === 'reboot'
-          ? `${fixesPhrase(n.fixes)}${n.fixes?.cves.length ? `<br>${cveLinks(n.fixes, 3)}` : ''}`
-          : '—';
-      const days = g.map((x) => daysPending(x, o.now)).filter((d): d is number => d !== undefined);
-      const pending = days.length ? `${Math.max(...days)} d` : '—';
-      out.push(
-        `| ${names} | ${md(n.pool)} | ${kernel} | ${pkgs} | ${fixes} | ${pending} | ${n.method} | ${risks ? `${risks}${blocking ? ` (**${blocking} blocking**)` : ''}` : '0'} |`,
-      );
-    }
-    if (groups.size > lv.rows)
-      out.push(
-        '',
-        `_${groups.size - lv.rows} more rows are in the full report${o.fullReportRef ? ` (${md(o.fullReportRef)})` : ''}._`,
-      );
-    out.push('', '### Order', '');
-    const estimates = nodeEstimateText(plan, o.estimate?.soakSeconds ?? 60);
-    for (const n of plan.nodes.slice(0, lv.rows === Infinity ? undefined : lv.rows)) {
-      const days = daysPending(n, o.now);
-      out.push(
-        `${n.order}. ${md(n.name)} (${md(n.pool)}): ${n.method === 'reboot' ? 'cordon, drain, reboot, verify, uncordon' : 'node image upgrade of the pool'}${days !== undefined ? `, pending ${days} d` : ''}, ${estimates.get(n.name)}`,
-      );
-    }
-    if (lv.rows !== Infinity && plan.nodes.length > lv.rows)
-      out.push(`… ${plan.nodes.length - lv.rows} more`);
-    out.push('');
-    let shown = 0;
-    for (const n of plan.nodes) {
-      if (shown >= lv.details) break;
-      shown++;
-      out.push(...nodeDetails(n, o.now, lv.packages));
-    }
-    if (shown < plan.nodes.length) {
-      out.push(
-        `_Details of ${plan.nodes.length - shown} more node${plan.nodes.length - shown === 1 ? '' : 's'} are in the full report${o.fullReportRef ? ` (${md(o.fullReportRef)})` : ''}; GitHub limits a body to 65,536 characters._`,
-        '',
-      );
-    }
-    if (!lv.packages)
-      out.push(
-        `_Package lists are in the full report${o.fullReportRef ? ` (${md(o.fullReportRef)})` : ''}._`,
-        '',
-      );
-  }
-
-  if (plan.unknown.length) {
-    out.push('### Could not be inspected', '');
-    for (const u of plan.unknown.slice(0, lv.rows === Infinity ? 50 : Math.min(50, lv.rows)))
-      out.push(`- ${md(u.name)} (${md(u.pool)}): ${md(u.reason)}`);
-    if (plan.unknown.length > 50) out.push(`- … and ${plan.unknown.length - 50} more`);
-    out.push('');
-  }
-  if (plan.upToDate.length) {
-    const shownNames = plan.upToDate.slice(0, 20).map(md).join(', ');
-    out.push(
-      '<details><summary>Up to date: ' +
-        plan.upToDate.length +
-        ' node' +
-        (plan.upToDate.length === 1 ? '' : 's') +
-        '</summary>',
-      '',
-      shownNames + (plan.upToDate.length > 20 ? `, … and ${plan.upToDate.length - 20} more` : ''),
-      '',
-      '</details>',
-      '',
-    );
-  }
-  out.push(
-    `<sub>Drain options: delete-emptydir-data ${plan.options.deleteEmptyDirData ? 'on' : 'off'}, force ${plan.options.force ? 'on' : 'off'}${plan.options.blockingPodSelector ? `, blocking pod selector ${md(plan.options.blockingPodSelector)}` : ''}; order ${plan.options.order}. Cluster ${md(plan.cluster.server)} (kube-system UID ${md(plan.cluster.uid)}).</sub>`,
+function aksLine(aks: NonNullable<Plan['aks']>): string {
+  const window = aks.maintenance
+    ? `; nodes start only inside the planned maintenance window ${md(aks.maintenance)}`
+    : '';
+  return (
+    `AKS node OS upgrade channel: **${md(aks.nodeOSUpgradeChannel)}**${window}. ` +
+    'A node whose in-place reboot fails may fall back to a node image upgrade of its pool ' +
+    '(pool-wide, reimages disks).'
   );
-  return out.join('\n') + '\n';
+}
+
+/** One row per group of nodes with the same diff, up to the level's rows. */
+function summaryTable(plan: Plan, options: MarkdownOptions, level: Level): string[] {
+  const groups = new Map<string, PlanNode[]>();
+  for (const node of plan.nodes) {
+    const key = JSON.stringify([
+      node.method,
+      node.pool,
+      node.kernel.running,
+      node.kernel.next,
+      node.packages.requiringReboot,
+      node.fixes,
+    ]);
+    groups.set(key, [...(groups.get(key) ?? []), node]);
+  }
+  const out = [
+    '| Nodes | Pool | Kernel | Requires the reboot | Fixes | Pending | Method | Risks |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const group of [...groups.values()].slice(0, level.rows)) out.push(groupRow(group, options.now));
+  if (groups.size > level.rows)
+    out.push(
+      '',
+      `_${groups.size - level.rows} more rows are in the full report${fullReportWhere(options)}._`,
+    );
+  out.push('');
+  return out;
+}
+
+function groupRow(group: PlanNode[], now: Date): string {
+  const first = group[0]!;
+  const more = group.length > 5 ? `<br>… and ${group.length - 5} more` : '';
+  const names =
+    group
+      .slice(0, 5)
+      .map((node) => md(node.name))
+      .join('<br>') + more;
+  const kernel =
+    first.kernel.next === first.kernel.running
+      ? `${md(first.kernel.running)} (unchanged)`
+      : `${md(first.kernel.running)} → **${md(first.kernel.next)}**`;
+  const fixes =
+    first.method === 'reboot'
+      ? `${fixesPhrase(first.fixes)}${first.fixes?.cves.length ? `<br>${cveLinks(first.fixes, 3)}` : ''}`
+      : '—';
+  const days = group.map((node) => daysPending(node, now)).filter((day): day is number => day !== undefined);
+  const pending = days.length ? `${Math.max(...days)} d` : '—';
+  const cells = [
+    names,
+    md(first.pool),
+    kernel,
+    packagesCell(first),
+    fixes,
+    pending,
+    first.method,
+    risksCell(group),
+  ];
+  return `| ${cells.join(' | ')} |`;
+}
+
+/** The first packages requiring the reboot, how many more; a node image upgrade has none. */
+function packagesCell(node: PlanNode): string {
+  const { requiringReboot, requiringRebootTotal } = node.packages;
+  if (requiringReboot.length) {
+    const more = requiringRebootTotal > 3 ? ` +${requiringRebootTotal - 3}` : '';
+    return requiringReboot.slice(0, 3).map(md).join(', ') + more;
+  }
+  return node.method === 'node-image-upgrade' ? 'new node image' : '—';
+}
+
+/** "3 (**1 blocking**)", "2", or "0" over a group's nodes. */
+function risksCell(group: PlanNode[]): string {
+  const risks = group.reduce((sum, node) => sum + node.risks.length, 0);
+  const blocking = group.reduce((sum, node) => sum + node.risks.filter((risk) => risk.blocking).length, 0);
+  if (!risks) return '0';
+  return blocking ? `${risks} (**${blocking} blocking**)` : `${risks}`;
+}
+
+/** The numbered order in which nodes are started, each with its estimate. */
+function orderSection(plan: Plan, options: MarkdownOptions, level: Level): string[] {
+  const out = ['### Order', ''];
+  const estimates = nodeEstimateText(plan, options.estimate?.soakSeconds ?? 60);
+  for (const node of plan.nodes.slice(0, level.rows === Infinity ? undefined : level.rows)) {
+    const days = daysPending(node, options.now);
+    const steps =
+      node.method === 'reboot' ? 'cordon, drain, reboot, verify, uncordon' : 'node image upgrade of the pool';
+    const pending = days !== undefined ? `, pending ${days} d` : '';
+    out.push(
+      `${node.order}. ${md(node.name)} (${md(node.pool)}): ${steps}${pending}, ${estimates.get(node.name)}`,
+    );
+  }
+  if (level.rows !== Infinity && plan.nodes.length > level.rows)
+    out.push(`… ${plan.nodes.length - level.rows} more`);
+  out.push('');
+  return out;
+}
+
+/** A folded section per node, up to the level's details, and where the rest is. */
+function detailSections(plan: Plan, options: MarkdownOptions, level: Level): string[] {
+  const shown = plan.nodes.slice(0, level.details);
+  const out = shown.flatMap((node) => nodeDetails(node, options.now, level.packages));
+  const rest = plan.nodes.length - shown.length;
+  if (rest > 0)
+    out.push(
+      `_Details of ${rest} more ${plural(rest, 'node')} are in the full report${fullReportWhere(options)}; ` +
+        'GitHub limits a body to 65,536 characters._',
+      '',
+    );
+  if (!level.packages) out.push(`_Package lists are in the full report${fullReportWhere(options)}._`, '');
+  return out;
+}
+
+function unknownSection(plan: Plan, level: Level): string[] {
+  if (!plan.unknown.length) return [];
+  const out = ['### Could not be inspected', ''];
+  for (const node of plan.unknown.slice(0, Math.min(50, level.rows)))
+    out.push(`- ${md(node.name)} (${md(node.pool)}): ${md(node.reason)}`);
+  if (plan.unknown.length > 50) out.push(`- … and ${plan.unknown.length - 50} more`);
+  out.push('');
+  return out;
+}
+
+function upToDateSection(plan: Plan): string[] {
+  const count = plan.upToDate.length;
+  if (!count) return [];
+  const more = count > 20 ? `, … and ${count - 20} more` : '';
+  return [
+    `<details><summary>Up to date: ${count} ${plural(count, 'node')}</summary>`,
+    '',
+    plan.upToDate.slice(0, 20).map(md).join(', ') + more,
+    '',
+    '</details>',
+    '',
+  ];
+}
+
+function drainOptionsLine(plan: Plan): string {
+  const { options, cluster } = plan;
+  const onOff = (value: boolean) => (value ? 'on' : 'off');
+  const selector = options.blockingPodSelector
+    ? `, blocking pod selector ${md(options.blockingPodSelector)}`
+    : '';
+  return (
+    `<sub>Drain options: delete-emptydir-data ${onOff(options.deleteEmptyDirData)}, ` +
+    `force ${onOff(options.force)}${selector}; order ${options.order}. ` +
+    `Cluster ${md(cluster.server)} (kube-system UID ${md(cluster.uid)}).</sub>`
+  );
 }
 
 /** "What the reboots fix" line: CVEs over every node, how long the oldest has waited. */
 function fixesSummary(plan: Plan, now: Date): string {
-  const reboots = plan.nodes.filter((n) => n.method === 'reboot');
-  const f = fixesOverall(reboots);
-  const read = reboots.length - f.unread;
-  const cves = read
-    ? f.cves
-      ? `the reboots fix ${f.exact ? '' : 'at least '}**${f.cves} CVE${f.cves === 1 ? '' : 's'}**${f.urgency ? ` (urgency ${f.urgency})` : ''}`
-      : `the changelogs read name no CVE${f.urgency ? ` (urgency ${f.urgency})` : ''}`
-    : 'CVEs unknown';
-  const unread = f.unread
-    ? `; no Debian changelog could be read on ${f.unread} node${f.unread === 1 ? '' : 's'}`
+  const reboots = byMethod(plan, 'reboot');
+  const overall = fixesOverall(reboots);
+  const read = reboots.length - overall.unread;
+  const unread = overall.unread
+    ? `; no Debian changelog could be read on ${overall.unread} ${plural(overall.unread, 'node')}`
     : '';
-  const days = reboots.map((n) => daysPending(n, now)).filter((d): d is number => d !== undefined);
+  const days = reboots
+    .map((node) => daysPending(node, now))
+    .filter((day): day is number => day !== undefined);
+  const oldest = Math.max(...days);
   const waited = days.length
-    ? `. The oldest has been pending for **${Math.max(...days)} day${Math.max(...days) === 1 ? '' : 's'}**`
+    ? `. The oldest has been pending for **${oldest} ${plural(oldest, 'day')}**`
     : '';
-  return `Security: ${cves}${unread}${waited}.`;
+  return `Security: ${read ? cveSummary(overall) : 'CVEs unknown'}${unread}${waited}.`;
 }
 
-function fixesDetails(n: PlanNode, full: boolean): string[] {
-  const out = [
-    `- Fixes: ${fixesPhrase(n.fixes)}${full && n.fixes?.cves.length ? `: ${cveLinks(n.fixes, 40)}` : ''}`,
-  ];
-  for (const p of full ? (n.fixes?.packages ?? []) : []) {
-    if (!p.changelog) continue;
-    const span = p.from
-      ? `${md(p.from)} → ${md(p.to ?? '?')}`
-      : `${md(p.to ?? '?')} (newest entry only: the running version is unknown)`;
-    out.push(
-      `  - ${md(p.name)} ${span}: ${p.entries} changelog entr${p.entries === 1 ? 'y' : 'ies'}, ${p.cves ? `${p.cves} CVE${p.cves === 1 ? '' : 's'}` : 'no CVE named'}${p.urgency ? `, urgency ${md(p.urgency)}` : ''}`,
-    );
+/** The CVEs the changelogs read name over all nodes, with the highest urgency. */
+function cveSummary(overall: FixesOverall): string {
+  const urgency = overall.urgency ? ` (urgency ${overall.urgency})` : '';
+  if (!overall.cves) return `the changelogs read name no CVE${urgency}`;
+  const atLeast = overall.exact ? '' : 'at least ';
+  return `the reboots fix ${atLeast}**${overall.cves} ${plural(overall.cves, 'CVE')}**${urgency}`;
+}
+
+function fixesDetails(node: PlanNode, full: boolean): string[] {
+  const links = full && node.fixes?.cves.length ? `: ${cveLinks(node.fixes, 40)}` : '';
+  const out = [`- Fixes: ${fixesPhrase(node.fixes)}${links}`];
+  for (const change of full ? (node.fixes?.packages ?? []) : []) {
+    if (!change.changelog) continue;
+    const span = change.from
+      ? `${md(change.from)} → ${md(change.to ?? '?')}`
+      : `${md(change.to ?? '?')} (newest entry only: the running version is unknown)`;
+    const entries = `${change.entries} changelog ${plural(change.entries ?? 0, 'entry', 'entries')}`;
+    const cves = change.cves ? `${change.cves} ${plural(change.cves, 'CVE')}` : 'no CVE named';
+    const urgency = change.urgency ? `, urgency ${md(change.urgency)}` : '';
+    out.push(`  - ${md(change.name)} ${span}: ${entries}, ${cves}${urgency}`);
   }
   return out;
 }
 
-function nodeDetails(n: PlanNode, now: Date, packages: boolean): string[] {
-  const out: string[] = [];
-  const risky = n.risks.length
-    ? ` — ${n.risks.length} risk${n.risks.length === 1 ? '' : 's'}${n.risks.some((r) => r.blocking) ? ', blocked' : ''}`
-    : '';
+function nodeDetails(node: PlanNode, now: Date, packages: boolean): string[] {
+  const risks = node.risks.length;
+  const blocked = node.risks.some((risk) => risk.blocking) ? ', blocked' : '';
+  const risky = risks ? ` — ${risks} ${plural(risks, 'risk')}${blocked}` : '';
   const kernel =
-    n.kernel.next === n.kernel.running
-      ? html(n.kernel.running)
-      : `${html(n.kernel.running)} → ${html(n.kernel.next)}`;
-  out.push(`<details><summary>${n.order}. ${html(n.name)} — ${kernel}${risky}</summary>`, '');
-  out.push(
-    `- Pool ${md(n.pool)}, ${n.os}, ${md(n.osImage || 'unknown OS image')}${n.nodeImageVersion ? `, node image ${md(n.nodeImageVersion)}` : ''}`,
-  );
-  out.push(
-    `- Method: ${n.method === 'reboot' ? 'in-place reboot' : 'node image upgrade (pool-wide, reimages disks)'}`,
-  );
-  out.push(
-    `- Boot ID ${md(n.bootID || 'unknown')}${n.providerID ? `, provider ID ${md(n.providerID)}` : ''}`,
-  );
-  for (const e of n.evidence) out.push(`- Evidence (${e.source}): ${md(e.detail)}`);
-  if (n.pendingSince)
-    out.push(
-      `- Pending since ${md(n.pendingSince)} (${duration(now.getTime() - Date.parse(n.pendingSince))})`,
-    );
-  if (packages && n.packages.requiringRebootTotal) {
-    out.push(
-      `- Packages requiring the reboot (${n.packages.requiringRebootTotal}): ${n.packages.requiringReboot.map(md).join(', ')}${n.packages.requiringRebootTotal > n.packages.requiringReboot.length ? ', …' : ''}`,
-    );
+    node.kernel.next === node.kernel.running
+      ? html(node.kernel.running)
+      : `${html(node.kernel.running)} → ${html(node.kernel.next)}`;
+  const image = node.nodeImageVersion ? `, node image ${md(node.nodeImageVersion)}` : '';
+  const method =
+    node.method === 'reboot' ? 'in-place reboot' : 'node image upgrade (pool-wide, reimages disks)';
+  const provider = node.providerID ? `, provider ID ${md(node.providerID)}` : '';
+  const out = [
+    `<details><summary>${node.order}. ${html(node.name)} — ${kernel}${risky}</summary>`,
+    '',
+    `- Pool ${md(node.pool)}, ${node.os}, ${md(node.osImage || 'unknown OS image')}${image}`,
+    `- Method: ${method}`,
+    `- Boot ID ${md(node.bootID || 'unknown')}${provider}`,
+  ];
+  for (const evidence of node.evidence) out.push(`- Evidence (${evidence.source}): ${md(evidence.detail)}`);
+  if (node.pendingSince) {
+    const waited = duration(now.getTime() - Date.parse(node.pendingSince));
+    out.push(`- Pending since ${md(node.pendingSince)} (${waited})`);
   }
-  if (n.method === 'reboot') out.push(...fixesDetails(n, packages));
-  if (packages && n.packages.sinceBootTotal) {
-    const items = n.packages.sinceBoot.map(
-      (p) =>
-        `${md(p.name)}${p.from || p.to ? ` ${md(p.from ?? '?')} → ${md(p.to ?? '?')}` : ''}${p.action === 'install' ? ' (new)' : ''}`,
-    );
-    out.push(
-      `- Changed since boot (${n.packages.sinceBootTotal}): ${items.join(', ')}${n.packages.sinceBootTotal > items.length ? ', …' : ''}`,
-    );
-  }
-  if (n.evictions.length) {
-    const pods = n.evictions.reduce((a, e) => a + e.pods, 0);
-    out.push(
-      `- Evicts ${pods} pod${pods === 1 ? '' : 's'}: ${n.evictions.map((e) => `${md(e.namespace)}/${md(e.name)} (${md(e.kind)}${e.pods > 1 ? ` ×${e.pods}` : ''})`).join(', ')}`,
-    );
-  } else {
-    out.push('- Evicts nothing (DaemonSet and mirror pods stay)');
-  }
-  for (const r of n.risks)
-    out.push(`- ${r.blocking ? '⛔ **Blocking**' : '⚠️ Risk'} (${r.kind}): ${md(r.detail)}`);
+  if (packages) out.push(...requiringRebootLines(node));
+  if (node.method === 'reboot') out.push(...fixesDetails(node, packages));
+  if (packages) out.push(...sinceBootLines(node));
+  out.push(evictionsLine(node));
+  for (const risk of node.risks)
+    out.push(`- ${risk.blocking ? '⛔ **Blocking**' : '⚠️ Risk'} (${risk.kind}): ${md(risk.detail)}`);
   out.push('', '</details>', '');
   return out;
+}
+
+function requiringRebootLines(node: PlanNode): string[] {
+  const { requiringReboot, requiringRebootTotal } = node.packages;
+  if (!requiringRebootTotal) return [];
+  const more = requiringRebootTotal > requiringReboot.length ? ', …' : '';
+  return [
+    `- Packages requiring the reboot (${requiringRebootTotal}): ${requiringReboot.map(md).join(', ')}${more}`,
+  ];
+}
+
+function sinceBootLines(node: PlanNode): string[] {
+  const { sinceBoot, sinceBootTotal } = node.packages;
+  if (!sinceBootTotal) return [];
+  const items = sinceBoot.map((change) => {
+    const versions = change.from || change.to ? ` ${md(change.from ?? '?')} → ${md(change.to ?? '?')}` : '';
+    return `${md(change.name)}${versions}${change.action === 'install' ? ' (new)' : ''}`;
+  });
+  const more = sinceBootTotal > items.length ? ', …' : '';
+  return [`- Changed since boot (${sinceBootTotal}): ${items.join(', ')}${more}`];
+}
+
+function evictionsLine(node: PlanNode): string {
+  if (!node.evictions.length) return '- Evicts nothing (DaemonSet and mirror pods stay)';
+  const pods = node.evictions.reduce((sum, eviction) => sum + eviction.pods, 0);
+  const workloads = node.evictions.map((eviction) => {
+    const replicas = eviction.pods > 1 ? ` ×${eviction.pods}` : '';
+    return `${md(eviction.namespace)}/${md(eviction.name)} (${md(eviction.kind)}${replicas})`;
+  });
+  return `- Evicts ${pods} ${plural(pods, 'pod')}: ${workloads.join(', ')}`;
 }

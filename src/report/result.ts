@@ -8,20 +8,31 @@ import type { Plan } from '../plan/types.ts';
 import { ganttBlock } from './gantt.ts';
 import { estimateVsActual } from './estimate.ts';
 
-const s = (ms: number | undefined) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)}s`);
+/** "12.3s", or "-" for a phase the node did not reach. */
+const seconds = (milliseconds: number | undefined) =>
+  milliseconds === undefined ? '-' : `${(milliseconds / 1000).toFixed(1)}s`;
 
-export function renderResultText(r: ExecutionResult): string {
-  const out = [`Plan ${shortId(r.planId)}: ${r.state} — ${term(r.message)}`];
-  for (const n of r.nodes) {
-    const kernel = versions(n, term, '->');
-    const t = n.timings;
-    out.push(
-      `  ${term(n.name)}: ${n.outcome}  ${kernel}${t.total !== undefined ? `  drain ${s(t.drain)}, reboot ${s(t.reboot)}, workloads ${s(t.workloads)}, soak ${s(t.soak)}, total ${s(t.total)}` : ''}${n.detail ? `  (${term(n.detail)})` : ''}`,
-    );
+type Timings = ExecutionResult['nodes'][number]['timings'];
+
+/** The terminal's phase times, once the node has a total. */
+function timingsText(timings: Timings): string {
+  if (timings.total === undefined) return '';
+  const phases = `drain ${seconds(timings.drain)}, reboot ${seconds(timings.reboot)}`;
+  const after = `workloads ${seconds(timings.workloads)}, soak ${seconds(timings.soak)}`;
+  return `  ${phases}, ${after}, total ${seconds(timings.total)}`;
+}
+
+export function renderResultText(result: ExecutionResult): string {
+  const out = [`Plan ${shortId(result.planId)}: ${result.state} — ${term(result.message)}`];
+  for (const node of result.nodes) {
+    const detail = node.detail ? `  (${term(node.detail)})` : '';
+    const kernel = versions(node, term, '->');
+    out.push(`  ${term(node.name)}: ${node.outcome}  ${kernel}${timingsText(node.timings)}${detail}`);
   }
-  if (r.leftCordoned.length)
+  if (result.leftCordoned.length)
     out.push(
-      `  LEFT CORDONED BY REBOOT PILOT: ${r.leftCordoned.map(term).join(', ')} (uncordon with kubectl uncordon after a look, or run the plan again)`,
+      `  LEFT CORDONED BY REBOOT PILOT: ${result.leftCordoned.map(term).join(', ')} ` +
+        '(uncordon with kubectl uncordon after a look, or run the plan again)',
     );
   return out.join('\n') + '\n';
 }
@@ -31,58 +42,64 @@ export type ResultNode = Omit<ExecutionResult['nodes'][number], 'bootIdBefore' |
 };
 
 /** Kernel before → after, or for a reimaged node its node image before → after. */
-function versions(n: ResultNode, esc: (x: string) => string, arrow: string): string {
-  if (n.outcome === 'reimaged' && (n.nodeImageBefore || n.nodeImageAfter)) {
-    return `node image ${esc(n.nodeImageBefore || '?')} ${arrow} ${esc(n.nodeImageAfter || '?')}`;
+function versions(node: ResultNode, escape: (text: string) => string, arrow: string): string {
+  if (node.outcome === 'reimaged' && (node.nodeImageBefore || node.nodeImageAfter)) {
+    const before = escape(node.nodeImageBefore || '?');
+    return `node image ${before} ${arrow} ${escape(node.nodeImageAfter || '?')}`;
   }
-  return n.kernelAfter ? `${esc(n.kernelBefore)} ${arrow} ${esc(n.kernelAfter)}` : esc(n.kernelBefore);
+  if (!node.kernelAfter) return escape(node.kernelBefore);
+  return `${escape(node.kernelBefore)} ${arrow} ${escape(node.kernelAfter)}`;
 }
 
-/** The result as Markdown (the final comment, result.md, the job summary); every cluster string escaped. */
 export interface ResultExtras {
   /** The executed plan and the soak setting: the estimate, compared with the actual time. */
   plan?: Plan;
   soakSeconds?: number;
 }
 
+type MarkdownResult = Pick<ExecutionResult, 'planId' | 'state' | 'message' | 'leftCordoned'> & {
+  nodes: ResultNode[];
+};
+
+/** The result as Markdown (the final comment, result.md, the job summary); every cluster string escaped. */
 export function renderResultMarkdown(
   cluster: string,
-  r: Pick<ExecutionResult, 'planId' | 'state' | 'message' | 'leftCordoned'> & { nodes: ResultNode[] },
-  x: ResultExtras = {},
+  result: MarkdownResult,
+  extras: ResultExtras = {},
 ): string {
-  const out = [
-    `### Reboot Pilot: plan \`${shortId(r.planId)}\` on ${md(cluster)} ${r.state}`,
-    '',
-    md(r.message),
-    '',
-  ];
-  if (r.leftCordoned.length)
+  const title = `### Reboot Pilot: plan \`${shortId(result.planId)}\` on ${md(cluster)} ${result.state}`;
+  const out = [title, '', md(result.message), ''];
+  if (result.leftCordoned.length)
     out.push(
-      `> [!WARNING]\n> Left cordoned by Reboot Pilot: ${r.leftCordoned.map(md).join(', ')}. Look at them, then \`kubectl uncordon\` them or run the plan again.`,
+      `> [!WARNING]\n> Left cordoned by Reboot Pilot: ${result.leftCordoned.map(md).join(', ')}. ` +
+        'Look at them, then `kubectl uncordon` them or run the plan again.',
       '',
     );
-  out.push(
-    '| Node | Outcome | Kernel (or node image) before → after | Drain | Reboot | Workloads | Soak | Total |',
-    '|---|---|---|---|---|---|---|---|',
-  );
-  // A node image upgrade's details are pool-wide and long: below the table, once per text.
+  out.push(...resultTable(result.nodes));
+  const took = result.nodes.reduce((sum, node) => sum + (node.timings.total ?? 0), 0);
+  if (extras.plan && took > 0) out.push('', estimateVsActual(extras.plan, extras.soakSeconds ?? 60, took));
+  const chart = ganttBlock(result.nodes, `plan ${shortId(result.planId)}`);
+  if (chart.length) out.push('', '<details open><summary>Timeline</summary>', '', ...chart, '', '</details>');
+  return out.join('\n') + '\n';
+}
+
+/** The table, then each node image upgrade's pool-wide details once, below it (they are long). */
+function resultTable(nodes: ResultNode[]): string[] {
+  const versionsColumn = 'Kernel (or node image) before → after';
+  const columns = ['Node', 'Outcome', versionsColumn, 'Drain', 'Reboot', 'Workloads', 'Soak', 'Total'];
+  const out = [`| ${columns.join(' | ')} |`, `|${'---|'.repeat(columns.length)}`];
   const poolWide = new Map<string, string[]>();
-  for (const n of r.nodes) {
-    const t = n.timings;
-    const reimaged = n.outcome === 'reimaged' && n.detail;
-    if (reimaged) poolWide.set(n.detail!, [...(poolWide.get(n.detail!) ?? []), n.name]);
-    const outcome = `${md(n.outcome)}${n.detail && !reimaged ? `: ${md(n.detail)}` : ''}`;
-    out.push(
-      `| ${md(n.name)} | ${outcome} | ${versions(n, md, '→')} | ${s(t.drain)} | ${s(t.reboot)} | ${s(t.workloads)} | ${s(t.soak)} | ${s(t.total)} |`,
-    );
+  for (const node of nodes) {
+    const reimaged = node.outcome === 'reimaged' && node.detail;
+    if (reimaged) poolWide.set(node.detail!, [...(poolWide.get(node.detail!) ?? []), node.name]);
+    const outcome = `${md(node.outcome)}${node.detail && !reimaged ? `: ${md(node.detail)}` : ''}`;
+    const { drain, reboot, workloads, soak, total } = node.timings;
+    const times = [drain, reboot, workloads, soak, total].map(seconds);
+    out.push(`| ${[md(node.name), outcome, versions(node, md, '→'), ...times].join(' | ')} |`);
   }
   if (poolWide.size) {
     out.push('', '**Node image upgrades** (pool-wide: every node of the pool was reimaged):', '');
     for (const [detail, names] of poolWide) out.push(`- ${names.map(md).join(', ')}: ${md(detail)}`);
   }
-  const took = r.nodes.reduce((a, n) => a + (n.timings.total ?? 0), 0);
-  if (x.plan && took > 0) out.push('', estimateVsActual(x.plan, x.soakSeconds ?? 60, took));
-  const chart = ganttBlock(r.nodes, `plan ${shortId(r.planId)}`);
-  if (chart.length) out.push('', '<details open><summary>Timeline</summary>', '', ...chart, '', '</details>');
-  return out.join('\n') + '\n';
+  return out;
 }

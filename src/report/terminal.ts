@@ -1,6 +1,6 @@
 // The plan for a terminal: plain text, one line per fact, every cluster string stripped of
 // control characters.
-import type { Plan } from '../plan/types.ts';
+import type { Plan, PlanNode } from '../plan/types.ts';
 import { shortId } from '../plan/canonical.ts';
 import { term } from './escape.ts';
 import { duration } from './markdown.ts';
@@ -13,51 +13,52 @@ export function renderTerminal(
   now: Date,
   estimate: EstimateOptions = { soakSeconds: 60 },
 ): string {
-  const out: string[] = [];
-  out.push(`Reboot plan ${shortId(id)} for ${term(plan.cluster.name)} (${term(plan.cluster.server)})`);
-  out.push(`  plan ID ${id}`);
-  out.push(
-    `  ${plan.nodes.length} planned, ${plan.upToDate.length} up to date, ${plan.unknown.length} not inspected`,
-  );
+  const { nodes, upToDate, unknown } = plan;
+  const out = [
+    `Reboot plan ${shortId(id)} for ${term(plan.cluster.name)} (${term(plan.cluster.server)})`,
+    `  plan ID ${id}`,
+    `  ${nodes.length} planned, ${upToDate.length} up to date, ${unknown.length} not inspected`,
+  ];
   // The Markdown lines without their emphasis (the window text is settings, not cluster data).
-  if (plan.nodes.length)
-    for (const l of estimateLines(plan, estimate, now))
-      out.push(`  ${l.replace(/\*\*/g, '').replace(/\\/g, '')}`);
-  for (const n of plan.nodes) {
-    out.push('');
-    const kernel =
-      n.kernel.next === n.kernel.running
-        ? `${term(n.kernel.running)} (unchanged)`
-        : `${term(n.kernel.running)} -> ${term(n.kernel.next)}`;
-    out.push(`${n.order}. ${term(n.name)}  pool=${term(n.pool)}  ${n.method}  ${kernel}`);
-    for (const e of n.evidence) out.push(`     evidence: ${term(e.detail)}`);
-    if (n.pendingSince)
-      out.push(
-        `     pending for ${duration(now.getTime() - Date.parse(n.pendingSince))} (since ${term(n.pendingSince)})`,
-      );
-    if (n.method === 'reboot') {
-      const ids = n.fixes?.cves.length
-        ? `: ${n.fixes.cves.slice(0, 10).join(', ')}${n.fixes.cveTotal > 10 ? ', ...' : ''}`
-        : '';
-      out.push(`     ${fixesPhrase(n.fixes, term)}${ids}`);
-    }
-    if (n.packages.requiringRebootTotal)
-      out.push(
-        `     requires reboot: ${n.packages.requiringReboot.map(term).join(', ')}${n.packages.requiringRebootTotal > n.packages.requiringReboot.length ? ', ...' : ''}`,
-      );
-    if (n.packages.sinceBootTotal)
-      out.push(`     changed since boot: ${n.packages.sinceBootTotal} package(s)`);
-    const pods = n.evictions.reduce((a, e) => a + e.pods, 0);
-    out.push(
-      `     evicts ${pods} pod(s)${n.evictions.length ? ': ' + n.evictions.map((e) => `${term(e.namespace)}/${term(e.name)}`).join(', ') : ''}`,
-    );
-    for (const r of n.risks)
-      out.push(`     ${r.blocking ? 'BLOCKING' : 'risk'} ${r.kind}: ${term(r.detail)}`);
-  }
-  if (plan.unknown.length) {
+  if (nodes.length)
+    for (const line of estimateLines(plan, estimate, now))
+      out.push(`  ${line.replace(/\*\*/g, '').replace(/\\/g, '')}`);
+  for (const node of nodes) out.push('', ...nodeLines(node, now));
+  if (unknown.length) {
     out.push('', 'Not inspected:');
-    for (const u of plan.unknown) out.push(`  ${term(u.name)}: ${term(u.reason)}`);
+    for (const node of unknown) out.push(`  ${term(node.name)}: ${term(node.reason)}`);
   }
-  if (plan.upToDate.length) out.push('', `Up to date: ${plan.upToDate.map(term).join(', ')}`);
+  if (upToDate.length) out.push('', `Up to date: ${upToDate.map(term).join(', ')}`);
   return out.join('\n') + '\n';
+}
+
+function nodeLines(node: PlanNode, now: Date): string[] {
+  const kernel =
+    node.kernel.next === node.kernel.running
+      ? `${term(node.kernel.running)} (unchanged)`
+      : `${term(node.kernel.running)} -> ${term(node.kernel.next)}`;
+  const out = [`${node.order}. ${term(node.name)}  pool=${term(node.pool)}  ${node.method}  ${kernel}`];
+  for (const evidence of node.evidence) out.push(`     evidence: ${term(evidence.detail)}`);
+  if (node.pendingSince) {
+    const waited = duration(now.getTime() - Date.parse(node.pendingSince));
+    out.push(`     pending for ${waited} (since ${term(node.pendingSince)})`);
+  }
+  if (node.method === 'reboot') {
+    const cves = node.fixes?.cves ?? [];
+    const more = (node.fixes?.cveTotal ?? 0) > 10 ? ', ...' : '';
+    const ids = cves.length ? `: ${cves.slice(0, 10).join(', ')}${more}` : '';
+    out.push(`     ${fixesPhrase(node.fixes, term)}${ids}`);
+  }
+  const { requiringReboot, requiringRebootTotal, sinceBootTotal } = node.packages;
+  if (requiringRebootTotal) {
+    const more = requiringRebootTotal > requiringReboot.length ? ', ...' : '';
+    out.push(`     requires reboot: ${requiringReboot.map(term).join(', ')}${more}`);
+  }
+  if (sinceBootTotal) out.push(`     changed since boot: ${sinceBootTotal} package(s)`);
+  const pods = node.evictions.reduce((sum, eviction) => sum + eviction.pods, 0);
+  const workloads = node.evictions.map((eviction) => `${term(eviction.namespace)}/${term(eviction.name)}`);
+  out.push(`     evicts ${pods} pod(s)${workloads.length ? ': ' + workloads.join(', ') : ''}`);
+  for (const risk of node.risks)
+    out.push(`     ${risk.blocking ? 'BLOCKING' : 'risk'} ${risk.kind}: ${term(risk.detail)}`);
+  return out;
 }

@@ -62,11 +62,11 @@ export async function runAction(o: {
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => {
-    stdout += d;
+    stdout += d.toString();
     o.onOutput?.(d.toString());
   });
   child.stderr.on('data', (d: Buffer) => {
-    stderr += d;
+    stderr += d.toString();
     o.onOutput?.(d.toString());
   });
   const code = await new Promise<number | null>((r) => child.on('close', r));

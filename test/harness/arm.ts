@@ -293,7 +293,7 @@ export class FakeAzure {
 
   private async body(req: IncomingMessage): Promise<string> {
     let s = '';
-    for await (const chunk of req) s += chunk;
+    for await (const chunk of req) s += (chunk as Buffer).toString();
     return s;
   }
 
@@ -313,10 +313,10 @@ export class FakeAzure {
       };
       this.requests.push(rec);
       const orig = res.writeHead.bind(res);
-      res.writeHead = ((code: number, ...rest: unknown[]) => {
+      res.writeHead = (code: number, ...rest: unknown[]) => {
         rec.status = code;
         return (orig as (...a: unknown[]) => ServerResponse)(code, ...rest);
-      }) as typeof res.writeHead;
+      };
       await this.arm(req, res, url, method);
     } catch (e) {
       this.violations.push(`${method} ${url.pathname}: the fake failed: ${String(e)}`);

@@ -140,8 +140,8 @@ function startProc(name: string, bin: string, args: string[], dir: string): Proc
   const log = createWriteStream(logPath);
   const [cmd, argv] = hasSetpriv ? ['setpriv', ['--pdeathsig', 'KILL', '--', bin, ...args]] : [bin, args];
   const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
-  child.stdout!.pipe(log);
-  child.stderr!.pipe(log);
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { name, child, logPath, exited };
 }
@@ -166,7 +166,7 @@ async function httpsGet(url: string, token?: string): Promise<{ status: number; 
       },
       (res) => {
         let body = '';
-        res.on('data', (c) => (body += c));
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
       },
     );

@@ -82,7 +82,7 @@ function rewriteRefs<T>(v: T): T {
       out[k] = k === '$ref' && typeof x === 'string' && x.startsWith('#/') ? `gh.json${x}` : rewriteRefs(x);
     // Ajv wants null in a nullable enum; GitHub's description leaves it implicit.
     if (out.nullable === true && Array.isArray(out.enum) && !out.enum.includes(null))
-      out.enum = [...out.enum, null];
+      out.enum = [...(out.enum as unknown[]), null];
     if (out.nullable === true && out.type === undefined) {
       const { nullable: _n, ...rest } = out;
       return { anyOf: [rest, { type: 'null' }] } as T;
@@ -117,9 +117,7 @@ function loosened(schema: unknown): unknown {
 function responseSchema(op: Operation, status: number): unknown {
   let r = (op.op.responses as Json | undefined)?.[String(status)] as Json | undefined;
   if (r && typeof r.$ref === 'string')
-    r = ((description().spec.components as Json).responses as Record<string, Json>)[
-      (r.$ref as string).split('/').pop()!
-    ];
+    r = ((description().spec.components as Json).responses as Record<string, Json>)[r.$ref.split('/').pop()!];
   return ((r?.content as Json | undefined)?.['application/json'] as Json | undefined)?.schema;
 }
 
@@ -644,8 +642,10 @@ export class FakeGitHub {
     return this.commitOn(
       branch,
       (f) => {
-        for (const [path, text] of Object.entries(files))
-          text === null ? f.delete(path) : f.set(path, Buffer.from(text));
+        for (const [path, text] of Object.entries(files)) {
+          if (text === null) f.delete(path);
+          else f.set(path, Buffer.from(text));
+        }
       },
       message,
       this.identity(login),
@@ -1167,9 +1167,9 @@ export class FakeGitHub {
           201,
           this.newIssue(
             body.title as string,
-            (body.body as string) ?? '',
+            (body.body as string | undefined) ?? '',
             this.actor,
-            (body.labels as string[]) ?? [],
+            (body.labels as string[] | undefined) ?? [],
           ),
         );
       case 'GET /repos/{owner}/{repo}/issues/{issue_number}': {
@@ -1528,7 +1528,7 @@ export class FakeGitHub {
       const next = new URLSearchParams(q);
       next.set('page', String(n));
       next.set('per_page', String(per));
-      return `<${this.url}${u.pathname}?${next}>; rel="${rel}"`;
+      return `<${this.url}${u.pathname}?${next.toString()}>; rel="${rel}"`;
     };
     const links = [page < last ? link(page + 1, 'next') : '', page < last ? link(last, 'last') : ''].filter(
       Boolean,

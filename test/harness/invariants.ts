@@ -9,6 +9,9 @@ import { ANN } from '../../src/kube/labels.ts';
 import { STEPS, type Step } from '../../src/execute/progress.ts';
 import { hasPendingTaint } from '../../src/execute/taints.ts';
 
+/** The library's watch callback: each caller names the type of object its path delivers. */
+type WatchCallback = Parameters<k8s.Watch['watch']>[2];
+
 interface NodeState {
   /** NotReady or cordoned. */
   unavailable: boolean;
@@ -39,7 +42,7 @@ export class InvariantWatcher {
   }
 
   /** A watch that is started again (with a fresh list of ADDED events) whenever it ends. */
-  private async keepWatching<T>(path: string, on: (type: string, obj: T) => void): Promise<void> {
+  private async keepWatching(path: string, on: WatchCallback): Promise<void> {
     const w = new k8s.Watch(this.cluster.kc);
     const again = () => {
       if (this.stopped) return;

@@ -18,6 +18,7 @@ import {
 } from 'node:fs';
 import { dirname, join, relative, isAbsolute } from 'node:path';
 import { tmpdir } from 'node:os';
+import { inspect } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { MERGE_PATCH as MERGE } from '../../src/kube/client.ts';
 import type { Cluster } from './controlplane.ts';
@@ -51,7 +52,7 @@ export interface RebootResult {
 
 export async function waitUntil<T>(
   what: string,
-  fn: () => Promise<T | undefined | false>,
+  fn: () => T | undefined | false | Promise<T | undefined | false>,
   timeoutMs = 30_000,
   everyMs = 100,
 ): Promise<T> {
@@ -60,16 +61,19 @@ export async function waitUntil<T>(
   while (Date.now() < deadline) {
     try {
       const v = await fn();
-      if (v !== undefined && v !== false) return v as T;
+      if (v !== undefined && v !== false) return v;
     } catch (e) {
       lastErr = e;
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }
   throw new Error(
-    `timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? ` (last error: ${String(lastErr)})` : ''}`,
+    `timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? ` (last error: ${describe(lastErr)})` : ''}`,
   );
 }
+
+/** An error as its message line; anything else thrown as Node prints it. */
+const describe = (thrown: unknown) => (thrown instanceof Error ? String(thrown) : inspect(thrown));
 
 export class NodeSimulator {
   readonly core: k8s.CoreV1Api;
@@ -312,10 +316,13 @@ export class NodeSimulator {
 
   // ---------- the simulated kubelet for Reboot Pilot's pods ----------
 
-  async start(): Promise<void> {
+  start(): Promise<void> {
     const watch = new k8s.Watch(this.cluster.kc);
+    // The loop keeps its own controller: stop() aborts it, and clears the field while the loop waits.
+    const controller = new AbortController();
+    const stopped = () => controller.signal.aborted;
     const loop = async () => {
-      while (this.watchAbort && !this.watchAbort.signal.aborted) {
+      while (!stopped()) {
         // Re-list, then watch: a watch that ends (timeouts, restarts) is simply started again.
         const list = await this.core
           .listPodForAllNamespaces({ labelSelector: PRODUCT_ROLE_LABEL })
@@ -336,15 +343,17 @@ export class NodeSimulator {
               () => resolve(),
             )
             .then((ctl) => {
-              this.watchAbort?.signal.addEventListener('abort', () => ctl.abort(), { once: true });
+              if (stopped()) ctl.abort();
+              else controller.signal.addEventListener('abort', () => ctl.abort(), { once: true });
             })
             .catch(() => resolve());
         });
-        if (!this.watchAbort?.signal.aborted) await new Promise((r) => setTimeout(r, 200));
+        if (!stopped()) await new Promise((r) => setTimeout(r, 200));
       }
     };
-    this.watchAbort = new AbortController();
+    this.watchAbort = controller;
     void loop();
+    return Promise.resolve();
   }
 
   async stop(): Promise<void> {
@@ -375,7 +384,7 @@ export class NodeSimulator {
       if (node.metadata?.labels?.[REAL_NODE_LABEL]) return;
       await handler(pod, this);
     })()
-      .catch((e) => console.error(`node simulator: ${role} pod ${pod.metadata?.name}: ${String(e)}`))
+      .catch((e: unknown) => console.error(`node simulator: ${role} pod ${pod.metadata?.name}: ${String(e)}`))
       .finally(() => this.pending.delete(p));
     this.pending.add(p);
   }
@@ -444,8 +453,8 @@ export class NodeSimulator {
     const { code, output } = await new Promise<{ code: number; output: string }>((resolve) => {
       const child = spawn(argv[0]!, argv.slice(1), { env, cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
-      child.stdout.on('data', (d) => (output += d));
-      child.stderr.on('data', (d) => (output += d));
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
       const limit = (pod.spec!.activeDeadlineSeconds ?? 60) * 1000;
       const t = setTimeout(() => child.kill('SIGKILL'), limit);
       child.on('close', (code, signal) => {

@@ -19,6 +19,7 @@ import { NodeSimulator } from '../harness/simulator.ts';
 import { aksNode, kubeadmNode, DEFAULT_NODE_RG, DEFAULT_SUBSCRIPTION } from '../harness/nodes.ts';
 import { BOOT_TIME, ubuntuUpToDate } from '../fixtures/hosts.ts';
 import { FakeAzure, CLIENT_SECRET } from '../harness/arm.ts';
+import { stopAll } from '../harness/teardown.ts';
 import { inspectCluster } from '../../src/plan/inspect.ts';
 import { shortId } from '../../src/plan/canonical.ts';
 import { parseExecuteSettings, parsePlanSettings } from '../../src/settings.ts';
@@ -215,9 +216,7 @@ users:
 });
 
 after(async () => {
-  await az?.stop();
-  await sim?.stop();
-  await cluster?.stop();
+  await stopAll(az, sim, cluster);
 });
 
 afterEach(async () => {
@@ -231,7 +230,7 @@ afterEach(async () => {
     if (sim.isPoweredOff(node))
       await sim.powerOn(n, {
         bootID: `recovered-${Date.now()}`,
-        kernelVersion: node.status!.nodeInfo!.kernelVersion!,
+        kernelVersion: node.status!.nodeInfo!.kernelVersion,
       });
     sim.writeHostFiles(n, { 'var/run/reboot-required': null, 'var/run/reboot-required.pkgs': null });
     await core.patchNode(
@@ -276,7 +275,7 @@ test('end to end: a Linux pool rebooted through azure-vmss (a 429 on the way), t
   const p = await plan();
   assert.equal(p.plan.cluster.provider, 'aks');
   assert.deepEqual(p.plan.aks?.nodeOSUpgradeChannel, 'Unmanaged');
-  assert.match(p.plan.aks?.maintenance ?? '', /^aksManagedNodeOSUpgradeSchedule: every day/);
+  assert.match(p.plan.aks.maintenance ?? '', /^aksManagedNodeOSUpgradeSchedule: every day/);
   assert.deepEqual(
     p.plan.nodes.map((n) => [n.name, n.method]),
     [
@@ -558,8 +557,8 @@ test('the CLI plans an AKS cluster with no kubeconfig, trusting the fake ARM thr
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
   assert.equal(res.code, 0, res.stderr);

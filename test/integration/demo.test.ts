@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stripVTControlCharacters } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -18,10 +19,10 @@ test('npm run demo: plan → issue → approval → serial VMSS restarts → Win
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
   const code = await new Promise<number | null>((r) => child.on('close', r));
-  const text = out.replace(/\x1b\[[0-9;]*m/g, '');
+  const text = stripVTControlCharacters(out);
   assert.equal(code, 0, text.slice(-4000));
   assert.match(text, /tracking issue #1 opened: plan [0-9a-f]{12}, 3 nodes, state awaiting-approval/);
   assert.match(text, /action │ signed in to Azure with oidc/);

@@ -19,6 +19,7 @@ import { BOOT_TIME, ubuntuUpToDate } from '../fixtures/hosts.ts';
 import { FakeGitHub } from '../harness/github.ts';
 import { applyProductRbac } from '../harness/workloads.ts';
 import { runAction, type ActionEvent } from '../harness/action.ts';
+import { stopAll } from '../harness/teardown.ts';
 import { Ledger, LEDGER_KEY, LEDGER_NAME } from '../../src/ledger/record.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -61,9 +62,7 @@ before(async () => {
 });
 
 after(async () => {
-  await gh?.stop();
-  await sim?.stop();
-  await cluster?.stop();
+  await stopAll(gh, sim, cluster);
 });
 
 /** One job of the workflow: its mode and kubeconfig as reboot-environment.yml sets them. */

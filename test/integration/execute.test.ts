@@ -14,6 +14,7 @@ import { startCluster, type Cluster } from '../harness/controlplane.ts';
 import { NodeSimulator, waitUntil } from '../harness/simulator.ts';
 import { InvariantWatcher } from '../harness/invariants.ts';
 import { aksNode, isReady } from '../harness/nodes.ts';
+import { stopAll } from '../harness/teardown.ts';
 import { BOOT_TIME, ubuntuUpToDate } from '../fixtures/hosts.ts';
 import { inspectCluster } from '../../src/plan/inspect.ts';
 import { shortId } from '../../src/plan/canonical.ts';
@@ -107,9 +108,9 @@ function runCli(args: string[], onStderr?: (text: string, kill: (sig: NodeJS.Sig
       );
       let stdout = '';
       let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => {
-        stderr += d;
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
         onStderr?.(stderr, (s) => child.kill(s));
       });
       child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
@@ -222,8 +223,7 @@ before(async () => {
 });
 
 after(async () => {
-  await sim?.stop();
-  await cluster?.stop();
+  await stopAll(sim, cluster);
 });
 
 beforeEach(async () => {
@@ -240,7 +240,7 @@ afterEach(async () => {
     if (sim.isPoweredOff(node))
       await sim.powerOn(n, {
         bootID: `recovered-${Date.now()}`,
-        kernelVersion: node.status!.nodeInfo!.kernelVersion!,
+        kernelVersion: node.status!.nodeInfo!.kernelVersion,
       });
     sim.writeHostFiles(n, { 'var/run/reboot-required': null, 'var/run/reboot-required.pkgs': null });
     const clear = Object.fromEntries(Object.values(ANN).map((k) => [k, null]));
@@ -286,7 +286,7 @@ test('two nodes are rebooted strictly one after the other, each exactly once, in
     const node = await sim.node(n);
     assert.equal(node.metadata?.annotations?.[ANN.step], 'done');
     assert.equal(
-      node.metadata?.annotations?.['cluster-autoscaler.kubernetes.io/scale-down-disabled'],
+      node.metadata.annotations['cluster-autoscaler.kubernetes.io/scale-down-disabled'],
       undefined,
     );
   }
@@ -630,7 +630,7 @@ test('a firing alert pauses the run between nodes; once it clears, nodes get pre
   const messages: { text: string }[] = [];
   const srv = createServer((req, res) => {
     let body = '';
-    req.on('data', (d) => (body += d));
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
       if (req.url === '/api/v1/alerts') {
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -679,7 +679,7 @@ test('a firing alert pauses the run between nodes; once it clears, nodes get pre
     const labels = (await sim.node(n)).metadata?.labels ?? {};
     assert.equal(labels['reboot-pilot.io/rebooting'], 'false');
     assert.equal(labels['reboot-pilot.io/patched'], 'yes');
-    await waitUntil('three chat messages', async () => messages.length === 3);
+    await waitUntil('three chat messages', () => messages.length === 3);
     assert.deepEqual(
       messages.map((m) => m.text),
       [`Draining node ${n}`, `Rebooting node ${n}`, `Node ${n} rebooted and uncordoned`],

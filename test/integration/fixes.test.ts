@@ -24,6 +24,7 @@ import { parsePlanSettings } from '../../src/settings.ts';
 import { loadKubeConfig, makeClients } from '../../src/kube/client.ts';
 import { renderMarkdown } from '../../src/report/markdown.ts';
 import { runAction } from '../harness/action.ts';
+import { stopAll } from '../harness/teardown.ts';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,8 +59,7 @@ before(async () => {
 });
 
 after(async () => {
-  await sim?.stop();
-  await cluster?.stop();
+  await stopAll(sim, cluster);
 });
 
 test('the plan carries the CVEs of the real changelog entries newer than the running versions; the report links them', async () => {

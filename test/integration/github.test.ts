@@ -18,6 +18,7 @@ import { MERGE_PATCH as MERGE } from '../../src/kube/client.ts';
 import { ANN } from '../../src/kube/labels.ts';
 import { Ledger, LEDGER_KEY, LEDGER_NAME } from '../../src/ledger/record.ts';
 import { runAction, type ActionEvent } from '../harness/action.ts';
+import { stopAll } from '../harness/teardown.ts';
 
 let cluster: Cluster;
 let sim: NodeSimulator;
@@ -132,8 +133,7 @@ before(async () => {
 });
 
 after(async () => {
-  await sim?.stop();
-  await cluster?.stop();
+  await stopAll(sim, cluster);
 });
 
 beforeEach(async () => {
@@ -282,7 +282,9 @@ test('issue mode: spoofed and invalid commands are refused with a reply and exec
       process.env.RP_DUMP,
       [
         issue.body,
-        ...[...gh.comments.values()].map((x) => `--- ${(x.user as { login: string }).login}: ${x.body}`),
+        ...[...gh.comments.values()].map(
+          (x) => `--- ${(x.user as { login: string }).login}: ${String(x.body)}`,
+        ),
       ].join('\n'),
     );
   assert.doesNotMatch(
@@ -341,7 +343,7 @@ test('/pause during an execution stops it between nodes; /resume continues in a 
     payload: { action: 'created', issue: { number }, comment: { id: c.id } },
   });
   // While the first node reboots, carol pauses; the running job reads it before the next node.
-  await waitUntil('first reboot', async () => sim.reboots.length > reboots, 60_000);
+  await waitUntil('first reboot', () => sim.reboots.length > reboots, 60_000);
   const pause = gh.comment(number, 'carol', '/pause') as { id: number };
   const paused = await running;
   assert.equal(paused.code, 0, paused.stdout + paused.stderr);

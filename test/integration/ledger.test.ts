@@ -19,6 +19,7 @@ import { MERGE_PATCH as MERGE } from '../../src/kube/client.ts';
 import { ANN } from '../../src/kube/labels.ts';
 import { Ledger, LEDGER_KEY, LEDGER_NAME, sha256 } from '../../src/ledger/record.ts';
 import { runAction, type ActionEvent } from '../harness/action.ts';
+import { stopAll } from '../harness/teardown.ts';
 
 let cluster: Cluster;
 let sim: NodeSimulator;
@@ -165,8 +166,7 @@ before(async () => {
 });
 
 after(async () => {
-  await sim?.stop();
-  await cluster?.stop();
+  await stopAll(sim, cluster);
 });
 
 beforeEach(async () => {
@@ -227,6 +227,7 @@ test('finding 1: an edited /pause, a forged "refused" reply marker and a deleted
   );
   next = await schedule({ 'MAX-NODES': '1' });
   assert.equal(sim.reboots.length, reboots, 'nothing executed after a forged marker');
+  assert.equal(next.outputs.state, 'paused');
   gh.comments.delete(pause.comment.id);
   next = await schedule({ 'MAX-NODES': '1' });
   assert.equal(sim.reboots.length, reboots, 'nothing executed after the deletion');

@@ -14,6 +14,7 @@ import * as k8s from '@kubernetes/client-node';
 import { startCluster, type Cluster } from '../harness/controlplane.ts';
 import { NodeSimulator } from '../harness/simulator.ts';
 import { aksNode } from '../harness/nodes.ts';
+import { stopAll } from '../harness/teardown.ts';
 import { BOOT_TIME, ubuntuUpToDate } from '../fixtures/hosts.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -83,8 +84,8 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
@@ -95,7 +96,7 @@ before(async () => {
   await sim.start();
   dir = mkdtempSync(join(tmpdir(), 'rp-plan-identity-'));
   const objects = k8s.KubernetesObjectApi.makeApiClient(cluster.kc);
-  for (const o of manifest('rbac-plan.yaml')) await objects.create(o as unknown as k8s.KubernetesObject);
+  for (const o of manifest('rbac-plan.yaml')) await objects.create(o);
   planKubeconfig = join(dir, 'plan.kubeconfig');
   writeFileSync(planKubeconfig, cluster.kubeconfigFor('reboot-pilot-plan'));
   await sim.createNodes(
@@ -110,8 +111,7 @@ before(async () => {
 });
 
 after(async () => {
-  await sim?.stop();
-  await cluster?.stop();
+  await stopAll(sim, cluster);
 });
 
 test('the plan identity plans; its run of that plan stops at the lock before touching a node', async () => {

@@ -21,6 +21,7 @@ import { loadKubeConfig, makeClients } from '../../src/kube/client.ts';
 import { renderMarkdown, GITHUB_BODY_LIMIT } from '../../src/report/markdown.ts';
 import { renderTerminal } from '../../src/report/terminal.ts';
 import { FakeGitHub } from '../harness/github.ts';
+import { stopAll } from '../harness/teardown.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = join(root, 'action', 'cli.js');
@@ -71,9 +72,9 @@ function runCli(
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => {
-      stderr += d;
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
       opts.onStderr?.(stderr, (sig) => child.kill(sig));
     });
     child.on('close', (code, signal) => resolve({ code: code ?? -1, signal, stdout, stderr }));
@@ -206,8 +207,7 @@ before(async () => {
 });
 
 after(async () => {
-  await sim?.stop();
-  await cluster?.stop();
+  await stopAll(sim, cluster);
 });
 
 describe('plan on a 6-node mixed cluster', () => {
@@ -334,7 +334,7 @@ describe('plan on a 6-node mixed cluster', () => {
     );
   });
 
-  test('the report: summary table, details per node, risks called out, cluster strings escaped, under the body limit', async () => {
+  test('the report: summary table, details per node, risks called out, cluster strings escaped, under the body limit', () => {
     // The sentinels were written when the test started: three days and four hours later...
     const now = new Date(Date.now() + (3 * 24 + 4) * 3_600_000);
     const md = renderMarkdown(first.plan, first.id, { now });
@@ -397,7 +397,7 @@ describe('plan on a 6-node mixed cluster', () => {
       { name: N.np1, pool: 'nodepool1', reason: 'the node is not Ready, so it could not be probed' },
     ]);
     await sim.powerOn(N.np1, {
-      bootID: (await sim.node(N.np1)).status!.nodeInfo!.bootID!,
+      bootID: (await sim.node(N.np1)).status!.nodeInfo!.bootID,
       kernelVersion: '5.15.0-1079-azure',
     });
     assert.equal(await probePodsLeft(), 0);

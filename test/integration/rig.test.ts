@@ -12,6 +12,7 @@ import { MERGE_PATCH as MERGE } from '../../src/kube/client.ts';
 import { startCluster, type Cluster } from '../harness/controlplane.ts';
 import { NodeSimulator, waitUntil } from '../harness/simulator.ts';
 import { aksNode, kubeadmNode, isReady } from '../harness/nodes.ts';
+import { stopAll } from '../harness/teardown.ts';
 
 let cluster: Cluster;
 let sim: NodeSimulator;
@@ -37,8 +38,7 @@ before(async () => {
 });
 
 after(async () => {
-  await sim?.stop();
-  await cluster?.stop();
+  await stopAll(sim, cluster);
 });
 
 function podsOf(app: string) {
@@ -127,7 +127,7 @@ test('a PDB at its minimum makes the real API server refuse an eviction with 429
   );
 
   // Cordon the victim's node first, as a drain would, so the replacement has to go elsewhere.
-  const victimNode = victim.spec!.nodeName!;
+  const victimNode = victim.spec.nodeName;
   await core.patchNode({ name: victimNode, body: { spec: { unschedulable: true } } }, MERGE);
   const before = new Set((await podsOf('web')).map((p) => p.metadata!.name));
   assert.equal(await evict(victim), 201);
@@ -227,7 +227,7 @@ test('a simulated reboot: Ready goes False then True, the bootID and the kernel 
   assert.equal(r.kernelAfter, '5.15.0-1081-azure', 'boots the newest installed kernel');
   const n = await sim.node(name);
   assert.equal(n.status?.nodeInfo?.bootID, r.bootIDAfter);
-  assert.equal(n.status?.nodeInfo?.kernelVersion, '5.15.0-1081-azure');
+  assert.equal(n.status.nodeInfo.kernelVersion, '5.15.0-1081-azure');
   assert.deepEqual(transitions, ['True', 'False', 'True']);
   assert.ok(
     taintsSeen.has('node.kubernetes.io/not-ready:NoSchedule'),
@@ -276,7 +276,7 @@ test("the simulated kubelet runs a probe pod against the node's host files and r
   });
   assert.equal(done.status?.phase, 'Succeeded');
   assert.equal(
-    done.status?.containerStatuses?.[0]?.state?.terminated?.message,
+    done.status.containerStatuses?.[0]?.state?.terminated?.message,
     'required:linux-image-6.8.0-47-generic',
   );
   await core.deleteNamespacedPod({ name: 'probe-worker-1', namespace: ns });
@@ -297,8 +297,8 @@ test('a killed test process takes its control plane down with it', async () => {
   });
   const line = await new Promise<string>((resolve, reject) => {
     let buf = '';
-    child.stdout.on('data', (d) => {
-      buf += d;
+    child.stdout.on('data', (chunk: Buffer) => {
+      buf += chunk.toString();
       const i = buf.indexOf('\n');
       if (i >= 0) resolve(buf.slice(0, i));
     });
@@ -316,5 +316,5 @@ test('a killed test process takes its control plane down with it', async () => {
   };
   assert.ok(pids.every(alive));
   child.kill('SIGKILL');
-  await waitUntil('every component gone', async () => pids.every((p) => !alive(p)), 10_000);
+  await waitUntil('every component gone', () => pids.every((p) => !alive(p)), 10_000);
 });

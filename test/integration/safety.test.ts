@@ -16,6 +16,7 @@ import { startCluster, type Cluster } from '../harness/controlplane.ts';
 import { NodeSimulator, waitUntil } from '../harness/simulator.ts';
 import { InvariantWatcher } from '../harness/invariants.ts';
 import { kubeadmNode } from '../harness/nodes.ts';
+import { stopAll } from '../harness/teardown.ts';
 import { ubuntu2404 } from '../fixtures/hosts.ts';
 import { inspectCluster } from '../../src/plan/inspect.ts';
 import { shortId } from '../../src/plan/canonical.ts';
@@ -170,8 +171,7 @@ before(async () => {
 });
 
 after(async () => {
-  await sim?.stop();
-  await cluster?.stop();
+  await stopAll(sim, cluster);
 });
 
 beforeEach(async () => {
@@ -186,8 +186,8 @@ afterEach(async () => {
     const node = await sim.node(n);
     if (sim.isPoweredOff(node))
       await sim.powerOn(n, {
-        bootID: node.status!.nodeInfo!.bootID!,
-        kernelVersion: node.status!.nodeInfo!.kernelVersion!,
+        bootID: node.status!.nodeInfo!.bootID,
+        kernelVersion: node.status!.nodeInfo!.kernelVersion,
       });
     sim.writeHostFiles(n, { 'var/run/reboot-required': null, 'var/run/reboot-required.pkgs': null });
     const clear = Object.fromEntries(Object.values(ANN).map((k) => [k, null]));
@@ -214,7 +214,7 @@ test('the watcher counts every unavailable node while one of ours is in a step, 
     MERGE,
   );
   await core.patchNode({ name: W2, body: { spec: { unschedulable: true } } }, MERGE);
-  await waitUntil('a violation', async () => watcher.violations.length > 0);
+  await waitUntil('a violation', () => watcher.violations.length > 0);
   assert.match(
     watcher.violations[0]!,
     /2 nodes unavailable while worker-1 is in a Reboot Pilot step: worker-1, worker-2/,
@@ -305,8 +305,8 @@ test('another node going NotReady after the plan was made pauses the run; it con
   assert.equal((await sim.node(W1)).spec?.unschedulable, undefined);
   const n3 = await sim.node(W3);
   await sim.powerOn(W3, {
-    bootID: n3.status!.nodeInfo!.bootID!,
-    kernelVersion: n3.status!.nodeInfo!.kernelVersion!,
+    bootID: n3.status!.nodeInfo!.bootID,
+    kernelVersion: n3.status!.nodeInfo!.kernelVersion,
   });
   const again = await run(p.file);
   assert.equal(again.state, 'completed', again.message);
@@ -434,8 +434,8 @@ function runCli(args: string[]) {
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
@@ -655,7 +655,7 @@ test('an API server that stays away longer than reboot-timeout fails the run wit
   const t = Date.now();
   const r = await run(p.file, { 'reboot-timeout': '15' });
   const took = Date.now() - t;
-  await waitUntil('the API server restarted', async () => back !== undefined);
+  await waitUntil('the API server restarted', () => back !== undefined);
   await back;
   assert.equal(r.state, 'failed');
   assert.match(

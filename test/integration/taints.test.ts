@@ -18,6 +18,7 @@ import { spawn } from 'node:child_process';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { keepPodsReady } from '../harness/kubelet-ready.ts';
+import { stopAll } from '../harness/teardown.ts';
 import { BOOT_TIME, ubuntuUpToDate } from '../fixtures/hosts.ts';
 import { inspectCluster } from '../../src/plan/inspect.ts';
 import { shortId } from '../../src/plan/canonical.ts';
@@ -176,8 +177,7 @@ before(async () => {
 
 after(async () => {
   stopReady();
-  await sim?.stop();
-  await cluster?.stop();
+  await stopAll(sim, cluster);
 });
 
 beforeEach(async () => {

@@ -4,7 +4,6 @@
 // token (a clear 401) — plus the Entra token refresh of the Kubernetes authenticator.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import * as k8s from '@kubernetes/client-node';
 import { FakeAzure, CLIENT_SECRET } from '../harness/arm.ts';
 import { parseAzureSettings, AKS_SERVER_APP_ID } from '../../src/azure/settings.ts';
 import { openAzure, azurePlanFacts, type AzureSession } from '../../src/azure/wire.ts';
@@ -108,16 +107,16 @@ after(async () => {
 test('AKS facts: node OS channel, pools with current and latest image and upgradeSettings, the maintenance window', async () => {
   const facts = await azurePlanFacts(session);
   assert.equal(facts?.nodeOSUpgradeChannel, 'SecurityPatch');
-  assert.deepEqual(facts?.pools.nodepool1, {
+  assert.deepEqual(facts.pools.nodepool1, {
     nodeImageVersion: 'AKSUbuntu-2204gen2containerd-202509.23.0',
     latestNodeImageVersion: 'AKSUbuntu-2204gen2containerd-202510.03.0',
     osType: 'Linux',
     type: 'VirtualMachineScaleSets',
     upgradeSettings: { maxSurge: '33%', drainTimeoutInMinutes: 45, nodeSoakDurationInMinutes: 5 },
   });
-  assert.equal(facts?.pools.win?.osType, 'Windows');
+  assert.equal(facts.pools.win?.osType, 'Windows');
   assert.equal(
-    facts?.maintenance,
+    facts.maintenance,
     'aksManagedNodeOSUpgradeSchedule: every 5 days at 13:30 UTC-07:00 for 10 h from 2023-01-01',
   );
   const { maintenance } = await readAksFacts(session.clients);
@@ -202,15 +201,17 @@ test('the user kubeconfig: kubelogin exec user replaced by an Entra token for th
   const { kc, entra } = kubeConfigFromAks(yaml, session.credential, '');
   assert.ok(entra);
   assert.equal(kc.getCurrentCluster()?.server, 'https://aks-dns-12345.hcp.westeurope.azmk8s.io:443');
-  assert.equal(kc.getCurrentUser()?.authProvider?.name, AAD_AUTH_PROVIDER);
+  // The library types authProvider as any; its name is a string.
+  const authProvider = kc.getCurrentUser()?.authProvider as { name?: string } | undefined;
+  assert.equal(authProvider?.name, AAD_AUTH_PROVIDER);
   assert.equal(kc.getCurrentUser()?.exec, undefined);
   const opts: { headers?: Record<string, string> } = {};
-  await kc.applyToHTTPSOptions(opts as never);
+  await kc.applyToHTTPSOptions(opts);
   const token = opts.headers?.Authorization?.replace(/^Bearer /, '') ?? '';
   assert.equal(az.tokens.get(token)?.audience, AKS_SERVER_APP_ID);
 
   const local = EXEC_KUBECONFIG.replace(
-    /  user:\n    exec:[\s\S]*$/,
+    / {2}user:\n {4}exec:[\s\S]*$/,
     `  user:\n    token: static-local-account-token\n`,
   );
   const kept = kubeConfigFromAks(local, session.credential, '');
@@ -221,11 +222,13 @@ test('the user kubeconfig: kubelogin exec user replaced by an Entra token for th
 test('the Entra authenticator refreshes its token five minutes before expiry, not before', async () => {
   let now = 1_000_000;
   let n = 0;
-  const cred = { getToken: async () => ({ token: `t${++n}`, expiresOnTimestamp: now + 60 * 60_000 }) };
+  const cred = {
+    getToken: () => Promise.resolve({ token: `t${++n}`, expiresOnTimestamp: now + 60 * 60_000 }),
+  };
   const a = new EntraAuthenticator(cred, AKS_SERVER_APP_ID, () => now);
   const header = async () => {
     const o: { headers?: Record<string, string> } = {};
-    await a.applyAuthentication({ name: 'u' } as k8s.User, o as never);
+    await a.applyAuthentication({ name: 'u' }, o);
     return o.headers?.Authorization;
   };
   assert.equal(await header(), 'Bearer t1');

@@ -59,6 +59,8 @@ test('oidc: every assertion is a fresh GitHub ID token (audience api://AzureADTo
     // one would have failed the second exchange. (MSAL asks the callback more than once per exchange.)
     assert.ok(az.oidcTokensIssued - before >= 2);
   } finally {
+    // process.env is unset only by delete (assigning undefined stores the string "undefined").
+    // eslint-disable-next-line @typescript-eslint/no-dynamic-delete
     for (const k of Object.keys(env)) delete process.env[k];
   }
 });

@@ -20,10 +20,12 @@ const opts: PlanOptions = {
   rebootOnNewerKernel: false,
   probeEnabled: false,
 };
-const ready = (n: k8s.V1Node): k8s.V1Node => ({
-  ...n,
-  status: { ...n.status, conditions: [{ type: 'Ready', status: 'True' }] },
-});
+const ready = (node: k8s.V1Node): k8s.V1Node => {
+  const copy = structuredClone(node);
+  copy.status ??= {};
+  copy.status.conditions = [{ type: 'Ready', status: 'True' }];
+  return copy;
+};
 const OLD = 'AKSUbuntu-2204gen2containerd-202509.23.0';
 const NEW = 'AKSUbuntu-2204gen2containerd-202510.03.0';
 const WIN = 'AKSWindows-2022-containerd-20348.3207.250212';

@@ -10,6 +10,7 @@ import { estimateOptions } from '../../src/estimate/options.ts';
 import { DURATIONS_ANNOTATION } from '../../src/kube/labels.ts';
 import { readDurations } from '../../src/estimate/history.ts';
 import { renderMarkdown } from '../../src/report/markdown.ts';
+import { estimateLines, estimateVsActual, minutes, nodeEstimateText } from '../../src/report/estimate.ts';
 import type { ProbeOutcome } from '../../src/detect/probe.ts';
 import type { ClusterSnapshot } from '../../src/cluster/snapshot.ts';
 import { parseExecuteSettings } from '../../src/settings.ts';
@@ -226,4 +227,48 @@ test('the terminal report says the estimate too', async () => {
     t,
     /\n {2}Estimate: about 20 min for 4 nodes, one at a time \(2 from the node's own last reboot, /,
   );
+});
+
+// src/report/estimate.ts on its own: the words the report and the final comment use.
+test('minutes: seconds under a minute, minutes under two hours, then hours and minutes', () => {
+  assert.deepEqual(
+    [0, 59.4, 60, 89, 7140, 7199, 7260].map((seconds) => minutes(seconds)),
+    ['0 s', '59 s', '1 min', '1 min', '119 min', '2 h 0 min', '2 h 1 min'],
+  );
+});
+
+test('the estimate lines: no window, a window that never opens (its text escaped), per-node words', () => {
+  const p = plan();
+  const now = new Date('2026-01-05T12:00:00Z');
+  const [total, ...rest] = estimateLines(p, { soakSeconds: 0 }, now);
+  assert.match(total!, /^\*\*Estimate:\*\* about \*\*16 min\*\* for 4 nodes, one at a time \(/);
+  assert.match(total!, /; soak 0 s per node\)\.$/);
+  assert.deepEqual(rest, [], 'no window, no window line');
+  const never = { text: 'never [click](https://x)', isOpen: () => false };
+  assert.deepEqual(estimateLines(p, { soakSeconds: 0, window: never }, now).slice(1), [
+    'No maintenance window opens in the next 62 days (never \\[click\\]\\(https\\://x\\)).',
+  ]);
+  assert.deepEqual(
+    [...nodeEstimateText(p, 60)],
+    [
+      ['a1', '~4 min (its last reboot)'],
+      ['a2', '~5 min (its last reboot)'],
+      ['a3', "~4 min (its pool's)"],
+      ['b1', '~7 min (default)'],
+    ],
+  );
+});
+
+test('the estimate against the actual time: a share, under 1%, or nothing to compare with', () => {
+  const p = plan();
+  assert.equal(
+    estimateVsActual(p, 60, 600_000),
+    'Estimated 20 min; the nodes took 10 min (50% of the estimate).',
+  );
+  assert.equal(
+    estimateVsActual(p, 60, 5_000),
+    'Estimated 20 min; the nodes took 5 s (under 1% of the estimate).',
+  );
+  const empty = { ...p, nodes: [] };
+  assert.equal(estimateVsActual(empty, 60, 5_000), 'Estimated 0 s; the nodes took 5 s (no estimate).');
 });

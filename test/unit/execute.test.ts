@@ -23,7 +23,7 @@ async function serve(
 ): Promise<string> {
   const srv = createServer((req, res) => {
     let body = '';
-    req.on('data', (d) => (body += d));
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
       const r = handler(req.url ?? '', body);
       res.writeHead(r.status, { 'content-type': 'application/json' });

@@ -562,7 +562,7 @@ test("GitHub's documented limits: bodies over 65,536 characters and titles over 
       status: number;
       response: { data: { message: string; errors: { field: string; message: string }[] } };
     };
-    assert.equal(e?.status, 422);
+    assert.equal(e.status, 422);
     assert.equal(e.response.data.message, 'Validation Failed');
     assert.match(
       e.response.data.errors[0]!.message,
@@ -586,7 +586,7 @@ test("GitHub's documented limits: bodies over 65,536 characters and titles over 
   gh.byHand(issue.data.number, 'tim', 'open');
   const events = await octokit.rest.issues.listEvents({ ...repo, issue_number: issue.data.number });
   assert.deepEqual(
-    events.data.map((e) => [e.event, 'actor' in e ? e.actor?.login : '']),
+    events.data.map((e) => [e.event, 'actor' in e ? e.actor.login : '']),
     [
       ['closed', 'tim'],
       ['reopened', 'tim'],

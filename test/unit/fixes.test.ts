@@ -8,6 +8,9 @@ import { buildPlan } from '../../src/plan/build.ts';
 import { planId } from '../../src/plan/canonical.ts';
 import { renderMarkdown } from '../../src/report/markdown.ts';
 import { renderTerminal } from '../../src/report/terminal.ts';
+import { CVE_PAGE, cveLinks, daysPending, fixesOverall, fixesPhrase } from '../../src/report/fixes.ts';
+import { term } from '../../src/report/escape.ts';
+import type { Fixes, PlanNode } from '../../src/plan/types.ts';
 import type { ProbeOutcome } from '../../src/detect/probe.ts';
 import type { ProbeResult } from '../../src/detect/probe-script.ts';
 import type { ClusterSnapshot } from '../../src/cluster/snapshot.ts';
@@ -250,4 +253,131 @@ test('a hostile package name in "no changelog for" stays text', () => {
   // GitHub links a mention even after &#64; or \@; a word joiner after the @ stops it (escape.ts).
   assert.match(m, /no changelog for x\\\]\\\(https\\:\/\/evil\\\)@\u2060org\/team/);
   assert.ok(!m.includes('](https://evil'));
+});
+
+// src/report/fixes.ts on its own: the phrases, links and totals the report is made of.
+const read = (name: string, entries: number, cves: number, urgency = '') => ({
+  name,
+  changelog: true,
+  entries,
+  cves,
+  urgency,
+});
+const fixes = (over: Partial<Fixes>): Fixes => ({
+  cveTotal: 0,
+  cves: [],
+  urgency: '',
+  packages: [],
+  packagesTotal: 0,
+  ...over,
+});
+
+test('fixesPhrase: counts CVEs or entries, names what was not read, never claims 0 CVEs', () => {
+  assert.equal(fixesPhrase(undefined), 'CVEs not read');
+  assert.equal(fixesPhrase(fixes({})), 'CVEs unknown: no package named as requiring the reboot');
+  const kernel = read('linux-image', 2, 3, 'high');
+  assert.equal(
+    fixesPhrase(fixes({ cveTotal: 3, urgency: 'high', packages: [kernel], packagesTotal: 1 })),
+    'fixes 3 CVEs (urgency high)',
+  );
+  assert.equal(fixesPhrase(fixes({ cveTotal: 1, packages: [kernel], packagesTotal: 1 })), 'fixes 1 CVE');
+  assert.equal(
+    fixesPhrase(fixes({ packages: [read('a', 1, 0)], packagesTotal: 1 })),
+    'no CVE named in 1 changelog entry',
+  );
+  assert.equal(
+    fixesPhrase(fixes({ urgency: 'low', packages: [read('a', 2, 0), read('b', 1, 0)], packagesTotal: 2 })),
+    'no CVE named in 3 changelog entries (urgency low)',
+  );
+  const unread = { name: 'x_y', changelog: false };
+  assert.equal(
+    fixesPhrase(fixes({ cveTotal: 2, packages: [kernel, unread], packagesTotal: 2 })),
+    'fixes 2 CVEs; no changelog for x\\_y',
+  );
+  // Nothing read: what is missing, escaped by the caller's function, with "…" for the unlisted.
+  const none = fixes({ packages: [unread], packagesTotal: 4 });
+  assert.equal(fixesPhrase(none), 'CVEs unknown: no Debian changelog on the node (x\\_y, …)');
+  assert.equal(fixesPhrase(none, term), 'CVEs unknown: no Debian changelog on the node (x_y, …)');
+});
+
+test('cveLinks: only well-formed IDs become links, the first `max`, the rest counted from the total', () => {
+  assert.equal(cveLinks(undefined, 3), '');
+  assert.equal(cveLinks(fixes({ cveTotal: 5 }), 3), '');
+  const ids = ['CVE-2026-12345', 'CVE-2025-0001', 'CVE-2026-1', 'CVE-26-1234', 'javascript:alert(1)'];
+  assert.equal(
+    cveLinks(fixes({ cveTotal: 9, cves: ids }), 1),
+    `[CVE-2026-12345](${CVE_PAGE}CVE-2026-12345) +8 more`,
+  );
+  assert.equal(
+    cveLinks(fixes({ cveTotal: 2, cves: ids }), 40),
+    `[CVE-2026-12345](${CVE_PAGE}CVE-2026-12345), [CVE-2025-0001](${CVE_PAGE}CVE-2025-0001)`,
+  );
+});
+
+function planNode(
+  name: string,
+  method: PlanNode['method'],
+  nodeFixes?: Fixes,
+  pendingSince?: string,
+): PlanNode {
+  return {
+    name,
+    providerID: '',
+    pool: 'np',
+    os: 'linux',
+    bootID: `boot-${name}`,
+    nodeImageVersion: '',
+    osImage: '',
+    kernel: { running: 'k1', next: 'k2' },
+    method,
+    order: 1,
+    evidence: [],
+    ...(pendingSince ? { pendingSince } : {}),
+    packages: { requiringReboot: [], requiringRebootTotal: 0, sinceBoot: [], sinceBootTotal: 0 },
+    ...(nodeFixes ? { fixes: nodeFixes } : {}),
+    evictions: [],
+    risks: [],
+  };
+}
+
+test('fixesOverall: distinct IDs, a lower bound when a list was cut, the highest urgency, unread reboots', () => {
+  const kernel = read('linux-image', 1, 2);
+  const a = fixes({
+    cveTotal: 2,
+    cves: ['CVE-2026-1000', 'CVE-2026-1001'],
+    urgency: 'medium',
+    packages: [kernel],
+  });
+  const b = fixes({
+    cveTotal: 2,
+    cves: ['CVE-2026-1001', 'CVE-2026-1002'],
+    urgency: 'high',
+    packages: [kernel],
+  });
+  assert.deepEqual(fixesOverall([planNode('a', 'reboot', a), planNode('b', 'reboot', b)]), {
+    cves: 3,
+    exact: true,
+    urgency: 'high',
+    unread: 0,
+  });
+  // One node's list cut at 1 of 50: at least 50, not exact.
+  const cut = fixes({ cveTotal: 50, cves: ['CVE-2026-2000'], urgency: 'low', packages: [kernel] });
+  const unreadFixes = fixes({ packages: [{ name: 'x', changelog: false }], packagesTotal: 1 });
+  assert.deepEqual(
+    fixesOverall([
+      planNode('a', 'reboot', a),
+      planNode('c', 'reboot', cut),
+      planNode('u', 'reboot', unreadFixes),
+      planNode('v', 'reboot'),
+      planNode('img', 'node-image-upgrade'),
+    ]),
+    { cves: 50, exact: false, urgency: 'medium', unread: 2 },
+  );
+});
+
+test('daysPending: whole days since the sentinel appeared, never negative, unknown without a time', () => {
+  assert.equal(daysPending(planNode('a', 'reboot'), NOW), undefined);
+  assert.equal(daysPending(planNode('a', 'reboot', undefined, '2025-11-22T12:00:01Z'), NOW), 2);
+  assert.equal(daysPending(planNode('a', 'reboot', undefined, '2025-11-22T12:00:00Z'), NOW), 3);
+  assert.equal(daysPending(planNode('a', 'reboot', undefined, '2025-11-26T00:00:00Z'), NOW), 0);
 });

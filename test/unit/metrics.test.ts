@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { layerOf, measure, renderTable } from '../../tools/metrics.ts';
+import { layerOf, measure, renderTable, untestedModules } from '../../tools/metrics.ts';
 
 test('layers: the most specific prefix decides; entry points sit on top', () => {
   assert.ok(layerOf('errors.ts') < layerOf('settings.ts'));
@@ -14,6 +14,46 @@ test('layers: the most specific prefix decides; entry points sit on top', () => 
   assert.ok(layerOf('plan/build.ts') < layerOf('execute/executor.ts'));
   assert.ok(layerOf('github/session.ts') < layerOf('main.ts'));
   assert.equal(layerOf('nowhere/x.ts'), -1);
+  // estimate/ is the plan's arithmetic, its options an adapter for the report; ledger/ serves github/.
+  assert.equal(layerOf('estimate/estimate.ts'), layerOf('plan/build.ts'));
+  assert.ok(layerOf('estimate/options.ts') > layerOf('gates/window.ts'));
+  assert.ok(layerOf('ledger/store.ts') > layerOf('kube/client.ts'));
+  assert.ok(layerOf('ledger/record.ts') < layerOf('github/session.ts'));
+  assert.equal(layerOf('states.ts'), layerOf('errors.ts'));
+});
+
+test('every module of src/ is in a layer', () => {
+  assert.deepEqual(measure('src', 110).unlayered, []);
+});
+
+test('modules imported by no test: static, re-exported and dynamic imports count, a harness does not', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rp-metrics-'));
+  try {
+    for (const folder of ['src/report', 'test/unit', 'test/harness'])
+      mkdirSync(join(dir, folder), { recursive: true });
+    for (const name of ['a.ts', 'b.ts', 'c.ts', 'report/d.ts', 'report/e.ts', 'report/f.ts'])
+      writeFileSync(join(dir, 'src', name), 'export const x = 1;\n');
+    writeFileSync(
+      join(dir, 'test', 'unit', 'a.test.ts'),
+      [
+        "import { x } from '../../src/a.ts';",
+        "import type { y } from '../../src/report/d.ts';",
+        "export { z } from '../../src/report/e.ts';",
+        "const later = await import('../../src/b.ts');",
+        "// '../../src/c.ts' in a comment is no import",
+        '',
+      ].join('\n'),
+    );
+    // A harness file is no test, even when named like one of the modules.
+    writeFileSync(join(dir, 'test', 'harness', 'c.ts'), "import '../../src/c.ts';\n");
+    const expected = { modules: ['c.ts', 'report/f.ts'], testFiles: 1 };
+    assert.deepEqual(untestedModules(join(dir, 'src'), join(dir, 'test')), expected);
+    const m = measure(join(dir, 'src'), 110);
+    assert.deepEqual(m.untested, expected);
+    assert.match(renderTable(m), /\| Modules imported by no test \| 2 of 6: c\.ts, report\/f\.ts \|/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a small tree: long lines, one-letter parameters, the largest function, upward imports', () => {
@@ -42,6 +82,10 @@ test('a small tree: long lines, one-letter parameters, the largest function, upw
     assert.equal(m.parameters.total, 6);
     assert.equal(m.parameters.oneLetter, 4);
     assert.deepEqual(m.parameters.named, { total: 4, oneLetter: 2 });
+    assert.deepEqual(m.parameters.oneLetterInNamed, [
+      { file: 'plan/preflight.ts', line: 3, function: 'big', parameter: 'a' },
+      { file: 'plan/preflight.ts', line: 3, function: 'big', parameter: 'b' },
+    ]);
     const largest = m.functions.largest[0];
     assert.ok(largest);
     assert.equal(largest.name, 'big');

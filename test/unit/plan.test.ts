@@ -67,7 +67,14 @@ test('settings: defaults, validation naming every bad setting', () => {
   );
 });
 
-const pod = (name: string, extra: Partial<k8s.V1Pod> = {}): k8s.V1Pod => ({
+/** Plain data (the models are classes only in their types) merged over a ReplicaSet's pod. */
+interface PodParts {
+  metadata?: Partial<k8s.V1ObjectMeta>;
+  spec?: Partial<k8s.V1PodSpec>;
+  status?: Partial<k8s.V1PodStatus>;
+}
+
+const pod = (name: string, extra: PodParts = {}): k8s.V1Pod => ({
   metadata: {
     name,
     namespace: 'ns',

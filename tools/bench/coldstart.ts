@@ -56,7 +56,7 @@ function spawnToExit(
     const t0 = performance.now();
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
     let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('close', (code) => resolve({ ms: performance.now() - t0, stderr, code }));
   });
 }
@@ -99,8 +99,8 @@ async function firstRequest(dir: string): Promise<{ ms: number; what: string }> 
   const t0 = performance.now();
   const child = spawn(process.execPath, [ACTION], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
   const closed = new Promise<number | null>((r) => child.on('close', r));
   try {
     const got = await Promise.race([
