@@ -29,10 +29,14 @@ export const LAYERS: readonly (readonly string[])[] = [
     'kube/selector.ts',
     'kube/labels.ts',
     'cluster/node.ts',
+    // the executor's events, reports and seams: types only, read by notify/ and report/
+    'execute/types.ts',
   ],
   ['settings.ts'],
   // reading and changing the cluster
-  ['kube/'],
+  // the Kubernetes and Azure clients: azure/'s client layer (ARM clients, credentials, their
+  // settings) is used by reboot/vmss.ts the way reboot/pod.ts uses kube/client.ts
+  ['kube/', 'azure/clients.ts', 'azure/credential.ts', 'azure/settings.ts'],
   ['cluster/'],
   ['detect/', 'drain/'],
   // estimate/: the plan's arithmetic (plan/build.ts reads the durations it records)
