@@ -2,7 +2,7 @@
 // role read through the tracker's repository), the outcome is recorded, then each gets its
 // reaction and reply. A comment on a former tracking item is answered too: it is closed for good.
 import type { Ledger } from '../ledger/record.ts';
-import { judge, type Notice } from '../ledger/judge.ts';
+import { judge, type Notice } from './judge.ts';
 import { md } from '../report/escape.ts';
 import { parseComment } from './commands.ts';
 import type { Authorization } from './decide.ts';

@@ -14,7 +14,7 @@ import {
 import { GITHUB_BODY_LIMIT } from '../../src/report/markdown.ts';
 import { fitMarkdown } from '../../src/report/fit.ts';
 import { emptyLedger, sha256, currentApprovals, type Ledger } from '../../src/ledger/record.ts';
-import { judge, type JudgedComment } from '../../src/ledger/judge.ts';
+import { judge, type JudgedComment } from '../../src/github/judge.ts';
 
 const ID = 'c'.repeat(64);
 const ledger = (extra: Partial<Ledger> = {}): Ledger => ({

@@ -9,9 +9,9 @@ import {
   type Decision,
   type IncomingComment,
   type PlanRecord,
-} from '../github/decide.ts';
-import { parseComment } from '../github/commands.ts';
-import { currentApprovals, runFinished, sha256, type Ledger, type LedgerCommand } from './record.ts';
+} from './decide.ts';
+import { parseComment } from './commands.ts';
+import { currentApprovals, runFinished, sha256, type Ledger, type LedgerCommand } from '../ledger/record.ts';
 
 export interface JudgedComment extends Omit<IncomingComment, 'action'> {
   userId: number;
