@@ -104,7 +104,7 @@ async function planOnly(
   const reportFile = join(dir, 'report.md');
   writeFileSync(
     planFile,
-    JSON.stringify({ planId: id, plan: JSON.parse(canonicalJson(plan)) }, null, 2) + '\n',
+    JSON.stringify({ planId: id, plan: JSON.parse(canonicalJson(plan)) as unknown }, null, 2) + '\n',
   );
   writeFileSync(reportFile, renderMarkdown(plan, id, { now, estimate, limit: Number.MAX_SAFE_INTEGER }));
   const summary = renderMarkdown(plan, id, {
@@ -187,6 +187,7 @@ export async function run(): Promise<void> {
         event,
         outDir,
         log,
+        error: (l) => core.error(l),
         ...(wire ? { aksFacts: aksFacts!, extras: () => wire.azureExtras(az, execute, clients, log) } : {}),
         ...(runUrl ? { runUrl } : {}),
       });
@@ -197,7 +198,11 @@ export async function run(): Promise<void> {
     core.info(
       `plan ${result.planId ? shortId(result.planId) : '-'}: ${result.state}; ${result.nodesPending} pending, ${result.nodesRebooted} rebooted, ${result.nodesReimaged ?? 0} reimaged, ${result.nodesFailed} failed`,
     );
-    if (result.state === 'failed' || result.state === 'stale')
+    if (result.unrecorded?.length)
+      core.setFailed(
+        `${result.unrecorded.length} write(s) to the tracking ${kind ?? 'issue'} failed (the ledger in the cluster has the full record); the first: ${result.unrecorded[0]}`,
+      );
+    else if (result.state === 'failed' || result.state === 'stale')
       core.setFailed(
         `plan ${result.planId ? shortId(result.planId) : ''} ${result.state}: see the tracking ${kind ?? 'issue'} and the job summary`,
       );

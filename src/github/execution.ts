@@ -13,6 +13,8 @@ import type { ExecEvent, ExecutionResult, Interruption } from '../execute/execut
 import type { TrackedItem } from './tracker.ts';
 import type { Ledger, LedgerRun } from '../ledger/record.ts';
 import { auditJson, auditLines } from '../ledger/audit.ts';
+import { otherExecution } from '../ledger/claim.ts';
+import { LockHeldError } from '../lock/lease.ts';
 import {
   answer,
   bodyFor,
@@ -32,7 +34,7 @@ function mergeRuns(prev: LedgerRun['nodes'], next: ExecutionResult['nodes']): Le
     const old = prev.find((p) => p.name === n.name);
     const { bootIdBefore: _b, bootIdAfter: _a, ...rest } = n;
     if (old && (n.outcome === 'already-done' || n.outcome === 'not-started')) return old;
-    return { ...rest, timings: rest.timings as Record<string, number> };
+    return { ...rest, timings: rest.timings };
   });
 }
 
@@ -54,7 +56,8 @@ function approvedPlan(ctx: Ctx, item: TrackedItem): PlanFile {
 /**
  * The execution's progress: per-node results into the ledger (at the first event and each node's
  * end), the body re-rendered from it (throttled to progress-interval; node ends always go out).
- * Writes are serialized; a failed write is logged, the execution goes on.
+ * Writes are serialized; a failed write is reported as an error of the job (an annotation, and a
+ * line in the job summary), and the execution goes on: the ledger, not the body, is the record.
  */
 class ProgressRecorder {
   run: LedgerRun;
@@ -63,6 +66,8 @@ class ProgressRecorder {
   chain = Promise.resolve();
   private last = 0;
   private announced = false;
+  /** Progress writes that failed (a body GitHub refused, a ledger write that failed). */
+  readonly failed: string[] = [];
   private readonly ctx: Ctx;
   private readonly item: TrackedItem;
   private readonly report: string;
@@ -107,9 +112,11 @@ class ProgressRecorder {
             bodyFor(this.ctx, this.report, this.pf.plan, footer, this.progress()),
           );
       })
-      .catch((e: unknown) =>
-        d.log(`could not record progress for #${this.item.number}: ${(e as Error).message}`),
-      );
+      .catch((e: unknown) => {
+        const why = `could not record progress for #${this.item.number}: ${(e as Error).message}`;
+        this.failed.push(why);
+        (d.error ?? d.log)(why);
+      });
     return this.chain;
   }
 
@@ -157,6 +164,33 @@ function interruptions(ctx: Ctx, item: TrackedItem, recorder: ProgressRecorder) 
   };
 }
 
+/**
+ * Refused the run lock while the ledger shows another job executing this plan (two runs started
+ * together: a re-run, a schedule beside the approving comment's run): this one leaves it to that
+ * job, says so, and ends without failing; nothing is written to the tracking item.
+ */
+async function executedElsewhere(
+  ctx: Ctx,
+  item: TrackedItem,
+  since: Date,
+): Promise<SessionResult | undefined> {
+  const plan = ctx.snap!.ledger.plan!;
+  const waitMs = (ctx.d.settings.execute['lock-ttl'] + 5) * 1000;
+  const run = await otherExecution(ctx.store, { planId: plan.id, revision: plan.revision, since, waitMs });
+  if (!run) return undefined;
+  const l = (await ctx.store.read())?.ledger ?? ctx.snap!.ledger;
+  const why = `another run ${run.state === 'executing' ? 'executes' : 'executed'} plan ${shortId(plan.id)} (${run.message}); this run leaves it to that one`;
+  ctx.d.log(why);
+  return {
+    outcome: 'answered',
+    state: run.state,
+    planId: plan.id,
+    number: item.number,
+    ...counts(l),
+    summary: `Reboot Pilot: ${md(why)}.\n`,
+  };
+}
+
 export async function executePlan(ctx: Ctx, item: TrackedItem): Promise<SessionResult> {
   const { d } = ctx;
   const pf = approvedPlan(ctx, item);
@@ -169,6 +203,7 @@ export async function executePlan(ctx: Ctx, item: TrackedItem): Promise<SessionR
     preamble: preambleFor(ctx),
     fullReportRef,
   });
+  const started = now(d);
   const recorder = new ProgressRecorder(ctx, item, report, pf);
   const interrupt = interruptions(ctx, item, recorder);
   let result: ExecutionResult;
@@ -183,6 +218,8 @@ export async function executePlan(ctx: Ctx, item: TrackedItem): Promise<SessionR
     result = await runPlan(d.clients, pf, { ...options, ...(await d.extras?.()) });
   } catch (e) {
     await recorder.chain;
+    const other = e instanceof LockHeldError ? await executedElsewhere(ctx, item, started) : undefined;
+    if (other) return other;
     // It could not start or continue (the lock is held, another cluster): the ledger stays as it was and says why.
     const why = md((e as Error).message);
     await d.tracker.comment(item, `Execution of plan \`${shortId(pf.planId)}\` could not run: ${why}`);
@@ -197,7 +234,10 @@ export async function executePlan(ctx: Ctx, item: TrackedItem): Promise<SessionR
     nodes,
     leftCordoned: result.leftCordoned,
   };
-  return finishExecution(ctx, item, result, run, report, pf);
+  const done = await finishExecution(ctx, item, result, run, report, pf, recorder.failed);
+  if (!recorder.failed.length) return done;
+  const failed = `${recorder.failed.length} update(s) of #${item.number} could not be written; the first: ${md(recorder.failed[0]!)}`;
+  return { ...done, summary: `${done.summary}\n\n**${failed}**\n`, unrecorded: recorder.failed };
 }
 
 async function finishExecution(
@@ -207,6 +247,7 @@ async function finishExecution(
   run: LedgerRun,
   report: string,
   pf: PlanFile,
+  failed: string[],
 ): Promise<SessionResult> {
   const { d, cluster } = ctx;
   const at = now(d).toISOString();
@@ -221,7 +262,14 @@ async function finishExecution(
       item: { ...x.item!, closed: { at, by: 'reboot-pilot', how: ending } },
     };
   });
-  await d.tracker.update(item, bodyFor(ctx, report, pf.plan, `_Execution: ${md(run.message)}_`));
+  // A refused body must not keep the final comment and the closing from going out: reported, not thrown.
+  await d.tracker
+    .update(item, bodyFor(ctx, report, pf.plan, `_Execution: ${md(run.message)}_`))
+    .catch((e: unknown) => {
+      const why = `could not write the final body of #${item.number}: ${(e as Error).message}`;
+      failed.push(why);
+      (d.error ?? d.log)(why);
+    });
   const audit = auditLines(l);
   const table = renderResultMarkdown(
     cluster,

@@ -5,6 +5,7 @@
 // Bodies are views of it; nothing in a body is read back for a decision.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { UserError, type KubeClients } from '../kube/client.ts';
 import type { PlanSettings, ExecuteSettings } from '../settings.ts';
@@ -29,6 +30,7 @@ import { LEDGER_NAME, currentApprovals, emptyLedger, runFinished, type Ledger } 
 import { judge, type Notice } from '../ledger/judge.ts';
 import { auditLines } from '../ledger/audit.ts';
 import { executePlan } from './execution.ts';
+import { claimOpening } from '../ledger/claim.ts';
 
 export type SessionMode = 'plan' | 'decide' | 'execute';
 
@@ -52,6 +54,8 @@ export interface SessionDeps {
   /** Where plan.json, report.md and result.md are written (RUNNER_TEMP). */
   outDir: string;
   log: (line: string) => void;
+  /** A failure the job must show as one (an error annotation), though the run goes on; default: log. */
+  error?: (line: string) => void;
   now?: () => Date;
   runUrl?: string;
   /** AKS facts for the planner, when the Azure integration is configured. */
@@ -75,6 +79,8 @@ export interface SessionResult {
   reportFile?: string;
   /** Markdown for the job summary. */
   summary: string;
+  /** Writes to the tracking item that failed while the work went on: the job fails after it, naming them. */
+  unrecorded?: string[];
 }
 
 /** What every step of a session shares: the deps, the cluster, the ledger and where it is. */
@@ -589,7 +595,7 @@ async function planAndSync(
     nodes: plan.nodes.map((n) => n.name),
   };
   const title = `Reboot plan for ${cluster}: ${plan.nodes.length} node(s)`.slice(0, TITLE_LIMIT);
-  const message = `Reboot plan ${shortId(id)} for ${cluster} (revision ${same ? before!.revision : revision.revision})`;
+  const message = `Reboot plan ${shortId(id)} for ${cluster} (revision ${same ? before.revision : revision.revision})`;
   const state = 'awaiting-approval';
   const render = () =>
     bodyFor(
@@ -613,6 +619,19 @@ async function planAndSync(
     };
   };
   if (!item) {
+    // Claimed in the ledger first: of two jobs planning at once, one opens the item.
+    const claim = await claimOpening(ctx.store, ctx.snap, {
+      by: randomUUID(),
+      now: at,
+      kind: kindOf(d.tracker),
+      cluster,
+      fresh: () => emptyLedger(`${d.repo.owner}/${d.repo.repo}`, cluster, d.tracker.kind, at),
+    });
+    ctx.snap = claim.snapshot;
+    if (!claim.granted) {
+      d.log(`${claim.why}: this run opens nothing`);
+      return { ...base, outcome: 'none', state: 'ignored', summary: `Reboot Pilot: ${md(claim.why)}.\n` };
+    }
     // The body shows the ledger about to be written (it names no item number); a crash between
     // opening and the ledger write leaves an item the ledger never trusts.
     const shown = { ...ctx, snap: { ledger: fresh(newItemLedger(ctx, 1, at.toISOString())) } };
@@ -650,7 +669,8 @@ async function planAndSync(
 function writeArtifacts(d: SessionDeps, plan: Plan, id: string, at: Date, estimate: EstimateOptions) {
   const dir = join(d.outDir, shortId(id));
   mkdirSync(dir, { recursive: true });
-  const planText = JSON.stringify({ planId: id, plan: JSON.parse(canonicalJson(plan)) }, null, 2) + '\n';
+  const planText =
+    JSON.stringify({ planId: id, plan: JSON.parse(canonicalJson(plan)) as unknown }, null, 2) + '\n';
   const fullReport = renderMarkdown(plan, id, { estimate, now: at, limit: Number.MAX_SAFE_INTEGER });
   const planFile = join(dir, 'plan.json');
   const reportFile = join(dir, 'report.md');

@@ -82,7 +82,7 @@ function rewriteRefs<T>(v: T): T {
       out[k] = k === '$ref' && typeof x === 'string' && x.startsWith('#/') ? `gh.json${x}` : rewriteRefs(x);
     // Ajv wants null in a nullable enum; GitHub's description leaves it implicit.
     if (out.nullable === true && Array.isArray(out.enum) && !out.enum.includes(null))
-      out.enum = [...out.enum, null];
+      out.enum = [...(out.enum as unknown[]), null];
     if (out.nullable === true && out.type === undefined) {
       const { nullable: _n, ...rest } = out;
       return { anyOf: [rest, { type: 'null' }] } as T;
@@ -117,9 +117,7 @@ function loosened(schema: unknown): unknown {
 function responseSchema(op: Operation, status: number): unknown {
   let r = (op.op.responses as Json | undefined)?.[String(status)] as Json | undefined;
   if (r && typeof r.$ref === 'string')
-    r = ((description().spec.components as Json).responses as Record<string, Json>)[
-      (r.$ref as string).split('/').pop()!
-    ];
+    r = ((description().spec.components as Json).responses as Record<string, Json>)[r.$ref.split('/').pop()!];
   return ((r?.content as Json | undefined)?.['application/json'] as Json | undefined)?.schema;
 }
 
@@ -202,6 +200,20 @@ export class FakeGitHub {
   /** Requests refused for GitHub's limits (422), with the body GitHub answers. */
   readonly rejected: { key: string; status: number; body: Json }[] = [];
   readonly requests: { method: string; path: string; status: number }[] = [];
+  /**
+   * Every body or title sent to a route GitHub limits (issues, pull requests, comments; created or
+   * edited): its sizes and whether it was refused for a limit. `onWrite` sees each with its text.
+   */
+  readonly writes: {
+    key: string;
+    number?: number;
+    bodyLength?: number;
+    titleLength?: number;
+    refused: boolean;
+  }[] = [];
+  /** The body limit enforced; a test lowers it to have GitHub refuse a write that it would take. */
+  bodyLimit = BODY_LIMIT;
+  onWrite: ((w: FakeGitHub['writes'][number], text: { body?: string; title?: string }) => void) | undefined;
   url = '';
   private server: Server | undefined;
   private nextId = 1000;
@@ -556,12 +568,12 @@ export class FakeGitHub {
   /** GitHub's 422 for a body or title over its limit, as the API answers it; undefined when within. */
   private tooLong(resource: string, body: Json): Json | undefined {
     const errors: Json[] = [];
-    if (typeof body.body === 'string' && body.body.length > BODY_LIMIT)
+    if (typeof body.body === 'string' && body.body.length > this.bodyLimit)
       errors.push({
         resource,
         code: 'custom',
         field: 'body',
-        message: `body is too long (maximum is ${BODY_LIMIT} characters)`,
+        message: `body is too long (maximum is ${this.bodyLimit} characters)`,
       });
     if (typeof body.title === 'string' && body.title.length > TITLE_LIMIT)
       errors.push({
@@ -645,7 +657,8 @@ export class FakeGitHub {
       branch,
       (f) => {
         for (const [path, text] of Object.entries(files))
-          text === null ? f.delete(path) : f.set(path, Buffer.from(text));
+          if (text === null) f.delete(path);
+          else f.set(path, Buffer.from(text));
       },
       message,
       this.identity(login),
@@ -1128,6 +1141,22 @@ export class FakeGitHub {
       'PATCH /repos/{owner}/{repo}/pulls/{pull_number}': 'PullRequest',
     };
     const over = limited[key] ? this.tooLong(limited[key], body) : undefined;
+    if (limited[key]) {
+      const text = {
+        ...(typeof body.body === 'string' ? { body: body.body } : {}),
+        ...(typeof body.title === 'string' ? { title: body.title } : {}),
+      };
+      const number = Number(p.issue_number ?? p.pull_number ?? NaN);
+      const w = {
+        key,
+        ...(Number.isFinite(number) ? { number } : {}),
+        ...(text.body !== undefined ? { bodyLength: text.body.length } : {}),
+        ...(text.title !== undefined ? { titleLength: text.title.length } : {}),
+        refused: !!over,
+      };
+      this.writes.push(w);
+      this.onWrite?.(w, text);
+    }
     if (over) {
       this.rejected.push({ key, status: 422, body: over });
       return send(422, over);
@@ -1167,9 +1196,9 @@ export class FakeGitHub {
           201,
           this.newIssue(
             body.title as string,
-            (body.body as string) ?? '',
+            (body.body as string | undefined) ?? '',
             this.actor,
-            (body.labels as string[]) ?? [],
+            (body.labels as string[] | undefined) ?? [],
           ),
         );
       case 'GET /repos/{owner}/{repo}/issues/{issue_number}': {
@@ -1528,7 +1557,7 @@ export class FakeGitHub {
       const next = new URLSearchParams(q);
       next.set('page', String(n));
       next.set('per_page', String(per));
-      return `<${this.url}${u.pathname}?${next}>; rel="${rel}"`;
+      return `<${this.url}${u.pathname}?${next.toString()}>; rel="${rel}"`;
     };
     const links = [page < last ? link(page + 1, 'next') : '', page < last ? link(last, 'last') : ''].filter(
       Boolean,
