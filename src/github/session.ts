@@ -30,7 +30,7 @@ import { LEDGER_NAME, currentApprovals, emptyLedger, runFinished, type Ledger } 
 import { judge, type Notice } from '../ledger/judge.ts';
 import { auditLines } from '../ledger/audit.ts';
 import { executePlan } from './execution.ts';
-import { claimOpening } from '../ledger/claim.ts';
+import { claimOpening, releaseOpening } from '../ledger/claim.ts';
 
 export type SessionMode = 'plan' | 'decide' | 'execute';
 
@@ -620,8 +620,9 @@ async function planAndSync(
   };
   if (!item) {
     // Claimed in the ledger first: of two jobs planning at once, one opens the item.
+    const by = randomUUID();
     const claim = await claimOpening(ctx.store, ctx.snap, {
-      by: randomUUID(),
+      by,
       now: at,
       kind: kindOf(d.tracker),
       cluster,
@@ -635,22 +636,28 @@ async function planAndSync(
     // The body shows the ledger about to be written (it names no item number); a crash between
     // opening and the ledger write leaves an item the ledger never trusts.
     const shown = { ...ctx, snap: { ledger: fresh(newItemLedger(ctx, 1, at.toISOString())) } };
-    const created = await d.tracker.open(
-      cluster,
-      title,
-      bodyFor(
-        shown,
-        renderMarkdown(plan, id, {
-          estimate,
-          now: at,
-          preamble: preambleFor(shown),
-          fullReportRef: reportRef,
-        }),
-        plan,
-      ),
-      files,
-      message,
-    );
+    const created = await d.tracker
+      .open(
+        cluster,
+        title,
+        bodyFor(
+          shown,
+          renderMarkdown(plan, id, {
+            estimate,
+            now: at,
+            preamble: preambleFor(shown),
+            fullReportRef: reportRef,
+          }),
+          plan,
+        ),
+        files,
+        message,
+      )
+      .catch(async (e: unknown) => {
+        // Nothing was opened: the next run need not wait for the claim to lapse.
+        await releaseOpening(ctx.store, by).catch(() => undefined);
+        throw e;
+      });
     await writeNew(ctx, created.number, at, fresh, planText);
     d.log(`opened tracking ${d.tracker.kind} #${created.number} for plan ${shortId(id)}`);
     return { ...base, outcome: 'opened', state, number: created.number };

@@ -44,6 +44,15 @@ export async function claimOpening(
     : { granted: false, snapshot: r.snapshot, why };
 }
 
+/** Withdraws this job's claim (opening the item failed), unless another job's replaced it. */
+export async function releaseOpening(store: LedgerStore, by: string): Promise<void> {
+  await store.update((s) => {
+    if (s?.ledger.opening?.by !== by) return undefined;
+    const { opening: _, ...rest } = s.ledger;
+    return { ledger: rest, out: true };
+  });
+}
+
 /**
  * After this job was refused the run lock: whether the ledger shows another job executing this
  * plan revision (or finished with it since `since`), looked at for up to `waitMs` (the other job
