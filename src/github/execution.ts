@@ -175,7 +175,9 @@ async function executedElsewhere(
   since: Date,
 ): Promise<SessionResult | undefined> {
   const plan = ctx.snap!.ledger.plan!;
-  const waitMs = (ctx.d.settings.execute['lock-ttl'] + 5) * 1000;
+  // The holder writes "executing" at its first step, seconds after it took the lock: a loaded
+  // runner gets half a minute; a holder that never does (another plan) is named after at most 65 s.
+  const waitMs = Math.max(30, Math.min(ctx.d.settings.execute['lock-ttl'], 60) + 5) * 1000;
   const run = await otherExecution(ctx.store, { planId: plan.id, revision: plan.revision, since, waitMs });
   if (!run) return undefined;
   const l = (await ctx.store.read())?.ledger ?? ctx.snap!.ledger;
