@@ -181,6 +181,7 @@ async function trackedSession(
   const runUrl = runId ? `${server}/${repository}/actions/runs/${runId}` : undefined;
   const result = await runSession(mode, {
     ...deps,
+    error: (line) => core.error(line),
     settings: { plan, execute, github },
     ...(runUrl ? { runUrl } : {}),
   });
@@ -222,13 +223,19 @@ function setOutputs(result: SessionResult, kind: Tracker['kind'] | undefined): v
     core.setOutput(kind === 'pull-request' ? 'pr-number' : 'issue-number', String(result.number));
 }
 
-/** The log line of every run, and a failed step for a failed or stale plan. */
+/** The log line of every run, and a failed step for a failed or stale plan or a refused write. */
 function reportResult(result: SessionResult, kind: Tracker['kind'] | undefined): void {
   const counts =
     `${result.nodesPending} pending, ${result.nodesRebooted} rebooted, ` +
     `${result.nodesReimaged ?? 0} reimaged, ${result.nodesFailed} failed`;
   core.info(`plan ${result.planId ? shortId(result.planId) : '-'}: ${result.state}; ${counts}`);
-  if (result.state === 'failed' || result.state === 'stale')
+  const tracking = `the tracking ${kind ?? 'issue'}`;
+  if (result.unrecorded?.length)
+    core.setFailed(
+      `${result.unrecorded.length} write(s) to ${tracking} failed ` +
+        `(the ledger in the cluster has the full record); the first: ${result.unrecorded[0]}`,
+    );
+  else if (result.state === 'failed' || result.state === 'stale')
     core.setFailed(
       `plan ${result.planId ? shortId(result.planId) : ''} ${result.state}: ` +
         `see the tracking ${kind ?? 'issue'} and the job summary`,

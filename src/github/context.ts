@@ -33,6 +33,8 @@ export interface SessionDeps {
   /** Where plan.json, report.md and result.md are written (RUNNER_TEMP). */
   outDir: string;
   log: (line: string) => void;
+  /** A failure the job must show as one (an error annotation), though the run goes on; default: log. */
+  error?: (line: string) => void;
   now?: () => Date;
   runUrl?: string;
   /** AKS facts for the planner, when the Azure integration is configured. */
@@ -56,6 +58,8 @@ export interface SessionResult {
   reportFile?: string;
   /** Markdown for the job summary. */
   summary: string;
+  /** Writes to the tracking item that failed while the work went on: the job fails after it, naming them. */
+  unrecorded?: string[];
 }
 
 /** What every phase of a session shares: the deps, the cluster, the ledger and where it is. */

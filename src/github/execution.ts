@@ -11,6 +11,8 @@ import { runPlan } from '../execute/run.ts';
 import type { ExecEvent, ExecutionResult, Interruption } from '../execute/types.ts';
 import type { Ledger, LedgerRun } from '../ledger/record.ts';
 import { auditJson, auditLines } from '../ledger/audit.ts';
+import { otherExecution } from '../ledger/claim.ts';
+import { LockHeldError } from '../lock/lease.ts';
 import type { TrackedItem } from './tracker.ts';
 import type { ProgressLine } from './body.ts';
 import { bodyFor, fullReportRef, preambleFor, progressLines } from './view.ts';
@@ -56,7 +58,8 @@ export function approvedPlan(context: SessionContext, item: TrackedItem): PlanFi
 /**
  * The execution's progress: per-node results into the ledger (at the first event and each node's
  * end), the body re-rendered from it (throttled to progress-interval; node ends always go out).
- * Writes are serialized; a failed write is logged, the execution goes on.
+ * Writes are serialized; a failed write is reported as an error of the job (an annotation, and a
+ * line in the job summary), and the execution goes on: the ledger, not the body, is the record.
  */
 class ProgressRecorder {
   run: LedgerRun;
@@ -65,6 +68,8 @@ class ProgressRecorder {
   chain = Promise.resolve();
   private last = 0;
   private announced = false;
+  /** Progress writes that failed (a body GitHub refused, a ledger write that failed). */
+  readonly failed: string[] = [];
   private readonly context: SessionContext;
   private readonly item: TrackedItem;
   private readonly report: string;
@@ -107,9 +112,11 @@ class ProgressRecorder {
           await deps.tracker.update(this.item, text);
         }
       })
-      .catch((error: unknown) =>
-        deps.log(`could not record progress for #${this.item.number}: ${(error as Error).message}`),
-      );
+      .catch((error: unknown) => {
+        const why = `could not record progress for #${this.item.number}: ${(error as Error).message}`;
+        this.failed.push(why);
+        (deps.error ?? deps.log)(why);
+      });
     return this.chain;
   }
 
@@ -159,6 +166,37 @@ function interruptions(context: SessionContext, item: TrackedItem, recorder: Pro
   };
 }
 
+/**
+ * Refused the run lock while the ledger shows another job executing this plan (two runs started
+ * together: a re-run, a schedule beside the approving comment's run): this one leaves it to that
+ * job, says so, and ends without failing; nothing is written to the tracking item.
+ */
+async function executedElsewhere(
+  context: SessionContext,
+  item: TrackedItem,
+  since: Date,
+): Promise<SessionResult | undefined> {
+  const plan = context.snapshot!.ledger.plan!;
+  // The holder writes "executing" at its first step, seconds after it took the lock: a loaded
+  // runner gets half a minute; a holder that never does (another plan) is named after at most 65 s.
+  const waitMs = Math.max(30, Math.min(context.deps.settings.execute.lockTtl, 60) + 5) * 1000;
+  const query = { planId: plan.id, revision: plan.revision, since, waitMs };
+  const run = await otherExecution(context.store, query);
+  if (!run) return undefined;
+  const ledger = (await context.store.read())?.ledger ?? context.snapshot!.ledger;
+  const verb = run.state === 'executing' ? 'executes' : 'executed';
+  const why = `another run ${verb} plan ${shortId(plan.id)} (${run.message}); this run leaves it to that one`;
+  context.deps.log(why);
+  return {
+    outcome: 'answered',
+    state: run.state,
+    planId: plan.id,
+    number: item.number,
+    ...nodeCounts(ledger),
+    summary: `Reboot Pilot: ${md(why)}.\n`,
+  };
+}
+
 /** Runs the approved plan, recording its progress, and reports the result on the item. */
 export async function executePlan(context: SessionContext, item: TrackedItem): Promise<SessionResult> {
   const { deps } = context;
@@ -168,6 +206,7 @@ export async function executePlan(context: SessionContext, item: TrackedItem): P
     preamble: preambleFor(context),
     fullReportRef: fullReportRef(deps.tracker),
   });
+  const started = currentTime(deps);
   const recorder = new ProgressRecorder(context, item, report, planFile);
   const interrupt = interruptions(context, item, recorder);
   let result: ExecutionResult;
@@ -182,6 +221,9 @@ export async function executePlan(context: SessionContext, item: TrackedItem): P
     result = await runPlan(deps.clients, planFile, { ...options, ...(await deps.extras?.()) });
   } catch (error) {
     await recorder.chain;
+    const other =
+      error instanceof LockHeldError ? await executedElsewhere(context, item, started) : undefined;
+    if (other) return other;
     // It could not start or continue (the lock is held, another cluster): the ledger stays as it was,
     // the item says why.
     const why = md((error as Error).message);
@@ -199,7 +241,16 @@ export async function executePlan(context: SessionContext, item: TrackedItem): P
     nodes: mergeRuns(recorder.run.nodes, result.nodes),
     leftCordoned: result.leftCordoned,
   };
-  return finishExecution(context, item, { result, run, report, planFile });
+  const done = await finishExecution(context, item, { result, run, report, planFile }, recorder.failed);
+  return withUnrecorded(done, item, recorder.failed);
+}
+
+/** Writes to the item that failed: named in the summary, and the job fails after it (main.ts). */
+function withUnrecorded(done: SessionResult, item: TrackedItem, failed: string[]): SessionResult {
+  if (!failed.length) return done;
+  const first = md(failed[0]!);
+  const line = `${failed.length} update(s) of #${item.number} could not be written; the first: ${first}`;
+  return { ...done, summary: `${done.summary}\n\n**${line}**\n`, unrecorded: failed };
 }
 
 interface Finished {
@@ -215,6 +266,7 @@ async function finishExecution(
   context: SessionContext,
   item: TrackedItem,
   finished: Finished,
+  failed: string[],
 ): Promise<SessionResult> {
   const { deps, cluster } = context;
   const { result, run } = finished;
@@ -225,7 +277,14 @@ async function finishExecution(
     return ending ? closedLedger(next, { at, by: 'reboot-pilot', how: ending }) : next;
   });
   const footer = `_Execution: ${md(run.message)}_`;
-  await deps.tracker.update(item, bodyFor(context, finished.report, finished.planFile.plan, footer));
+  // A refused body must not keep the final comment and the closing from going out: reported, not thrown.
+  await deps.tracker
+    .update(item, bodyFor(context, finished.report, finished.planFile.plan, footer))
+    .catch((error: unknown) => {
+      const why = `could not write the final body of #${item.number}: ${(error as Error).message}`;
+      failed.push(why);
+      (deps.error ?? deps.log)(why);
+    });
   const audit = auditLines(ledger);
   const record = resultRecord(context, finished, audit);
   const files = {

@@ -11,12 +11,15 @@ import { renderMarkdown } from '../report/markdown.ts';
 import { md } from '../report/escape.ts';
 import type { EstimateOptions } from '../report/estimate.ts';
 import { estimateOptions } from '../estimate/options.ts';
+import { randomUUID } from 'node:crypto';
 import { emptyLedger, type Ledger } from '../ledger/record.ts';
+import { claimOpening, releaseOpening } from '../ledger/claim.ts';
 import type { PlanFiles, TrackedItem } from './tracker.ts';
 import { bodyFor, fullReportRef, preambleFor } from './view.ts';
 import {
   closedLedger,
   currentTime,
+  itemNoun,
   updateLedger,
   type SessionContext,
   type SessionResult,
@@ -191,15 +194,46 @@ function withRevision(ledger: Ledger, revision: Draft['revision']): Ledger {
 /** A new item: the body shows the ledger about to be written (it names no item number). */
 async function openItem(context: SessionContext, draft: Draft): Promise<SessionResult> {
   const { deps, cluster } = context;
+  // Claimed in the ledger first: of two jobs planning at once, one opens the item.
+  const claimedBy = randomUUID();
+  const refusal = await claimTheOpening(context, draft, claimedBy);
+  if (refusal) return refusal;
   // A crash between opening and the ledger write leaves an item the ledger never trusts.
   const about = newItemLedger(context, 1, draft.at.toISOString());
   const shown = { ...context, snapshot: { ledger: withRevision(about, draft.revision) } };
   const message = commitMessage(context, draft);
   const body = itemBody(shown, draft);
-  const created = await deps.tracker.open(cluster, draft.title, body, draft.artifacts.files, message);
+  const created = await deps.tracker
+    .open(cluster, draft.title, body, draft.artifacts.files, message)
+    .catch(async (error: unknown) => {
+      // Nothing was opened: the next run need not wait for the claim to lapse.
+      await releaseOpening(context.store, claimedBy).catch(() => undefined);
+      throw error;
+    });
   await writeNewItemLedger(context, created.number, draft);
   deps.log(`opened tracking ${deps.tracker.kind} #${created.number} for plan ${shortId(draft.planId)}`);
   return { ...draft.result, outcome: 'opened', state: 'awaiting-approval', number: created.number };
+}
+
+/** Claims the opening in the ledger; another job's claim or item is the answer (state ignored). */
+async function claimTheOpening(
+  context: SessionContext,
+  draft: Draft,
+  claimedBy: string,
+): Promise<SessionResult | undefined> {
+  const { deps, cluster } = context;
+  const claim = await claimOpening(context.store, context.snapshot, {
+    by: claimedBy,
+    now: draft.at,
+    kind: itemNoun(deps.tracker),
+    cluster,
+    fresh: () => emptyLedger(deps.tracker.repository, cluster, deps.tracker.kind, draft.at),
+  });
+  context.snapshot = claim.snapshot;
+  if (claim.granted) return undefined;
+  deps.log(`${claim.why}: this run opens nothing`);
+  const summary = `Reboot Pilot: ${md(claim.why)}.\n`;
+  return { ...draft.result, outcome: 'none', state: 'ignored', summary };
 }
 
 /** A new revision on the open item: recorded, shown, and announced in a comment. */

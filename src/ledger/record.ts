@@ -78,6 +78,11 @@ export const Ledger = z.object({
       closed: z.object({ at: z.string(), by: z.string(), how: z.string() }).optional(),
     })
     .optional(),
+  /**
+   * A job about to open a new tracking item, claimed at the version it read before it opens the
+   * item: of two jobs planning at once (two schedules, no shared concurrency group), one opens it.
+   */
+  opening: z.object({ by: z.string(), at: z.string() }).optional(),
   /** Earlier tracking items, closed: a comment on one (reopened by hand) is answered, never obeyed. */
   former: z.array(
     z.object({

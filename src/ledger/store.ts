@@ -73,7 +73,7 @@ export class LedgerStore {
   private body(l: Ledger, planFile: string | undefined): k8s.V1ConfigMap {
     const data = { [LEDGER_KEY]: JSON.stringify(l, null, 1) };
     const binaryData = planFile ? { [PLAN_KEY]: gzipSync(planFile).toString('base64') } : undefined;
-    const size = data[LEDGER_KEY].length + (binaryData?.[PLAN_KEY]?.length ?? 0);
+    const size = data[LEDGER_KEY].length + (binaryData?.[PLAN_KEY].length ?? 0);
     if (size > CONFIGMAP_LIMIT)
       throw new UserError(
         `the ledger for ${l.cluster} would be ${size} bytes, over a ConfigMap's 1 MiB; narrow the plan with node-selector`,

@@ -1,6 +1,7 @@
 // Cutting Markdown to a size without breaking what follows: the cut falls on a line boundary
-// outside a code fence, and every <details> (or other block element) left open is closed, so
-// whatever comes after (the progress checklist) is never folded into a node's section.
+// outside a code fence and, where it can, outside every <details> (a node's section is kept whole
+// or left out); whatever is still left open is closed, so what comes after (the progress
+// checklist) is never folded into a node's section.
 
 const BLOCK_TAGS = ['details', 'summary', 'sub', 'table', 'blockquote', 'div', 'p'];
 
@@ -18,6 +19,8 @@ function openTags(text: string): string[] {
   return stack;
 }
 
+const count = (line: string, re: RegExp) => (line.match(re) ?? []).length;
+
 /** `text` when it fits in `limit`, else its longest prefix at a safe line boundary, closed, and `note`. */
 export function fitMarkdown(text: string, limit: number, note: string): string {
   if (text.length <= limit) return text;
@@ -26,13 +29,19 @@ export function fitMarkdown(text: string, limit: number, note: string): string {
   let size = 0;
   let fence = false;
   let safe = 0;
+  // The last boundary outside every <details>: a section is kept whole or left out, never emptied.
+  let depth = 0;
+  let whole = 0;
   for (let i = 0; i < lines.length; i++) {
     size += lines[i]!.length + 1;
     if (size > budget) break;
     if (/^\s*(```|~~~)/.test(lines[i]!)) fence = !fence;
-    if (!fence) safe = i + 1;
+    if (fence) continue;
+    depth += count(lines[i]!, /<details\b/gi) - count(lines[i]!, /<\/details>/gi);
+    safe = i + 1;
+    if (depth <= 0) whole = i + 1;
   }
-  const kept = lines.slice(0, safe).join('\n');
+  const kept = lines.slice(0, whole || safe).join('\n');
   const closing = openTags(kept)
     .reverse()
     .map((t) => `</${t}>`);

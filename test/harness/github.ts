@@ -200,6 +200,20 @@ export class FakeGitHub {
   /** Requests refused for GitHub's limits (422), with the body GitHub answers. */
   readonly rejected: { key: string; status: number; body: Json }[] = [];
   readonly requests: { method: string; path: string; status: number }[] = [];
+  /**
+   * Every body or title sent to a route GitHub limits (issues, pull requests, comments; created or
+   * edited): its sizes and whether it was refused for a limit. `onWrite` sees each with its text.
+   */
+  readonly writes: {
+    key: string;
+    number?: number;
+    bodyLength?: number;
+    titleLength?: number;
+    refused: boolean;
+  }[] = [];
+  /** The body limit enforced; a test lowers it to have GitHub refuse a write that it would take. */
+  bodyLimit = BODY_LIMIT;
+  onWrite: ((w: FakeGitHub['writes'][number], text: { body?: string; title?: string }) => void) | undefined;
   url = '';
   private server: Server | undefined;
   private nextId = 1000;
@@ -554,12 +568,12 @@ export class FakeGitHub {
   /** GitHub's 422 for a body or title over its limit, as the API answers it; undefined when within. */
   private tooLong(resource: string, body: Json): Json | undefined {
     const errors: Json[] = [];
-    if (typeof body.body === 'string' && body.body.length > BODY_LIMIT)
+    if (typeof body.body === 'string' && body.body.length > this.bodyLimit)
       errors.push({
         resource,
         code: 'custom',
         field: 'body',
-        message: `body is too long (maximum is ${BODY_LIMIT} characters)`,
+        message: `body is too long (maximum is ${this.bodyLimit} characters)`,
       });
     if (typeof body.title === 'string' && body.title.length > TITLE_LIMIT)
       errors.push({
@@ -1128,6 +1142,22 @@ export class FakeGitHub {
       'PATCH /repos/{owner}/{repo}/pulls/{pull_number}': 'PullRequest',
     };
     const over = limited[key] ? this.tooLong(limited[key], body) : undefined;
+    if (limited[key]) {
+      const text = {
+        ...(typeof body.body === 'string' ? { body: body.body } : {}),
+        ...(typeof body.title === 'string' ? { title: body.title } : {}),
+      };
+      const number = Number(p.issue_number ?? p.pull_number ?? NaN);
+      const w = {
+        key,
+        ...(Number.isFinite(number) ? { number } : {}),
+        ...(text.body !== undefined ? { bodyLength: text.body.length } : {}),
+        ...(text.title !== undefined ? { titleLength: text.title.length } : {}),
+        refused: !!over,
+      };
+      this.writes.push(w);
+      this.onWrite?.(w, text);
+    }
     if (over) {
       this.rejected.push({ key, status: 422, body: over });
       return send(422, over);

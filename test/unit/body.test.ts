@@ -123,6 +123,17 @@ test('fitMarkdown cuts at a line outside a code fence and closes what is open', 
   assert.match(cut, /<\/details>/);
 });
 
+test('fitMarkdown leaves out a <details> section it cannot keep whole instead of emptying it', () => {
+  const section = (i: number) =>
+    `<details><summary>node ${i}</summary>\n\n${'- line\n'.repeat(20)}\n</details>\n`;
+  const text = ['## Plan', '', section(1), section(2), section(3)].join('\n');
+  const cut = fitMarkdown(text, 400, '_(cut)_');
+  assert.ok(cut.length <= 400, String(cut.length));
+  assert.match(cut, /node 1/);
+  assert.doesNotMatch(cut, /node 2/, 'the section that does not fit is left out, not shown empty');
+  assert.equal((cut.match(/<details>/g) ?? []).length, (cut.match(/<\/details>/g) ?? []).length);
+});
+
 test('judge: an edited or deleted /pause still holds; an edited approval is withdrawn and answered', () => {
   let l = judge(ledger(), [c(10, 'bob', '/pause')], auth, opts).ledger;
   assert.equal(l.state, 'paused');
