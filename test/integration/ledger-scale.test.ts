@@ -22,17 +22,17 @@ import { Ledger, LEDGER_KEY, LEDGER_NAME } from '../../src/ledger/record.ts';
 import { MERGE_PATCH as MERGE } from '../../src/kube/client.ts';
 import { runAction, type ActionEvent } from '../harness/action.ts';
 
-// Sizes. Issue 12 names 1,000 nodes; each simulated node costs 1.7 to 2.1 s of rollout here
-// (re-probe pod, cordon, reboot pod, NotReady -> new boot ID -> Ready, uncordon; the reboot pod's
-// 1 s poll dominates), so 1,000 nodes in both modes would take 60 to 70 minutes on the two shared
-// cores. 600 nodes in both modes (about 23 minutes each, measured) is past the old failure point
-// the issue reports (400 to 600 nodes); REBOOT_PILOT_SCALE_NODES=1000 runs the issue's size. The
-// bodies of today's report are largest from about 100 to 450 nodes: past that the report itself
-// keeps only 200 node rows (a 600-node body is about 52,000 characters), while from about 100
-// nodes on the report must be cut to leave the checklist its room. So one more execution, of
-// CUT_ZONE nodes, runs where every body is cut (without the cut its progress writes are refused).
-const NODES = Number(process.env.REBOOT_PILOT_SCALE_NODES ?? 600);
-const CUT_ZONE = Math.min(NODES, 250);
+// Sizes. Each simulated node costs 1.7 to 2.1 s of rollout here (re-probe pod, cordon, reboot
+// pod, NotReady -> new boot ID -> Ready, uncordon; the reboot pod's 1 s poll dominates). The bodies
+// of today's report are largest from about 100 to 450 nodes: from about 100 nodes on the report
+// must be cut to leave the checklist its room, past about 450 the report itself keeps only 200
+// node rows (a 600-node body is about 52,000 characters). So `npm test` executes CUT_ZONE nodes in
+// both modes, where every body is cut (without the cut its progress writes are refused): about 10
+// minutes each. REBOOT_PILOT_SCALE_NODES=600 (or 1000, issue 12's size) runs both modes at that
+// size, past the old failure point the issue reports (400 to 600 nodes), plus the CUT_ZONE run in
+// issue mode: about 51 minutes at 600 nodes, 60 to 70 at 1,000, too long for CI.
+const CUT_ZONE = 250;
+const NODES = Number(process.env.REBOOT_PILOT_SCALE_NODES ?? CUT_ZONE);
 const USERS = [{ login: 'bob', role: 'write' as const }];
 const PROGRESS = '<!-- reboot-pilot:progress -->';
 const CUT_NOTE = "report cut to fit GitHub's body limit";
@@ -241,7 +241,7 @@ async function rollout(
       seen.largestBody.length > 40_000,
       `the body came close to the limit (${seen.largestBody.length})`,
     );
-    if (size < NODES) assert.equal(seen.cutFrom, 0, 'the report was cut in every body, from the plan on');
+    if (size <= CUT_ZONE) assert.equal(seen.cutFrom, 0, 'the report was cut in every body, from the plan on');
   } finally {
     const v = watcher.stop();
     gh.onWrite = undefined;
@@ -317,6 +317,8 @@ test(`PR mode: a ${NODES}-node plan executed to the end keeps every body and tit
   await rollout('pull-request', t);
 });
 
-test(`issue mode: a ${CUT_ZONE}-node plan, whose report is cut in every body, executed to the end within GitHub's limits`, async (t) => {
-  await rollout('issue', t, CUT_ZONE);
-});
+// At the default size the two runs above are this one; a larger NODES adds it.
+if (NODES > CUT_ZONE)
+  test(`issue mode: a ${CUT_ZONE}-node plan, whose report is cut in every body, executed to the end within GitHub's limits`, async (t) => {
+    await rollout('issue', t, CUT_ZONE);
+  });
