@@ -35,33 +35,33 @@ export interface Judgement {
 
 export type JudgeOptions = Omit<DecideOptions, 'nodes' | 'finished' | 'executing'> & { executing: boolean };
 
-const edited = (c: JudgedComment) => Date.parse(c.updatedAt) > Date.parse(c.createdAt);
+const edited = (comment: JudgedComment) => Date.parse(comment.updatedAt) > Date.parse(comment.createdAt);
 
 /** The decision's view of the ledger. */
-function recordOf(l: Ledger): PlanRecord {
-  const p = l.plan!;
+function recordOf(ledger: Ledger): PlanRecord {
+  const p = ledger.plan!;
   return {
     planId: p.id,
     revision: p.revision,
     createdAt: p.createdAt,
     expiresAt: p.expiresAt,
     ...(p.requestedBy ? { requestedBy: p.requestedBy } : {}),
-    approvals: currentApprovals(l).map((a) => ({ login: a.login, at: a.at, commentId: a.commentId })),
-    state: l.state === 'closed' ? 'cancelled' : l.state,
-    ...(l.pausedFrom && l.pausedFrom !== 'closed' ? { pausedFrom: l.pausedFrom } : {}),
-    skipped: l.skipped,
-    lastCommentId: l.lastCommentId,
+    approvals: currentApprovals(ledger).map((a) => ({ login: a.login, at: a.at, commentId: a.commentId })),
+    state: ledger.state === 'closed' ? 'cancelled' : ledger.state,
+    ...(ledger.pausedFrom && ledger.pausedFrom !== 'closed' ? { pausedFrom: ledger.pausedFrom } : {}),
+    skipped: ledger.skipped,
+    lastCommentId: ledger.lastCommentId,
     afterCommentId: p.afterCommentId,
-    ...(l.replanBy ? { replanBy: l.replanBy } : {}),
+    ...(ledger.replanBy ? { replanBy: ledger.replanBy } : {}),
   };
 }
 
 /** Edits and deletions of comments already judged: approvals withdrawn, edited commands answered once. */
-function reviewEarlier(l: Ledger, comments: JudgedComment[], o: JudgeOptions): Judgement {
+function reviewEarlier(judged: Ledger, comments: JudgedComment[], options: JudgeOptions): Judgement {
   const notices: Notice[] = [];
   const byId = new Map(comments.map((c) => [c.id, c]));
-  let ledger = l;
-  for (const a of currentApprovals(l)) {
+  let ledger = judged;
+  for (const a of currentApprovals(judged)) {
     const c = byId.get(a.commentId);
     if (c && sha256(c.body) === a.bodySha256) continue;
     const why = c ? 'edited' : 'deleted';
@@ -75,15 +75,15 @@ function reviewEarlier(l: Ledger, comments: JudgedComment[], o: JudgeOptions): J
       commentId: c?.id ?? 0,
       key: c ? `${c.id}e` : `${a.commentId}d`,
       reaction: 'confused',
-      reply: `The approval of @${a.login} (comment ${a.commentId}) was ${why}: it is withdrawn and no longer counts (${currentApprovals(ledger).length} of ${o.requiredApprovals}). Approve again in a new comment.`,
+      reply: `The approval of @${a.login} (comment ${a.commentId}) was ${why}: it is withdrawn and no longer counts (${currentApprovals(ledger).length} of ${options.requiredApprovals}). Approve again in a new comment.`,
     });
   }
   for (const c of comments) {
-    if (c.id > l.lastCommentId || !edited(c) || ledger.answeredEdits.includes(c.id)) continue;
-    if (c.userType === 'Bot' || c.login.toLowerCase() === o.selfLogin.toLowerCase()) continue;
-    if (parseComment(c.body).kind === 'none' && !l.commands.some((x) => x.commentId === c.id)) continue;
+    if (c.id > judged.lastCommentId || !edited(c) || ledger.answeredEdits.includes(c.id)) continue;
+    if (c.userType === 'Bot' || c.login.toLowerCase() === options.selfLogin.toLowerCase()) continue;
+    if (parseComment(c.body).kind === 'none' && !judged.commands.some((x) => x.commentId === c.id)) continue;
     ledger = { ...ledger, answeredEdits: [...ledger.answeredEdits, c.id] };
-    const held = l.commands.find((x) => x.commentId === c.id);
+    const held = judged.commands.find((x) => x.commentId === c.id);
     notices.push({
       commentId: c.id,
       key: `${c.id}e`,
@@ -93,7 +93,7 @@ function reviewEarlier(l: Ledger, comments: JudgedComment[], o: JudgeOptions): J
         : `@${c.login}: an edited comment is not a command; write a new comment.`,
     });
   }
-  if (ledger.state === 'approved' && currentApprovals(ledger).length < o.requiredApprovals) {
+  if (ledger.state === 'approved' && currentApprovals(ledger).length < options.requiredApprovals) {
     const { go: _, ...rest } = ledger;
     ledger = { ...rest, state: 'awaiting-approval' };
   }
@@ -108,36 +108,37 @@ const RESTRICTIVE: Record<string, LedgerCommand['kind'] | undefined> = {
 };
 
 /** Records what one accepted decision changed. */
-function record(l: Ledger, c: JudgedComment, d: Decision): Ledger {
-  const r = d.record;
+function record(ledger: Ledger, comment: JudgedComment, decision: Decision): Ledger {
+  const r = decision.record;
   const base = {
-    login: c.login,
-    userId: c.userId,
-    commentId: c.id,
-    bodySha256: sha256(c.body),
-    at: c.createdAt,
-    revision: l.plan!.revision,
+    login: comment.login,
+    userId: comment.userId,
+    commentId: comment.id,
+    bodySha256: sha256(comment.body),
+    at: comment.createdAt,
+    revision: ledger.plan!.revision,
   };
   const next: Ledger = {
-    ...l,
-    state: r.state === 'executing' || r.state === 'completed' || r.state === 'failed' ? l.state : r.state,
+    ...ledger,
+    state:
+      r.state === 'executing' || r.state === 'completed' || r.state === 'failed' ? ledger.state : r.state,
     skipped: r.skipped,
-    lastCommentId: Math.max(l.lastCommentId, c.id),
+    lastCommentId: Math.max(ledger.lastCommentId, comment.id),
   };
   if (r.pausedFrom) next.pausedFrom = r.pausedFrom as Ledger['state'];
   else delete next.pausedFrom;
   if (r.replanBy) next.replanBy = r.replanBy;
-  if (d.reaction === 'confused' || d.next === 'status') return next;
-  const isApproval = r.approvals.length > currentApprovals(l).length;
-  if (isApproval) next.approvals = [...l.approvals, base];
-  let kind: LedgerCommand['kind'] | undefined = RESTRICTIVE[d.next];
-  if (d.reaction === '-1') kind = 'reject';
-  if (!kind && r.skipped.length > l.skipped.length) kind = 'skip';
+  if (decision.reaction === 'confused' || decision.next === 'status') return next;
+  const isApproval = r.approvals.length > currentApprovals(ledger).length;
+  if (isApproval) next.approvals = [...ledger.approvals, base];
+  let kind: LedgerCommand['kind'] | undefined = RESTRICTIVE[decision.next];
+  if (decision.reaction === '-1') kind = 'reject';
+  if (!kind && r.skipped.length > ledger.skipped.length) kind = 'skip';
   if (kind) {
-    const parsed = parseComment(c.body);
+    const parsed = parseComment(comment.body);
     const cmd = parsed.kind === 'command' ? parsed.command : undefined;
     next.commands = [
-      ...l.commands,
+      ...ledger.commands,
       {
         ...base,
         kind,
@@ -146,8 +147,9 @@ function record(l: Ledger, c: JudgedComment, d: Decision): Ledger {
       },
     ];
   }
-  if (d.next === 'execute' || d.next === 'resume') next.go = { commentId: c.id, revision: l.plan!.revision };
-  if (d.next === 'pause' || d.next === 'cancel' || d.next === 'replan') delete next.go;
+  if (decision.next === 'execute' || decision.next === 'resume')
+    next.go = { commentId: comment.id, revision: ledger.plan!.revision };
+  if (decision.next === 'pause' || decision.next === 'cancel' || decision.next === 'replan') delete next.go;
   return next;
 }
 
@@ -156,14 +158,14 @@ function record(l: Ledger, c: JudgedComment, d: Decision): Ledger {
  * earlier ones for edits and deletions. Returns the new ledger and what to answer.
  */
 export function judge(
-  l: Ledger,
+  judged: Ledger,
   comments: JudgedComment[],
   authOf: (login: string) => Authorization,
-  o: JudgeOptions,
+  options: JudgeOptions,
 ): Judgement {
-  if (!l.plan) return { ledger: l, notices: [] };
+  if (!judged.plan) return { ledger: judged, notices: [] };
   const sorted = [...comments].sort((a, b) => a.id - b.id);
-  const review = reviewEarlier(l, sorted, o);
+  const review = reviewEarlier(judged, sorted, options);
   let ledger = review.ledger;
   const notices = [...review.notices];
   for (const c of sorted) {
@@ -175,7 +177,7 @@ export function judge(
       recordOf(ledger),
       { ...c, action: edited(c) ? 'edited' : 'created' },
       () => authOf(c.login),
-      { ...o, nodes: ledger.plan!.nodes, ...(finished ? { finished } : {}), runPaused },
+      { ...options, nodes: ledger.plan!.nodes, ...(finished ? { finished } : {}), runPaused },
     );
     if (!d) {
       ledger = { ...ledger, lastCommentId: c.id };

@@ -22,22 +22,22 @@ export type OpeningClaim =
 export async function claimOpening(
   store: LedgerStore,
   first: LedgerSnapshot | undefined,
-  o: { by: string; now: Date; kind: string; cluster: string; fresh: () => Ledger },
+  request: { by: string; now: Date; kind: string; cluster: string; fresh: () => Ledger },
 ): Promise<OpeningClaim> {
   let why = '';
   const r = await store.update((s) => {
-    const l = s?.ledger ?? o.fresh();
+    const l = s?.ledger ?? request.fresh();
     if (l.item && !l.item.closed) {
-      why = `another run opened the tracking ${o.kind} for ${o.cluster} meanwhile (#${l.item.number})`;
+      why = `another run opened the tracking ${request.kind} for ${request.cluster} meanwhile (#${l.item.number})`;
       return undefined;
     }
     const claim = l.opening;
-    if (claim && claim.by !== o.by && o.now.getTime() - Date.parse(claim.at) < OPENING_TTL_MS) {
-      why = `another run is opening the tracking ${o.kind} for ${o.cluster} (claimed in the ledger at ${claim.at})`;
+    if (claim && claim.by !== request.by && request.now.getTime() - Date.parse(claim.at) < OPENING_TTL_MS) {
+      why = `another run is opening the tracking ${request.kind} for ${request.cluster} (claimed in the ledger at ${claim.at})`;
       return undefined;
     }
     why = '';
-    return { ledger: { ...l, opening: { by: o.by, at: o.now.toISOString() } }, out: true };
+    return { ledger: { ...l, opening: { by: request.by, at: request.now.toISOString() } }, out: true };
   }, first ?? 'none');
   return r.out && r.snapshot
     ? { granted: true, snapshot: r.snapshot }
@@ -60,14 +60,14 @@ export async function releaseOpening(store: LedgerStore, by: string): Promise<vo
  */
 export async function otherExecution(
   store: LedgerStore,
-  o: { planId: string; revision: number; since: Date; waitMs: number },
+  query: { planId: string; revision: number; since: Date; waitMs: number },
 ): Promise<Ledger['run'] | undefined> {
-  const deadline = Date.now() + o.waitMs;
+  const deadline = Date.now() + query.waitMs;
   for (;;) {
     const l = (await store.read())?.ledger;
-    const run = l?.plan?.id === o.planId && l.plan.revision === o.revision ? l.run : undefined;
+    const run = l?.plan?.id === query.planId && l.plan.revision === query.revision ? l.run : undefined;
     if (run?.state === 'executing') return run;
-    if (run && runFinished(run) && Date.parse(run.at) >= o.since.getTime()) return run;
+    if (run && runFinished(run) && Date.parse(run.at) >= query.since.getTime()) return run;
     if (Date.now() >= deadline) return undefined;
     await sleep(250);
   }

@@ -127,8 +127,8 @@ export type Ledger = z.infer<typeof Ledger>;
 export type LedgerPlan = NonNullable<Ledger['plan']>;
 
 export const FINISHED_RUNS = ['completed', 'cancelled', 'stale', 'failed'] as const;
-export const runFinished = (r: Ledger['run']) =>
-  !!r && (FINISHED_RUNS as readonly string[]).includes(r.state);
+export const runFinished = (run: Ledger['run']) =>
+  !!run && (FINISHED_RUNS as readonly string[]).includes(run.state);
 
 export const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
@@ -156,4 +156,5 @@ export function emptyLedger(
 }
 
 /** Approvals that count: those given for the current revision. */
-export const currentApprovals = (l: Ledger) => l.approvals.filter((a) => a.revision === l.plan?.revision);
+export const currentApprovals = (ledger: Ledger) =>
+  ledger.approvals.filter((a) => a.revision === ledger.plan?.revision);

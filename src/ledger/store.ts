@@ -18,7 +18,7 @@ export interface LedgerSnapshot {
   planFile?: string;
 }
 
-const code = (e: unknown) => (e instanceof k8s.ApiException ? e.code : undefined);
+const code = (error: unknown) => (error instanceof k8s.ApiException ? error.code : undefined);
 
 export class LedgerStore {
   private readonly c: KubeClients;
@@ -29,8 +29,8 @@ export class LedgerStore {
   reads = 0;
   writes = 0;
 
-  constructor(c: KubeClients, namespace: string) {
-    this.c = c;
+  constructor(kube: KubeClients, namespace: string) {
+    this.c = kube;
     this.namespace = namespace;
   }
 
@@ -70,13 +70,13 @@ export class LedgerStore {
     return { ledger: parsed.data, ...(this.planText ? { planFile: this.planText } : {}) };
   }
 
-  private body(l: Ledger, planFile: string | undefined): k8s.V1ConfigMap {
-    const data = { [LEDGER_KEY]: JSON.stringify(l, null, 1) };
+  private body(ledger: Ledger, planFile: string | undefined): k8s.V1ConfigMap {
+    const data = { [LEDGER_KEY]: JSON.stringify(ledger, null, 1) };
     const binaryData = planFile ? { [PLAN_KEY]: gzipSync(planFile).toString('base64') } : undefined;
     const size = data[LEDGER_KEY].length + (binaryData?.[PLAN_KEY].length ?? 0);
     if (size > CONFIGMAP_LIMIT)
       throw new UserError(
-        `the ledger for ${l.cluster} would be ${size} bytes, over a ConfigMap's 1 MiB; narrow the plan with node-selector`,
+        `the ledger for ${ledger.cluster} would be ${size} bytes, over a ConfigMap's 1 MiB; narrow the plan with node-selector`,
       );
     return {
       apiVersion: 'v1',
@@ -92,8 +92,8 @@ export class LedgerStore {
     };
   }
 
-  private async write(l: Ledger, planFile: string | undefined): Promise<void> {
-    const body = this.body(l, planFile);
+  private async write(ledger: Ledger, planFile: string | undefined): Promise<void> {
+    const body = this.body(ledger, planFile);
     this.writes++;
     const r = this.resourceVersion
       ? await this.c.core.replaceNamespacedConfigMap({ name: LEDGER_NAME, namespace: this.namespace, body })
