@@ -16,9 +16,11 @@ import { aksNode } from '../harness/nodes.ts';
 import { BOOT_TIME, ubuntuUpToDate } from '../fixtures/hosts.ts';
 import { FakeGitHub } from '../harness/github.ts';
 import { applyProductRbac, guardedDeployment } from '../harness/workloads.ts';
-import { MERGE_PATCH as MERGE } from '../../src/kube/client.ts';
+import { loadKubeConfig, makeClients, MERGE_PATCH as MERGE } from '../../src/kube/client.ts';
 import { ANN } from '../../src/kube/labels.ts';
-import { Ledger, LEDGER_KEY, LEDGER_NAME } from '../../src/ledger/record.ts';
+import { emptyLedger, Ledger, LEDGER_KEY, LEDGER_NAME } from '../../src/ledger/record.ts';
+import { LedgerStore } from '../../src/ledger/store.ts';
+import { claimOpening, OPENING_TTL_MS, releaseOpening } from '../../src/ledger/claim.ts';
 import { runAction, type ActionEvent, type ActionRun } from '../harness/action.ts';
 
 let cluster: Cluster;
@@ -240,4 +242,39 @@ test('a schedule continuing an execution while the approval run executes it: the
   assert.equal(l.run!.nodes.length, nodes.length);
   const bodies = [...gh.comments.values()].map((x) => x.body as string);
   assert.ok(!bodies.some((x) => /could not run/.test(x)), bodies.join('\n---\n'));
+});
+
+test('the opening claim itself: one job holds it, another is refused, a lapsed or withdrawn claim frees it', async () => {
+  // In a namespace of its own: the claims are written through the ledger's store, as the session does.
+  const namespace = 'claims-test';
+  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  const store = new LedgerStore(
+    makeClients(loadKubeConfig({ kubeconfig: cluster.kubeconfigPath })),
+    namespace,
+  );
+  const at = new Date('2026-12-02T10:00:00Z');
+  const request = (by: string, now: Date) => ({
+    by,
+    now,
+    kind: 'issue',
+    cluster: 'aks-prod',
+    fresh: () => emptyLedger('contoso/platform', 'aks-prod', 'issue', at),
+  });
+  const first = await claimOpening(store, undefined, request('job-a', at));
+  assert.equal(first.granted, true);
+  const second = await claimOpening(store, undefined, request('job-b', new Date(at.getTime() + 60_000)));
+  assert.equal(second.granted, false);
+  assert.match(second.why, /another run is opening the tracking issue for aks-prod/);
+  // A claim older than OPENING_TTL_MS was left by a job that died: it lapses.
+  const later = new Date(at.getTime() + OPENING_TTL_MS + 1000);
+  const third = await claimOpening(store, undefined, request('job-c', later));
+  assert.equal(third.granted, true);
+  assert.equal((await store.read())?.ledger.opening?.by, 'job-c');
+  // Withdrawing someone else's claim changes nothing; withdrawing one's own frees the opening.
+  await releaseOpening(store, 'job-a');
+  assert.equal((await store.read())?.ledger.opening?.by, 'job-c');
+  await releaseOpening(store, 'job-c');
+  assert.equal((await store.read())?.ledger.opening, undefined);
+  const fourth = await claimOpening(store, undefined, request('job-d', later));
+  assert.equal(fourth.granted, true);
 });
