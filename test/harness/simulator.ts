@@ -25,6 +25,7 @@ import type { Cluster } from './controlplane.ts';
 import { toNodeObject, isReady, type NodeSpec } from './nodes.ts';
 import { SIM_POWER_LABEL, PRODUCT_ROLE_LABEL } from './stages.ts';
 import { REAL_NODE_LABEL } from './realnode.ts';
+import { keepPodsReady } from './kubelet-ready.ts';
 import { newestKernel } from '../../src/detect/kernel.ts';
 import { listAll } from '../../src/cluster/snapshot.ts';
 
@@ -81,6 +82,8 @@ export class NodeSimulator {
   private readonly handlers = new Map<string, PodHandler>();
   private readonly seen = new Set<string>();
   private watchAbort: AbortController | undefined;
+  /** Stops the kubelet's re-readying of workload pods (test/harness/kubelet-ready.ts). */
+  private stopReadiness: (() => number) | undefined;
   private pending = new Set<Promise<void>>();
   /** Every pod the simulated kubelet ran, for assertions. */
   readonly ran: {
@@ -353,12 +356,15 @@ export class NodeSimulator {
     };
     this.watchAbort = controller;
     void loop();
+    this.stopReadiness = keepPodsReady(this.cluster);
     return Promise.resolve();
   }
 
   async stop(): Promise<void> {
     this.watchAbort?.abort();
     this.watchAbort = undefined;
+    this.stopReadiness?.();
+    this.stopReadiness = undefined;
     await Promise.allSettled([...this.pending]);
     rmSync(this.hostsRoot, { recursive: true, force: true });
   }
