@@ -113,6 +113,8 @@ export class LedgerStore {
   ): Promise<{ snapshot: LedgerSnapshot | undefined; out: T | undefined }> {
     // `first`: what this job read last ('none': it found no ledger), so an unchanged object is not read again.
     let snap = first === 'none' ? undefined : (first ?? (await this.read()));
+    // 'none' is a create: one that meets an object written since then conflicts and reads it.
+    if (first === 'none') this.resourceVersion = undefined;
     for (let attempt = 0; ; attempt++) {
       const next = change(snap);
       if (!next) return { snapshot: snap, out: undefined };
