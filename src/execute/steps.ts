@@ -1,8 +1,8 @@
 // The recorded steps of one node's in-place reboot, each a function of the node's context:
 // cordon -> drain -> reboot request -> wait for the new boot (with the node image upgrade as the
-// fallback) -> uncordon -> settle (evicted workloads available, the watched soak) -> done. Each
-// step records itself on the node (src/execute/progress.ts) before the next starts; a run that
-// resumes skips the steps its record shows done.
+// fallback) -> uncordon -> settle (the controller's taints lifted, evicted workloads available,
+// the watched soak) -> done. Each step records itself on the node (src/execute/progress.ts)
+// before the next starts; a run that resumes skips the steps its record shows done.
 import type * as k8s from '@kubernetes/client-node';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MERGE_PATCH, explainApiError, type KubeClients } from '../kube/client.ts';
@@ -10,9 +10,13 @@ import type { PlanNode } from '../plan/types.ts';
 import { drainNode, DrainError, type EvictedPod } from '../drain/drain.ts';
 import { ANN, NODE_IMAGE_LABEL, SCALE_DOWN_DISABLED } from '../kube/labels.ts';
 import { clearProgress, patchNode, readProgress, stepPatch, type Step, type Workload } from './progress.ts';
-import { untilAnswered, waitForBoot, waitForWorkloads, watchSoak, type Waiting } from './wait.ts';
+import { untilAnswered, waitForBoot, waitForSchedulable, waitForWorkloads, watchSoak } from './wait.ts';
+import type { Waiting } from './wait.ts';
 import type { NodeImageResult, NodeReport } from './types.ts';
 import { errorText, lockCheck, type NodeContext, type NodeStart } from './context.ts';
+
+/** How long the node lifecycle controller may take to lift its taints after the uncordon. */
+const SCHEDULABLE_TIMEOUT_MS = 120_000;
 
 /** Steps after which the node has not yet come back from its reboot. */
 const BEFORE_BOOT: readonly (Step | undefined)[] = ['cordoned', 'drained', 'rebooting'];
@@ -229,6 +233,7 @@ async function uncordon(context: NodeContext): Promise<void> {
 async function settle(context: NodeContext): Promise<void> {
   const { run, planned, report } = context;
   const { workloadTimeoutSeconds, soakSeconds } = run.options;
+  await untilSchedulable(context);
   const evicted = context.progress.evicted;
   if (evicted.length && workloadTimeoutSeconds > 0) {
     step(context, 'wait for evicted workloads', evicted.map((w) => `${w.namespace}/${w.name}`).join(', '));
@@ -251,6 +256,18 @@ async function settle(context: NodeContext): Promise<void> {
   }
   const done = clearProgress({ planId: run.planId });
   await whenAnswered(context, 'record the step', () => record(context, done));
+}
+
+/** The controller's not-ready and unschedulable taints lifted: the node takes pods again. */
+async function untilSchedulable(context: NodeContext): Promise<void> {
+  const { run, planned } = context;
+  const deadline = Date.now() + SCHEDULABLE_TIMEOUT_MS;
+  const lifted = await waitForSchedulable(run.kube, planned.name, deadline, waiting(context));
+  if (!lifted.ok)
+    throw new Error(
+      `after ${planned.name}: ${lifted.reason} ${SCHEDULABLE_TIMEOUT_MS / 60_000} minutes after its ` +
+        'uncordon; not starting another node while it takes no pods',
+    );
 }
 
 async function labelNode(kube: KubeClients, node: string, labels: Record<string, string>): Promise<void> {

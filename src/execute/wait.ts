@@ -144,6 +144,55 @@ export async function waitForWorkloads(
 }
 
 /**
+ * The node lifecycle controller's taints that keep pods off a node that is back. It lifts them
+ * a moment after the node is Ready and uncordoned; a busy controller takes longer, and until
+ * then the node takes no pods: another node must not start meanwhile.
+ */
+export const CONDITION_TAINTS = [
+  'node.kubernetes.io/not-ready',
+  'node.kubernetes.io/unreachable',
+  'node.kubernetes.io/unschedulable',
+];
+
+/** Until the node carries none of CONDITION_TAINTS (but a cordon it keeps), or the deadline. */
+export async function waitForSchedulable(
+  kube: KubeClients,
+  name: string,
+  deadline: number,
+  waiting: Waiting,
+): Promise<{ ok: true } | { ok: false; reason: string }> {
+  const start = Date.now();
+  let lastReport = 0;
+  let left: string[] = [];
+  for (let first = true; first || Date.now() < deadline; first = false) {
+    const node = await kube.core.readNode({ name }).catch((error: unknown) => {
+      // A node object that is gone has no taints to wait for; any other failure: read again.
+      if (error instanceof k8s.ApiException && error.code === 404) return null;
+      return undefined;
+    });
+    if (node === null) return { ok: true };
+    if (node) left = conditionTaints(node);
+    if (node && !left.length) return { ok: true };
+    if (Date.now() - lastReport >= 10_000) {
+      waiting(`${name}: tainted ${left.join(', ') || '(not read yet)'}`, Date.now() - start);
+      lastReport = Date.now();
+    }
+    await sleep(500);
+  }
+  return { ok: false, reason: `still tainted ${left.join(', ')} by the node lifecycle controller` };
+}
+
+function conditionTaints(node: k8s.V1Node): string[] {
+  // A node that stays cordoned (cordoned before the run) keeps its unschedulable taint.
+  const cordoned = node.spec?.unschedulable === true;
+  // A key can stand twice, once per effect (not-ready: NoSchedule and NoExecute).
+  const keys = new Set((node.spec?.taints ?? []).map((taint) => taint.key));
+  return [...keys].filter(
+    (key) => CONDITION_TAINTS.includes(key) && !(cordoned && key.endsWith('/unschedulable')),
+  );
+}
+
+/**
  * A soak that watches: until the deadline, the soaking node (every second) and every other node
  * this plan rebooted (every few seconds, through `health`) must stay Ready. A node unstable
  * after its reboot is what a soak exists to catch.

@@ -11,7 +11,13 @@ import { BOOT_TIME } from '../fixtures/hosts.ts';
 import { MERGE_PATCH, loadKubeConfig, makeClients, type KubeClients } from '../../src/kube/client.ts';
 import type { Plan, PlanNode } from '../../src/plan/types.ts';
 import { LeaseLock, LockHeldError } from '../../src/lock/lease.ts';
-import { untilAnswered, waitForBoot, waitForWorkloads, watchSoak } from '../../src/execute/wait.ts';
+import {
+  untilAnswered,
+  waitForBoot,
+  waitForSchedulable,
+  waitForWorkloads,
+  watchSoak,
+} from '../../src/execute/wait.ts';
 import { rebootNode } from '../../src/execute/steps.ts';
 import type { Run } from '../../src/execute/context.ts';
 import type { ExecEvent, NodeReport } from '../../src/execute/types.ts';
@@ -166,6 +172,47 @@ test('watchSoak: a node that stays Ready passes; one that goes NotReady during t
   ]);
   assert.equal(soak.ok, false);
   assert.match(soak.reason, /^went NotReady during its soak.*: it is unstable after its reboot/);
+});
+
+test("waitForSchedulable: the node lifecycle controller's taints are waited for; a kept cordon is not; one that stays times out, named", async () => {
+  const NOT_READY = 'node.kubernetes.io/not-ready';
+  const taintsOf = async () => ((await sim.node(second)).spec?.taints ?? []).map((taint) => taint.key);
+  const tainted = async (key: string) => {
+    for (let tries = 0; !(await taintsOf()).includes(key); tries++) {
+      assert.ok(tries < 120, `the controller tainted ${second} ${key} within a minute`);
+      await sleep(500);
+    }
+  };
+  const n = await sim.node(second);
+  const boot = { bootID: n.status!.nodeInfo!.bootID, kernelVersion: n.status!.nodeInfo!.kernelVersion };
+  // NotReady: the real controller taints it, and the taint stays while it is down.
+  await sim.powerOff(second);
+  try {
+    await tainted(NOT_READY);
+    const stays = await waitForSchedulable(kube, second, Date.now() + 1500, () => undefined);
+    const reason = `still tainted ${NOT_READY} by the node lifecycle controller`;
+    assert.deepEqual(stays, { ok: false, reason });
+  } finally {
+    // Ready again: the controller lifts its taint a moment later, and the wait sees it.
+    await sim.powerOn(second, boot);
+  }
+  assert.deepEqual(await waitForSchedulable(kube, second, Date.now() + 60_000, () => undefined), {
+    ok: true,
+  });
+  assert.ok(!(await taintsOf()).includes(NOT_READY));
+  // A cordon the node keeps (someone else's) keeps its unschedulable taint: nothing to wait for.
+  await kube.core.patchNode({ name: second, body: { spec: { unschedulable: true } } }, MERGE_PATCH);
+  try {
+    await tainted('node.kubernetes.io/unschedulable');
+    assert.deepEqual(await waitForSchedulable(kube, second, Date.now() + 1000, () => undefined), {
+      ok: true,
+    });
+  } finally {
+    await kube.core.patchNode({ name: second, body: { spec: { unschedulable: false } } }, MERGE_PATCH);
+  }
+  assert.deepEqual(await waitForSchedulable(kube, second, Date.now() + 60_000, () => undefined), {
+    ok: true,
+  });
 });
 
 /** A run of a plan of one node, as executePlan would make it; soak and workload waits off. */
