@@ -43,8 +43,11 @@ export class VmssRebooter implements Rebooter {
   }
 
   preflight(node: k8s.V1Node): Promise<void> {
-    this.vmOf(node);
-    return Promise.resolve();
+    // A rejected promise, as the Rebooter contract says, not a throw at the call.
+    return new Promise((resolve) => {
+      this.vmOf(node);
+      resolve();
+    });
   }
 
   async reboot(request: RebootRequest): Promise<'issued' | 'already-issued'> {

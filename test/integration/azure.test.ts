@@ -37,6 +37,7 @@ import {
 } from '../../src/azure/wire.ts';
 import { RESTART_ANNOTATION } from '../../src/kube/labels.ts';
 import { NodeImageUpgrader } from '../../src/azure/nodeimage.ts';
+import { VmssRebooter } from '../../src/reboot/vmss.ts';
 import type { PlanNode } from '../../src/plan/types.ts';
 import { renderResultMarkdown } from '../../src/report/result.ts';
 
@@ -619,4 +620,32 @@ test('the node image upgrade seam: up to date does nothing, the pool shares one 
   } finally {
     pool.latestNodeImageVersion = latest;
   }
+});
+
+test('the VMSS rebooter: one restart per plan and node (a second request is already issued), and no restart for a node outside Azure', async () => {
+  const rebooter = new VmssRebooter(clients, session.clients);
+  const planId = 'cd'.repeat(32);
+  const name = linux[0]!;
+  const before = az.restarts.length;
+  assert.equal(await rebooter.reboot({ node: await sim.node(name), planId }), 'issued');
+  assert.deepEqual(
+    az.restarts.slice(before).map((restart) => restart.node),
+    [name],
+  );
+  const marked = await sim.node(name);
+  assert.equal(
+    marked.metadata?.annotations?.[RESTART_ANNOTATION],
+    planId,
+    'the restart is recorded on the node',
+  );
+  assert.equal(await rebooter.reboot({ node: marked, planId }), 'already-issued');
+  assert.equal(az.restarts.length, before + 1, 'the same plan never restarts a node twice');
+  const outside = structuredClone(marked);
+  outside.spec!.providerID = 'kind://docker/kind/worker';
+  await assert.rejects(
+    rebooter.preflight(outside),
+    /names no Azure VM or VMSS instance; use reboot-method pod/,
+  );
+  await assert.rejects(rebooter.reboot({ node: outside, planId: 'ef'.repeat(32) }), /names no Azure VM/);
+  assert.equal(az.restarts.length, before + 1);
 });
