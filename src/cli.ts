@@ -153,7 +153,7 @@ async function plan(values: Values, output: string, io: Io): Promise<number> {
     const azure = openAzure(parseAzureSettings(values), { log, getIDToken });
     const clients = (await azureKubeClients(azure, settings, log)) ?? connect(settings);
     const aks = await azurePlanFacts(azure, log);
-    const { plan, id: planId } = await inspectCluster(clients, settings, log, aks);
+    const { plan, planId } = await inspectCluster(clients, settings, log, aks);
     io.out.write(renderPlan(plan, planId, output));
     return 0;
   } catch (error) {

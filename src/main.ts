@@ -193,7 +193,7 @@ async function trackedSession(
 /** Without a token: inspect and report only (job summary, files, outputs). */
 async function planOnly(settings: Settings, access: ClusterAccess, outDir: string): Promise<SessionResult> {
   const aks = await access.aksFacts?.();
-  const { plan, id: planId } = await inspectCluster(access.clients, settings.plan, log, aks);
+  const { plan, planId } = await inspectCluster(access.clients, settings.plan, log, aks);
   const estimate = estimateOptions(settings.execute, aks);
   const fullReportRef = 'report.md in the reboot-pilot artifact';
   const artifacts = writePlanArtifacts(outDir, plan, planId, { estimate, now: new Date(), fullReportRef });

@@ -1,4 +1,4 @@
-// AKS node image upgrade, the method for what a reboot cannot fix: planned (Windows pools; pools
+// AKS node image upgrade, the update for what a reboot cannot fix: planned (Windows pools; pools
 // on the SecurityPatch/NodeImage channels with an older image) and the fallback when a node's
 // in-place reboot fails. It is pool-wide: AKS surges, cordons, drains and reimages every node
 // of the pool (local disk data is lost) following the pool's upgradeSettings (max surge,

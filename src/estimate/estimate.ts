@@ -43,7 +43,7 @@ export function estimatePlan(plan: Plan, soakSeconds: number): Estimate {
   const pools = poolHistory(plan.nodes);
   const d = DEFAULT_DURATIONS;
   const nodes = plan.nodes.map((n): NodeEstimate => {
-    if (n.method === 'node-image-upgrade') {
+    if (n.update === 'node-image-upgrade') {
       return { name: n.name, seconds: DEFAULT_NODE_IMAGE_SECONDS, source: 'default' };
     }
     const h = n.history;
@@ -56,7 +56,7 @@ export function estimatePlan(plan: Plan, soakSeconds: number): Estimate {
   const seenPools = new Set<string>();
   const counted = nodes.filter((e, i) => {
     const n = plan.nodes[i]!;
-    if (n.method !== 'node-image-upgrade') return true;
+    if (n.update !== 'node-image-upgrade') return true;
     if (seenPools.has(n.pool)) return false;
     seenPools.add(n.pool);
     return true;

@@ -33,7 +33,7 @@ export interface ExecuteDeps {
   kube: KubeClients;
   rebooter: Rebooter;
   gates: Gate[];
-  /** The planned method of node-image-upgrade nodes, and the fallback when an in-place reboot fails. */
+  /** The planned update of node-image-upgrade nodes, and the fallback when an in-place reboot fails. */
   nodeImageUpgrade?: NodeImageUpgrade;
   onEvent?: (event: ExecEvent) => void;
   log?: (line: string) => void;

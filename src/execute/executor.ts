@@ -98,7 +98,7 @@ async function executeNode(run: Run, planned: PlanNode, report: NodeReport): Pro
     if (!health.ok) throw new Stop(health.state, health.reason);
     if (reimagedWithPool(run, planned, node, report)) return;
   }
-  if (planned.method === 'node-image-upgrade') {
+  if (planned.update === 'node-image-upgrade') {
     if (!resuming) await checkGates(run, node);
     await upgradeNodeImage(run, planned, report, startedMs);
     return;

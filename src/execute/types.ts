@@ -70,7 +70,7 @@ export interface NodeImageResult {
 }
 
 /**
- * The node image upgrade of a node's pool (AKS): the planned method of node-image-upgrade nodes
+ * The node image upgrade of a node's pool (AKS): the planned update of node-image-upgrade nodes
  * and the fallback when a node's in-place reboot fails. Implemented in src/azure/nodeimage.ts.
  */
 export interface NodeImageUpgrade {

@@ -74,7 +74,12 @@ export async function closeItem(
     `Plan \`${shortId(planId)}\` ${ending}: nothing more will be done for it. ` +
     `The next scheduled run makes a new plan.`;
   const message = `Reboot plan ${shortId(planId)} ${ending}\n\n${audit}`;
-  await deps.tracker.finish(context.cluster, item, ending, `${note}\n\n${audit}`, {}, message);
+  await deps.tracker.finish(context.cluster, item, {
+    ending,
+    note: `${note}\n\n${audit}`,
+    files: {},
+    message,
+  });
   return {
     outcome: 'closed',
     state: ending,

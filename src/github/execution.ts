@@ -295,9 +295,10 @@ async function finishExecution(
   writePlanFiles(deps.outDir, result.planId, files);
   const title = `Reboot plan ${shortId(result.planId)} for ${cluster}: ${result.state}`;
   const message = `${title}\n\n${audit.join('\n')}`;
-  if (ending)
-    await deps.tracker.finish(cluster, item, ending, `${record}\n${closingLine(ending)}`, files, message);
-  else await deps.tracker.comment(item, `${record}\n${stoppedLine(result)}`);
+  if (ending) {
+    const note = `${record}\n${closingLine(ending)}`;
+    await deps.tracker.finish(cluster, item, { ending, note, files, message });
+  } else await deps.tracker.comment(item, `${record}\n${stoppedLine(result)}`);
   return {
     outcome: 'executed',
     state: result.state,

@@ -96,7 +96,7 @@ async function makeDraft(
 ): Promise<Draft> {
   const { deps, cluster } = context;
   const aks = await deps.aksFacts?.();
-  const { plan, id: planId } = await inspectCluster(deps.clients, deps.settings.plan, deps.log, aks);
+  const { plan, planId } = await inspectCluster(deps.clients, deps.settings.plan, deps.log, aks);
   const estimate = estimateOptions(deps.settings.execute, aks);
   const at = currentTime(deps);
   const artifacts = writePlanArtifacts(deps.outDir, plan, planId, {
@@ -160,14 +160,12 @@ async function closeUpToDate(
     await updateLedger(context, (ledger) => closedLedger(ledger, closed));
   }
   const inspected = draft.plan.upToDate.length;
-  await context.deps.tracker.finish(
-    context.cluster,
-    item,
-    'nothing-to-do',
-    `Nothing needs a reboot any more: all ${inspected} inspected node(s) are up to date. Closing.`,
-    draft.artifacts.files,
-    `Cluster ${context.cluster} is up to date`,
-  );
+  await context.deps.tracker.finish(context.cluster, item, {
+    ending: 'nothing-to-do',
+    note: `Nothing needs a reboot any more: all ${inspected} inspected node(s) are up to date. Closing.`,
+    files: draft.artifacts.files,
+    message: `Cluster ${context.cluster} is up to date`,
+  });
   return { ...draft.result, outcome: 'closed', state: 'up-to-date', number: item.number };
 }
 
@@ -204,7 +202,7 @@ async function openItem(context: SessionContext, draft: Draft): Promise<SessionR
   const message = commitMessage(context, draft);
   const body = itemBody(shown, draft);
   const created = await deps.tracker
-    .open(cluster, draft.title, body, draft.artifacts.files, message)
+    .open(cluster, { title: draft.title, body, files: draft.artifacts.files, message })
     .catch(async (error: unknown) => {
       // Nothing was opened: the next run need not wait for the claim to lapse.
       await releaseOpening(context.store, claimedBy).catch(() => undefined);
@@ -249,7 +247,12 @@ async function revise(
   else await updateLedger(context, (ledger) => withRevision(ledger, draft.revision), planText);
   const message = commitMessage(context, draft);
   const body = itemBody(context, draft);
-  await deps.tracker.revise(cluster, item, draft.title, body, draft.artifacts.files, message);
+  await deps.tracker.revise(cluster, item, {
+    title: draft.title,
+    body,
+    files: draft.artifacts.files,
+    message,
+  });
   await deps.tracker.comment(item, revisionNote(draft, replanFor));
   return { ...draft.result, outcome: 'revised', state: 'awaiting-approval', number: item.number };
 }

@@ -61,6 +61,22 @@ export type PlanFiles = Record<string, string>;
 
 export type Ending = 'completed' | 'nothing-to-do' | 'cancelled' | 'rejected';
 
+/** A revision of the item: what it shows, and what PR mode commits (with `message`). */
+export interface ItemRevision {
+  title: string;
+  body: string;
+  files: PlanFiles;
+  message: string;
+}
+
+/** How the item ends: the closing `note`, and what PR mode commits and merges (with `message`). */
+export interface ItemClosing {
+  ending: Ending;
+  note: string;
+  files: PlanFiles;
+  message: string;
+}
+
 export interface Tracker {
   readonly kind: 'issue' | 'pull-request';
   /** owner/name of the repository the items are in. */
@@ -71,29 +87,15 @@ export interface Tracker {
   /** The item the ledger names, as it is on GitHub now, and when it was ever closed. */
   get(number: number): Promise<TrackedItem & { open: boolean; closings: { at: string; by: string }[] }>;
   /** Opens the item; PR mode commits `files` to the plan branch first. Returns its number. */
-  open(cluster: string, title: string, body: string, files: PlanFiles, message: string): Promise<TrackedItem>;
+  open(cluster: string, revision: ItemRevision): Promise<TrackedItem>;
   /** A new plan revision on an open item: PR mode commits the new files. */
-  revise(
-    cluster: string,
-    item: TrackedItem,
-    title: string,
-    body: string,
-    files: PlanFiles,
-    message: string,
-  ): Promise<void>;
+  revise(cluster: string, item: TrackedItem, revision: ItemRevision): Promise<void>;
   update(item: TrackedItem, body: string, title?: string): Promise<void>;
   /** The plan file of the item: PR mode reads it from the branch, issue mode from the state. */
   planPath(cluster: string): string | undefined;
   readFile(cluster: string, path: string): Promise<string>;
   /** Closes the item after `note`; PR mode commits `files` and merges or closes per the settings. */
-  finish(
-    cluster: string,
-    item: TrackedItem,
-    ending: Ending,
-    note: string,
-    files: PlanFiles,
-    message: string,
-  ): Promise<void>;
+  finish(cluster: string, item: TrackedItem, closing: ItemClosing): Promise<void>;
   comments(item: TrackedItem): Promise<Comment[]>;
   comment(item: TrackedItem, body: string): Promise<void>;
   react(commentId: number, content: '+1' | '-1' | 'rocket' | 'eyes' | 'confused'): Promise<void>;
@@ -253,7 +255,7 @@ export class IssueTracker extends Base implements Tracker {
     return issue ? itemOf(issue) : undefined;
   }
 
-  async open(_cluster: string, title: string, body: string): Promise<TrackedItem> {
+  async open(_cluster: string, { title, body }: ItemRevision): Promise<TrackedItem> {
     const created = await this.octokit.rest.issues.create({ ...this.repo, title, body, labels: [LABEL] });
     await this.mustBeBot(created.data.number, created.data.user);
     return {
@@ -264,7 +266,7 @@ export class IssueTracker extends Base implements Tracker {
     };
   }
 
-  async revise(_cluster: string, item: TrackedItem, title: string, body: string): Promise<void> {
+  async revise(_cluster: string, item: TrackedItem, { title, body }: ItemRevision): Promise<void> {
     await this.update(item, body, title);
   }
 
@@ -276,7 +278,7 @@ export class IssueTracker extends Base implements Tracker {
     return Promise.reject(new Error('issue mode keeps no files'));
   }
 
-  async finish(_cluster: string, item: TrackedItem, ending: Ending, note: string): Promise<void> {
+  async finish(_cluster: string, item: TrackedItem, { ending, note }: ItemClosing): Promise<void> {
     await this.comment(item, note);
     await this.octokit.rest.issues.update({
       ...this.repo,
@@ -368,13 +370,7 @@ export class PullRequestTracker extends Base implements Tracker {
     }
   }
 
-  async open(
-    cluster: string,
-    title: string,
-    body: string,
-    files: PlanFiles,
-    message: string,
-  ): Promise<TrackedItem> {
+  async open(cluster: string, { title, body, files, message }: ItemRevision): Promise<TrackedItem> {
     const base = await this.base();
     const head = (await this.octokit.rest.git.getRef({ ...this.repo, ref: `heads/${base}` })).data.object.sha;
     const branch = this.branch(cluster);
@@ -391,14 +387,8 @@ export class PullRequestTracker extends Base implements Tracker {
     return { number: pr.data.number, body, url: pr.data.html_url, author: pr.data.user.login };
   }
 
-  async revise(
-    cluster: string,
-    item: TrackedItem,
-    title: string,
-    body: string,
-    files: PlanFiles,
-    message: string,
-  ): Promise<void> {
+  async revise(cluster: string, item: TrackedItem, revision: ItemRevision): Promise<void> {
+    const { title, body, files, message } = revision;
     await this.commit(cluster, files, message);
     await this.update(item, body, title);
   }
@@ -410,14 +400,8 @@ export class PullRequestTracker extends Base implements Tracker {
     return Buffer.from(found.data.content, 'base64').toString('utf8');
   }
 
-  async finish(
-    cluster: string,
-    item: TrackedItem,
-    ending: Ending,
-    note: string,
-    files: PlanFiles,
-    message: string,
-  ): Promise<void> {
+  async finish(cluster: string, item: TrackedItem, closing: ItemClosing): Promise<void> {
+    const { ending, note, files, message } = closing;
     if (Object.keys(files).length) await this.commit(cluster, files, message);
     await this.comment(item, note);
     if (ending === 'completed' && this.options.onComplete === 'merge')

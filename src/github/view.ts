@@ -35,15 +35,15 @@ export function statusText(cluster: string, ledger: Ledger, requiredApprovals: n
 
 const isRestriction = (kind: string) => kind === 'pause' || kind === 'cancel' || kind === 'reject';
 
-const METHOD_TEXT = { reboot: 'reboot', 'node-image-upgrade': 'node image upgrade (pool-wide)' } as const;
+const UPDATE_TEXT = { reboot: 'reboot', 'node-image-upgrade': 'node image upgrade (pool-wide)' } as const;
 
 /** The checklist: the plan's nodes, marked from the execution's per-node results. */
 export function progressLines(ledger: Ledger, plan?: Plan): ProgressLine[] {
   const results = new Map((ledger.run?.nodes ?? []).map((result) => [result.name, result]));
-  const methods = new Map((plan?.nodes ?? []).map((node) => [node.name, node.method]));
+  const updates = new Map((plan?.nodes ?? []).map((node) => [node.name, node.update]));
   return (ledger.plan?.nodes ?? []).map((name) => {
-    const method = methods.get(name);
-    return progressLine(name, results.get(name), method ? METHOD_TEXT[method] : 'pending');
+    const update = updates.get(name);
+    return progressLine(name, results.get(name), update ? UPDATE_TEXT[update] : 'pending');
   });
 }
 

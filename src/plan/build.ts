@@ -179,7 +179,7 @@ function planAks(aks: AksFacts): NonNullable<Plan['aks']> {
   };
 }
 
-/** What every planned node records, whatever its method. */
+/** What every planned node records, whatever its update. */
 function nodeBase(node: k8s.V1Node) {
   const info = node.status?.nodeInfo;
   const history = readDurations(node);
@@ -268,7 +268,7 @@ function imageUpgrade(
       ...base,
       os: osOf(node),
       kernel: { running, next: running },
-      method: 'node-image-upgrade',
+      update: 'node-image-upgrade',
       evidence: [evidence],
       packages: { requiringReboot: [], requiringRebootTotal: 0, sinceBoot: [], sinceBootTotal: 0 },
       evictions,
@@ -362,7 +362,7 @@ function rebootVerdict(node: k8s.V1Node, base: NodeBase, running: string, contex
       ...base,
       os: 'linux',
       kernel: { running, next: next ?? running },
-      method: 'reboot',
+      update: 'reboot',
       evidence,
       ...(result && result.sentinel.mtime > 0
         ? { pendingSince: new Date(result.sentinel.mtime * 1000).toISOString() }
@@ -394,10 +394,10 @@ export function order(nodes: Unordered[], how: PlanOrder): PlanNode[] {
   // Control-plane nodes last: a problem shows on a worker first, and the API stays up longest.
   const last = (node: Unordered) => Number(node.role === 'control-plane');
   const reboots = nodes
-    .filter((n) => n.method === 'reboot')
+    .filter((n) => n.update === 'reboot')
     .sort((a, b) => last(a) - last(b) || within(a, b));
   const images = nodes
-    .filter((n) => n.method === 'node-image-upgrade')
+    .filter((n) => n.update === 'node-image-upgrade')
     .sort((a, b) => cmp(a.pool, b.pool) || cmp(a.name, b.name));
   return [...reboots, ...images].map((n, i) => ({ ...n, order: i + 1 }));
 }

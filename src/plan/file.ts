@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import { Plan } from './types.ts';
+import { Plan, PLAN_VERSION } from './types.ts';
 import * as canonical from './canonical.ts';
 
 export interface PlanFile {
@@ -27,6 +27,12 @@ export function readPlanFile(text: string, source = 'the plan file'): PlanFile {
   } catch {
     throw new UserError(`${source} is not JSON`);
   }
+  const version = (raw.plan as { version?: unknown } | undefined)?.version;
+  if (typeof version === 'number' && version !== PLAN_VERSION)
+    throw new UserError(
+      `${source} holds a plan in format ${version}, made by another version of Reboot Pilot; ` +
+        `this one reads format ${PLAN_VERSION}: make the plan again (/replan)`,
+    );
   const parsed = Plan.safeParse(raw.plan);
   if (!parsed.success) {
     const issues = parsed.error.issues

@@ -14,7 +14,7 @@ import type { AksFacts, Plan } from './types.ts';
 
 export interface Inspection {
   plan: Plan;
-  id: string;
+  planId: string;
   probed: number;
 }
 
@@ -66,5 +66,5 @@ export async function inspectCluster(
   log(`${nodes.length} nodes, ${considered} considered, ${pods.length} pods, ${pdbs.length} PDBs`);
   const findings = await detect(detectorsFor(settings, kube), candidates, log);
   const plan = buildPlan(snapshot, findings, options, aks);
-  return { plan, id: planId(plan), probed: findings.probes.size };
+  return { plan, planId: planId(plan), probed: findings.probes.size };
 }

@@ -2,10 +2,11 @@
 // only facts that are stable while the cluster is unchanged (no "now", no pod names that churn).
 import { z } from 'zod';
 
-export const PLAN_VERSION = 1;
+/** 2: a node's `update` (was `method` in 1, a word the reboot-method setting also uses). */
+export const PLAN_VERSION = 2;
 
-export const RebootMethod = z.enum(['reboot', 'node-image-upgrade']);
-export type RebootMethod = z.infer<typeof RebootMethod>;
+export const NodeUpdate = z.enum(['reboot', 'node-image-upgrade']);
+export type NodeUpdate = z.infer<typeof NodeUpdate>;
 
 export const RiskKind = z.enum([
   'pdb-blocks-eviction',
@@ -93,7 +94,7 @@ export const PlanNode = z.object({
     /** The kernel the next boot should run; equal to running when the reboot does not change it. */
     next: z.string(),
   }),
-  method: RebootMethod,
+  update: NodeUpdate,
   /** Set for control-plane nodes (they go last; while one reboots, its API server is away). */
   role: z.literal('control-plane').optional(),
   order: z.number().int().positive(),

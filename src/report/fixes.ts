@@ -52,7 +52,7 @@ export function fixesOverall(nodes: PlanNode[]): FixesOverall {
   for (const node of nodes) {
     const fixes = node.fixes;
     if (!fixes?.packages.some((change) => change.changelog)) {
-      if (node.method === 'reboot') unread++;
+      if (node.update === 'reboot') unread++;
       continue;
     }
     for (const id of fixes.cves) ids.add(id);

@@ -77,14 +77,14 @@ const plural = (count: number, singular: string, several = `${singular}s`) =>
 const fullReportWhere = (options: MarkdownOptions) =>
   options.fullReportRef ? ` (${md(options.fullReportRef)})` : '';
 
-const byMethod = (plan: Plan, method: PlanNode['method']) =>
-  plan.nodes.filter((node) => node.method === method);
+const byUpdate = (plan: Plan, update: PlanNode['update']) =>
+  plan.nodes.filter((node) => node.update === update);
 
 function render(plan: Plan, id: string, options: MarkdownOptions, level: Level): string {
   const out = [`## Reboot plan for ${md(plan.cluster.name)} \`${shortId(id)}\``, ''];
   if (options.preamble) out.push(options.preamble, '');
   out.push(summaryLine(plan));
-  if (byMethod(plan, 'reboot').length) out.push('', fixesSummary(plan, options.now));
+  if (byUpdate(plan, 'reboot').length) out.push('', fixesSummary(plan, options.now));
   if (plan.nodes.length)
     out.push('', ...estimateLines(plan, options.estimate ?? { soakSeconds: 60 }, options.now));
   out.push(...callouts(plan), '', `Plan ID: \`${id}\``, '');
@@ -105,8 +105,8 @@ function summaryLine(plan: Plan): string {
   const upToDate = plan.upToDate.length;
   if (!plan.nodes.length)
     return `Nothing needs a reboot: ${upToDate} ${plural(upToDate, 'node')} up to date${uninspected}.`;
-  const reboots = byMethod(plan, 'reboot').length;
-  const images = byMethod(plan, 'node-image-upgrade');
+  const reboots = byUpdate(plan, 'reboot').length;
+  const images = byUpdate(plan, 'node-image-upgrade');
   const pools = new Set(images.map((node) => node.pool)).size;
   const imageNodes = `**${images.length}** ${plural(images.length, 'node')}`;
   const imageText = images.length ? `; ${imageNodes} in ${pools} pool(s) to patch by node image upgrade` : '';
@@ -140,7 +140,7 @@ function callouts(plan: Plan): string[] {
         'Exclude it with `node-selector` to reboot it by hand.',
     );
   }
-  if (byMethod(plan, 'node-image-upgrade').length) {
+  if (byUpdate(plan, 'node-image-upgrade').length) {
     out.push(
       '',
       '> [!CAUTION]\n> A node image upgrade is pool-wide and reimages every node of the pool: ' +
@@ -167,7 +167,7 @@ function summaryTable(plan: Plan, options: MarkdownOptions, level: Level): strin
   const groups = new Map<string, PlanNode[]>();
   for (const node of plan.nodes) {
     const key = JSON.stringify([
-      node.method,
+      node.update,
       node.pool,
       node.kernel.running,
       node.kernel.next,
@@ -177,7 +177,7 @@ function summaryTable(plan: Plan, options: MarkdownOptions, level: Level): strin
     groups.set(key, [...(groups.get(key) ?? []), node]);
   }
   const out = [
-    '| Nodes | Pool | Kernel | Requires the reboot | Fixes | Pending | Method | Risks |',
+    '| Nodes | Pool | Kernel | Requires the reboot | Fixes | Pending | Update | Risks |',
     '|---|---|---|---|---|---|---|---|',
   ];
   for (const group of [...groups.values()].slice(0, level.rows)) out.push(groupRow(group, options.now));
@@ -203,7 +203,7 @@ function groupRow(group: PlanNode[], now: Date): string {
       ? `${md(first.kernel.running)} (unchanged)`
       : `${md(first.kernel.running)} → **${md(first.kernel.next)}**`;
   const fixes =
-    first.method === 'reboot'
+    first.update === 'reboot'
       ? `${fixesPhrase(first.fixes)}${first.fixes?.cves.length ? `<br>${cveLinks(first.fixes, 3)}` : ''}`
       : '—';
   const days = group.map((node) => daysPending(node, now)).filter((day): day is number => day !== undefined);
@@ -215,7 +215,7 @@ function groupRow(group: PlanNode[], now: Date): string {
     packagesCell(first),
     fixes,
     pending,
-    first.method,
+    first.update,
     risksCell(group),
   ];
   return `| ${cells.join(' | ')} |`;
@@ -228,7 +228,7 @@ function packagesCell(node: PlanNode): string {
     const more = requiringRebootTotal > 3 ? ` +${requiringRebootTotal - 3}` : '';
     return requiringReboot.slice(0, 3).map(md).join(', ') + more;
   }
-  return node.method === 'node-image-upgrade' ? 'new node image' : '—';
+  return node.update === 'node-image-upgrade' ? 'new node image' : '—';
 }
 
 /** "3 (**1 blocking**)", "2", or "0" over a group's nodes. */
@@ -246,7 +246,7 @@ function orderSection(plan: Plan, options: MarkdownOptions, level: Level): strin
   for (const node of plan.nodes.slice(0, level.rows === Infinity ? undefined : level.rows)) {
     const days = daysPending(node, options.now);
     const steps =
-      node.method === 'reboot' ? 'cordon, drain, reboot, verify, uncordon' : 'node image upgrade of the pool';
+      node.update === 'reboot' ? 'cordon, drain, reboot, verify, uncordon' : 'node image upgrade of the pool';
     const pending = days !== undefined ? `, pending ${days} d` : '';
     out.push(
       `${node.order}. ${md(node.name)} (${md(node.pool)}): ${steps}${pending}, ${estimates.get(node.name)}`,
@@ -312,7 +312,7 @@ function drainOptionsLine(plan: Plan): string {
 
 /** "What the reboots fix" line: CVEs over every node, how long the oldest has waited. */
 function fixesSummary(plan: Plan, now: Date): string {
-  const reboots = byMethod(plan, 'reboot');
+  const reboots = byUpdate(plan, 'reboot');
   const overall = fixesOverall(reboots);
   const read = reboots.length - overall.unread;
   const unread = overall.unread
@@ -361,14 +361,14 @@ function nodeDetails(node: PlanNode, now: Date, packages: boolean): string[] {
       ? html(node.kernel.running)
       : `${html(node.kernel.running)} → ${html(node.kernel.next)}`;
   const image = node.nodeImageVersion ? `, node image ${md(node.nodeImageVersion)}` : '';
-  const method =
-    node.method === 'reboot' ? 'in-place reboot' : 'node image upgrade (pool-wide, reimages disks)';
+  const update =
+    node.update === 'reboot' ? 'in-place reboot' : 'node image upgrade (pool-wide, reimages disks)';
   const provider = node.providerID ? `, provider ID ${md(node.providerID)}` : '';
   const out = [
     `<details><summary>${node.order}. ${html(node.name)} — ${kernel}${risky}</summary>`,
     '',
     `- Pool ${md(node.pool)}, ${node.os}, ${md(node.osImage || 'unknown OS image')}${image}`,
-    `- Method: ${method}`,
+    `- Update: ${update}`,
     `- Boot ID ${md(node.bootID || 'unknown')}${provider}`,
   ];
   for (const evidence of node.evidence) out.push(`- Evidence (${evidence.source}): ${md(evidence.detail)}`);
@@ -377,7 +377,7 @@ function nodeDetails(node: PlanNode, now: Date, packages: boolean): string[] {
     out.push(`- Pending since ${md(node.pendingSince)} (${waited})`);
   }
   if (packages) out.push(...requiringRebootLines(node));
-  if (node.method === 'reboot') out.push(...fixesDetails(node, packages));
+  if (node.update === 'reboot') out.push(...fixesDetails(node, packages));
   if (packages) out.push(...sinceBootLines(node));
   out.push(evictionsLine(node));
   for (const risk of node.risks)

@@ -37,13 +37,13 @@ function nodeLines(node: PlanNode, now: Date): string[] {
     node.kernel.next === node.kernel.running
       ? `${term(node.kernel.running)} (unchanged)`
       : `${term(node.kernel.running)} -> ${term(node.kernel.next)}`;
-  const out = [`${node.order}. ${term(node.name)}  pool=${term(node.pool)}  ${node.method}  ${kernel}`];
+  const out = [`${node.order}. ${term(node.name)}  pool=${term(node.pool)}  ${node.update}  ${kernel}`];
   for (const evidence of node.evidence) out.push(`     evidence: ${term(evidence.detail)}`);
   if (node.pendingSince) {
     const waited = duration(now.getTime() - Date.parse(node.pendingSince));
     out.push(`     pending for ${waited} (since ${term(node.pendingSince)})`);
   }
-  if (node.method === 'reboot') {
+  if (node.update === 'reboot') {
     const cves = node.fixes?.cves ?? [];
     const more = (node.fixes?.cveTotal ?? 0) > 10 ? ', ...' : '';
     const ids = cves.length ? `: ${cves.slice(0, 10).join(', ')}${more}` : '';

@@ -104,8 +104,8 @@ function dailyWindow(hoursAhead = -1, durationHours = 4) {
 async function plan(extra: Record<string, string> = {}) {
   const s = planSettings(extra);
   const r = await inspectCluster(clients, s, logger, await azurePlanFacts(session, logger));
-  const file = join(dir, `plan-${shortId(r.id)}.json`);
-  writeFileSync(file, JSON.stringify({ planId: r.id, plan: r.plan }));
+  const file = join(dir, `plan-${shortId(r.planId)}.json`);
+  writeFileSync(file, JSON.stringify({ planId: r.planId, plan: r.plan }));
   return { ...r, file };
 }
 
@@ -278,7 +278,7 @@ test('end to end: a Linux pool rebooted through azure-vmss (a 429 on the way), t
   assert.deepEqual(p.plan.aks?.nodeOSUpgradeChannel, 'Unmanaged');
   assert.match(p.plan.aks.maintenance ?? '', /^aksManagedNodeOSUpgradeSchedule: every day/);
   assert.deepEqual(
-    p.plan.nodes.map((n) => [n.name, n.method]),
+    p.plan.nodes.map((n) => [n.name, n.update]),
     [
       [linux[0], 'reboot'],
       [linux[1], 'reboot'],
@@ -491,7 +491,7 @@ test('faults: a node image upgrade that ends Failed is reported as such, and the
   az.failUpgrade.add('win');
   const p = await plan();
   assert.deepEqual(
-    p.plan.nodes.map((n) => [n.name, n.method]),
+    p.plan.nodes.map((n) => [n.name, n.update]),
     [
       [windows[0], 'node-image-upgrade'],
       [windows[1], 'node-image-upgrade'],
@@ -591,7 +591,7 @@ test('the node image upgrade seam: up to date does nothing, the pool shares one 
         pool: 'nodepool1',
         providerID: node.spec?.providerID ?? '',
         bootID: node.status?.nodeInfo?.bootID ?? '',
-        method: 'node-image-upgrade',
+        update: 'node-image-upgrade',
       } as PlanNode;
     };
     const upgrades = () =>

@@ -79,7 +79,7 @@ test('detectors: probe,kured — both sources, and the order of the list does no
   });
   assert.deepEqual(r.plan.upToDate, []);
   assert.equal(r.probed, 3);
-  assert.equal((await plan('kured,probe')).id, r.id);
+  assert.equal((await plan('kured,probe')).planId, r.planId);
   assert.equal(await probePodsLeft(), 0);
 });
 

@@ -78,8 +78,8 @@ function pend(...names: string[]): string {
 
 async function makePlan(extra: Record<string, string> = {}) {
   const r = await inspectCluster(clients, planSettings(extra), () => undefined);
-  const file = join(dir, `plan-${shortId(r.id)}.json`);
-  writeFileSync(file, JSON.stringify({ planId: r.id, plan: r.plan }));
+  const file = join(dir, `plan-${shortId(r.planId)}.json`);
+  writeFileSync(file, JSON.stringify({ planId: r.planId, plan: r.plan }));
   return { ...r, file };
 }
 

@@ -64,7 +64,7 @@ after(async () => {
 
 test('the plan carries the CVEs of the real changelog entries newer than the running versions; the report links them', async () => {
   const clients = makeClients(loadKubeConfig({ kubeconfig: cluster.kubeconfigPath }));
-  const { plan, id } = await inspectCluster(
+  const { plan, planId: id } = await inspectCluster(
     clients,
     parsePlanSettings({ 'cluster-name': 'fixes', 'probe-timeout': '30', order: 'name' }),
     () => undefined,

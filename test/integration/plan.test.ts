@@ -222,7 +222,7 @@ describe('plan on a 6-node mixed cluster', () => {
     assert.deepEqual(p.upToDate, [N.np1]);
     assert.deepEqual(p.unknown, []);
     assert.deepEqual(
-      p.nodes.map((n) => [n.order, n.name, n.pool, n.method]),
+      p.nodes.map((n) => [n.order, n.name, n.pool, n.update]),
       [
         [1, N.kubeadm, 'default', 'reboot'],
         [2, N.np0, 'nodepool1', 'reboot'],
@@ -337,9 +337,9 @@ describe('plan on a 6-node mixed cluster', () => {
   test('the report: summary table, details per node, risks called out, cluster strings escaped, under the body limit', () => {
     // The sentinels were written when the test started: three days and four hours later...
     const now = new Date(Date.now() + (3 * 24 + 4) * 3_600_000);
-    const md = renderMarkdown(first.plan, first.id, { now });
+    const md = renderMarkdown(first.plan, first.planId, { now });
     assert.ok(md.length < GITHUB_BODY_LIMIT);
-    assert.ok(md.includes(`Plan ID: \`${first.id}\``));
+    assert.ok(md.includes(`Plan ID: \`${first.planId}\``));
     assert.match(
       md,
       /\| Nodes \| Pool \| Kernel \| Requires the reboot \| Fixes \| Pending \| Method \| Risks \|/,
@@ -359,7 +359,7 @@ describe('plan on a 6-node mixed cluster', () => {
     assert.match(md, /Pending since .* \(3d 4h\)/, 'how long the sentinel has been pending');
     // Same-diff nodes share a row: up0 and up1 (same pool, kernel and packages).
     assert.ok(md.includes(`${N.up0.replace(/-/g, '\\-')}<br>${N.up1.replace(/-/g, '\\-')}`));
-    const text = renderTerminal(first.plan, first.id, now);
+    const text = renderTerminal(first.plan, first.planId, now);
     assert.match(
       text,
       new RegExp(`3\\. ${N.up0}  pool=userpool  reboot  5\\.15\\.0-1079-azure -> 5\\.15\\.0-1081-azure`),
@@ -369,11 +369,11 @@ describe('plan on a 6-node mixed cluster', () => {
 
   test('the plan ID is the same on a second run and changes when a kernel changes', async () => {
     const again = await plan();
-    assert.equal(again.id, first.id);
+    assert.equal(again.planId, first.planId);
     // A newer kernel lands on np0: its next kernel changes.
     sim.writeHostFiles(N.np0, { 'boot/vmlinuz-5.15.0-1083-azure': 'kernel' });
     const newer = await plan();
-    assert.notEqual(newer.id, first.id);
+    assert.notEqual(newer.planId, first.planId);
     assert.equal(newer.plan.nodes.find((n) => n.name === N.np0)!.kernel.next, '5.15.0-1083-azure');
     // The kubeadm node reboots into its new kernel: it leaves the plan.
     const r = await sim.reboot(N.kubeadm);
@@ -381,7 +381,7 @@ describe('plan on a 6-node mixed cluster', () => {
     const after = await plan();
     assert.ok(!after.plan.nodes.some((n) => n.name === N.kubeadm));
     assert.ok(after.plan.upToDate.includes(N.kubeadm));
-    assert.notEqual(after.id, newer.id);
+    assert.notEqual(after.planId, newer.planId);
     sim.writeHostFiles(N.np0, { 'boot/vmlinuz-5.15.0-1083-azure': null });
     // Restore the kubeadm node's pending state for the CLI tests.
     sim.writeHostFiles(N.kubeadm, {
@@ -426,7 +426,7 @@ describe('reboot-pilot plan (the bundled CLI)', () => {
     ]);
     assert.equal(json.code, 0, json.stderr);
     const parsed = JSON.parse(json.stdout) as { planId: string; plan: { nodes: unknown[] } };
-    assert.equal(parsed.planId, lib.id);
+    assert.equal(parsed.planId, lib.planId);
     const mdOut = await runCli([
       'plan',
       '--kubeconfig',
@@ -564,12 +564,12 @@ describe('reboot-pilot plan (the bundled CLI)', () => {
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const lib = await plan();
     const outputs = readFileSync(out, 'utf8');
-    assert.match(outputs, new RegExp(`plan-id<<ghadelimiter_[0-9a-f-]+\n${lib.id}\n`));
+    assert.match(outputs, new RegExp(`plan-id<<ghadelimiter_[0-9a-f-]+\n${lib.planId}\n`));
     assert.match(outputs, /nodes-pending<<ghadelimiter_[0-9a-f-]+\n5\n/);
     assert.match(outputs, /state<<ghadelimiter_[0-9a-f-]+\nplanned\n/);
-    assert.ok(readFileSync(summary, 'utf8').includes(`Plan ID: \`${lib.id}\``));
+    assert.ok(readFileSync(summary, 'utf8').includes(`Plan ID: \`${lib.planId}\``));
     const planFile = outputs.match(/plan-file<<ghadelimiter_[0-9a-f-]+\n(.*)\n/)![1]!;
-    assert.equal((JSON.parse(readFileSync(planFile, 'utf8')) as { planId: string }).planId, lib.id);
+    assert.equal((JSON.parse(readFileSync(planFile, 'utf8')) as { planId: string }).planId, lib.planId);
     assert.doesNotMatch(r.stdout, /BEGIN CERTIFICATE|Bearer/);
   });
 

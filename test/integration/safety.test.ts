@@ -79,8 +79,8 @@ function pend(...names: string[]): string {
 
 async function makePlan(extra: Record<string, string> = {}) {
   const r = await inspectCluster(clients, planSettings(extra), () => undefined);
-  const file = join(dir, `plan-${shortId(r.id)}.json`);
-  writeFileSync(file, JSON.stringify({ planId: r.id, plan: r.plan }));
+  const file = join(dir, `plan-${shortId(r.planId)}.json`);
+  writeFileSync(file, JSON.stringify({ planId: r.planId, plan: r.plan }));
   return { ...r, file };
 }
 
@@ -334,7 +334,7 @@ test('a budget that can never allow a disruption is a blocking risk that names i
           `^PodDisruptionBudget shop/ledger can never allow a disruption \\(${why}\\): .*Fix: set maxUnavailable to 1`,
         ),
       );
-      const md = renderMarkdown(p.plan, p.id, { now: new Date() });
+      const md = renderMarkdown(p.plan, p.planId, { now: new Date() });
       assert.match(
         md,
         /⛔ \*\*Blocking\*\* \(pdb-blocks-eviction\): PodDisruptionBudget shop\/ledger can never allow a disruption/,
@@ -592,7 +592,7 @@ test('the control-plane node goes last, is warned about, and its reboot rides ou
   assert.ok(outage && !outage.blocking, JSON.stringify(cp.risks));
   assert.match(outage.detail, /only control-plane node: while it reboots the Kubernetes API server is down/);
   assert.ok(!p.plan.nodes[0]!.risks.some((r) => r.kind === 'api-server-outage'));
-  const body = renderMarkdown(p.plan, p.id, { now: new Date() });
+  const body = renderMarkdown(p.plan, p.planId, { now: new Date() });
   assert.match(body, /⚠️ Risk \(api-server-outage\): this is the only control\\-plane node/);
   assert.match(
     body,

@@ -95,8 +95,8 @@ function pend(...names: string[]): void {
 
 async function makePlan() {
   const r = await inspectCluster(clients, planSettings(), () => undefined);
-  const file = join(dir, `plan-${shortId(r.id)}.json`);
-  writeFileSync(file, JSON.stringify({ planId: r.id, plan: r.plan }));
+  const file = join(dir, `plan-${shortId(r.planId)}.json`);
+  writeFileSync(file, JSON.stringify({ planId: r.planId, plan: r.plan }));
   return { ...r, file };
 }
 
@@ -288,7 +288,7 @@ test('a killed run leaves its taints; the resumed run keeps them until each node
         name: n,
         body: {
           spec: {
-            taints: [{ key: PENDING_TAINT_KEY, value: shortId(p.id), effect: 'PreferNoSchedule' }],
+            taints: [{ key: PENDING_TAINT_KEY, value: shortId(p.planId), effect: 'PreferNoSchedule' }],
           },
         },
       },

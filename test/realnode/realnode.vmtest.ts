@@ -76,8 +76,8 @@ const planSettings = (extra: Record<string, string> = {}) =>
 
 async function makePlan(extra: Record<string, string> = {}) {
   const r = await inspectCluster(clients, planSettings(extra), () => undefined);
-  const file = join(dir, `plan-${r.id.slice(0, 12)}.json`);
-  writeFileSync(file, JSON.stringify({ planId: r.id, plan: r.plan }));
+  const file = join(dir, `plan-${r.planId.slice(0, 12)}.json`);
+  writeFileSync(file, JSON.stringify({ planId: r.planId, plan: r.plan }));
   return { ...r, file };
 }
 
@@ -343,7 +343,7 @@ test(
     );
     assert.deepEqual(p.plan.nodes[0]!.kernel, { running: KERNEL_A, next: KERNEL_B });
     bootBeforeReboot = await bootId();
-    const podName = rebootPodName(p.id, REAL);
+    const podName = rebootPodName(p.planId, REAL);
     // What happens to the reboot pod, as the API server sees it, until the executor removes it.
     const watch = { on: true };
     const seen = (async () => {

@@ -64,7 +64,7 @@ test("SecurityPatch channel, Linux image behind: node image upgrade with the rea
   const p = buildPlan(snap, NOTHING_FOUND, opts, facts('SecurityPatch', NEW, WIN));
   assert.deepEqual(p.aks, { nodeOSUpgradeChannel: 'SecurityPatch' });
   assert.deepEqual(
-    p.nodes.map((n) => [n.pool, n.method]),
+    p.nodes.map((n) => [n.pool, n.update]),
     [
       ['np1', 'node-image-upgrade'],
       ['np1', 'node-image-upgrade'],
@@ -91,7 +91,7 @@ test('Unmanaged channel: Linux nodes follow the sentinel as before; a Windows po
     facts('Unmanaged', NEW, 'AKSWindows-2022-containerd-20348.3270.250311'),
   );
   assert.deepEqual(
-    p.nodes.map((n) => [n.pool, n.method]),
+    p.nodes.map((n) => [n.pool, n.update]),
     [['win', 'node-image-upgrade']],
   );
   assert.match(p.nodes[0]!.evidence[0]!.detail, /latest AKSWindows-2022-containerd-20348.3270.250311/);
@@ -112,7 +112,7 @@ test('without AKS facts the plan (and its ID) is unchanged', () => {
   assert.equal(a.aks, undefined);
   assert.equal(planId(a), planId(b));
   assert.deepEqual(
-    a.nodes.map((n) => [n.pool, n.method]),
+    a.nodes.map((n) => [n.pool, n.update]),
     [['win', 'node-image-upgrade']],
   );
   assert.match(

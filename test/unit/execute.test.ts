@@ -228,7 +228,7 @@ const planNode = (extra: Partial<PlanNode> = {}): PlanNode => ({
   nodeImageVersion: '',
   osImage: 'Ubuntu',
   kernel: { running: '5.15.0-1079-azure', next: '5.15.0-1081-azure' },
-  method: 'reboot',
+  update: 'reboot',
   order: 1,
   evidence: [{ source: 'sentinel', detail: 'x' }],
   packages: { requiringReboot: [], requiringRebootTotal: 0, sinceBoot: [], sinceBootTotal: 0 },
@@ -239,7 +239,7 @@ const planNode = (extra: Partial<PlanNode> = {}): PlanNode => ({
 
 test('a plan file is refused when its content no longer matches its ID', () => {
   const plan: Plan = {
-    version: 1,
+    version: 2,
     cluster: { uid: 'u', name: 'c', server: 's', provider: 'aks' },
     options: { order: 'pool', deleteEmptyDirData: false, force: false, blockingPodSelector: '' },
     nodes: [planNode()],

@@ -316,7 +316,7 @@ test('cveLinks: only well-formed IDs become links, the first `max`, the rest cou
 
 function planNode(
   name: string,
-  method: PlanNode['method'],
+  method: PlanNode['update'],
   nodeFixes?: Fixes,
   pendingSince?: string,
 ): PlanNode {
@@ -329,7 +329,7 @@ function planNode(
     nodeImageVersion: '',
     osImage: '',
     kernel: { running: 'k1', next: 'k2' },
-    method,
+    update: method,
     order: 1,
     evidence: [],
     ...(pendingSince ? { pendingSince } : {}),

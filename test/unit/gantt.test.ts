@@ -110,7 +110,7 @@ test('the renderer reports a syntax error (so a broken chart fails the test abov
 
 test('the result Markdown: node image in place of the kernel, pool-wide details below, estimate against actual, the timeline', () => {
   const plan = {
-    version: 1 as const,
+    version: 2 as const,
     cluster: { uid: 'u', name: 'c', server: 'https://k', provider: 'aks' as const },
     options: { order: 'name' as const, deleteEmptyDirData: false, force: false, blockingPodSelector: '' },
     nodes: nodes.slice(0, 3).map((n, i) => ({
@@ -122,7 +122,7 @@ test('the result Markdown: node image in place of the kernel, pool-wide details 
       nodeImageVersion: '',
       osImage: '',
       kernel: { running: 'k', next: 'k' },
-      method: 'reboot' as const,
+      update: 'reboot' as const,
       order: i + 1,
       evidence: [],
       packages: { requiringReboot: [], requiringRebootTotal: 0, sinceBoot: [], sinceBootTotal: 0 },

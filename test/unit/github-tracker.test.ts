@@ -67,7 +67,8 @@ test('the issue tracker opens, finds, comments, reacts, authorizes and closes', 
   const tracker = new IssueTracker(octokit, repo);
   assert.equal(tracker.repository, 'contoso/platform');
   const body = `${marker('aks-prod')}\n\nthe plan`;
-  const opened = await tracker.open('aks-prod', 'Reboot plan for aks-prod: 1 node(s)', body);
+  const title = 'Reboot plan for aks-prod: 1 node(s)';
+  const opened = await tracker.open('aks-prod', { title, body, files: {}, message: '' });
   assert.equal(opened.author, 'github-actions[bot]');
   const labels = gh.issues.get(opened.number)!.labels as { name: string }[];
   assert.deepEqual(
@@ -92,7 +93,12 @@ test('the issue tracker opens, finds, comments, reacts, authorizes and closes', 
 
   await tracker.update(opened, `${body}\nrevised`, 'Reboot plan for aks-prod: 2 node(s)');
   assert.equal(gh.issues.get(opened.number)!.title, 'Reboot plan for aks-prod: 2 node(s)');
-  await tracker.finish('aks-prod', opened, 'rejected', 'Plan rejected.');
+  await tracker.finish('aks-prod', opened, {
+    ending: 'rejected',
+    note: 'Plan rejected.',
+    files: {},
+    message: '',
+  });
   const closed = await tracker.get(opened.number);
   assert.equal(closed.open, false);
   assert.equal(closed.closings.length, 1);
@@ -115,24 +121,23 @@ test('the pull-request tracker commits the plan to its branch and merges only it
   const tracker = new PullRequestTracker(octokit, repo, options);
   assert.equal(tracker.planPath('aks prod'), 'reboot-pilot/aks-prod/plan.json');
   const files = { 'plan.json': '{"planId":"x"}\n' };
-  const opened = await tracker.open('aks prod', 'Reboot plan', marker('aks prod'), files, 'plan x');
+  const revision = (message: string) => ({ title: 'Reboot plan', body: marker('aks prod'), files, message });
+  const opened = await tracker.open('aks prod', revision('plan x'));
   assert.equal((await tracker.find('aks prod'))?.number, opened.number);
   assert.equal(await tracker.readFile('aks prod', 'reboot-pilot/aks-prod/plan.json'), files['plan.json']);
 
   const result = { 'result.md': 'done\n' };
-  await tracker.finish(
-    'aks prod',
-    opened,
-    'completed',
-    'All done.',
-    result,
-    'Reboot plan x: completed\n\naudit',
-  );
+  await tracker.finish('aks prod', opened, {
+    ending: 'completed',
+    note: 'All done.',
+    files: result,
+    message: 'Reboot plan x: completed\n\naudit',
+  });
   assert.equal(gh.pulls.get(opened.number)!.merged, true);
   assert.deepEqual(warnings, []);
 
   // A second plan whose branch someone else changed too: not merged, and said so on the PR.
-  const second = await tracker.open('aks prod', 'Reboot plan', marker('aks prod'), files, 'plan y');
+  const second = await tracker.open('aks prod', revision('plan y'));
   const branch = tracker.branch('aks prod');
   await octokit.rest.repos.createOrUpdateFileContents({
     ...repo,
@@ -141,7 +146,8 @@ test('the pull-request tracker commits the plan to its branch and merges only it
     message: 'not ours',
     content: Buffer.from('x: 1\n').toString('base64'),
   });
-  await tracker.finish('aks prod', second, 'completed', 'All done.', result, 'Reboot plan y: completed');
+  const completed = { ending: 'completed' as const, note: 'All done.', files: result };
+  await tracker.finish('aks prod', second, { ...completed, message: 'Reboot plan y: completed' });
   assert.equal(gh.pulls.get(second.number)!.merged, false);
   const last = [...gh.comments.values()].filter((comment) => comment.issue === second.number).pop()!;
   assert.match(

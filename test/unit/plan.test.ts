@@ -251,11 +251,11 @@ test('order: pool by pool with the less risky pool first, fewest risks first ins
     name: string,
     pool: string,
     risks: number,
-    method: 'reboot' | 'node-image-upgrade' = 'reboot',
+    update: 'reboot' | 'node-image-upgrade' = 'reboot',
   ) => ({
     name,
     pool,
-    method,
+    update,
     risks: Array.from({ length: risks }, () => ({
       kind: 'already-cordoned' as const,
       blocking: false,

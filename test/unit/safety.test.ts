@@ -117,7 +117,7 @@ test('overlapping budgets: one blocking risk per set of budgets, naming them', (
 
 test('control-plane nodes are the last reboots in every order', () => {
   const n = (name: string, pool: string, role?: 'control-plane') =>
-    ({ name, pool, method: 'reboot', risks: [], ...(role ? { role } : {}) }) as unknown as Omit<
+    ({ name, pool, update: 'reboot', risks: [], ...(role ? { role } : {}) }) as unknown as Omit<
       PlanNode,
       'order'
     >;

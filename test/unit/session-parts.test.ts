@@ -28,7 +28,7 @@ const node = (name: string, extra: Partial<PlanNode> = {}): PlanNode => ({
   nodeImageVersion: '',
   osImage: 'Ubuntu',
   kernel: { running: '5.15.0-1079-azure', next: '5.15.0-1081-azure' },
-  method: 'reboot',
+  update: 'reboot',
   order: 1,
   evidence: [{ source: 'sentinel', detail: 'x' }],
   packages: { requiringReboot: [], requiringRebootTotal: 0, sinceBoot: [], sinceBootTotal: 0 },
@@ -38,10 +38,10 @@ const node = (name: string, extra: Partial<PlanNode> = {}): PlanNode => ({
 });
 
 const PLAN: Plan = {
-  version: 1,
+  version: 2,
   cluster: { uid: 'u', name: 'aks-prod', server: 's', provider: 'aks' },
   options: { order: 'pool', deleteEmptyDirData: false, force: false, blockingPodSelector: '' },
-  nodes: [node('n1'), node('n2', { method: 'node-image-upgrade' }), node('n3'), node('n4'), node('n5')],
+  nodes: [node('n1'), node('n2', { update: 'node-image-upgrade' }), node('n3'), node('n4'), node('n5')],
   upToDate: [],
   unknown: [],
 };
@@ -208,6 +208,15 @@ test('the plan file is written once and read back: its ID checked against its co
   );
   const paths = writePlanFiles(dir, PLAN_ID, { 'result.md': 'done\n' });
   assert.ok(existsSync(paths['result.md']!));
+});
+
+test('a plan file of another plan format is refused with what to do, before its ID is checked', () => {
+  const older = JSON.parse(planFileText(PLAN, PLAN_ID)) as { plan: { version: number } };
+  older.plan.version = 1;
+  assert.throws(
+    () => readPlanFile(JSON.stringify(older), "the ledger's plan file"),
+    /^UserError: the ledger's plan file holds a plan in format 1, made by another version of Reboot Pilot; this one reads format 2: make the plan again \(\/replan\)$/,
+  );
 });
 
 /** Runs the CLI in process; its exit code and what it wrote. */

@@ -221,7 +221,7 @@ export async function benchRollout(downMs: number): Promise<RolloutNode[]> {
       120_000,
     );
     const plan = parsePlanSettings({ kubeconfig: cluster.kubeconfigPath });
-    const { plan: p, id } = await inspectCluster(clients, plan, () => undefined);
+    const { plan: p, planId: id } = await inspectCluster(clients, plan, () => undefined);
     const r = await runPlan(
       clients,
       { planId: id, plan: p },

@@ -13,11 +13,11 @@ const settings = parsePlanSettings({
   'cluster-name': 'bench',
 });
 const t0 = performance.now();
-const { plan, id, probed } = await inspectCluster(
-  makeClients(loadKubeConfig({ kubeconfig })),
-  settings,
-  () => undefined,
-);
+const {
+  plan,
+  planId: id,
+  probed,
+} = await inspectCluster(makeClients(loadKubeConfig({ kubeconfig })), settings, () => undefined);
 const wallMs = performance.now() - t0;
 process.stdout.write(
   JSON.stringify({

@@ -134,7 +134,7 @@ export async function benchRealNode(runs: number): Promise<RealNodeBench> {
       })();
       const r = await runPlan(
         clients,
-        { planId: p.id, plan: p.plan },
+        { planId: p.planId, plan: p.plan },
         {
           plan,
           execute,

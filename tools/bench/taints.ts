@@ -84,7 +84,7 @@ async function rollout(taint: boolean): Promise<TaintRollout> {
     await waitUntil('the initial pods listed', () => Promise.resolve(seen.size >= replicas), 30_000);
     const clients = makeClients(loadKubeConfig({ kubeconfig: cluster.kubeconfigPath }));
     const plan = parsePlanSettings({ kubeconfig: cluster.kubeconfigPath, order: 'name' });
-    const { plan: p, id } = await inspectCluster(clients, plan, () => undefined);
+    const { plan: p, planId: id } = await inspectCluster(clients, plan, () => undefined);
     if (p.nodes.length !== nodes) throw new Error(`expected ${nodes} planned nodes, got ${p.nodes.length}`);
     const first = await cluster.kc
       .makeApiClient(k8s.CoreV1Api)
