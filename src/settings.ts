@@ -96,7 +96,9 @@ export const PLAN_SETTINGS = {
       if (!list.length || bad.length) {
         ctx.addIssue({
           code: 'custom',
-          message: `detectors must be a comma-separated list of ${DETECTORS.join(', ')}${bad.length ? ` (unknown: ${bad.join(', ')})` : ''}`,
+          message:
+            `detectors must be a comma-separated list of ${DETECTORS.join(', ')}` +
+            (bad.length ? ` (unknown: ${bad.join(', ')})` : ''),
         });
         return z.NEVER;
       }
@@ -315,14 +317,14 @@ export type CamelCase<S extends string> = S extends `${infer Head}-${infer Tail}
   : S;
 export const camelCase = (name: string): string =>
   name.replace(/-([a-z0-9])/g, (_match, letter: string) => letter.toUpperCase());
-/** A group of settings once validated: camelCase keys, typed values; the only form code below the edge sees. */
+/** A group of settings once validated: camelCase keys, typed values; all that code below the edge sees. */
 export type Parsed<S extends Spec> = {
   -readonly [K in keyof S as CamelCase<K & string>]: z.output<S[K][0]>;
 };
 export type PlanSettings = Parsed<typeof PLAN_SETTINGS>;
 export type ExecuteSettings = Parsed<typeof EXECUTE_SETTINGS>;
 
-/** Validates raw string settings of one group (missing ones take their defaults); one UserError lists every problem. */
+/** Validates raw settings of one group (missing ones take their defaults); one UserError names all. */
 export function parseSettings<S extends Spec>(
   spec: S,
   raw: Partial<Record<string, string | undefined>>,
@@ -341,7 +343,7 @@ export function parseSettings<S extends Spec>(
   return out as Parsed<S>;
 }
 
-/** Validates raw string settings (missing ones take their defaults); throws one UserError listing every problem. */
+/** Validates raw settings (missing ones take their defaults); throws one UserError listing all problems. */
 export const parsePlanSettings = (raw: Partial<Record<string, string | undefined>>): PlanSettings =>
   parseSettings(PLAN_SETTINGS, raw);
 export const parseExecuteSettings = (raw: Partial<Record<string, string | undefined>>): ExecuteSettings =>

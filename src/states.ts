@@ -16,7 +16,8 @@ export const ACTION_STATES = {
   failed: 'a node failed and the run stopped',
   stale: 'the plan no longer matches the cluster, a node rebooted or was replaced',
   ignored:
-    'a comment on another issue, not the plan named by expect-plan-id, or another run of the cluster is opening its tracking item',
+    'a comment on another issue, not the plan named by expect-plan-id, ' +
+    'or another run of the cluster is opening its tracking item',
   none: 'decide or execute mode found no open tracking item for the cluster',
   answered:
     'decide mode answered a comment that starts nothing ' +

@@ -39,7 +39,7 @@ export interface SessionDeps {
   runUrl?: string;
   /** AKS facts for the planner, when the Azure integration is configured. */
   aksFacts?: () => Promise<AksFacts | undefined>;
-  /** The Azure integration's rebooter, node image upgrade and gates, when configured (asked only to execute). */
+  /** The Azure integration's rebooter, node image upgrade and gates when configured (only to execute). */
   extras?: () => Promise<Pick<RunOptions, 'rebooter' | 'gates' | 'nodeImageUpgrade'>>;
 }
 

@@ -75,7 +75,10 @@ function reviewEarlier(judged: Ledger, comments: JudgedComment[], options: Judge
       commentId: c?.id ?? 0,
       key: c ? `${c.id}e` : `${a.commentId}d`,
       reaction: 'confused',
-      reply: `The approval of @${a.login} (comment ${a.commentId}) was ${why}: it is withdrawn and no longer counts (${currentApprovals(ledger).length} of ${options.requiredApprovals}). Approve again in a new comment.`,
+      reply:
+        `The approval of @${a.login} (comment ${a.commentId}) was ${why}: it is withdrawn and no ` +
+        `longer counts (${currentApprovals(ledger).length} of ${options.requiredApprovals}). ` +
+        'Approve again in a new comment.',
     });
   }
   for (const c of comments) {
@@ -89,7 +92,8 @@ function reviewEarlier(judged: Ledger, comments: JudgedComment[], options: Judge
       key: `${c.id}e`,
       reaction: 'confused',
       reply: held
-        ? `@${c.login}: an edited comment is not a command; the /${held.kind} it gave when written still holds (restrictions are kept whatever happens to their comment).`
+        ? `@${c.login}: an edited comment is not a command; the /${held.kind} it gave when written ` +
+          'still holds (restrictions are kept whatever happens to their comment).'
         : `@${c.login}: an edited comment is not a command; write a new comment.`,
     });
   }

@@ -7,10 +7,10 @@ export function auditLines(ledger: Ledger): string[] {
   const out = [`Plan ${ledger.plan?.id ?? 'none'}, revision ${rev ?? 0}.`];
   for (const a of currentApprovals(ledger))
     out.push(`- Approved by \`${a.login}\` (user ${a.userId}, comment ${a.commentId}, ${a.at})`);
-  for (const c of ledger.commands.filter((x) => x.revision === rev))
-    out.push(
-      `- \`/${c.kind}${c.node ? ` ${c.node}` : ''}\` by \`${c.login}\` (user ${c.userId}, comment ${c.commentId}, ${c.at})`,
-    );
+  for (const c of ledger.commands.filter((x) => x.revision === rev)) {
+    const command = `/${c.kind}${c.node ? ` ${c.node}` : ''}`;
+    out.push(`- \`${command}\` by \`${c.login}\` (user ${c.userId}, comment ${c.commentId}, ${c.at})`);
+  }
   for (const w of ledger.withdrawn.filter((x) => x.revision === rev))
     out.push(`- Approval by \`${w.login}\` (comment ${w.commentId}) withdrawn: ${w.why}`);
   return out;

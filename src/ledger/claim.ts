@@ -28,12 +28,16 @@ export async function claimOpening(
   const r = await store.update((s) => {
     const l = s?.ledger ?? request.fresh();
     if (l.item && !l.item.closed) {
-      why = `another run opened the tracking ${request.kind} for ${request.cluster} meanwhile (#${l.item.number})`;
+      why =
+        `another run opened the tracking ${request.kind} for ${request.cluster} ` +
+        `meanwhile (#${l.item.number})`;
       return undefined;
     }
     const claim = l.opening;
     if (claim && claim.by !== request.by && request.now.getTime() - Date.parse(claim.at) < OPENING_TTL_MS) {
-      why = `another run is opening the tracking ${request.kind} for ${request.cluster} (claimed in the ledger at ${claim.at})`;
+      why =
+        `another run is opening the tracking ${request.kind} for ${request.cluster} ` +
+        `(claimed in the ledger at ${claim.at})`;
       return undefined;
     }
     why = '';

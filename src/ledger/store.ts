@@ -61,7 +61,8 @@ export class LedgerStore {
     }
     if (!parsed?.success)
       throw new UserError(
-        `the ledger ${this.where()} does not parse as Reboot Pilot's record (was it edited by hand?); fix or delete it (deleting it forgets the approvals and the execution state)`,
+        `the ledger ${this.where()} does not parse as Reboot Pilot's record (was it edited by ` +
+          'hand?); fix or delete it (deleting it forgets the approvals and the execution state)',
       );
     const gz = cm.binaryData?.[PLAN_KEY];
     this.planText = gz
@@ -76,7 +77,8 @@ export class LedgerStore {
     const size = data[LEDGER_KEY].length + (binaryData?.[PLAN_KEY].length ?? 0);
     if (size > CONFIGMAP_LIMIT)
       throw new UserError(
-        `the ledger for ${ledger.cluster} would be ${size} bytes, over a ConfigMap's 1 MiB; narrow the plan with node-selector`,
+        `the ledger for ${ledger.cluster} would be ${size} bytes, over a ConfigMap's 1 MiB; ` +
+          'narrow the plan with node-selector',
       );
     return {
       apiVersion: 'v1',
@@ -111,7 +113,8 @@ export class LedgerStore {
     change: (s: LedgerSnapshot | undefined) => { ledger: Ledger; planFile?: string; out: T } | undefined,
     first?: LedgerSnapshot | 'none',
   ): Promise<{ snapshot: LedgerSnapshot | undefined; out: T | undefined }> {
-    // `first`: what this job read last ('none': it found no ledger), so an unchanged object is not read again.
+    // `first`: what this job read last ('none': it found no ledger), so that an unchanged
+    // object is not read again.
     let snap = first === 'none' ? undefined : (first ?? (await this.read()));
     // 'none' is a create: one that meets an object written since then conflicts and reads it.
     if (first === 'none') this.resourceVersion = undefined;
