@@ -1,0 +1,134 @@
+// The start of most integration test files, written once: a control plane, the node simulator on
+// it, the API clients and a scratch directory (startTestBed); AKS nodes as unattended-upgrades
+// leaves them (createAksNodes); a newer kernel pending on some nodes (markRebootRequired); a plan
+// written where the executor reads it (savePlan); and the nodes put back as a test found them
+// (restoreNodes). The files differ only where their set-up really does: those are the options.
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { startCluster, type Cluster, type ClusterOptions } from './controlplane.ts';
+import { NodeSimulator } from './simulator.ts';
+import { aksNode } from './nodes.ts';
+import { stopAll } from './teardown.ts';
+import { BOOT_TIME, ubuntuUpToDate } from '../fixtures/hosts.ts';
+import { MERGE_PATCH, loadKubeConfig, makeClients, type KubeClients } from '../../src/kube/client.ts';
+import { ANN } from '../../src/kube/labels.ts';
+import { shortId } from '../../src/plan/canonical.ts';
+
+export interface TestBed {
+  cluster: Cluster;
+  simulator: NodeSimulator;
+  core: k8s.CoreV1Api;
+  apps: k8s.AppsV1Api;
+  policy: k8s.PolicyV1Api;
+  /** The product's clients, with the cluster's admin kubeconfig. */
+  clients: KubeClients;
+  /** A new directory under the system's temporary directory. */
+  directory: string;
+}
+
+/**
+ * Starts a control plane and the node simulator on it. Should a part fail to start, what did
+ * start is stopped before the error is thrown: the caller's after() never got hold of it.
+ */
+export async function startTestBed(options: {
+  directoryPrefix: string;
+  cluster?: ClusterOptions;
+  /** How long a simulated reboot keeps the node down (default: the simulator's). */
+  rebootDownMs?: number;
+}): Promise<TestBed> {
+  const cluster = await startCluster(options.cluster);
+  let simulator: NodeSimulator | undefined;
+  try {
+    simulator = new NodeSimulator(cluster);
+    if (options.rebootDownMs !== undefined) simulator.rebootDownMs = options.rebootDownMs;
+    await simulator.start();
+    return {
+      cluster,
+      simulator,
+      core: cluster.kc.makeApiClient(k8s.CoreV1Api),
+      apps: cluster.kc.makeApiClient(k8s.AppsV1Api),
+      policy: cluster.kc.makeApiClient(k8s.PolicyV1Api),
+      clients: makeClients(loadKubeConfig({ kubeconfig: cluster.kubeconfigPath })),
+      directory: mkdtempSync(join(tmpdir(), options.directoryPrefix)),
+    };
+  } catch (error) {
+    await stopAll(simulator, cluster);
+    throw error;
+  }
+}
+
+/**
+ * Creates AKS nodes 0 to count - 1 of pool nodepool1, booted at BOOT_TIME with Ubuntu up to
+ * date; with `bootKernel` (the default) their running kernel's image is in /boot too.
+ */
+export async function createAksNodes(
+  simulator: NodeSimulator,
+  count: number,
+  options: { bootKernel?: boolean } = {},
+): Promise<string[]> {
+  const specs = Array.from({ length: count }, (_, index) => ({
+    ...aksNode({ pool: 'nodepool1', index }),
+    bootTime: BOOT_TIME,
+  }));
+  await simulator.createNodes(specs);
+  const kernelImage: Record<string, string> =
+    options.bootKernel === false ? {} : { 'boot/vmlinuz-5.15.0-1079-azure': 'kernel' };
+  for (const spec of specs) simulator.writeHostFiles(spec.name, { ...ubuntuUpToDate, ...kernelImage });
+  return specs.map((spec) => spec.name);
+}
+
+/** A newer kernel and the sentinel on these nodes, as unattended-upgrades leaves them; returns the kernel. */
+export function markRebootRequired(simulator: NodeSimulator, kernel: string, names: string[]): string {
+  for (const name of names)
+    simulator.writeHostFiles(name, {
+      [`boot/vmlinuz-${kernel}`]: 'kernel',
+      'var/run/reboot-required': '*** System restart required ***\n',
+      'var/run/reboot-required.pkgs': `linux-image-${kernel}\n`,
+    });
+  return kernel;
+}
+
+/** Writes a plan as the plan step does (plan-<short id>.json in `directory`); returns it with the file's path. */
+export function savePlan<Result extends { id: string; plan: unknown }>(
+  directory: string,
+  result: Result,
+): Result & { file: string } {
+  const file = join(directory, `plan-${shortId(result.id)}.json`);
+  writeFileSync(file, JSON.stringify({ planId: result.id, plan: result.plan }));
+  return { ...result, file };
+}
+
+/**
+ * Puts nodes back as a test found them: no reboot pending, schedulable, none of the product's
+ * annotations (nor `annotations`). With `powerOn`, a node left powered off is powered on first,
+ * with a new boot ID or the one it had; with `removeTaint`, that taint goes too.
+ */
+export async function restoreNodes(
+  simulator: NodeSimulator,
+  core: k8s.CoreV1Api,
+  names: string[],
+  options: { powerOn?: 'new-boot' | 'same-boot'; removeTaint?: string; annotations?: string[] } = {},
+): Promise<void> {
+  const clear = Object.fromEntries(
+    [...Object.values(ANN), ...(options.annotations ?? [])].map((k) => [k, null]),
+  );
+  for (const name of names) {
+    const node = options.powerOn || options.removeTaint ? await simulator.node(name) : undefined;
+    if (node && options.powerOn && simulator.isPoweredOff(node))
+      await simulator.powerOn(name, {
+        bootID: options.powerOn === 'new-boot' ? `recovered-${Date.now()}` : node.status!.nodeInfo!.bootID,
+        kernelVersion: node.status!.nodeInfo!.kernelVersion,
+      });
+    simulator.writeHostFiles(name, { 'var/run/reboot-required': null, 'var/run/reboot-required.pkgs': null });
+    const taints =
+      node && options.removeTaint
+        ? { taints: (node.spec?.taints ?? []).filter((taint) => taint.key !== options.removeTaint) }
+        : {};
+    await core.patchNode(
+      { name, body: { spec: { unschedulable: false, ...taints }, metadata: { annotations: clear } } },
+      MERGE_PATCH,
+    );
+  }
+}
