@@ -7,15 +7,14 @@
 // were refused (422) with only an info line in the log.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { startCluster, type Cluster } from '../harness/controlplane.ts';
-import { NodeSimulator } from '../harness/simulator.ts';
+import type { Cluster } from '../harness/controlplane.ts';
+import type { NodeSimulator } from '../harness/simulator.ts';
 import { InvariantWatcher } from '../harness/invariants.ts';
 import { aksNode } from '../harness/nodes.ts';
-import { BOOT_TIME, ubuntuUpToDate } from '../fixtures/hosts.ts';
+import { createAksNodes, markRebootRequired, startTestBed } from '../harness/fixtures.ts';
 import { BODY_LIMIT, FakeGitHub, TITLE_LIMIT } from '../harness/github.ts';
 import { applyProductRbac, guardedDeployment } from '../harness/workloads.ts';
 import { Ledger, LEDGER_KEY, LEDGER_NAME } from '../../src/ledger/record.ts';
@@ -47,22 +46,23 @@ const names = Array.from({ length: NODES }, (_, i) => aksNode({ pool: 'nodepool1
 
 before(async () => {
   // Long node leases: KWOK renews 1,000 of them without loading the two cores (as the benchmarks do).
-  cluster = await startCluster({
-    users: [{ name: 'reboot-pilot' }],
-    nodeLeaseDurationSeconds: 1200,
-    nodeMonitorGracePeriod: '30m',
-  });
-  sim = new NodeSimulator(cluster);
-  // The reboot's down time is not what is under test here: the bodies are.
-  sim.rebootDownMs = 0;
-  await sim.start();
-  core = cluster.kc.makeApiClient(k8s.CoreV1Api);
-  dir = mkdtempSync(join(tmpdir(), 'rp-ledger-scale-'));
+  ({
+    cluster,
+    simulator: sim,
+    core,
+    directory: dir,
+  } = await startTestBed({
+    directoryPrefix: 'rp-ledger-scale-',
+    cluster: {
+      users: [{ name: 'reboot-pilot' }],
+      nodeLeaseDurationSeconds: 1200,
+      nodeMonitorGracePeriod: '30m',
+    },
+    // The reboot's down time is not what is under test here: the bodies are.
+    rebootDownMs: 0,
+  }));
   kubeconfig = await applyProductRbac(cluster, dir);
-  await sim.createNodes(
-    names.map((_, i) => ({ ...aksNode({ pool: 'nodepool1', index: i }), bootTime: BOOT_TIME })),
-  );
-  for (const n of names) sim.writeHostFiles(n, { ...ubuntuUpToDate });
+  await createAksNodes(sim, names.length, { bootKernel: false });
   // A few workload pods (drained and waited for on the nodes they land on), not one per node.
   await guardedDeployment(cluster, { namespace: 'shop', name: 'web', replicas: 3, minAvailable: 2 });
 });
@@ -73,14 +73,7 @@ after(async () => {
 });
 
 function pend(): string {
-  const k = `5.15.0-${++kernelSerial}-azure`;
-  for (const n of names)
-    sim.writeHostFiles(n, {
-      [`boot/vmlinuz-${k}`]: 'kernel',
-      'var/run/reboot-required': '*** System restart required ***\n',
-      'var/run/reboot-required.pkgs': `linux-image-${k}\n`,
-    });
-  return k;
+  return markRebootRequired(sim, `5.15.0-${++kernelSerial}-azure`, names);
 }
 
 async function ledger(): Promise<Ledger> {
