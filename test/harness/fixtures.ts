@@ -1,5 +1,6 @@
 // The start of most integration test files, written once: a control plane, the node simulator on
-// it, the API clients and a scratch directory (startTestBed); AKS nodes as unattended-upgrades
+// it, the API clients and a scratch directory (startTestBed, startActionTestBed for the bundled
+// action's tests, startRepository before each GitHub test); AKS nodes as unattended-upgrades
 // leaves them (createAksNodes); a newer kernel pending on some nodes (markRebootRequired); a plan
 // written where the executor reads it (savePlan); and the nodes put back as a test found them
 // (restoreNodes). The files differ only where their set-up really does: those are the options.
@@ -11,10 +12,14 @@ import { startCluster, type Cluster, type ClusterOptions } from './controlplane.
 import { NodeSimulator } from './simulator.ts';
 import { aksNode } from './nodes.ts';
 import { stopAll } from './teardown.ts';
+import { FakeGitHub, type FakeUser } from './github.ts';
+import { InvariantWatcher } from './invariants.ts';
+import { applyProductRbac, guardedDeployment } from './workloads.ts';
 import { BOOT_TIME, ubuntuUpToDate } from '../fixtures/hosts.ts';
 import { MERGE_PATCH, loadKubeConfig, makeClients, type KubeClients } from '../../src/kube/client.ts';
 import { ANN } from '../../src/kube/labels.ts';
 import { shortId } from '../../src/plan/canonical.ts';
+import { Ledger, LEDGER_KEY, LEDGER_NAME } from '../../src/ledger/record.ts';
 
 export interface TestBed {
   cluster: Cluster;
@@ -28,16 +33,18 @@ export interface TestBed {
   directory: string;
 }
 
-/**
- * Starts a control plane and the node simulator on it. Should a part fail to start, what did
- * start is stopped before the error is thrown: the caller's after() never got hold of it.
- */
-export async function startTestBed(options: {
+export interface TestBedOptions {
   directoryPrefix: string;
   cluster?: ClusterOptions;
   /** How long a simulated reboot keeps the node down (default: the simulator's). */
   rebootDownMs?: number;
-}): Promise<TestBed> {
+}
+
+/**
+ * Starts a control plane and the node simulator on it. Should a part fail to start, what did
+ * start is stopped before the error is thrown: the caller's after() never got hold of it.
+ */
+export async function startTestBed(options: TestBedOptions): Promise<TestBed> {
   const cluster = await startCluster(options.cluster);
   let simulator: NodeSimulator | undefined;
   try {
@@ -57,6 +64,56 @@ export async function startTestBed(options: {
     await stopAll(simulator, cluster);
     throw error;
   }
+}
+
+/**
+ * The cluster the bundled action's tests run against: startTestBed, the product's RBAC (its
+ * user's kubeconfig is `kubeconfig`), `nodeCount` AKS nodes (createAksNodes) and, in namespace
+ * shop, Deployment web of 3 replicas under a PDB that keeps 2 available.
+ */
+export async function startActionTestBed(
+  options: TestBedOptions & { nodeCount: number; bootKernel?: boolean },
+): Promise<TestBed & { kubeconfig: string }> {
+  const bed = await startTestBed(options);
+  try {
+    // The action runs with exactly the permissions of deploy/rbac.yaml.
+    const kubeconfig = await applyProductRbac(bed.cluster, bed.directory);
+    await createAksNodes(bed.simulator, options.nodeCount, { bootKernel: options.bootKernel });
+    await guardedDeployment(bed.cluster, { namespace: 'shop', name: 'web', replicas: 3, minAvailable: 2 });
+    return { ...bed, kubeconfig };
+  } catch (error) {
+    await stopAll(bed.simulator, bed.cluster);
+    throw error;
+  }
+}
+
+/**
+ * What each GitHub test starts from, as a new repository would: the cluster without a ledger,
+ * a fake GitHub of these users (its API URL is `api`), and the invariant watcher running.
+ */
+export async function startRepository(
+  bed: Pick<TestBed, 'cluster' | 'core'>,
+  users: FakeUser[],
+): Promise<{ github: FakeGitHub; api: string; watcher: InvariantWatcher }> {
+  await bed.core
+    .deleteNamespacedConfigMap({ name: LEDGER_NAME, namespace: 'kube-system' })
+    .catch(() => undefined);
+  const github = new FakeGitHub({ users });
+  const api = await github.start();
+  try {
+    const watcher = new InvariantWatcher(bed.cluster);
+    await watcher.start();
+    return { github, api, watcher };
+  } catch (error) {
+    await github.stop();
+    throw error;
+  }
+}
+
+/** The ledger as the cluster keeps it (read with the test's admin identity). */
+export async function readLedger(core: k8s.CoreV1Api): Promise<Ledger> {
+  const configMap = await core.readNamespacedConfigMap({ name: LEDGER_NAME, namespace: 'kube-system' });
+  return Ledger.parse(JSON.parse(configMap.data![LEDGER_KEY]!));
 }
 
 /**

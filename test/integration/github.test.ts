@@ -8,12 +8,16 @@ import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import type { Cluster } from '../harness/controlplane.ts';
 import { type NodeSimulator, waitUntil } from '../harness/simulator.ts';
-import { InvariantWatcher } from '../harness/invariants.ts';
-import { createAksNodes, markRebootRequired, restoreNodes, startTestBed } from '../harness/fixtures.ts';
-import { FakeGitHub } from '../harness/github.ts';
-import { applyProductRbac, guardedDeployment } from '../harness/workloads.ts';
+import type { InvariantWatcher } from '../harness/invariants.ts';
+import {
+  markRebootRequired,
+  readLedger,
+  restoreNodes,
+  startActionTestBed,
+  startRepository,
+} from '../harness/fixtures.ts';
+import type { FakeGitHub } from '../harness/github.ts';
 import { ANN } from '../../src/kube/labels.ts';
-import { Ledger, LEDGER_KEY, LEDGER_NAME } from '../../src/ledger/record.ts';
 import { FAST_ACTION_INPUTS, runAction, type ActionEvent } from '../harness/action.ts';
 import { stopAll } from '../harness/teardown.ts';
 
@@ -90,11 +94,7 @@ async function annotated(): Promise<string[]> {
     .map((n) => n.metadata!.name!);
 }
 
-/** The ledger as the cluster keeps it (read with the test's admin identity). */
-async function ledger(): Promise<Ledger> {
-  const cm = await core.readNamespacedConfigMap({ name: LEDGER_NAME, namespace: 'kube-system' });
-  return Ledger.parse(JSON.parse(cm.data![LEDGER_KEY]!));
-}
+const ledger = () => readLedger(core);
 const idOf = async (_number: number) => (await ledger()).plan!.id;
 
 before(async () => {
@@ -103,15 +103,13 @@ before(async () => {
     simulator: sim,
     core,
     directory: dir,
-  } = await startTestBed({
+    kubeconfig,
+  } = await startActionTestBed({
     directoryPrefix: 'rp-github-',
     cluster: { users: [{ name: 'reboot-pilot' }] },
     rebootDownMs: 1000,
+    nodeCount: nodes.length,
   }));
-  // The action runs with exactly the permissions of deploy/rbac.yaml.
-  kubeconfig = await applyProductRbac(cluster, dir);
-  await createAksNodes(sim, nodes.length);
-  await guardedDeployment(cluster, { namespace: 'shop', name: 'web', replicas: 3, minAvailable: 2 });
 });
 
 after(async () => {
@@ -120,13 +118,7 @@ after(async () => {
 
 beforeEach(async () => {
   // Each test is a new repository: its cluster starts without a record.
-  await core
-    .deleteNamespacedConfigMap({ name: LEDGER_NAME, namespace: 'kube-system' })
-    .catch(() => undefined);
-  gh = new FakeGitHub({ users: USERS });
-  api = await gh.start();
-  watcher = new InvariantWatcher(cluster);
-  await watcher.start();
+  ({ github: gh, api, watcher } = await startRepository({ cluster, core }, USERS));
 });
 
 afterEach(async () => {

@@ -8,12 +8,17 @@ import assert from 'node:assert/strict';
 import * as k8s from '@kubernetes/client-node';
 import type { Cluster } from '../harness/controlplane.ts';
 import type { NodeSimulator } from '../harness/simulator.ts';
-import { InvariantWatcher } from '../harness/invariants.ts';
-import { createAksNodes, markRebootRequired, restoreNodes, startTestBed } from '../harness/fixtures.ts';
-import { FakeGitHub } from '../harness/github.ts';
-import { applyProductRbac, guardedDeployment } from '../harness/workloads.ts';
+import type { InvariantWatcher } from '../harness/invariants.ts';
+import {
+  markRebootRequired,
+  readLedger,
+  restoreNodes,
+  startActionTestBed,
+  startRepository,
+} from '../harness/fixtures.ts';
+import type { FakeGitHub } from '../harness/github.ts';
 import { loadKubeConfig, makeClients } from '../../src/kube/client.ts';
-import { emptyLedger, Ledger, LEDGER_KEY, LEDGER_NAME } from '../../src/ledger/record.ts';
+import { emptyLedger } from '../../src/ledger/record.ts';
 import { LedgerStore } from '../../src/ledger/store.ts';
 import { claimOpening, OPENING_TTL_MS, releaseOpening } from '../../src/ledger/claim.ts';
 import { FAST_ACTION_INPUTS, runAction, type ActionEvent, type ActionRun } from '../harness/action.ts';
@@ -58,10 +63,7 @@ const comment = (number: number, id: number, login: string): ActionEvent => ({
   payload: { action: 'created', issue: { number }, comment: { id, user: { login } } },
 });
 
-async function ledger(): Promise<Ledger> {
-  const cm = await core.readNamespacedConfigMap({ name: LEDGER_NAME, namespace: 'kube-system' });
-  return Ledger.parse(JSON.parse(cm.data![LEDGER_KEY]!));
-}
+const ledger = () => readLedger(core);
 
 const openItems = (tracking: 'issue' | 'pull-request') =>
   [...gh.issues.values()].filter(
@@ -75,14 +77,13 @@ before(async () => {
     simulator: sim,
     core,
     directory: dir,
-  } = await startTestBed({
+    kubeconfig,
+  } = await startActionTestBed({
     directoryPrefix: 'rp-ledger-concurrency-',
     cluster: { users: [{ name: 'reboot-pilot' }] },
     rebootDownMs: 1000,
+    nodeCount: nodes.length,
   }));
-  kubeconfig = await applyProductRbac(cluster, dir);
-  await createAksNodes(sim, nodes.length);
-  await guardedDeployment(cluster, { namespace: 'shop', name: 'web', replicas: 3, minAvailable: 2 });
 });
 
 after(async () => {
@@ -91,13 +92,7 @@ after(async () => {
 });
 
 beforeEach(async () => {
-  await core
-    .deleteNamespacedConfigMap({ name: LEDGER_NAME, namespace: 'kube-system' })
-    .catch(() => undefined);
-  gh = new FakeGitHub({ users: USERS });
-  api = await gh.start();
-  watcher = new InvariantWatcher(cluster);
-  await watcher.start();
+  ({ github: gh, api, watcher } = await startRepository({ cluster, core }, USERS));
 });
 
 afterEach(async () => {

@@ -14,10 +14,9 @@ import type { Cluster } from '../harness/controlplane.ts';
 import type { NodeSimulator } from '../harness/simulator.ts';
 import { InvariantWatcher } from '../harness/invariants.ts';
 import { aksNode } from '../harness/nodes.ts';
-import { createAksNodes, markRebootRequired, startTestBed } from '../harness/fixtures.ts';
+import { markRebootRequired, readLedger, startActionTestBed } from '../harness/fixtures.ts';
 import { BODY_LIMIT, FakeGitHub, TITLE_LIMIT } from '../harness/github.ts';
-import { applyProductRbac, guardedDeployment } from '../harness/workloads.ts';
-import { Ledger, LEDGER_KEY, LEDGER_NAME } from '../../src/ledger/record.ts';
+import { LEDGER_NAME } from '../../src/ledger/record.ts';
 import { MERGE_PATCH as MERGE } from '../../src/kube/client.ts';
 import { runAction, type ActionEvent } from '../harness/action.ts';
 
@@ -46,12 +45,14 @@ const names = Array.from({ length: NODES }, (_, i) => aksNode({ pool: 'nodepool1
 
 before(async () => {
   // Long node leases: KWOK renews 1,000 of them without loading the two cores (as the benchmarks do).
+  // Its workload is a few pods (drained and waited for on the nodes they land on), not one per node.
   ({
     cluster,
     simulator: sim,
     core,
     directory: dir,
-  } = await startTestBed({
+    kubeconfig,
+  } = await startActionTestBed({
     directoryPrefix: 'rp-ledger-scale-',
     cluster: {
       users: [{ name: 'reboot-pilot' }],
@@ -60,11 +61,9 @@ before(async () => {
     },
     // The reboot's down time is not what is under test here: the bodies are.
     rebootDownMs: 0,
+    nodeCount: names.length,
+    bootKernel: false,
   }));
-  kubeconfig = await applyProductRbac(cluster, dir);
-  await createAksNodes(sim, names.length, { bootKernel: false });
-  // A few workload pods (drained and waited for on the nodes they land on), not one per node.
-  await guardedDeployment(cluster, { namespace: 'shop', name: 'web', replicas: 3, minAvailable: 2 });
 });
 
 after(async () => {
@@ -76,10 +75,7 @@ function pend(): string {
   return markRebootRequired(sim, `5.15.0-${++kernelSerial}-azure`, names);
 }
 
-async function ledger(): Promise<Ledger> {
-  const cm = await core.readNamespacedConfigMap({ name: LEDGER_NAME, namespace: 'kube-system' });
-  return Ledger.parse(JSON.parse(cm.data![LEDGER_KEY]!));
-}
+const ledger = () => readLedger(core);
 
 const count = (text: string, re: RegExp) => (text.match(re) ?? []).length;
 

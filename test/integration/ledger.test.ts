@@ -9,11 +9,16 @@ import { gzipSync, gunzipSync } from 'node:zlib';
 import * as k8s from '@kubernetes/client-node';
 import type { Cluster } from '../harness/controlplane.ts';
 import { type NodeSimulator, waitUntil } from '../harness/simulator.ts';
-import { InvariantWatcher } from '../harness/invariants.ts';
-import { createAksNodes, markRebootRequired, restoreNodes, startTestBed } from '../harness/fixtures.ts';
-import { FakeGitHub } from '../harness/github.ts';
-import { applyProductRbac, guardedDeployment } from '../harness/workloads.ts';
-import { Ledger, LEDGER_KEY, LEDGER_NAME, sha256 } from '../../src/ledger/record.ts';
+import type { InvariantWatcher } from '../harness/invariants.ts';
+import {
+  markRebootRequired,
+  readLedger,
+  restoreNodes,
+  startActionTestBed,
+  startRepository,
+} from '../harness/fixtures.ts';
+import type { FakeGitHub } from '../harness/github.ts';
+import { sha256 } from '../../src/ledger/record.ts';
 import { FAST_ACTION_INPUTS, runAction, type ActionEvent } from '../harness/action.ts';
 import { stopAll } from '../harness/teardown.ts';
 
@@ -90,10 +95,7 @@ function answerTo(id: number, edited = false) {
   };
 }
 
-async function ledger(): Promise<Ledger> {
-  const cm = await core.readNamespacedConfigMap({ name: LEDGER_NAME, namespace: 'kube-system' });
-  return Ledger.parse(JSON.parse(cm.data![LEDGER_KEY]!));
-}
+const ledger = () => readLedger(core);
 
 /** The hidden state earlier versions kept in the body, with `change` applied (what a write user can paste). */
 function forgedBody(
@@ -136,14 +138,13 @@ before(async () => {
     simulator: sim,
     core,
     directory: dir,
-  } = await startTestBed({
+    kubeconfig,
+  } = await startActionTestBed({
     directoryPrefix: 'rp-ledger-',
     cluster: { users: [{ name: 'reboot-pilot' }, { name: 'planner' }] },
     rebootDownMs: 1000,
+    nodeCount: nodes.length,
   }));
-  kubeconfig = await applyProductRbac(cluster, dir);
-  await createAksNodes(sim, nodes.length);
-  await guardedDeployment(cluster, { namespace: 'shop', name: 'web', replicas: 3, minAvailable: 2 });
 });
 
 after(async () => {
@@ -151,13 +152,7 @@ after(async () => {
 });
 
 beforeEach(async () => {
-  await core
-    .deleteNamespacedConfigMap({ name: LEDGER_NAME, namespace: 'kube-system' })
-    .catch(() => undefined);
-  gh = new FakeGitHub({ users: USERS });
-  api = await gh.start();
-  watcher = new InvariantWatcher(cluster);
-  await watcher.start();
+  ({ github: gh, api, watcher } = await startRepository({ cluster, core }, USERS));
 });
 
 afterEach(async () => {
