@@ -3,10 +3,12 @@
 // action's tests, startRepository before each GitHub test); AKS nodes as unattended-upgrades
 // leaves them (createAksNodes); a newer kernel pending on some nodes (markRebootRequired); a plan
 // written where the executor reads it (savePlan); and the nodes put back as a test found them
-// (restoreNodes). The files differ only where their set-up really does: those are the options.
+// (restoreNodes); the bundled CLI run as a job runs it (runBundledCli). The files differ only where their set-up really does: those are the options.
+import { spawn } from 'node:child_process';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import { startCluster, type Cluster, type ClusterOptions } from './controlplane.ts';
 import { NodeSimulator } from './simulator.ts';
@@ -20,6 +22,8 @@ import { MERGE_PATCH, loadKubeConfig, makeClients, type KubeClients } from '../.
 import { ANN } from '../../src/kube/labels.ts';
 import { shortId } from '../../src/plan/canonical.ts';
 import { Ledger, LEDGER_KEY, LEDGER_NAME } from '../../src/ledger/record.ts';
+
+const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'action', 'cli.js');
 
 export interface TestBed {
   cluster: Cluster;
@@ -117,16 +121,16 @@ export async function readLedger(core: k8s.CoreV1Api): Promise<Ledger> {
 }
 
 /**
- * Creates AKS nodes 0 to count - 1 of pool nodepool1, booted at BOOT_TIME with Ubuntu up to
- * date; with `bootKernel` (the default) their running kernel's image is in /boot too.
+ * Creates AKS nodes 0 to count - 1 of `pool` (default nodepool1), booted at BOOT_TIME with
+ * Ubuntu up to date; with `bootKernel` (the default) their running kernel's image is in /boot too.
  */
 export async function createAksNodes(
   simulator: NodeSimulator,
   count: number,
-  options: { bootKernel?: boolean } = {},
+  options: { pool?: string; bootKernel?: boolean } = {},
 ): Promise<string[]> {
   const specs = Array.from({ length: count }, (_, index) => ({
-    ...aksNode({ pool: 'nodepool1', index }),
+    ...aksNode({ pool: options.pool ?? 'nodepool1', index }),
     bootTime: BOOT_TIME,
   }));
   await simulator.createNodes(specs);
@@ -188,4 +192,45 @@ export async function restoreNodes(
       MERGE_PATCH,
     );
   }
+}
+
+export interface CliRun {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The bundled CLI's `run` with this kubeconfig, these execution settings (as --flags) and `args`;
+ * `onStderr` sees the error output so far each time it grows, and may kill the process.
+ */
+export function runBundledCli(options: {
+  kubeconfig: string;
+  settings: Readonly<Record<string, string>>;
+  args: string[];
+  onStderr?: (text: string, kill: (signal: NodeJS.Signals) => void) => void;
+}): Promise<CliRun> {
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'run',
+        '--kubeconfig',
+        options.kubeconfig,
+        ...Object.entries(options.settings).flatMap(([key, value]) => [`--${key}`, value]),
+        ...options.args,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      options.onStderr?.(stderr, (signal) => child.kill(signal));
+    });
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
 }

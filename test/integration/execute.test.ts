@@ -3,10 +3,7 @@
 // node that never returns, and a drain that PDBs hold until its timeout.
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import type { Cluster } from '../harness/controlplane.ts';
 import { type NodeSimulator, waitUntil } from '../harness/simulator.ts';
@@ -20,6 +17,7 @@ import {
   restoreNodes,
   savePlan,
   startTestBed,
+  runBundledCli,
 } from '../harness/fixtures.ts';
 import { applyProductRbac, guardedDeployment } from '../harness/workloads.ts';
 import { inspectCluster } from '../../src/plan/inspect.ts';
@@ -32,9 +30,6 @@ import { drainNode } from '../../src/drain/drain.ts';
 import { KURED_LOCK_ANNOTATION } from '../../src/kube/labels.ts';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = join(root, 'action', 'cli.js');
 
 let cluster: Cluster;
 let sim: NodeSimulator;
@@ -75,31 +70,9 @@ async function run(file: string, extra: Record<string, string> = {}, planExtra: 
   });
 }
 
-function runCli(args: string[], onStderr?: (text: string, kill: (sig: NodeJS.Signals) => void) => void) {
-  return new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>(
-    (resolve) => {
-      const child = spawn(
-        process.execPath,
-        [
-          CLI,
-          'run',
-          '--kubeconfig',
-          rbacKubeconfig,
-          ...Object.entries(EXEC).flatMap(([k, v]) => [`--${k}`, v]),
-          ...args,
-        ],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        onStderr?.(stderr, (s) => child.kill(s));
-      });
-      child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    },
-  );
+/** The bundled CLI under the product's RBAC; `onStderr` may kill it. */
+function runCli(args: string[], onStderr?: (text: string, kill: (signal: NodeJS.Signals) => void) => void) {
+  return runBundledCli({ kubeconfig: rbacKubeconfig, settings: EXEC, args, onStderr });
 }
 
 /** A Deployment whose replicas all run on `node`, guarded by a PDB (the others are cordoned meanwhile). */

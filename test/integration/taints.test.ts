@@ -6,15 +6,11 @@
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import type { Cluster } from '../harness/controlplane.ts';
 import type { NodeSimulator } from '../harness/simulator.ts';
 import { InvariantWatcher } from '../harness/invariants.ts';
 import { applyProductRbac, guardedDeployment } from '../harness/workloads.ts';
-import { spawn } from 'node:child_process';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { keepPodsReady } from '../harness/kubelet-ready.ts';
 import { stopAll } from '../harness/teardown.ts';
 import { FAST_EXECUTE_SETTINGS } from '../harness/action.ts';
@@ -24,6 +20,7 @@ import {
   restoreNodes,
   savePlan,
   startTestBed,
+  runBundledCli,
 } from '../harness/fixtures.ts';
 import { inspectCluster } from '../../src/plan/inspect.ts';
 import { shortId } from '../../src/plan/canonical.ts';
@@ -45,30 +42,10 @@ let dir: string;
 let watcher: InvariantWatcher;
 let stopReady: () => number = () => 0;
 let rbacKubeconfig: string;
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'action', 'cli.js');
 
 /** The bundled CLI under the product's RBAC; `onStderr` may kill it. */
-function runCli(args: string[], onStderr?: (text: string, kill: (sig: NodeJS.Signals) => void) => void) {
-  return new Promise<{ code: number | null; signal: string | null; stderr: string }>((resolve) => {
-    const child = spawn(
-      process.execPath,
-      [
-        CLI,
-        'run',
-        '--kubeconfig',
-        rbacKubeconfig,
-        ...Object.entries(EXEC).flatMap(([k, v]) => [`--${k}`, v]),
-        ...args,
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let stderr = '';
-    child.stderr.on('data', (d) => {
-      stderr += String(d);
-      onStderr?.(stderr, (sig) => child.kill(sig));
-    });
-    child.on('close', (code, signal) => resolve({ code, signal, stderr }));
-  });
+function runCli(args: string[], onStderr?: (text: string, kill: (signal: NodeJS.Signals) => void) => void) {
+  return runBundledCli({ kubeconfig: rbacKubeconfig, settings: EXEC, args, onStderr });
 }
 
 const nodes = [0, 1, 2, 3].map((i) => `aks-nodepool1-12345678-vmss00000${i}`);
