@@ -72,19 +72,20 @@ export async function startTestBed(options: TestBedOptions): Promise<TestBed> {
 
 /**
  * The cluster the bundled action's tests run against: startTestBed, the product's RBAC (its
- * user's kubeconfig is `kubeconfig`), `nodeCount` AKS nodes (createAksNodes) and, in namespace
+ * user's kubeconfig is `kubeconfig`), `nodeCount` AKS nodes (createAksNodes; their names are
+ * `nodes`) and, in namespace
  * shop, Deployment web of 3 replicas under a PDB that keeps 2 available.
  */
 export async function startActionTestBed(
   options: TestBedOptions & { nodeCount: number; bootKernel?: boolean },
-): Promise<TestBed & { kubeconfig: string }> {
+): Promise<TestBed & { kubeconfig: string; nodes: string[] }> {
   const bed = await startTestBed(options);
   try {
     // The action runs with exactly the permissions of deploy/rbac.yaml.
     const kubeconfig = await applyProductRbac(bed.cluster, bed.directory);
-    await createAksNodes(bed.simulator, options.nodeCount, { bootKernel: options.bootKernel });
+    const nodes = await createAksNodes(bed.simulator, options.nodeCount, { bootKernel: options.bootKernel });
     await guardedDeployment(bed.cluster, { namespace: 'shop', name: 'web', replicas: 3, minAvailable: 2 });
-    return { ...bed, kubeconfig };
+    return { ...bed, kubeconfig, nodes };
   } catch (error) {
     await stopAll(bed.simulator, bed.cluster);
     throw error;
