@@ -14,38 +14,15 @@ import { estimateLines, estimateVsActual, minutes, nodeEstimateText } from '../.
 import type { ProbeOutcome } from '../../src/detect/probe.ts';
 import type { ClusterSnapshot } from '../../src/cluster/snapshot.ts';
 import { parseExecuteSettings } from '../../src/settings.ts';
+import { snapshotNode } from '../harness/plan-nodes.ts';
 
 function node(name: string, pool: string, durations?: object | string): k8s.V1Node {
-  return {
-    metadata: {
-      name,
-      labels: { 'kubernetes.azure.com/agentpool': pool, 'kubernetes.io/os': 'linux' },
-      ...(durations
-        ? {
-            annotations: {
-              [DURATIONS_ANNOTATION]: typeof durations === 'string' ? durations : JSON.stringify(durations),
-            },
-          }
-        : {}),
-    },
-    spec: { providerID: `azure:///x/${name}` },
-    status: {
-      conditions: [{ type: 'Ready', status: 'True' }],
-      allocatable: { cpu: '4', memory: '16Gi', pods: '110' },
-      nodeInfo: {
-        bootID: `boot-${name}`,
-        kernelVersion: '5.15.0-1079-azure',
-        osImage: 'Ubuntu',
-        architecture: 'amd64',
-        containerRuntimeVersion: '',
-        kubeProxyVersion: '',
-        kubeletVersion: '',
-        machineID: '',
-        operatingSystem: 'linux',
-        systemUUID: '',
-      },
-    },
-  };
+  const history = typeof durations === 'string' ? durations : JSON.stringify(durations);
+  return snapshotNode({
+    name,
+    pool,
+    annotations: durations ? { [DURATIONS_ANNOTATION]: history } : undefined,
+  });
 }
 const pending = (name: string): ProbeOutcome => ({
   ok: true,
