@@ -1,8 +1,31 @@
 // Nodes for the unit tests of the planner, the estimate, the report and the executor, written
-// once: a node object as a cluster snapshot holds it (snapshotNode), and a node of a plan
-// (planNode). Each test names only what it is about; the rest is a plain Ready Linux AKS node.
+// once: a node object as a cluster snapshot holds it (snapshotNode), a snapshot of such nodes
+// (snapshotOf) with the planner's plain options (PLAN_OPTIONS), and a node of a plan (planNode).
+// Each test names only what it is about; the rest is a plain Ready Linux AKS node.
 import type * as k8s from '@kubernetes/client-node';
 import type { PlanNode } from '../../src/plan/types.ts';
+import type { PlanOptions } from '../../src/plan/build.ts';
+import type { ClusterSnapshot } from '../../src/cluster/snapshot.ts';
+
+/** The planner's options for a plain run: nodes in name order, no selectors, the hosts probed. */
+export const PLAN_OPTIONS: Readonly<PlanOptions> = {
+  order: 'name',
+  drain: { deleteEmptyDirData: false, force: false },
+  blockingPodSelector: '',
+  nodeSelector: '',
+  rebootOnNewerKernel: false,
+  probeEnabled: true,
+};
+
+/** A snapshot of AKS cluster c (UID u) that holds these nodes and nothing else. */
+export function snapshotOf(nodes: k8s.V1Node[]): ClusterSnapshot {
+  return {
+    identity: { uid: 'u', name: 'c', server: 'https://k', provider: 'aks' },
+    nodes,
+    pods: [],
+    pdbs: [],
+  };
+}
 
 export interface SnapshotNodeOptions {
   name: string;

@@ -12,9 +12,8 @@ import { readDurations } from '../../src/estimate/history.ts';
 import { renderMarkdown } from '../../src/report/markdown.ts';
 import { estimateLines, estimateVsActual, minutes, nodeEstimateText } from '../../src/report/estimate.ts';
 import type { ProbeOutcome } from '../../src/detect/probe.ts';
-import type { ClusterSnapshot } from '../../src/cluster/snapshot.ts';
 import { parseExecuteSettings } from '../../src/settings.ts';
-import { snapshotNode } from '../harness/plan-nodes.ts';
+import { PLAN_OPTIONS, snapshotNode, snapshotOf } from '../harness/plan-nodes.ts';
 
 function node(name: string, pool: string, durations?: object | string): k8s.V1Node {
   const history = typeof durations === 'string' ? durations : JSON.stringify(durations);
@@ -37,20 +36,8 @@ const pending = (name: string): ProbeOutcome => ({
     history: { source: 'none', total: 0, items: [] },
   },
 });
-const opts = {
-  order: 'name' as const,
-  drain: { deleteEmptyDirData: false, force: false },
-  blockingPodSelector: '',
-  nodeSelector: '',
-  rebootOnNewerKernel: false,
-  probeEnabled: true,
-};
-const snapshot = (nodes: k8s.V1Node[]): ClusterSnapshot => ({
-  identity: { uid: 'u', name: 'c', server: 'https://k', provider: 'aks' },
-  nodes,
-  pods: [],
-  pdbs: [],
-});
+const opts = PLAN_OPTIONS;
+const snapshot = snapshotOf;
 
 function plan() {
   const nodes = [

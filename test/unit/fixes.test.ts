@@ -13,8 +13,7 @@ import { term } from '../../src/report/escape.ts';
 import type { Fixes, PlanNode } from '../../src/plan/types.ts';
 import type { ProbeOutcome } from '../../src/detect/probe.ts';
 import type { ProbeResult } from '../../src/detect/probe-script.ts';
-import type { ClusterSnapshot } from '../../src/cluster/snapshot.ts';
-import { snapshotNode } from '../harness/plan-nodes.ts';
+import { PLAN_OPTIONS, snapshotNode, snapshotOf } from '../harness/plan-nodes.ts';
 
 const NOW = new Date('2025-11-25T12:00:00Z');
 
@@ -102,20 +101,8 @@ const quiet: ProbeResult['fixes'] = {
   },
 };
 
-const opts = {
-  order: 'name' as const,
-  drain: { deleteEmptyDirData: false, force: false },
-  blockingPodSelector: '',
-  nodeSelector: '',
-  rebootOnNewerKernel: false,
-  probeEnabled: true,
-};
-const snapshot = (nodes: k8s.V1Node[]): ClusterSnapshot => ({
-  identity: { uid: 'u', name: 'c', server: 'https://k', provider: 'aks' },
-  nodes,
-  pods: [],
-  pdbs: [],
-});
+const opts = PLAN_OPTIONS;
+const snapshot = snapshotOf;
 
 test('nodes are grouped by what their reboot fixes; the report links the CVEs and says how long each waited', () => {
   const names = ['a', 'b', 'c', 'd'];

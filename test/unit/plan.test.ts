@@ -20,7 +20,7 @@ import type { ClusterSnapshot } from '../../src/cluster/snapshot.ts';
 import type { ProbeOutcome } from '../../src/detect/probe.ts';
 import { probePod } from '../../src/detect/probe.ts';
 import type { ProbeResult } from '../../src/detect/probe-script.ts';
-import { snapshotNode } from '../harness/plan-nodes.ts';
+import { PLAN_OPTIONS, snapshotNode } from '../harness/plan-nodes.ts';
 
 test('label selectors: string and object forms, as Kubernetes matches them', () => {
   const s = parseSelector('app=web, tier!=db,env in (prod, staging),!legacy,team');
@@ -187,14 +187,7 @@ const pending = (bootId: string): ProbeOutcome => ({
     history: { source: 'dpkg', total: 0, items: [] },
   },
 });
-const opts = {
-  order: 'pool' as const,
-  drain: { deleteEmptyDirData: false, force: false },
-  blockingPodSelector: '',
-  nodeSelector: '',
-  rebootOnNewerKernel: false,
-  probeEnabled: true,
-};
+const opts = { ...PLAN_OPTIONS, order: 'pool' as const };
 function snapshot(nodes: k8s.V1Node[], pods: k8s.V1Pod[] = []): ClusterSnapshot {
   return {
     identity: { uid: 'uid-1', name: 'c', server: 'https://k', provider: 'aks' },
