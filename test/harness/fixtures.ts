@@ -1,9 +1,10 @@
-// The start of most integration test files, written once: a control plane, the node simulator on
-// it, the API clients and a scratch directory (startTestBed, startActionTestBed for the bundled
-// action's tests, startRepository before each GitHub test); AKS nodes as unattended-upgrades
+// The set-up most integration test files share, written once so that they differ only where
+// their set-up really does (those are the options): a control plane, the node simulator on it,
+// the API clients and a scratch directory (startTestBed; startActionTestBed for the bundled
+// action's tests; startRepository before each GitHub test); AKS nodes as unattended-upgrades
 // leaves them (createAksNodes); a newer kernel pending on some nodes (markRebootRequired); a plan
-// written where the executor reads it (savePlan); and the nodes put back as a test found them
-// (restoreNodes); the bundled CLI run as a job runs it (runBundledCli). The files differ only where their set-up really does: those are the options.
+// written where the executor reads it (savePlan); the nodes put back as a test found them
+// (restoreNodes); the bundled CLI run as a job runs it (runBundledCli).
 import { spawn } from 'node:child_process';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -73,8 +74,7 @@ export async function startTestBed(options: TestBedOptions): Promise<TestBed> {
 /**
  * The cluster the bundled action's tests run against: startTestBed, the product's RBAC (its
  * user's kubeconfig is `kubeconfig`), `nodeCount` AKS nodes (createAksNodes; their names are
- * `nodes`) and, in namespace
- * shop, Deployment web of 3 replicas under a PDB that keeps 2 available.
+ * `nodes`) and, in namespace shop, Deployment web of 3 replicas under a PDB that keeps 2 available.
  */
 export async function startActionTestBed(
   options: TestBedOptions & { nodeCount: number; bootKernel?: boolean },
@@ -174,7 +174,7 @@ export async function restoreNodes(
   options: { powerOn?: 'new-boot' | 'same-boot'; removeTaint?: string; annotations?: string[] } = {},
 ): Promise<void> {
   const clear = Object.fromEntries(
-    [...Object.values(ANN), ...(options.annotations ?? [])].map((k) => [k, null]),
+    [...Object.values(ANN), ...(options.annotations ?? [])].map((key) => [key, null]),
   );
   for (const name of names) {
     const node = options.powerOn || options.removeTaint ? await simulator.node(name) : undefined;
