@@ -12,11 +12,9 @@ import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import type { Cluster } from '../harness/controlplane.ts';
 import type { NodeSimulator } from '../harness/simulator.ts';
-import { InvariantWatcher } from '../harness/invariants.ts';
 import { aksNode } from '../harness/nodes.ts';
-import { markRebootRequired, readLedger, startActionTestBed } from '../harness/fixtures.ts';
+import { markRebootRequired, readLedger, startActionTestBed, startRepository } from '../harness/fixtures.ts';
 import { BODY_LIMIT, FakeGitHub, TITLE_LIMIT } from '../harness/github.ts';
-import { LEDGER_NAME } from '../../src/ledger/record.ts';
 import { MERGE_PATCH as MERGE } from '../../src/kube/client.ts';
 import { runAction, type ActionEvent } from '../harness/action.ts';
 
@@ -168,14 +166,8 @@ async function rollout(
     await core.patchNode({ name, body: { metadata: { labels: { 'scale-test/subset': 'yes' } } } }, MERGE);
   const t0 = performance.now();
   const kernel = pend();
-  await core
-    .deleteNamespacedConfigMap({ name: LEDGER_NAME, namespace: 'kube-system' })
-    .catch(() => undefined);
-  const gh = new FakeGitHub({ users: USERS });
-  const api = await gh.start();
+  const { github: gh, api, watcher } = await startRepository({ cluster, core }, USERS);
   const seen = watchWrites(gh);
-  const watcher = new InvariantWatcher(cluster);
-  await watcher.start();
   const rebootsBefore = sim.reboots.length;
   try {
     const inputs = { tracking, ...subset };
@@ -248,13 +240,7 @@ test('a body write GitHub refuses during an execution is an error of the job, no
   for (const name of small)
     await core.patchNode({ name, body: { metadata: { labels: { 'scale-test/small': 'yes' } } } }, MERGE);
   pend();
-  await core
-    .deleteNamespacedConfigMap({ name: LEDGER_NAME, namespace: 'kube-system' })
-    .catch(() => undefined);
-  const gh = new FakeGitHub({ users: USERS });
-  const api = await gh.start();
-  const watcher = new InvariantWatcher(cluster);
-  await watcher.start();
+  const { github: gh, api, watcher } = await startRepository({ cluster, core }, USERS);
   try {
     const inputs = { 'node-selector': 'scale-test/small=yes', 'progress-interval': '1' };
     const plan = await action(api, { name: 'schedule' }, inputs);
