@@ -9,6 +9,24 @@ import { fileURLToPath } from 'node:url';
 
 export const ACTION = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'action', 'index.js');
 
+/** Execution settings that keep a test's run short: no soak, quick retries, short timeouts. */
+export const FAST_EXECUTE_SETTINGS: Readonly<Record<string, string>> = {
+  soak: '0',
+  'drain-retry-delay': '1',
+  'lock-ttl': '5',
+  'reboot-timeout': '30',
+  'workload-timeout': '60',
+};
+
+/** The action inputs the GitHub tests run with (the kubeconfig is each file's own). */
+export const FAST_ACTION_INPUTS: Readonly<Record<string, string>> = {
+  'cluster-name': 'aks-prod',
+  'github-token': 'ghs_not-a-real-token',
+  'probe-timeout': '20',
+  ...FAST_EXECUTE_SETTINGS,
+  'progress-interval': '1',
+};
+
 export interface ActionEvent {
   name: string;
   payload?: object;

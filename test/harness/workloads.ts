@@ -10,11 +10,16 @@ import { waitUntil } from './simulator.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Applies deploy/rbac.yaml (subject: user reboot-pilot) and writes that user's kubeconfig into `dir`; returns its path. */
-export async function applyProductRbac(cluster: Cluster, dir: string): Promise<string> {
+/** Applies deploy/rbac.yaml (subject: user reboot-pilot). */
+export async function applyProductRoles(cluster: Cluster): Promise<void> {
   const objects = k8s.KubernetesObjectApi.makeApiClient(cluster.kc);
   for (const doc of parseAllDocuments(readFileSync(join(root, 'deploy', 'rbac.yaml'), 'utf8')))
     await objects.create(doc.toJSON() as k8s.KubernetesObject);
+}
+
+/** Applies deploy/rbac.yaml (subject: user reboot-pilot) and writes that user's kubeconfig into `dir`; returns its path. */
+export async function applyProductRbac(cluster: Cluster, dir: string): Promise<string> {
+  await applyProductRoles(cluster);
   const file = join(dir, 'reboot-pilot.kubeconfig');
   writeFileSync(file, cluster.kubeconfigFor('reboot-pilot'));
   return file;
@@ -30,6 +35,8 @@ export async function guardedDeployment(
     minAvailable: number;
     spec?: Partial<k8s.V1PodSpec>;
     cpu?: string;
+    /** The container's name (default: the Deployment's). */
+    container?: string;
   },
 ): Promise<void> {
   const core = cluster.kc.makeApiClient(k8s.CoreV1Api);
@@ -40,7 +47,7 @@ export async function guardedDeployment(
     if (!(e instanceof k8s.ApiException && e.code === 409)) throw e;
   });
   const container: k8s.V1Container = {
-    name: o.name,
+    name: o.container ?? o.name,
     image: 'nginx',
     ...(o.cpu ? { resources: { requests: { cpu: o.cpu } } } : {}),
   };

@@ -8,25 +8,24 @@
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseAllDocuments } from 'yaml';
 import * as k8s from '@kubernetes/client-node';
-import { startCluster, type Cluster } from '../harness/controlplane.ts';
-import { NodeSimulator } from '../harness/simulator.ts';
+import type { Cluster } from '../harness/controlplane.ts';
+import type { NodeSimulator } from '../harness/simulator.ts';
 import { aksNode, kubeadmNode, DEFAULT_NODE_RG, DEFAULT_SUBSCRIPTION } from '../harness/nodes.ts';
 import { BOOT_TIME, ubuntuUpToDate } from '../fixtures/hosts.ts';
 import { FakeAzure, CLIENT_SECRET } from '../harness/arm.ts';
 import { stopAll } from '../harness/teardown.ts';
+import { FAST_EXECUTE_SETTINGS } from '../harness/action.ts';
+import { markRebootRequired, restoreNodes, savePlan, startTestBed } from '../harness/fixtures.ts';
+import { applyProductRoles } from '../harness/workloads.ts';
 import { inspectCluster } from '../../src/plan/inspect.ts';
-import { shortId } from '../../src/plan/canonical.ts';
 import { parseExecuteSettings, parsePlanSettings } from '../../src/settings.ts';
-import { MERGE_PATCH as MERGE, type KubeClients } from '../../src/kube/client.ts';
+import type { KubeClients } from '../../src/kube/client.ts';
 import { runPlan } from '../../src/execute/run.ts';
 import { readPlanFile } from '../../src/plan/file.ts';
-import { ANN } from '../../src/kube/labels.ts';
 import { parseAzureSettings } from '../../src/azure/settings.ts';
 import {
   openAzure,
@@ -59,10 +58,8 @@ let kernelSerial = 1090;
 const log: string[] = [];
 const logger = (l: string) => void log.push(l);
 
-const EXEC: Record<string, string> = {
-  soak: '0',
-  'drain-retry-delay': '1',
-  'lock-ttl': '5',
+const EXEC = {
+  ...FAST_EXECUTE_SETTINGS,
   'reboot-timeout': '20',
   'workload-timeout': '30',
   'reboot-method': 'azure-vmss',
@@ -71,14 +68,7 @@ const planSettings = (extra: Record<string, string> = {}) =>
   parsePlanSettings({ 'cluster-name': 'aks-prod', 'probe-timeout': '20', ...extra });
 
 function pend(...names: string[]): string {
-  const k = `5.15.0-${++kernelSerial}-azure`;
-  for (const n of names)
-    sim.writeHostFiles(n, {
-      [`boot/vmlinuz-${k}`]: 'kernel',
-      'var/run/reboot-required': '*** System restart required ***\n',
-      'var/run/reboot-required.pkgs': `linux-image-${k}\n`,
-    });
-  return k;
+  return markRebootRequired(sim, `5.15.0-${++kernelSerial}-azure`, names);
 }
 
 /** A daily AKS maintenance window that is open now (or, with hoursAhead, starts later). */
@@ -103,10 +93,7 @@ function dailyWindow(hoursAhead = -1, durationHours = 4) {
 
 async function plan(extra: Record<string, string> = {}) {
   const s = planSettings(extra);
-  const r = await inspectCluster(clients, s, logger, await azurePlanFacts(session, logger));
-  const file = join(dir, `plan-${shortId(r.planId)}.json`);
-  writeFileSync(file, JSON.stringify({ planId: r.planId, plan: r.plan }));
-  return { ...r, file };
+  return savePlan(dir, await inspectCluster(clients, s, logger, await azurePlanFacts(session, logger)));
 }
 
 async function execute(
@@ -127,15 +114,14 @@ async function execute(
 }
 
 before(async () => {
-  cluster = await startCluster({ users: [{ name: 'reboot-pilot' }] });
-  sim = new NodeSimulator(cluster);
-  await sim.start();
-  core = cluster.kc.makeApiClient(k8s.CoreV1Api);
-  dir = mkdtempSync(join(tmpdir(), 'rp-azure-'));
+  ({
+    cluster,
+    simulator: sim,
+    core,
+    directory: dir,
+  } = await startTestBed({ directoryPrefix: 'rp-azure-', cluster: { users: [{ name: 'reboot-pilot' }] } }));
   // The Entra identity gets exactly the permissions of deploy/rbac.yaml (bound to user reboot-pilot).
-  const objects = k8s.KubernetesObjectApi.makeApiClient(cluster.kc);
-  for (const doc of parseAllDocuments(readFileSync(join(root, 'deploy', 'rbac.yaml'), 'utf8')))
-    await objects.create(doc.toJSON() as k8s.KubernetesObject);
+  await applyProductRoles(cluster);
   await sim.createNodes([
     ...linux.map((_, i) => ({
       ...aksNode({ pool: 'nodepool1', index: i, nodeImageVersion: LINUX_IMAGE }),
@@ -225,20 +211,10 @@ afterEach(async () => {
   az.faults.length = 0;
   az.failUpgrade.clear();
   sim.neverReturn.clear();
-  const clear = Object.fromEntries([...Object.values(ANN), RESTART_ANNOTATION].map((k) => [k, null]));
-  for (const n of [...linux, ...windows]) {
-    const node = await sim.node(n);
-    if (sim.isPoweredOff(node))
-      await sim.powerOn(n, {
-        bootID: `recovered-${Date.now()}`,
-        kernelVersion: node.status!.nodeInfo!.kernelVersion,
-      });
-    sim.writeHostFiles(n, { 'var/run/reboot-required': null, 'var/run/reboot-required.pkgs': null });
-    await core.patchNode(
-      { name: n, body: { spec: { unschedulable: false }, metadata: { annotations: clear } } },
-      MERGE,
-    );
-  }
+  await restoreNodes(sim, core, [...linux, ...windows], {
+    powerOn: 'new-boot',
+    annotations: [RESTART_ANNOTATION],
+  });
   assert.deepEqual(az.violations, [], 'every ARM/Entra request was as expected');
 });
 

@@ -3,28 +3,26 @@
 // node that never returns, and a drain that PDBs hold until its timeout.
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { writeFileSync, mkdtempSync, readFileSync } from 'node:fs';
-import { parseAllDocuments } from 'yaml';
-import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import * as k8s from '@kubernetes/client-node';
-import { startCluster, type Cluster } from '../harness/controlplane.ts';
-import { NodeSimulator, waitUntil } from '../harness/simulator.ts';
+import type { Cluster } from '../harness/controlplane.ts';
+import { type NodeSimulator, waitUntil } from '../harness/simulator.ts';
 import { InvariantWatcher } from '../harness/invariants.ts';
-import { aksNode, isReady } from '../harness/nodes.ts';
+import { isReady } from '../harness/nodes.ts';
 import { stopAll } from '../harness/teardown.ts';
-import { BOOT_TIME, ubuntuUpToDate } from '../fixtures/hosts.ts';
-import { inspectCluster } from '../../src/plan/inspect.ts';
-import { shortId } from '../../src/plan/canonical.ts';
-import { parseExecuteSettings, parsePlanSettings } from '../../src/settings.ts';
+import { FAST_EXECUTE_SETTINGS } from '../harness/action.ts';
 import {
-  MERGE_PATCH as MERGE,
-  loadKubeConfig,
-  makeClients,
-  type KubeClients,
-} from '../../src/kube/client.ts';
+  createAksNodes,
+  markRebootRequired,
+  restoreNodes,
+  savePlan,
+  startTestBed,
+  runBundledCli,
+} from '../harness/fixtures.ts';
+import { applyProductRbac, guardedDeployment } from '../harness/workloads.ts';
+import { inspectCluster } from '../../src/plan/inspect.ts';
+import { parseExecuteSettings, parsePlanSettings } from '../../src/settings.ts';
+import { MERGE_PATCH as MERGE, type KubeClients } from '../../src/kube/client.ts';
 import { runPlan } from '../../src/execute/run.ts';
 import { readPlanFile } from '../../src/plan/file.ts';
 import { ANN } from '../../src/kube/labels.ts';
@@ -32,9 +30,6 @@ import { drainNode } from '../../src/drain/drain.ts';
 import { KURED_LOCK_ANNOTATION } from '../../src/kube/labels.ts';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = join(root, 'action', 'cli.js');
 
 let cluster: Cluster;
 let sim: NodeSimulator;
@@ -49,13 +44,7 @@ let rbacKubeconfig: string;
 const nodes = [0, 1, 2, 3].map((i) => `aks-nodepool1-12345678-vmss00000${i}`);
 let kernelSerial = 1081;
 
-const EXEC: Record<string, string> = {
-  soak: '0',
-  'drain-retry-delay': '1',
-  'lock-ttl': '5',
-  'reboot-timeout': '30',
-  'workload-timeout': '60',
-};
+const EXEC = FAST_EXECUTE_SETTINGS;
 const planSettings = (extra: Record<string, string> = {}) =>
   parsePlanSettings({
     kubeconfig: cluster.kubeconfigPath,
@@ -66,21 +55,11 @@ const planSettings = (extra: Record<string, string> = {}) =>
 
 /** A newer kernel and the sentinel on these nodes, as unattended-upgrades leaves them. */
 function pend(...names: string[]): string {
-  const k = `5.15.0-${++kernelSerial}-azure`;
-  for (const n of names)
-    sim.writeHostFiles(n, {
-      [`boot/vmlinuz-${k}`]: 'kernel',
-      'var/run/reboot-required': '*** System restart required ***\n',
-      'var/run/reboot-required.pkgs': `linux-image-${k}\n`,
-    });
-  return k;
+  return markRebootRequired(sim, `5.15.0-${++kernelSerial}-azure`, names);
 }
 
 async function makePlan(extra: Record<string, string> = {}) {
-  const r = await inspectCluster(clients, planSettings(extra), () => undefined);
-  const file = join(dir, `plan-${shortId(r.planId)}.json`);
-  writeFileSync(file, JSON.stringify({ planId: r.planId, plan: r.plan }));
-  return { ...r, file };
+  return savePlan(dir, await inspectCluster(clients, planSettings(extra), () => undefined));
 }
 
 async function run(file: string, extra: Record<string, string> = {}, planExtra: Record<string, string> = {}) {
@@ -91,31 +70,9 @@ async function run(file: string, extra: Record<string, string> = {}, planExtra: 
   });
 }
 
-function runCli(args: string[], onStderr?: (text: string, kill: (sig: NodeJS.Signals) => void) => void) {
-  return new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>(
-    (resolve) => {
-      const child = spawn(
-        process.execPath,
-        [
-          CLI,
-          'run',
-          '--kubeconfig',
-          rbacKubeconfig,
-          ...Object.entries(EXEC).flatMap(([k, v]) => [`--${k}`, v]),
-          ...args,
-        ],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        onStderr?.(stderr, (s) => child.kill(s));
-      });
-      child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    },
-  );
+/** The bundled CLI under the product's RBAC; `onStderr` may kill it. */
+function runCli(args: string[], onStderr?: (text: string, kill: (signal: NodeJS.Signals) => void) => void) {
+  return runBundledCli({ kubeconfig: rbacKubeconfig, settings: EXEC, args, onStderr });
 }
 
 /** A Deployment whose replicas all run on `node`, guarded by a PDB (the others are cordoned meanwhile). */
@@ -174,52 +131,30 @@ async function cordoned(): Promise<string[]> {
 }
 
 before(async () => {
-  cluster = await startCluster({ users: [{ name: 'reboot-pilot' }] });
-  sim = new NodeSimulator(cluster);
-  sim.rebootDownMs = 1000;
-  await sim.start();
-  core = cluster.kc.makeApiClient(k8s.CoreV1Api);
-  apps = cluster.kc.makeApiClient(k8s.AppsV1Api);
-  policy = cluster.kc.makeApiClient(k8s.PolicyV1Api);
-  clients = makeClients(loadKubeConfig({ kubeconfig: cluster.kubeconfigPath }));
-  dir = mkdtempSync(join(tmpdir(), 'rp-exec-'));
+  ({
+    cluster,
+    simulator: sim,
+    core,
+    apps,
+    policy,
+    clients,
+    directory: dir,
+  } = await startTestBed({
+    directoryPrefix: 'rp-exec-',
+    cluster: { users: [{ name: 'reboot-pilot' }] },
+    rebootDownMs: 1000,
+  }));
   // The CLI runs below use exactly the permissions of deploy/rbac.yaml.
-  const objects = k8s.KubernetesObjectApi.makeApiClient(cluster.kc);
-  for (const doc of parseAllDocuments(readFileSync(join(root, 'deploy', 'rbac.yaml'), 'utf8')))
-    await objects.create(doc.toJSON() as k8s.KubernetesObject);
-  rbacKubeconfig = join(dir, 'reboot-pilot.kubeconfig');
-  writeFileSync(rbacKubeconfig, cluster.kubeconfigFor('reboot-pilot'));
-  await sim.createNodes(
-    nodes.map((_, i) => ({ ...aksNode({ pool: 'nodepool1', index: i }), bootTime: BOOT_TIME })),
-  );
-  for (const n of nodes)
-    sim.writeHostFiles(n, { ...ubuntuUpToDate, 'boot/vmlinuz-5.15.0-1079-azure': 'kernel' });
-  await core.createNamespace({ body: { metadata: { name: 'shop' } } });
-  await apps.createNamespacedDeployment({
+  rbacKubeconfig = await applyProductRbac(cluster, dir);
+  await createAksNodes(sim, nodes.length);
+  await guardedDeployment(cluster, {
     namespace: 'shop',
-    body: {
-      metadata: { name: 'web' },
-      spec: {
-        replicas: 4,
-        selector: { matchLabels: { app: 'web' } },
-        template: {
-          metadata: { labels: { app: 'web' } },
-          spec: { containers: [{ name: 'c', image: 'nginx', resources: { requests: { cpu: '100m' } } }] },
-        },
-      },
-    },
+    name: 'web',
+    replicas: 4,
+    minAvailable: 3,
+    cpu: '100m',
+    container: 'c',
   });
-  await policy.createNamespacedPodDisruptionBudget({
-    namespace: 'shop',
-    body: { metadata: { name: 'web' }, spec: { minAvailable: 3, selector: { matchLabels: { app: 'web' } } } },
-  });
-  await waitUntil(
-    'web available and its PDB computed',
-    async () =>
-      (await policy.readNamespacedPodDisruptionBudget({ name: 'web', namespace: 'shop' })).status
-        ?.currentHealthy === 4,
-    60_000,
-  );
 });
 
 after(async () => {
@@ -235,20 +170,7 @@ afterEach(async () => {
   const v = watcher.stop();
   // Each test starts from patched, schedulable, powered nodes, whatever the last one left.
   sim.neverReturn.clear();
-  for (const n of nodes) {
-    const node = await sim.node(n);
-    if (sim.isPoweredOff(node))
-      await sim.powerOn(n, {
-        bootID: `recovered-${Date.now()}`,
-        kernelVersion: node.status!.nodeInfo!.kernelVersion,
-      });
-    sim.writeHostFiles(n, { 'var/run/reboot-required': null, 'var/run/reboot-required.pkgs': null });
-    const clear = Object.fromEntries(Object.values(ANN).map((k) => [k, null]));
-    await core.patchNode(
-      { name: n, body: { spec: { unschedulable: false }, metadata: { annotations: clear } } },
-      MERGE,
-    );
-  }
+  await restoreNodes(sim, core, nodes, { powerOn: 'new-boot' });
   await core.deleteCollectionNamespacedPod({
     namespace: 'kube-system',
     labelSelector: 'reboot-pilot.io/role',

@@ -5,23 +5,23 @@
 // rebooted twice, the other ends cleanly saying why, and the ledger stays consistent.
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { startCluster, type Cluster } from '../harness/controlplane.ts';
-import { NodeSimulator } from '../harness/simulator.ts';
-import { InvariantWatcher } from '../harness/invariants.ts';
-import { aksNode } from '../harness/nodes.ts';
-import { BOOT_TIME, ubuntuUpToDate } from '../fixtures/hosts.ts';
-import { FakeGitHub } from '../harness/github.ts';
-import { applyProductRbac, guardedDeployment } from '../harness/workloads.ts';
-import { loadKubeConfig, makeClients, MERGE_PATCH as MERGE } from '../../src/kube/client.ts';
-import { ANN } from '../../src/kube/labels.ts';
-import { emptyLedger, Ledger, LEDGER_KEY, LEDGER_NAME } from '../../src/ledger/record.ts';
+import type { Cluster } from '../harness/controlplane.ts';
+import type { NodeSimulator } from '../harness/simulator.ts';
+import type { InvariantWatcher } from '../harness/invariants.ts';
+import {
+  markRebootRequired,
+  readLedger,
+  restoreNodes,
+  startActionTestBed,
+  startRepository,
+} from '../harness/fixtures.ts';
+import type { FakeGitHub } from '../harness/github.ts';
+import { loadKubeConfig, makeClients } from '../../src/kube/client.ts';
+import { emptyLedger } from '../../src/ledger/record.ts';
 import { LedgerStore } from '../../src/ledger/store.ts';
 import { claimOpening, OPENING_TTL_MS, releaseOpening } from '../../src/ledger/claim.ts';
-import { runAction, type ActionEvent, type ActionRun } from '../harness/action.ts';
+import { FAST_ACTION_INPUTS, runAction, type ActionEvent, type ActionRun } from '../harness/action.ts';
 
 let cluster: Cluster;
 let sim: NodeSimulator;
@@ -40,14 +40,7 @@ const USERS = [
 ];
 
 function pend(...names: string[]): string {
-  const k = `5.15.0-${++kernelSerial}-azure`;
-  for (const n of names)
-    sim.writeHostFiles(n, {
-      [`boot/vmlinuz-${k}`]: 'kernel',
-      'var/run/reboot-required': '*** System restart required ***\n',
-      'var/run/reboot-required.pkgs': `linux-image-${k}\n`,
-    });
-  return k;
+  return markRebootRequired(sim, `5.15.0-${++kernelSerial}-azure`, names);
 }
 
 /** One job; `run` tells the two apart (GITHUB_RUN_ID), as two workflow runs are. */
@@ -58,15 +51,7 @@ function action(event: ActionEvent, run: string, inputs: Record<string, string> 
     env: { GITHUB_API_URL: api, GITHUB_REPOSITORY: 'contoso/platform', GITHUB_RUN_ID: run },
     inputs: {
       kubeconfig,
-      'cluster-name': 'aks-prod',
-      'github-token': 'ghs_not-a-real-token',
-      'probe-timeout': '20',
-      soak: '0',
-      'drain-retry-delay': '1',
-      'lock-ttl': '5',
-      'reboot-timeout': '30',
-      'workload-timeout': '60',
-      'progress-interval': '1',
+      ...FAST_ACTION_INPUTS,
       ...inputs,
     },
   });
@@ -78,10 +63,7 @@ const comment = (number: number, id: number, login: string): ActionEvent => ({
   payload: { action: 'created', issue: { number }, comment: { id, user: { login } } },
 });
 
-async function ledger(): Promise<Ledger> {
-  const cm = await core.readNamespacedConfigMap({ name: LEDGER_NAME, namespace: 'kube-system' });
-  return Ledger.parse(JSON.parse(cm.data![LEDGER_KEY]!));
-}
+const ledger = () => readLedger(core);
 
 const openItems = (tracking: 'issue' | 'pull-request') =>
   [...gh.issues.values()].filter(
@@ -90,19 +72,18 @@ const openItems = (tracking: 'issue' | 'pull-request') =>
 const log = (r: ActionRun) => r.stdout + r.stderr;
 
 before(async () => {
-  cluster = await startCluster({ users: [{ name: 'reboot-pilot' }] });
-  sim = new NodeSimulator(cluster);
-  sim.rebootDownMs = 1000;
-  await sim.start();
-  core = cluster.kc.makeApiClient(k8s.CoreV1Api);
-  dir = mkdtempSync(join(tmpdir(), 'rp-ledger-concurrency-'));
-  kubeconfig = await applyProductRbac(cluster, dir);
-  await sim.createNodes(
-    nodes.map((_, i) => ({ ...aksNode({ pool: 'nodepool1', index: i }), bootTime: BOOT_TIME })),
-  );
-  for (const n of nodes)
-    sim.writeHostFiles(n, { ...ubuntuUpToDate, 'boot/vmlinuz-5.15.0-1079-azure': 'kernel' });
-  await guardedDeployment(cluster, { namespace: 'shop', name: 'web', replicas: 3, minAvailable: 2 });
+  ({
+    cluster,
+    simulator: sim,
+    core,
+    directory: dir,
+    kubeconfig,
+  } = await startActionTestBed({
+    directoryPrefix: 'rp-ledger-concurrency-',
+    cluster: { users: [{ name: 'reboot-pilot' }] },
+    rebootDownMs: 1000,
+    nodeCount: nodes.length,
+  }));
 });
 
 after(async () => {
@@ -111,26 +92,13 @@ after(async () => {
 });
 
 beforeEach(async () => {
-  await core
-    .deleteNamespacedConfigMap({ name: LEDGER_NAME, namespace: 'kube-system' })
-    .catch(() => undefined);
-  gh = new FakeGitHub({ users: USERS });
-  api = await gh.start();
-  watcher = new InvariantWatcher(cluster);
-  await watcher.start();
+  ({ github: gh, api, watcher } = await startRepository({ cluster, core }, USERS));
 });
 
 afterEach(async () => {
   const v = watcher.stop();
   await gh.stop();
-  for (const n of nodes) {
-    sim.writeHostFiles(n, { 'var/run/reboot-required': null, 'var/run/reboot-required.pkgs': null });
-    const clear = Object.fromEntries(Object.values(ANN).map((k) => [k, null]));
-    await core.patchNode(
-      { name: n, body: { spec: { unschedulable: false }, metadata: { annotations: clear } } },
-      MERGE,
-    );
-  }
+  await restoreNodes(sim, core, nodes);
   assert.deepEqual(v, [], 'invariants held throughout');
   assert.deepEqual(gh.violations, [], "every request and response matched GitHub's description");
 });

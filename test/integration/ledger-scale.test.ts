@@ -7,18 +7,14 @@
 // were refused (422) with only an info line in the log.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { startCluster, type Cluster } from '../harness/controlplane.ts';
-import { NodeSimulator } from '../harness/simulator.ts';
-import { InvariantWatcher } from '../harness/invariants.ts';
+import type { Cluster } from '../harness/controlplane.ts';
+import type { NodeSimulator } from '../harness/simulator.ts';
 import { aksNode } from '../harness/nodes.ts';
-import { BOOT_TIME, ubuntuUpToDate } from '../fixtures/hosts.ts';
+import { markRebootRequired, readLedger, startActionTestBed, startRepository } from '../harness/fixtures.ts';
 import { BODY_LIMIT, FakeGitHub, TITLE_LIMIT } from '../harness/github.ts';
-import { applyProductRbac, guardedDeployment } from '../harness/workloads.ts';
-import { Ledger, LEDGER_KEY, LEDGER_NAME } from '../../src/ledger/record.ts';
 import { MERGE_PATCH as MERGE } from '../../src/kube/client.ts';
 import { runAction, type ActionEvent } from '../harness/action.ts';
 
@@ -47,24 +43,25 @@ const names = Array.from({ length: NODES }, (_, i) => aksNode({ pool: 'nodepool1
 
 before(async () => {
   // Long node leases: KWOK renews 1,000 of them without loading the two cores (as the benchmarks do).
-  cluster = await startCluster({
-    users: [{ name: 'reboot-pilot' }],
-    nodeLeaseDurationSeconds: 1200,
-    nodeMonitorGracePeriod: '30m',
-  });
-  sim = new NodeSimulator(cluster);
-  // The reboot's down time is not what is under test here: the bodies are.
-  sim.rebootDownMs = 0;
-  await sim.start();
-  core = cluster.kc.makeApiClient(k8s.CoreV1Api);
-  dir = mkdtempSync(join(tmpdir(), 'rp-ledger-scale-'));
-  kubeconfig = await applyProductRbac(cluster, dir);
-  await sim.createNodes(
-    names.map((_, i) => ({ ...aksNode({ pool: 'nodepool1', index: i }), bootTime: BOOT_TIME })),
-  );
-  for (const n of names) sim.writeHostFiles(n, { ...ubuntuUpToDate });
-  // A few workload pods (drained and waited for on the nodes they land on), not one per node.
-  await guardedDeployment(cluster, { namespace: 'shop', name: 'web', replicas: 3, minAvailable: 2 });
+  // Its workload is a few pods (drained and waited for on the nodes they land on), not one per node.
+  ({
+    cluster,
+    simulator: sim,
+    core,
+    directory: dir,
+    kubeconfig,
+  } = await startActionTestBed({
+    directoryPrefix: 'rp-ledger-scale-',
+    cluster: {
+      users: [{ name: 'reboot-pilot' }],
+      nodeLeaseDurationSeconds: 1200,
+      nodeMonitorGracePeriod: '30m',
+    },
+    // The reboot's down time is not what is under test here: the bodies are.
+    rebootDownMs: 0,
+    nodeCount: names.length,
+    bootKernel: false,
+  }));
 });
 
 after(async () => {
@@ -73,20 +70,10 @@ after(async () => {
 });
 
 function pend(): string {
-  const k = `5.15.0-${++kernelSerial}-azure`;
-  for (const n of names)
-    sim.writeHostFiles(n, {
-      [`boot/vmlinuz-${k}`]: 'kernel',
-      'var/run/reboot-required': '*** System restart required ***\n',
-      'var/run/reboot-required.pkgs': `linux-image-${k}\n`,
-    });
-  return k;
+  return markRebootRequired(sim, `5.15.0-${++kernelSerial}-azure`, names);
 }
 
-async function ledger(): Promise<Ledger> {
-  const cm = await core.readNamespacedConfigMap({ name: LEDGER_NAME, namespace: 'kube-system' });
-  return Ledger.parse(JSON.parse(cm.data![LEDGER_KEY]!));
-}
+const ledger = () => readLedger(core);
 
 const count = (text: string, re: RegExp) => (text.match(re) ?? []).length;
 
@@ -179,14 +166,8 @@ async function rollout(
     await core.patchNode({ name, body: { metadata: { labels: { 'scale-test/subset': 'yes' } } } }, MERGE);
   const t0 = performance.now();
   const kernel = pend();
-  await core
-    .deleteNamespacedConfigMap({ name: LEDGER_NAME, namespace: 'kube-system' })
-    .catch(() => undefined);
-  const gh = new FakeGitHub({ users: USERS });
-  const api = await gh.start();
+  const { github: gh, api, watcher } = await startRepository({ cluster, core }, USERS);
   const seen = watchWrites(gh);
-  const watcher = new InvariantWatcher(cluster);
-  await watcher.start();
   const rebootsBefore = sim.reboots.length;
   try {
     const inputs = { tracking, ...subset };
@@ -259,13 +240,7 @@ test('a body write GitHub refuses during an execution is an error of the job, no
   for (const name of small)
     await core.patchNode({ name, body: { metadata: { labels: { 'scale-test/small': 'yes' } } } }, MERGE);
   pend();
-  await core
-    .deleteNamespacedConfigMap({ name: LEDGER_NAME, namespace: 'kube-system' })
-    .catch(() => undefined);
-  const gh = new FakeGitHub({ users: USERS });
-  const api = await gh.start();
-  const watcher = new InvariantWatcher(cluster);
-  await watcher.start();
+  const { github: gh, api, watcher } = await startRepository({ cluster, core }, USERS);
   try {
     const inputs = { 'node-selector': 'scale-test/small=yes', 'progress-interval': '1' };
     const plan = await action(api, { name: 'schedule' }, inputs);

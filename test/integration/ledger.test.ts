@@ -3,22 +3,23 @@
 // executed and that a reply or notice says why. The record is the ledger ConfigMap in the cluster.
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync, gunzipSync } from 'node:zlib';
 import * as k8s from '@kubernetes/client-node';
-import { startCluster, type Cluster } from '../harness/controlplane.ts';
-import { NodeSimulator, waitUntil } from '../harness/simulator.ts';
-import { InvariantWatcher } from '../harness/invariants.ts';
-import { aksNode } from '../harness/nodes.ts';
-import { BOOT_TIME, ubuntuUpToDate } from '../fixtures/hosts.ts';
-import { FakeGitHub } from '../harness/github.ts';
-import { applyProductRbac, guardedDeployment } from '../harness/workloads.ts';
-import { MERGE_PATCH as MERGE } from '../../src/kube/client.ts';
-import { ANN } from '../../src/kube/labels.ts';
-import { Ledger, LEDGER_KEY, LEDGER_NAME, sha256 } from '../../src/ledger/record.ts';
-import { runAction, type ActionEvent } from '../harness/action.ts';
+import type { Cluster } from '../harness/controlplane.ts';
+import { type NodeSimulator, waitUntil } from '../harness/simulator.ts';
+import type { InvariantWatcher } from '../harness/invariants.ts';
+import {
+  markRebootRequired,
+  readLedger,
+  restoreNodes,
+  startActionTestBed,
+  startRepository,
+} from '../harness/fixtures.ts';
+import type { FakeGitHub } from '../harness/github.ts';
+import { sha256 } from '../../src/ledger/record.ts';
+import { FAST_ACTION_INPUTS, runAction, type ActionEvent } from '../harness/action.ts';
 import { stopAll } from '../harness/teardown.ts';
 
 let cluster: Cluster;
@@ -43,14 +44,7 @@ const USERS = [
 ];
 
 function pend(...names: string[]): string {
-  const k = `5.15.0-${++kernelSerial}-azure`;
-  for (const n of names)
-    sim.writeHostFiles(n, {
-      [`boot/vmlinuz-${k}`]: 'kernel',
-      'var/run/reboot-required': '*** System restart required ***\n',
-      'var/run/reboot-required.pkgs': `linux-image-${k}\n`,
-    });
-  return k;
+  return markRebootRequired(sim, `5.15.0-${++kernelSerial}-azure`, names);
 }
 
 function action(event: ActionEvent, inputs: Record<string, string> = {}, signal?: AbortSignal) {
@@ -60,15 +54,7 @@ function action(event: ActionEvent, inputs: Record<string, string> = {}, signal?
     env: { GITHUB_API_URL: api, GITHUB_REPOSITORY: 'contoso/platform', GITHUB_RUN_ID: '4343' },
     inputs: {
       kubeconfig,
-      'cluster-name': 'aks-prod',
-      'github-token': 'ghs_not-a-real-token',
-      'probe-timeout': '20',
-      soak: '0',
-      'drain-retry-delay': '1',
-      'lock-ttl': '5',
-      'reboot-timeout': '30',
-      'workload-timeout': '60',
-      'progress-interval': '1',
+      ...FAST_ACTION_INPUTS,
       ...Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k.toLowerCase(), v])),
     },
     ...(signal ? { signal } : {}),
@@ -109,10 +95,7 @@ function answerTo(id: number, edited = false) {
   };
 }
 
-async function ledger(): Promise<Ledger> {
-  const cm = await core.readNamespacedConfigMap({ name: LEDGER_NAME, namespace: 'kube-system' });
-  return Ledger.parse(JSON.parse(cm.data![LEDGER_KEY]!));
-}
+const ledger = () => readLedger(core);
 
 /** The hidden state earlier versions kept in the body, with `change` applied (what a write user can paste). */
 function forgedBody(
@@ -150,19 +133,18 @@ function stateBase(planId: string): Record<string, unknown> {
 const body = (n: number) => gh.issues.get(n)!.body as string;
 
 before(async () => {
-  cluster = await startCluster({ users: [{ name: 'reboot-pilot' }, { name: 'planner' }] });
-  sim = new NodeSimulator(cluster);
-  sim.rebootDownMs = 1000;
-  await sim.start();
-  core = cluster.kc.makeApiClient(k8s.CoreV1Api);
-  dir = mkdtempSync(join(tmpdir(), 'rp-ledger-'));
-  kubeconfig = await applyProductRbac(cluster, dir);
-  await sim.createNodes(
-    nodes.map((_, i) => ({ ...aksNode({ pool: 'nodepool1', index: i }), bootTime: BOOT_TIME })),
-  );
-  for (const n of nodes)
-    sim.writeHostFiles(n, { ...ubuntuUpToDate, 'boot/vmlinuz-5.15.0-1079-azure': 'kernel' });
-  await guardedDeployment(cluster, { namespace: 'shop', name: 'web', replicas: 3, minAvailable: 2 });
+  ({
+    cluster,
+    simulator: sim,
+    core,
+    directory: dir,
+    kubeconfig,
+  } = await startActionTestBed({
+    directoryPrefix: 'rp-ledger-',
+    cluster: { users: [{ name: 'reboot-pilot' }, { name: 'planner' }] },
+    rebootDownMs: 1000,
+    nodeCount: nodes.length,
+  }));
 });
 
 after(async () => {
@@ -170,26 +152,13 @@ after(async () => {
 });
 
 beforeEach(async () => {
-  await core
-    .deleteNamespacedConfigMap({ name: LEDGER_NAME, namespace: 'kube-system' })
-    .catch(() => undefined);
-  gh = new FakeGitHub({ users: USERS });
-  api = await gh.start();
-  watcher = new InvariantWatcher(cluster);
-  await watcher.start();
+  ({ github: gh, api, watcher } = await startRepository({ cluster, core }, USERS));
 });
 
 afterEach(async () => {
   const v = watcher.stop();
   await gh.stop();
-  for (const n of nodes) {
-    sim.writeHostFiles(n, { 'var/run/reboot-required': null, 'var/run/reboot-required.pkgs': null });
-    const clear = Object.fromEntries(Object.values(ANN).map((k) => [k, null]));
-    await core.patchNode(
-      { name: n, body: { spec: { unschedulable: false }, metadata: { annotations: clear } } },
-      MERGE,
-    );
-  }
+  await restoreNodes(sim, core, nodes);
   assert.deepEqual(v, [], 'invariants held throughout');
   assert.deepEqual(gh.violations, [], "every request and response matched GitHub's description");
 });

@@ -7,26 +7,21 @@
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { writeFileSync, mkdtempSync, readFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, readFileSync, mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
-import { startCluster, type Cluster } from '../harness/controlplane.ts';
-import { NodeSimulator, waitUntil } from '../harness/simulator.ts';
+import type { Cluster } from '../harness/controlplane.ts';
+import { type NodeSimulator, waitUntil } from '../harness/simulator.ts';
 import { InvariantWatcher } from '../harness/invariants.ts';
 import { kubeadmNode } from '../harness/nodes.ts';
 import { stopAll } from '../harness/teardown.ts';
 import { ubuntu2404 } from '../fixtures/hosts.ts';
+import { FAST_EXECUTE_SETTINGS } from '../harness/action.ts';
+import { markRebootRequired, restoreNodes, savePlan, startTestBed } from '../harness/fixtures.ts';
 import { inspectCluster } from '../../src/plan/inspect.ts';
-import { shortId } from '../../src/plan/canonical.ts';
 import { parseExecuteSettings, parsePlanSettings } from '../../src/settings.ts';
-import {
-  MERGE_PATCH as MERGE,
-  loadKubeConfig,
-  makeClients,
-  type KubeClients,
-} from '../../src/kube/client.ts';
+import { MERGE_PATCH as MERGE, type KubeClients } from '../../src/kube/client.ts';
 import { runPlan } from '../../src/execute/run.ts';
 import { readPlanFile } from '../../src/plan/file.ts';
 import { ANN } from '../../src/kube/labels.ts';
@@ -51,13 +46,7 @@ const ALL = [CP, W1, W2, W3];
 const CP_LABEL = 'node-role.kubernetes.io/control-plane';
 let kernelSerial = 50;
 
-const EXEC: Record<string, string> = {
-  soak: '0',
-  'drain-retry-delay': '1',
-  'lock-ttl': '5',
-  'reboot-timeout': '60',
-  'workload-timeout': '60',
-};
+const EXEC = { ...FAST_EXECUTE_SETTINGS, 'reboot-timeout': '60' };
 const planSettings = (extra: Record<string, string> = {}) =>
   parsePlanSettings({
     kubeconfig: cluster.kubeconfigPath,
@@ -67,21 +56,11 @@ const planSettings = (extra: Record<string, string> = {}) =>
   });
 
 function pend(...names: string[]): string {
-  const k = `6.8.0-${++kernelSerial}-generic`;
-  for (const n of names)
-    sim.writeHostFiles(n, {
-      [`boot/vmlinuz-${k}`]: 'kernel',
-      'var/run/reboot-required': '*** System restart required ***\n',
-      'var/run/reboot-required.pkgs': `linux-image-${k}\n`,
-    });
-  return k;
+  return markRebootRequired(sim, `6.8.0-${++kernelSerial}-generic`, names);
 }
 
 async function makePlan(extra: Record<string, string> = {}) {
-  const r = await inspectCluster(clients, planSettings(extra), () => undefined);
-  const file = join(dir, `plan-${shortId(r.planId)}.json`);
-  writeFileSync(file, JSON.stringify({ planId: r.planId, plan: r.plan }));
-  return { ...r, file };
+  return savePlan(dir, await inspectCluster(clients, planSettings(extra), () => undefined));
 }
 
 async function run(
@@ -144,15 +123,15 @@ async function budget(
 }
 
 before(async () => {
-  cluster = await startCluster();
-  sim = new NodeSimulator(cluster);
-  sim.rebootDownMs = 1000;
-  await sim.start();
-  core = cluster.kc.makeApiClient(k8s.CoreV1Api);
-  apps = cluster.kc.makeApiClient(k8s.AppsV1Api);
-  policy = cluster.kc.makeApiClient(k8s.PolicyV1Api);
-  clients = makeClients(loadKubeConfig({ kubeconfig: cluster.kubeconfigPath }));
-  dir = mkdtempSync(join(tmpdir(), 'rp-safety-'));
+  ({
+    cluster,
+    simulator: sim,
+    core,
+    apps,
+    policy,
+    clients,
+    directory: dir,
+  } = await startTestBed({ directoryPrefix: 'rp-safety-', rebootDownMs: 1000 }));
   await sim.createNodes([
     kubeadmNode(CP, {
       labels: { [CP_LABEL]: '', 'kubernetes.io/hostname': CP, 'kubernetes.io/os': 'linux' },
@@ -182,20 +161,7 @@ beforeEach(async () => {
 afterEach(async () => {
   const v = watcher.stop();
   sim.whileDown.clear();
-  for (const n of ALL) {
-    const node = await sim.node(n);
-    if (sim.isPoweredOff(node))
-      await sim.powerOn(n, {
-        bootID: node.status!.nodeInfo!.bootID,
-        kernelVersion: node.status!.nodeInfo!.kernelVersion,
-      });
-    sim.writeHostFiles(n, { 'var/run/reboot-required': null, 'var/run/reboot-required.pkgs': null });
-    const clear = Object.fromEntries(Object.values(ANN).map((k) => [k, null]));
-    await core.patchNode(
-      { name: n, body: { spec: { unschedulable: false }, metadata: { annotations: clear } } },
-      MERGE,
-    );
-  }
+  await restoreNodes(sim, core, ALL, { powerOn: 'same-boot' });
   await core.deleteCollectionNamespacedPod({
     namespace: 'kube-system',
     labelSelector: 'reboot-pilot.io/role',

@@ -5,30 +5,27 @@
 // took, for the next plan's estimate.
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import * as k8s from '@kubernetes/client-node';
-import { startCluster, type Cluster } from '../harness/controlplane.ts';
-import { NodeSimulator } from '../harness/simulator.ts';
+import type { Cluster } from '../harness/controlplane.ts';
+import type { NodeSimulator } from '../harness/simulator.ts';
 import { InvariantWatcher } from '../harness/invariants.ts';
-import { aksNode } from '../harness/nodes.ts';
 import { applyProductRbac, guardedDeployment } from '../harness/workloads.ts';
-import { spawn } from 'node:child_process';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { keepPodsReady } from '../harness/kubelet-ready.ts';
 import { stopAll } from '../harness/teardown.ts';
-import { BOOT_TIME, ubuntuUpToDate } from '../fixtures/hosts.ts';
+import { FAST_EXECUTE_SETTINGS } from '../harness/action.ts';
+import {
+  createAksNodes,
+  markRebootRequired,
+  restoreNodes,
+  savePlan,
+  startTestBed,
+  runBundledCli,
+} from '../harness/fixtures.ts';
 import { inspectCluster } from '../../src/plan/inspect.ts';
 import { shortId } from '../../src/plan/canonical.ts';
 import { parseExecuteSettings, parsePlanSettings } from '../../src/settings.ts';
-import {
-  MERGE_PATCH as MERGE,
-  loadKubeConfig,
-  makeClients,
-  type KubeClients,
-} from '../../src/kube/client.ts';
+import { MERGE_PATCH as MERGE, type KubeClients } from '../../src/kube/client.ts';
 import { runPlan } from '../../src/execute/run.ts';
 import { readPlanFile } from '../../src/plan/file.ts';
 import { ANN } from '../../src/kube/labels.ts';
@@ -45,59 +42,24 @@ let dir: string;
 let watcher: InvariantWatcher;
 let stopReady: () => number = () => 0;
 let rbacKubeconfig: string;
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'action', 'cli.js');
 
 /** The bundled CLI under the product's RBAC; `onStderr` may kill it. */
-function runCli(args: string[], onStderr?: (text: string, kill: (sig: NodeJS.Signals) => void) => void) {
-  return new Promise<{ code: number | null; signal: string | null; stderr: string }>((resolve) => {
-    const child = spawn(
-      process.execPath,
-      [
-        CLI,
-        'run',
-        '--kubeconfig',
-        rbacKubeconfig,
-        ...Object.entries(EXEC).flatMap(([k, v]) => [`--${k}`, v]),
-        ...args,
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let stderr = '';
-    child.stderr.on('data', (d) => {
-      stderr += String(d);
-      onStderr?.(stderr, (sig) => child.kill(sig));
-    });
-    child.on('close', (code, signal) => resolve({ code, signal, stderr }));
-  });
+function runCli(args: string[], onStderr?: (text: string, kill: (signal: NodeJS.Signals) => void) => void) {
+  return runBundledCli({ kubeconfig: rbacKubeconfig, settings: EXEC, args, onStderr });
 }
 
 const nodes = [0, 1, 2, 3].map((i) => `aks-nodepool1-12345678-vmss00000${i}`);
 let kernelSerial = 2000;
-const EXEC: Record<string, string> = {
-  soak: '0',
-  'drain-retry-delay': '1',
-  'lock-ttl': '5',
-  'reboot-timeout': '30',
-  'workload-timeout': '60',
-};
+const EXEC = FAST_EXECUTE_SETTINGS;
 const planSettings = () =>
   parsePlanSettings({ 'cluster-name': 'taints', 'probe-timeout': '20', order: 'name' });
 
 function pend(...names: string[]): void {
-  const k = `5.15.0-${++kernelSerial}-azure`;
-  for (const n of names)
-    sim.writeHostFiles(n, {
-      [`boot/vmlinuz-${k}`]: 'kernel',
-      'var/run/reboot-required': '*** System restart required ***\n',
-      'var/run/reboot-required.pkgs': `linux-image-${k}\n`,
-    });
+  markRebootRequired(sim, `5.15.0-${++kernelSerial}-azure`, names);
 }
 
 async function makePlan() {
-  const r = await inspectCluster(clients, planSettings(), () => undefined);
-  const file = join(dir, `plan-${shortId(r.planId)}.json`);
-  writeFileSync(file, JSON.stringify({ planId: r.planId, plan: r.plan }));
-  return { ...r, file };
+  return savePlan(dir, await inspectCluster(clients, planSettings(), () => undefined));
 }
 
 const run = (file: string, extra: Record<string, string> = {}) =>
@@ -158,19 +120,19 @@ async function taintedNow(): Promise<string[]> {
 }
 
 before(async () => {
-  cluster = await startCluster({ users: [{ name: 'reboot-pilot' }] });
-  sim = new NodeSimulator(cluster);
-  sim.rebootDownMs = 1000;
-  await sim.start();
-  core = cluster.kc.makeApiClient(k8s.CoreV1Api);
-  clients = makeClients(loadKubeConfig({ kubeconfig: cluster.kubeconfigPath }));
-  dir = mkdtempSync(join(tmpdir(), 'rp-taints-'));
+  ({
+    cluster,
+    simulator: sim,
+    core,
+    clients,
+    directory: dir,
+  } = await startTestBed({
+    directoryPrefix: 'rp-taints-',
+    cluster: { users: [{ name: 'reboot-pilot' }] },
+    rebootDownMs: 1000,
+  }));
   rbacKubeconfig = await applyProductRbac(cluster, dir);
-  await sim.createNodes(
-    nodes.map((_, i) => ({ ...aksNode({ pool: 'nodepool1', index: i }), bootTime: BOOT_TIME })),
-  );
-  for (const n of nodes)
-    sim.writeHostFiles(n, { ...ubuntuUpToDate, 'boot/vmlinuz-5.15.0-1079-azure': 'kernel' });
+  await createAksNodes(sim, nodes.length);
   await guardedDeployment(cluster, { namespace: 'shop', name: 'web', replicas: 4, minAvailable: 3 });
   stopReady = keepPodsReady(cluster, 'shop');
 });
@@ -188,21 +150,7 @@ beforeEach(async () => {
 afterEach(async () => {
   const v = watcher.stop();
   sim.neverReturn.clear();
-  for (const n of nodes) {
-    const node = await sim.node(n);
-    if (sim.isPoweredOff(node))
-      await sim.powerOn(n, {
-        bootID: `recovered-${Date.now()}`,
-        kernelVersion: node.status!.nodeInfo!.kernelVersion,
-      });
-    sim.writeHostFiles(n, { 'var/run/reboot-required': null, 'var/run/reboot-required.pkgs': null });
-    const clear = Object.fromEntries(Object.values(ANN).map((k) => [k, null]));
-    const taints = (node.spec?.taints ?? []).filter((t) => t.key !== PENDING_TAINT_KEY);
-    await core.patchNode(
-      { name: n, body: { spec: { unschedulable: false, taints }, metadata: { annotations: clear } } },
-      MERGE,
-    );
-  }
+  await restoreNodes(sim, core, nodes, { powerOn: 'new-boot', removeTaint: PENDING_TAINT_KEY });
   await core.deleteCollectionNamespacedPod({
     namespace: 'kube-system',
     labelSelector: 'reboot-pilot.io/role',

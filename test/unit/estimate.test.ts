@@ -12,40 +12,16 @@ import { readDurations } from '../../src/estimate/history.ts';
 import { renderMarkdown } from '../../src/report/markdown.ts';
 import { estimateLines, estimateVsActual, minutes, nodeEstimateText } from '../../src/report/estimate.ts';
 import type { ProbeOutcome } from '../../src/detect/probe.ts';
-import type { ClusterSnapshot } from '../../src/cluster/snapshot.ts';
 import { parseExecuteSettings } from '../../src/settings.ts';
+import { PLAN_OPTIONS, snapshotNode, snapshotOf } from '../harness/plan-nodes.ts';
 
 function node(name: string, pool: string, durations?: object | string): k8s.V1Node {
-  return {
-    metadata: {
-      name,
-      labels: { 'kubernetes.azure.com/agentpool': pool, 'kubernetes.io/os': 'linux' },
-      ...(durations
-        ? {
-            annotations: {
-              [DURATIONS_ANNOTATION]: typeof durations === 'string' ? durations : JSON.stringify(durations),
-            },
-          }
-        : {}),
-    },
-    spec: { providerID: `azure:///x/${name}` },
-    status: {
-      conditions: [{ type: 'Ready', status: 'True' }],
-      allocatable: { cpu: '4', memory: '16Gi', pods: '110' },
-      nodeInfo: {
-        bootID: `boot-${name}`,
-        kernelVersion: '5.15.0-1079-azure',
-        osImage: 'Ubuntu',
-        architecture: 'amd64',
-        containerRuntimeVersion: '',
-        kubeProxyVersion: '',
-        kubeletVersion: '',
-        machineID: '',
-        operatingSystem: 'linux',
-        systemUUID: '',
-      },
-    },
-  };
+  const history = typeof durations === 'string' ? durations : JSON.stringify(durations);
+  return snapshotNode({
+    name,
+    pool,
+    annotations: durations ? { [DURATIONS_ANNOTATION]: history } : undefined,
+  });
 }
 const pending = (name: string): ProbeOutcome => ({
   ok: true,
@@ -60,20 +36,8 @@ const pending = (name: string): ProbeOutcome => ({
     history: { source: 'none', total: 0, items: [] },
   },
 });
-const opts = {
-  order: 'name' as const,
-  drain: { deleteEmptyDirData: false, force: false },
-  blockingPodSelector: '',
-  nodeSelector: '',
-  rebootOnNewerKernel: false,
-  probeEnabled: true,
-};
-const snapshot = (nodes: k8s.V1Node[]): ClusterSnapshot => ({
-  identity: { uid: 'u', name: 'c', server: 'https://k', provider: 'aks' },
-  nodes,
-  pods: [],
-  pdbs: [],
-});
+const opts = PLAN_OPTIONS;
+const snapshot = snapshotOf;
 
 function plan() {
   const nodes = [

@@ -13,8 +13,9 @@ import { chatNotifier, formatFor, payload, render } from '../../src/notify/webho
 import { readPlanFile } from '../../src/plan/file.ts';
 import { staleness } from '../../src/execute/executor.ts';
 import { planId } from '../../src/plan/canonical.ts';
-import type { Plan, PlanNode } from '../../src/plan/types.ts';
+import type { Plan } from '../../src/plan/types.ts';
 import { parseExecuteSettings } from '../../src/settings.ts';
+import { planNode } from '../harness/plan-nodes.ts';
 
 const servers: Server[] = [];
 after(() => servers.forEach((s) => s.close()));
@@ -217,24 +218,6 @@ test('chat notifications: kured-style templates, Slack and Teams payloads, poste
     { text: 'Rebooting node n1' },
     { text: 'Node n1 rebooted and uncordoned' },
   ]);
-});
-
-const planNode = (extra: Partial<PlanNode> = {}): PlanNode => ({
-  name: 'n1',
-  providerID: 'azure:///x/virtualMachines/0',
-  pool: 'p',
-  os: 'linux',
-  bootID: 'boot-1',
-  nodeImageVersion: '',
-  osImage: 'Ubuntu',
-  kernel: { running: '5.15.0-1079-azure', next: '5.15.0-1081-azure' },
-  update: 'reboot',
-  order: 1,
-  evidence: [{ source: 'sentinel', detail: 'x' }],
-  packages: { requiringReboot: [], requiringRebootTotal: 0, sinceBoot: [], sinceBootTotal: 0 },
-  evictions: [],
-  risks: [],
-  ...extra,
 });
 
 test('a plan file is refused when its content no longer matches its ID', () => {

@@ -13,31 +13,17 @@ import { term } from '../../src/report/escape.ts';
 import type { Fixes, PlanNode } from '../../src/plan/types.ts';
 import type { ProbeOutcome } from '../../src/detect/probe.ts';
 import type { ProbeResult } from '../../src/detect/probe-script.ts';
-import type { ClusterSnapshot } from '../../src/cluster/snapshot.ts';
+import { PLAN_OPTIONS, snapshotNode, snapshotOf } from '../harness/plan-nodes.ts';
 
 const NOW = new Date('2025-11-25T12:00:00Z');
 
 function node(name: string): k8s.V1Node {
-  return {
-    metadata: { name, labels: { 'kubernetes.azure.com/agentpool': 'np', 'kubernetes.io/os': 'linux' } },
-    spec: { providerID: `azure:///x/${name}` },
-    status: {
-      conditions: [{ type: 'Ready', status: 'True' }],
-      allocatable: { cpu: '4', memory: '16Gi', pods: '110' },
-      nodeInfo: {
-        bootID: `boot-${name}`,
-        kernelVersion: '6.1.0-47-cloud-amd64',
-        osImage: 'Debian GNU/Linux 12',
-        architecture: 'amd64',
-        containerRuntimeVersion: '',
-        kubeProxyVersion: '',
-        kubeletVersion: '',
-        machineID: '',
-        operatingSystem: 'linux',
-        systemUUID: '',
-      },
-    },
-  };
+  return snapshotNode({
+    name,
+    pool: 'np',
+    kernelVersion: '6.1.0-47-cloud-amd64',
+    osImage: 'Debian GNU/Linux 12',
+  });
 }
 
 function probed(
@@ -115,20 +101,8 @@ const quiet: ProbeResult['fixes'] = {
   },
 };
 
-const opts = {
-  order: 'name' as const,
-  drain: { deleteEmptyDirData: false, force: false },
-  blockingPodSelector: '',
-  nodeSelector: '',
-  rebootOnNewerKernel: false,
-  probeEnabled: true,
-};
-const snapshot = (nodes: k8s.V1Node[]): ClusterSnapshot => ({
-  identity: { uid: 'u', name: 'c', server: 'https://k', provider: 'aks' },
-  nodes,
-  pods: [],
-  pdbs: [],
-});
+const opts = PLAN_OPTIONS;
+const snapshot = snapshotOf;
 
 test('nodes are grouped by what their reboot fixes; the report links the CVEs and says how long each waited', () => {
   const names = ['a', 'b', 'c', 'd'];

@@ -20,6 +20,7 @@ import type { ClusterSnapshot } from '../../src/cluster/snapshot.ts';
 import type { ProbeOutcome } from '../../src/detect/probe.ts';
 import { probePod } from '../../src/detect/probe.ts';
 import type { ProbeResult } from '../../src/detect/probe-script.ts';
+import { PLAN_OPTIONS, snapshotNode } from '../harness/plan-nodes.ts';
 
 test('label selectors: string and object forms, as Kubernetes matches them', () => {
   const s = parseSelector('app=web, tier!=db,env in (prod, staging),!legacy,team');
@@ -163,32 +164,15 @@ function node(
   pool: string,
   extra: { kernel?: string; unschedulable?: boolean; os?: string } = {},
 ): k8s.V1Node {
-  return {
-    metadata: {
-      name,
-      labels: { 'kubernetes.azure.com/agentpool': pool, 'kubernetes.io/os': extra.os ?? 'linux' },
-    },
-    spec: {
-      providerID: `azure:///subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/${pool}/virtualMachines/0`,
-      ...(extra.unschedulable ? { unschedulable: true } : {}),
-    },
-    status: {
-      allocatable: { cpu: '4', memory: '16Gi', pods: '110' },
-      conditions: [{ type: 'Ready', status: 'True' }],
-      nodeInfo: {
-        bootID: `boot-${name}`,
-        kernelVersion: extra.kernel ?? '5.15.0-1079-azure',
-        osImage: 'Ubuntu 22.04.5 LTS',
-        architecture: 'amd64',
-        containerRuntimeVersion: '',
-        kubeProxyVersion: '',
-        kubeletVersion: '',
-        machineID: '',
-        operatingSystem: extra.os ?? 'linux',
-        systemUUID: '',
-      },
-    },
-  };
+  return snapshotNode({
+    name,
+    pool,
+    providerID: `azure:///subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/${pool}/virtualMachines/0`,
+    osImage: 'Ubuntu 22.04.5 LTS',
+    kernelVersion: extra.kernel,
+    operatingSystem: extra.os,
+    unschedulable: extra.unschedulable,
+  });
 }
 const pending = (bootId: string): ProbeOutcome => ({
   ok: true,
@@ -203,14 +187,7 @@ const pending = (bootId: string): ProbeOutcome => ({
     history: { source: 'dpkg', total: 0, items: [] },
   },
 });
-const opts = {
-  order: 'pool' as const,
-  drain: { deleteEmptyDirData: false, force: false },
-  blockingPodSelector: '',
-  nodeSelector: '',
-  rebootOnNewerKernel: false,
-  probeEnabled: true,
-};
+const opts = { ...PLAN_OPTIONS, order: 'pool' as const };
 function snapshot(nodes: k8s.V1Node[], pods: k8s.V1Pod[] = []): ClusterSnapshot {
   return {
     identity: { uid: 'uid-1', name: 'c', server: 'https://k', provider: 'aks' },

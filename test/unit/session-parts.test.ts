@@ -18,24 +18,9 @@ import { approvedPlan, interruptionFor, mergeRuns } from '../../src/github/execu
 import { writePlanArtifacts } from '../../src/github/planning.ts';
 import { parseGitHubSettings } from '../../src/github/settings.ts';
 import { cli } from '../../src/cli.ts';
+import { planNode } from '../harness/plan-nodes.ts';
 
-const node = (name: string, extra: Partial<PlanNode> = {}): PlanNode => ({
-  name,
-  providerID: 'azure:///x/virtualMachines/0',
-  pool: 'p',
-  os: 'linux',
-  bootID: 'boot-1',
-  nodeImageVersion: '',
-  osImage: 'Ubuntu',
-  kernel: { running: '5.15.0-1079-azure', next: '5.15.0-1081-azure' },
-  update: 'reboot',
-  order: 1,
-  evidence: [{ source: 'sentinel', detail: 'x' }],
-  packages: { requiringReboot: [], requiringRebootTotal: 0, sinceBoot: [], sinceBootTotal: 0 },
-  evictions: [],
-  risks: [],
-  ...extra,
-});
+const node = (name: string, extra: Partial<PlanNode> = {}): PlanNode => planNode({ name, ...extra });
 
 const PLAN: Plan = {
   version: 2,

@@ -9,7 +9,8 @@ import * as k8s from '@kubernetes/client-node';
 import { startCluster, type Cluster } from '../../test/harness/controlplane.ts';
 import { NodeSimulator, waitUntil } from '../../test/harness/simulator.ts';
 import { aksNode } from '../../test/harness/nodes.ts';
-import { BOOT_TIME, ubuntuUpToDate } from '../../test/fixtures/hosts.ts';
+import { BOOT_TIME } from '../../test/fixtures/hosts.ts';
+import { createAksNodes, markRebootRequired } from '../../test/harness/fixtures.ts';
 import {
   MERGE_PATCH as MERGE,
   loadKubeConfig,
@@ -185,18 +186,8 @@ export async function benchRollout(downMs: number): Promise<RolloutNode[]> {
   sim.rebootDownMs = downMs;
   await sim.start();
   try {
-    const specs = Array.from({ length: 10 }, (_, i) => ({
-      ...aksNode({ pool: 'roll', index: i }),
-      bootTime: BOOT_TIME,
-    }));
-    await sim.createNodes(specs);
-    for (const s of specs)
-      sim.writeHostFiles(s.name, {
-        ...ubuntuUpToDate,
-        'boot/vmlinuz-5.15.0-1081-azure': 'k',
-        'var/run/reboot-required': 'x\n',
-        'var/run/reboot-required.pkgs': 'linux-image-5.15.0-1081-azure\n',
-      });
+    const names = await createAksNodes(sim, 10, { pool: 'roll', bootKernel: false });
+    markRebootRequired(sim, '5.15.0-1081-azure', names);
     const apps = cluster.kc.makeApiClient(k8s.AppsV1Api);
     await apps.createNamespacedDeployment({
       namespace: 'default',

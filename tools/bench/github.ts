@@ -6,21 +6,18 @@
 //  - a second scheduled run with the cluster unchanged,
 //  - an approval comment that executes 3 nodes, and one that executes 1 node (the per-node slope
 //    is their difference / 2), with the default progress-interval (15) and with 1.
-import { writeFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { writeFileSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as k8s from '@kubernetes/client-node';
-import { startCluster } from '../../test/harness/controlplane.ts';
-import { NodeSimulator } from '../../test/harness/simulator.ts';
-import { aksNode } from '../../test/harness/nodes.ts';
-import { BOOT_TIME, ubuntuUpToDate } from '../../test/fixtures/hosts.ts';
 import { FakeGitHub } from '../../test/harness/github.ts';
-import { applyProductRbac, guardedDeployment } from '../../test/harness/workloads.ts';
-import { MERGE_PATCH as MERGE } from '../../src/kube/client.ts';
-import { ANN } from '../../src/kube/labels.ts';
+import { markRebootRequired, restoreNodes, startActionTestBed } from '../../test/harness/fixtures.ts';
 import { shownPlan } from '../../src/github/body.ts';
-import { runAction as runShared, type ActionEvent, type ActionRun } from '../../test/harness/action.ts';
+import {
+  FAST_EXECUTE_SETTINGS,
+  runAction as runShared,
+  type ActionEvent,
+  type ActionRun,
+} from '../../test/harness/action.ts';
 
 const log = (s: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 
@@ -28,11 +25,7 @@ const log = (s: string) => process.stderr.write(`[bench ${new Date().toISOString
 export const GITHUB_INPUTS: Record<string, string> = {
   'cluster-name': 'aks-prod',
   'probe-timeout': '20',
-  soak: '0',
-  'drain-retry-delay': '1',
-  'lock-ttl': '5',
-  'reboot-timeout': '30',
-  'workload-timeout': '60',
+  ...FAST_EXECUTE_SETTINGS,
 };
 
 // ---------- route templates from GitHub's description ----------
@@ -108,44 +101,28 @@ export async function benchGitHub(
   runs: number,
   intervals: number[],
 ): Promise<{ rounds: GitHubRound[]; nodes: number }> {
-  const cluster = await startCluster({ users: [{ name: 'reboot-pilot' }] });
-  const sim = new NodeSimulator(cluster);
-  sim.rebootDownMs = 1000;
-  await sim.start();
+  const {
+    cluster,
+    simulator: sim,
+    core,
+    directory: dir,
+    kubeconfig,
+    nodes: names,
+  } = await startActionTestBed({
+    directoryPrefix: 'rp-bench-github-',
+    cluster: { users: [{ name: 'reboot-pilot' }] },
+    rebootDownMs: 1000,
+    nodeCount: 3,
+  });
   const rounds: GitHubRound[] = [];
   try {
-    const core = cluster.kc.makeApiClient(k8s.CoreV1Api);
-    const dir = mkdtempSync(join(tmpdir(), 'rp-bench-github-'));
     writeFileSync(join(dir, 'summary'), '');
-    // The action runs with exactly the permissions of deploy/rbac.yaml.
-    const kubeconfig = await applyProductRbac(cluster, dir);
-    const nodes = [0, 1, 2].map((i) => aksNode({ pool: 'nodepool1', index: i }));
-    await sim.createNodes(nodes.map((n) => ({ ...n, bootTime: BOOT_TIME })));
-    const names = nodes.map((n) => n.name);
-    for (const n of names)
-      sim.writeHostFiles(n, { ...ubuntuUpToDate, 'boot/vmlinuz-5.15.0-1079-azure': 'kernel' });
-    await guardedDeployment(cluster, { namespace: 'shop', name: 'web', replicas: 3, minAvailable: 2 });
 
     let kernelSerial = 1200;
     const pend = (...ns: string[]) => {
-      const k = `5.15.0-${++kernelSerial}-azure`;
-      for (const n of ns)
-        sim.writeHostFiles(n, {
-          [`boot/vmlinuz-${k}`]: 'kernel',
-          'var/run/reboot-required': '*** System restart required ***\n',
-          'var/run/reboot-required.pkgs': `linux-image-${k}\n`,
-        });
+      markRebootRequired(sim, `5.15.0-${++kernelSerial}-azure`, ns);
     };
-    const reset = async () => {
-      for (const n of names) {
-        sim.writeHostFiles(n, { 'var/run/reboot-required': null, 'var/run/reboot-required.pkgs': null });
-        const clear = Object.fromEntries(Object.values(ANN).map((k) => [k, null]));
-        await core.patchNode(
-          { name: n, body: { spec: { unschedulable: false }, metadata: { annotations: clear } } },
-          MERGE,
-        );
-      }
-    };
+    const reset = () => restoreNodes(sim, core, names);
 
     for (let r = 0; r < runs; r++) {
       for (const interval of intervals) {

@@ -7,10 +7,9 @@
 import * as k8s from '@kubernetes/client-node';
 import { startCluster } from '../../test/harness/controlplane.ts';
 import { NodeSimulator, waitUntil } from '../../test/harness/simulator.ts';
-import { aksNode } from '../../test/harness/nodes.ts';
 import { guardedDeployment } from '../../test/harness/workloads.ts';
 import { keepPodsReady } from '../../test/harness/kubelet-ready.ts';
-import { BOOT_TIME, ubuntuUpToDate } from '../../test/fixtures/hosts.ts';
+import { createAksNodes, markRebootRequired } from '../../test/harness/fixtures.ts';
 import { inspectCluster } from '../../src/plan/inspect.ts';
 import { parseExecuteSettings, parsePlanSettings } from '../../src/settings.ts';
 import { loadKubeConfig, makeClients } from '../../src/kube/client.ts';
@@ -44,18 +43,8 @@ async function rollout(taint: boolean): Promise<TaintRollout> {
   let watching = true;
   const stopReady = keepPodsReady(cluster, 'shop');
   try {
-    const specs = Array.from({ length: nodes }, (_, i) => ({
-      ...aksNode({ pool: 'roll', index: i }),
-      bootTime: BOOT_TIME,
-    }));
-    await sim.createNodes(specs);
-    for (const s of specs)
-      sim.writeHostFiles(s.name, {
-        ...ubuntuUpToDate,
-        'boot/vmlinuz-5.15.0-1081-azure': 'k',
-        'var/run/reboot-required': 'x\n',
-        'var/run/reboot-required.pkgs': 'linux-image-5.15.0-1081-azure\n',
-      });
+    const names = await createAksNodes(sim, nodes, { pool: 'roll', bootKernel: false });
+    markRebootRequired(sim, '5.15.0-1081-azure', names);
     for (let d = 0; d < deployments; d++) {
       await guardedDeployment(cluster, {
         namespace: 'shop',
