@@ -342,7 +342,7 @@ describe('plan on a 6-node mixed cluster', () => {
     assert.ok(md.includes(`Plan ID: \`${first.planId}\``));
     assert.match(
       md,
-      /\| Nodes \| Pool \| Kernel \| Requires the reboot \| Fixes \| Pending \| Method \| Risks \|/,
+      /\| Nodes \| Pool \| Kernel \| Requires the reboot \| Fixes \| Pending \| Update \| Risks \|/,
     );
     assert.ok(
       md.includes('5\\.15\\.0\\-1079\\-azure → **5\\.15\\.0\\-1081\\-azure**'),
