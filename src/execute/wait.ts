@@ -4,6 +4,7 @@ import * as k8s from '@kubernetes/client-node';
 import { isTransient, type KubeClients } from '../kube/client.ts';
 import type { Workload } from './progress.ts';
 import { isReady } from '../cluster/node.ts';
+import { CONDITION_TAINTS } from '../kube/labels.ts';
 
 export type Waiting = (what: string, sinceMs: number) => void;
 
@@ -142,17 +143,6 @@ export async function waitForWorkloads(
   }
   return { ok: false, reason: `evicted workloads not available again in time: ${pending.join(', ')}` };
 }
-
-/**
- * The node lifecycle controller's taints that keep pods off a node that is back. It lifts them
- * a moment after the node is Ready and uncordoned; a busy controller takes longer, and until
- * then the node takes no pods: another node must not start meanwhile.
- */
-export const CONDITION_TAINTS = [
-  'node.kubernetes.io/not-ready',
-  'node.kubernetes.io/unreachable',
-  'node.kubernetes.io/unschedulable',
-];
 
 /** Until the node carries none of CONDITION_TAINTS (but a cordon it keeps), or the deadline. */
 export async function waitForSchedulable(

@@ -25,6 +25,18 @@ export const ANN = {
 export const DURATIONS_ANNOTATION = `${PREFIX}last-durations`;
 /** Node annotation: the plan whose VMSS instance restart was requested (src/reboot/vmss.ts). */
 export const RESTART_ANNOTATION = `${PREFIX}azure-restart-requested`;
+
+/**
+ * The node lifecycle controller's taints that keep pods off a node that is back. It lifts them
+ * a moment after the node is Ready and uncordoned; a busy controller takes longer, and until
+ * then the node takes no pods: another node must not start meanwhile (src/execute/wait.ts).
+ */
+export const CONDITION_TAINTS = [
+  'node.kubernetes.io/not-ready',
+  'node.kubernetes.io/unreachable',
+  'node.kubernetes.io/unschedulable',
+];
+
 /** Taint key that marks a node as waiting for its reboot (src/execute/taints.ts). */
 export const PENDING_TAINT_KEY = `${PREFIX}pending-reboot`;
 

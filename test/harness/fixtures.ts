@@ -22,6 +22,8 @@ import { BOOT_TIME, ubuntuUpToDate } from '../fixtures/hosts.ts';
 import { MERGE_PATCH, loadKubeConfig, makeClients, type KubeClients } from '../../src/kube/client.ts';
 import { ANN } from '../../src/kube/labels.ts';
 import { shortId } from '../../src/plan/canonical.ts';
+import { planFileText } from '../../src/plan/file.ts';
+import type { Plan } from '../../src/plan/types.ts';
 import { Ledger, LEDGER_KEY, LEDGER_NAME } from '../../src/ledger/record.ts';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'action', 'cli.js');
@@ -153,12 +155,12 @@ export function markRebootRequired(simulator: NodeSimulator, kernel: string, nam
 }
 
 /** Writes a plan as the plan step does (plan-<short id>.json in `directory`); returns it with the file's path. */
-export function savePlan<Result extends { planId: string; plan: unknown }>(
+export function savePlan<Result extends { planId: string; plan: Plan }>(
   directory: string,
   result: Result,
 ): Result & { file: string } {
   const file = join(directory, `plan-${shortId(result.planId)}.json`);
-  writeFileSync(file, JSON.stringify({ planId: result.planId, plan: result.plan }));
+  writeFileSync(file, planFileText(result.plan, result.planId));
   return { ...result, file };
 }
 
